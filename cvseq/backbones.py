@@ -1,0 +1,410 @@
+"""CNN feature extractors shared by every vision factory.
+
+`build_backbone(backbone, image_size=..., weights=..., train_backbone=...)`
+turns any of these into a `keras.Model` named `"backbone"` that takes raw
+pixels in [0, 255] and returns a feature map `(batch, h, w, channels)` (or a
+pooled vector with `pooling="avg"|"max"`):
+
+- a registered name from `list_backbones()` (`"small_cnn"`, Keras
+  applications such as `"mobilenet_v3_small"`, `"efficientnet_b0"`,
+  `"resnet50"`);
+- a `keras.Model` (a cvseq task model contributes its `"backbone"` layer);
+- a path to a saved `.keras` model (the same rule applies);
+- a KerasHub preset: a local preset directory, or a preset name (which needs
+  the network).
+
+`weights=None | "imagenet" | path` loads pretrained weights into a registered
+backbone. Rescaling of raw pixels happens inside the returned model.
+"""
+
+import dataclasses
+import os
+
+import keras
+
+from cvseq._validation import check_bool, check_choice, check_image_size
+from cvseq.layers import ImagePreprocessing
+
+BACKBONE_NAME = "backbone"
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Pretrained weights could not be fetched (usually: no network)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BackboneSpec:
+    """How to build one registered backbone.
+
+    Attributes:
+        name: registry name.
+        build: callable `(input_shape, weights) -> keras.Model` taking
+            preprocessed images and returning a feature map.
+        preprocessing: the `ImagePreprocessing` mode its inputs need.
+        imagenet: whether `weights="imagenet"` is available.
+        min_size: the smallest image side it accepts.
+        description: one line for `list_backbones(verbose=True)`.
+        feature_layers: names of layers whose outputs form a feature pyramid,
+            from fine to coarse (used by encoder-decoder models).
+    """
+
+    name: str
+    build: object
+    preprocessing: str
+    imagenet: bool
+    min_size: int
+    description: str
+    feature_layers: tuple = ()
+
+
+_REGISTRY = {}
+
+
+def register_backbone(name, *, preprocessing, imagenet, min_size, description,
+                      feature_layers=()):
+    """Decorator that adds a backbone builder to the registry."""
+
+    def decorator(build):
+        _REGISTRY[name] = BackboneSpec(
+            name=name,
+            build=build,
+            preprocessing=preprocessing,
+            imagenet=imagenet,
+            min_size=min_size,
+            description=description,
+            feature_layers=tuple(feature_layers),
+        )
+        return build
+
+    return decorator
+
+
+def list_backbones(verbose=False):
+    """Names of the registered backbones (with descriptions if `verbose`)."""
+    if verbose:
+        return {name: spec.description for name, spec in _REGISTRY.items()}
+    return list(_REGISTRY)
+
+
+def get_spec(name):
+    """The `BackboneSpec` of a registered backbone."""
+    if name not in _REGISTRY:
+        raise ValueError(
+            f"Unknown backbone {name!r}. Registered backbones: "
+            f"{', '.join(_REGISTRY)}; or pass a keras.Model, a path to a "
+            "saved .keras model, or a KerasHub preset."
+        )
+    return _REGISTRY[name]
+
+
+# ---------------------------------------------------------------------------
+# Registered backbones.
+# ---------------------------------------------------------------------------
+
+
+@register_backbone(
+    "small_cnn",
+    preprocessing="unit",
+    imagenet=False,
+    min_size=16,
+    description="4-stage conv/batch-norm CNN, output stride 8 (0.19M "
+    "parameters); trains from scratch on a CPU in minutes.",
+    feature_layers=("stage1", "stage2", "stage3", "stage4"),
+)
+def _small_cnn(input_shape, weights):
+    # Spatial dims are left open so a saved small_cnn loads into a model of
+    # any image size.
+    inputs = keras.Input((None, None, input_shape[-1]), name="images")
+    x = inputs
+    for stage, filters in enumerate((32, 64, 96, 128), start=1):
+        x = keras.layers.Conv2D(
+            filters, 3, padding="same", use_bias=False, name=f"stage{stage}_conv"
+        )(x)
+        # momentum=0.9: moving statistics settle within the first epoch of
+        # a small data set (Keras' 0.99 leaves early validation far off).
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"stage{stage}_bn")(x)
+        # The last stage keeps its resolution: output stride 8.
+        if stage < 4:
+            x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)
+            x = keras.layers.MaxPooling2D(2, name=f"stage{stage}")(x)
+        else:
+            x = keras.layers.ReLU(name=f"stage{stage}")(x)
+    model = keras.Model(inputs, x, name="small_cnn")
+    if weights is not None:
+        model.load_weights(weights)
+    return model
+
+
+def _keras_application(constructor, **extra):
+    def build(input_shape, weights):
+        return constructor(
+            include_top=False, weights=weights, input_shape=input_shape, **extra
+        )
+
+    return build
+
+
+register_backbone(
+    "mobilenet_v3_small",
+    preprocessing="none",  # include_preprocessing=True rescales inside.
+    imagenet=True,
+    min_size=32,
+    description="keras.applications.MobileNetV3Small (1.5M parameters).",
+    feature_layers=("re_lu_2", "re_lu_6", "re_lu_15", "activation_17"),
+)(_keras_application(keras.applications.MobileNetV3Small))
+
+register_backbone(
+    "efficientnet_b0",
+    preprocessing="none",  # EfficientNet rescales and normalizes inside.
+    imagenet=True,
+    min_size=32,
+    description="keras.applications.EfficientNetB0 (4.0M parameters).",
+    feature_layers=(
+        "block2a_expand_activation",
+        "block3a_expand_activation",
+        "block4a_expand_activation",
+        "block6a_expand_activation",
+        "top_activation",
+    ),
+)(_keras_application(keras.applications.EfficientNetB0))
+
+register_backbone(
+    "resnet50",
+    preprocessing="caffe",
+    imagenet=True,
+    min_size=32,
+    description="keras.applications.ResNet50 (23.6M parameters).",
+    feature_layers=(
+        "conv1_relu",
+        "conv2_block3_out",
+        "conv3_block4_out",
+        "conv4_block6_out",
+        "conv5_block3_out",
+    ),
+)(_keras_application(keras.applications.ResNet50))
+
+
+# ---------------------------------------------------------------------------
+# The builder.
+# ---------------------------------------------------------------------------
+
+
+def get_backbone(model):
+    """Returns the backbone inside a cvseq model, or `model` itself.
+
+    Use it to reuse a trained feature extractor in another task:
+
+    >>> get_backbone(tagger).save("digits_backbone.keras")
+    >>> image_classifier(10, backbone="digits_backbone.keras")
+    """
+    if model.name == BACKBONE_NAME:
+        return model
+    for layer in _walk_layers(model):
+        if layer.name == BACKBONE_NAME and isinstance(layer, keras.Model):
+            return layer
+    return model
+
+
+def _walk_layers(model):
+    for layer in model.layers:
+        yield layer
+        inner = getattr(layer, "layer", None)  # TimeDistributed, Bidirectional
+        if inner is not None:
+            yield inner
+            if isinstance(inner, keras.Model):
+                yield from _walk_layers(inner)
+        elif isinstance(layer, keras.Model):
+            yield from _walk_layers(layer)
+
+
+def build_backbone(
+    backbone="small_cnn",
+    *,
+    image_size=(112, 112),
+    weights=None,
+    train_backbone=True,
+    pooling=None,
+):
+    """Builds a feature extractor that takes raw [0, 255] pixels.
+
+    Args:
+        backbone: str or `keras.Model`. A name from `list_backbones()`, a
+            model, a path to a saved `.keras` model, or a KerasHub preset
+            (local directory or name). Defaults to `"small_cnn"`.
+        image_size: int or (height, width). Defaults to `(112, 112)`.
+        weights: None, `"imagenet"` or a path to a weights file
+            (`.weights.h5`/`.h5`) for a registered backbone. Defaults to None
+            (random initialization).
+        train_backbone: bool. False freezes the backbone (its batch
+            normalization then runs in inference mode). Defaults to True.
+        pooling: None, `"avg"` or `"max"`. None returns the feature map
+            `(batch, h, w, channels)`; otherwise a vector per image.
+            Defaults to None.
+
+    Returns:
+        A `keras.Model` named `"backbone"` from `(batch, H, W, 3)` raw pixels.
+
+    Raises:
+        ValueError: unknown name, missing file, or bad argument.
+        WeightsUnavailableError: `weights="imagenet"` could not be fetched.
+    """
+    image_size = check_image_size(image_size)
+    check_bool("train_backbone", train_backbone)
+    check_choice("pooling", pooling, (None, "avg", "max"))
+    input_shape = (*image_size, 3)
+
+    if isinstance(backbone, keras.Model):
+        _check_no_weights(weights, "a keras.Model")
+        features = get_backbone(backbone)
+        preprocessing = None
+    elif isinstance(backbone, (str, os.PathLike)):
+        backbone = os.fspath(backbone)
+        if backbone in _REGISTRY:
+            spec = _REGISTRY[backbone]
+            if min(image_size) < spec.min_size:
+                raise ValueError(
+                    f"Backbone {backbone!r} needs images of at least "
+                    f"{spec.min_size} pixels a side. Received: "
+                    f"image_size={image_size}."
+                )
+            features = _build_registered(spec, input_shape, weights)
+            preprocessing = spec.preprocessing
+        elif backbone.endswith(".keras"):
+            if not os.path.isfile(backbone):
+                raise ValueError(
+                    f"`backbone` looks like a saved model path but no file is "
+                    f"there. Received: backbone={backbone!r}."
+                )
+            _check_no_weights(weights, "a saved .keras model")
+            features = get_backbone(keras.saving.load_model(backbone))
+            preprocessing = None
+        elif os.path.isdir(backbone) or _is_hub_preset_name(backbone):
+            _check_no_weights(weights, "a KerasHub preset")
+            features, preprocessing = _load_hub_preset(backbone, image_size)
+        else:
+            raise ValueError(
+                f"Unknown `backbone`. Received: backbone={backbone!r}. Use one "
+                f"of {', '.join(_REGISTRY)}, a keras.Model, a path to a saved "
+                ".keras model, or a KerasHub preset name or directory."
+            )
+    else:
+        raise TypeError(
+            "`backbone` must be a name, a keras.Model or a path. Received: "
+            f"backbone={backbone!r} of type {type(backbone).__name__}."
+        )
+
+    inputs = keras.Input(input_shape, name="images")
+    x = inputs
+    if isinstance(preprocessing, str):
+        x = ImagePreprocessing(preprocessing, name="preprocessing")(x)
+    elif preprocessing is not None:  # a layer, e.g. a KerasHub ImageConverter
+        x = preprocessing(x)
+    x = features(x)
+    if len(x.shape) != 4:
+        raise ValueError(
+            f"The backbone must output a feature map (batch, h, w, channels). "
+            f"Received a backbone whose output shape is {tuple(x.shape)}."
+        )
+    if pooling == "avg":
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    elif pooling == "max":
+        x = keras.layers.GlobalMaxPooling2D(name="pool")(x)
+    model = keras.Model(inputs, x, name=BACKBONE_NAME)
+    model.trainable = train_backbone
+    return model
+
+
+def _check_no_weights(weights, what):
+    if weights is not None:
+        raise ValueError(
+            f"`weights` only applies to registered backbones; {what} brings "
+            f"its own weights. Received: weights={weights!r}. Pass weights=None."
+        )
+
+
+def _build_registered(spec, input_shape, weights):
+    if weights is None:
+        return spec.build(input_shape, None)
+    if weights == "imagenet":
+        if not spec.imagenet:
+            raise ValueError(
+                f"Backbone {spec.name!r} has no ImageNet weights. Received: "
+                "weights='imagenet'. Use weights=None, a weights file, or a "
+                "backbone with ImageNet weights: "
+                f"{', '.join(n for n, s in _REGISTRY.items() if s.imagenet)}."
+            )
+        try:
+            return spec.build(input_shape, "imagenet")
+        except Exception as err:  # keras.utils.get_file raises bare Exception.
+            raise WeightsUnavailableError(
+                f"Could not fetch the ImageNet weights of {spec.name!r} "
+                f"({type(err).__name__}: {err}). This usually means there is no "
+                "network. On a machine with network, run "
+                f"`cvseq.backbones.build_backbone({spec.name!r}, "
+                "weights='imagenet').save_weights('backbone.weights.h5')` "
+                "and pass weights='path/to/backbone.weights.h5', or save the "
+                "whole backbone with `.save('backbone.keras')` and pass "
+                "backbone='path/to/backbone.keras'."
+            ) from err
+    if isinstance(weights, (str, os.PathLike)):
+        path = os.fspath(weights)
+        if not os.path.isfile(path):
+            raise ValueError(
+                f"`weights` must be None, 'imagenet' or the path of a weights "
+                f"file; no file is at that path. Received: weights={path!r}."
+            )
+        if path.endswith(".keras"):
+            raise ValueError(
+                "`weights` takes a weights file (.weights.h5); a whole saved "
+                f"model goes in `backbone`. Received: weights={path!r}. Use "
+                f"backbone={path!r}, weights=None."
+            )
+        model = spec.build(input_shape, None)
+        model.load_weights(path)
+        return model
+    raise TypeError(
+        "`weights` must be None, 'imagenet' or a path. Received: "
+        f"weights={weights!r} of type {type(weights).__name__}."
+    )
+
+
+def _is_hub_preset_name(name):
+    try:
+        import keras_hub
+    except ImportError:
+        return False
+    return name in keras_hub.models.Backbone.presets or name.startswith(
+        ("kaggle://", "hf://", "gs://")
+    )
+
+
+def _load_hub_preset(preset, image_size):
+    import keras_hub
+
+    try:
+        hub_backbone = keras_hub.models.Backbone.from_preset(preset)
+    except Exception as err:
+        if os.path.isdir(preset):
+            raise ValueError(
+                f"Could not load a KerasHub backbone from the directory "
+                f"{preset!r} ({type(err).__name__}: {err}). A preset directory "
+                "is what `backbone.save_to_preset(dir)` writes."
+            ) from err
+        raise WeightsUnavailableError(
+            f"Could not download the KerasHub preset {preset!r} "
+            f"({type(err).__name__}: {err}). This usually means there is no "
+            "network. On a machine with network, run "
+            f"`keras_hub.models.Backbone.from_preset({preset!r})"
+            ".save_to_preset('my_preset')`, copy the folder here and pass "
+            "backbone='my_preset'."
+        ) from err
+    preprocessing = "unit"
+    try:
+        converter = keras_hub.layers.ImageConverter.from_preset(
+            preset, image_size=image_size, name="preprocessing"
+        )
+        preprocessing = converter
+    except Exception:
+        # Presets saved without an image converter expect [0, 1] pixels.
+        pass
+    return hub_backbone, preprocessing

@@ -1,0 +1,29 @@
+"""Data sets that cvseq models fit directly.
+
+`load(name, split, **options)` returns a batched, prefetched
+`tf.data.Dataset` of `(inputs, targets)`; `list_datasets()` names every data
+set with the factory it serves. Embedded data sets are real data that works
+offline; TFDS adapters need the network (or a prepared `data_dir`); folder
+readers read your own files.
+"""
+
+from cvseq.datasets.registry import (
+    DatasetInfo,
+    describe_datasets,
+    list_datasets,
+    load,
+    register_dataset,
+)
+
+# Importing the modules registers their data sets.
+from cvseq.datasets import moving_digits  # noqa: E402,F401
+from cvseq.datasets import video_folder  # noqa: E402,F401
+from cvseq.datasets import tfds_adapters  # noqa: E402,F401
+
+__all__ = [
+    "DatasetInfo",
+    "describe_datasets",
+    "list_datasets",
+    "load",
+    "register_dataset",
+]

@@ -1,0 +1,158 @@
+"""The data set registry behind `cvseq.datasets.load` and `list_datasets`."""
+
+import dataclasses
+
+import tensorflow as tf
+
+from cvseq._validation import check_bool, check_int
+
+
+@dataclasses.dataclass
+class DatasetInfo:
+    """What `load(..., with_info=True)` says about a data set.
+
+    Attributes:
+        name: registry name.
+        split: the split loaded.
+        task: the cvseq factory whose model fits this data (e.g.
+            `"video_tagger"`).
+        source: `"embedded"`, `"tfds"` or `"folder"`.
+        class_names: names of the classes (or tags), in label order.
+        multi_label: whether targets are multi-hot vectors.
+        num_examples: examples in the split, when known.
+        element_spec: the `(inputs, targets)` spec of one unbatched example.
+        skipped: files that could not be read (folder readers), appended to
+            while the data set is iterated, as `(path, reason)` pairs.
+        description: one line about the data.
+        shuffled: the source already shuffles (e.g. file names before
+            decoding), so `load` does not buffer decoded examples to shuffle.
+    """
+
+    name: str
+    split: str
+    task: str
+    source: str
+    class_names: list
+    multi_label: bool = False
+    num_examples: int = None
+    element_spec: object = None
+    skipped: list = dataclasses.field(default_factory=list)
+    description: str = ""
+    shuffled: bool = False
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    name: str
+    task: str
+    source: str
+    description: str
+    build: object
+
+
+_REGISTRY = {}
+
+
+def register_dataset(name, *, task, source, description):
+    """Decorator: `build(split, *, seed, shuffle, **options) -> (dataset, info)`.
+
+    The builder returns an unbatched `tf.data.Dataset` of `(inputs,
+    targets)`; `load` shuffles, batches and prefetches it.
+    """
+
+    def decorator(build):
+        _REGISTRY[name] = _Entry(name, task, source, description, build)
+        return build
+
+    return decorator
+
+
+def list_datasets(task=None):
+    """Maps each data set name to the factory (task) it serves.
+
+    Args:
+        task: str or None. Keep only the data sets of this task.
+    """
+    return {
+        name: entry.task
+        for name, entry in _REGISTRY.items()
+        if task is None or entry.task == task
+    }
+
+
+def describe_datasets():
+    """One dict per data set: name, task, source and description."""
+    return [dataclasses.asdict(e) | {"build": None} for e in _REGISTRY.values()]
+
+
+def load(
+    name,
+    split="train",
+    *,
+    batch_size=32,
+    shuffle=None,
+    seed=0,
+    with_info=False,
+    **options,
+):
+    """Loads a data set as a batched, prefetched `tf.data.Dataset`.
+
+    Args:
+        name: str. A name from `list_datasets()`.
+        split: str. `"train"`, `"validation"` or `"test"` (TFDS data sets
+            also take TFDS split strings such as `"train[:10%]"`).
+            Defaults to `"train"`.
+        batch_size: int. Defaults to 32.
+        shuffle: bool or None. Shuffle examples every epoch; None shuffles
+            the training split only. Defaults to None.
+        seed: int. Seeds generation, sampling and shuffling. Defaults to 0.
+        with_info: bool. Also return a `DatasetInfo`. Defaults to False.
+        **options: options of the data set (e.g. `frames`, `image_size`).
+
+    Returns:
+        A `tf.data.Dataset` of `(inputs, targets)` batches, or
+        `(dataset, info)` when `with_info=True`.
+
+    Example:
+
+    >>> ds, info = cvseq.datasets.load("moving_digits", "test", frames=8,
+    ...                                image_size=32, with_info=True)
+    >>> info.class_names
+    ['right', 'left', 'down', 'up']
+    """
+    if name not in _REGISTRY:
+        raise ValueError(
+            f"Unknown data set {name!r}. Available: {', '.join(_REGISTRY)}. "
+            "(`cvseq.datasets.list_datasets()` names them with their task.)"
+        )
+    batch_size = check_int("batch_size", batch_size)
+    seed = check_int("seed", seed, minimum=0)
+    check_bool("with_info", with_info)
+    if shuffle is None:
+        shuffle = split.startswith("train")
+    check_bool("shuffle", shuffle)
+
+    entry = _REGISTRY[name]
+    dataset, info = entry.build(split, seed=seed, shuffle=shuffle, **options)
+    info.element_spec = dataset.element_spec
+    if shuffle and not info.shuffled:
+        buffer = info.num_examples if info.num_examples else 1024
+        dataset = dataset.shuffle(
+            min(buffer, 4096), seed=seed, reshuffle_each_iteration=True
+        )
+    dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return (dataset, info) if with_info else dataset
+
+
+def reject_unknown_options(name, options, allowed):
+    """Raises `TypeError` naming options a data set does not take."""
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(
+            f"Data set {name!r} got unknown option(s) {', '.join(unknown)}. "
+            f"Its options are: {', '.join(sorted(allowed))}."
+        )

@@ -1,0 +1,120 @@
+"""TensorFlow Datasets adapters: TFDS features in, cvseq model inputs out.
+
+Each adapter loads a TFDS data set by name and maps its features to the
+`(inputs, targets)` that the matching factory's model fits. TFDS downloads
+need the network; without it, `load` raises `DatasetUnavailableError` that
+says so and names the offline alternative. Pass `data_dir=` to use a copy
+prepared elsewhere (`tfds.builder(name, data_dir=...).download_and_prepare()`).
+"""
+
+import tensorflow as tf
+
+from cvseq._validation import check_image_size, check_int
+from cvseq.datasets.registry import (
+    DatasetInfo,
+    register_dataset,
+    reject_unknown_options,
+)
+
+
+class DatasetUnavailableError(RuntimeError):
+    """A TFDS data set could not be downloaded or found in `data_dir`."""
+
+
+def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=False, seed=0):
+    """`tfds.load` with a clear error when the data cannot be had.
+
+    Returns:
+        `(dataset, tfds_info)`; the dataset yields feature dicts.
+    """
+    import tensorflow_datasets as tfds
+
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+        builder.download_and_prepare()
+        read_config = tfds.ReadConfig(shuffle_seed=seed) if shuffle else None
+        dataset = builder.as_dataset(
+            split=split, shuffle_files=shuffle, read_config=read_config
+        )
+    except Exception as err:
+        alternative = (
+            f" Offline, use the embedded data set {offline_alternative!r} "
+            f"(cvseq.datasets.load({offline_alternative!r}, ...))."
+            if offline_alternative else ""
+        )
+        raise DatasetUnavailableError(
+            f"Could not load TFDS data set {name!r}, split {split!r} "
+            f"({type(err).__name__}: {str(err)[:300]}). Without network, TFDS "
+            "cannot download it; prepare it on a machine with network and pass "
+            f"data_dir=.{alternative}"
+        ) from err
+    return dataset, builder.info
+
+
+def sample_clip(video, frames, image_size, *, training, seed=None):
+    """Takes `frames` frames (uniform, or jittered per segment) and resizes.
+
+    Args:
+        video: uint8 `(T, H, W, 3)` tensor, any T >= 1.
+        frames: frames to keep.
+        image_size: (height, width).
+        training: random offsets within each segment when True.
+
+    Returns:
+        uint8 `(frames, height, width, 3)`.
+    """
+    total = tf.cast(tf.shape(video)[0], tf.float32)
+    edges = tf.linspace(0.0, total, frames + 1)
+    if training:
+        offset = tf.random.uniform((frames,), seed=seed)
+    else:
+        offset = tf.fill((frames,), 0.5)
+    picks = edges[:-1] + offset * (edges[1:] - edges[:-1])
+    index = tf.clip_by_value(
+        tf.cast(tf.floor(picks), tf.int32), 0, tf.shape(video)[0] - 1
+    )
+    clip = tf.gather(video, index)
+    clip = tf.image.resize(clip, image_size, antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(clip), 0, 255), tf.uint8)
+
+
+@register_dataset(
+    "ucf101",
+    task="video_tagger",
+    source="tfds",
+    description="TFDS ucf101: 13,320 YouTube clips of 101 human actions "
+    "(6.5 GB download).",
+)
+def _ucf101(split, *, seed=0, shuffle=False, **options):
+    reject_unknown_options("ucf101", options, ("frames", "image_size", "data_dir"))
+    frames = check_int("frames", options.get("frames", 16))
+    image_size = check_image_size(options.get("image_size", (112, 112)))
+    dataset, tfds_info = load_tfds(
+        "ucf101", split, data_dir=options.get("data_dir"),
+        offline_alternative="moving_digits", shuffle=shuffle, seed=seed,
+    )
+    training = split.startswith("train")
+
+    def adapt(example):
+        clip = sample_clip(
+            example["video"], frames, image_size, training=training, seed=seed
+        )
+        return clip, tf.cast(example["label"], tf.int32)
+
+    info = DatasetInfo(
+        name="ucf101",
+        split=split,
+        task="video_tagger",
+        source="tfds",
+        class_names=list(tfds_info.features["label"].names),
+        num_examples=_num_examples(tfds_info, split),
+        description="UCF101 action recognition (TFDS).",
+    )
+    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+
+
+def _num_examples(tfds_info, split):
+    try:
+        return int(tfds_info.splits[split].num_examples)
+    except Exception:  # split strings like "train[:10%]" on old TFDS versions
+        return None

@@ -1,0 +1,50 @@
+"""Pieces shared by the classifying factories: heads and compile defaults."""
+
+import keras
+
+from cvseq._validation import check_bool, check_num_classes
+
+
+def check_classes(num_classes, multi_label):
+    """Single-label tasks need two classes; multi-label tasks one tag or more."""
+    check_bool("multi_label", multi_label)
+    return check_num_classes(num_classes, minimum=1 if multi_label else 2)
+
+
+def classification_head(x, num_classes, *, multi_label, dropout, name="predictions"):
+    """Dropout then a dense layer with softmax (or sigmoid for multi-label)."""
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    activation = "sigmoid" if multi_label else "softmax"
+    # The head stays float32 under mixed precision for a stable loss.
+    return keras.layers.Dense(
+        num_classes, activation=activation, dtype="float32", name=name
+    )(x)
+
+
+def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
+    """Compiles with the defaults of a (multi-label) classification task.
+
+    Single-label: Adam, sparse categorical cross-entropy on integer labels,
+    accuracy. Multi-label: Adam, binary cross-entropy on multi-hot float
+    targets `(batch, num_classes)`, AUC and precision, recall and F1 at 0.5.
+    """
+    optimizer = keras.optimizers.Adam(learning_rate)
+    if multi_label:
+        model.compile(
+            optimizer=optimizer,
+            loss=keras.losses.BinaryCrossentropy(),
+            metrics=[
+                keras.metrics.AUC(multi_label=True, num_labels=num_classes, name="auc"),
+                keras.metrics.Precision(thresholds=0.5, name="precision"),
+                keras.metrics.Recall(thresholds=0.5, name="recall"),
+                keras.metrics.F1Score(average="micro", threshold=0.5, name="f1"),
+            ],
+        )
+    else:
+        model.compile(
+            optimizer=optimizer,
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
+    return model

@@ -1,0 +1,134 @@
+"""CNN + RNN video tagging: a CNN on every frame, an LSTM/GRU over time."""
+
+import keras
+
+from cvseq import backbones
+from cvseq._validation import (
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_image_size,
+    check_int,
+)
+from cvseq.layers import FrameMask, TimeDistributed
+from cvseq.models._common import (
+    check_classes,
+    classification_head,
+    compile_classifier,
+)
+
+RECURRENT_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+
+# Channels kept per position of the frame's feature map before flattening.
+_SPATIAL_CHANNELS = 16
+
+
+def video_tagger(
+    num_classes,
+    *,
+    frames=16,
+    image_size=(112, 112),
+    backbone="small_cnn",
+    weights=None,
+    recurrent="lstm",
+    units=128,
+    bidirectional=False,
+    multi_label=False,
+    dropout=0.2,
+    train_backbone=True,
+    compile=True,
+    name=None,
+):
+    """Tags video clips with a CNN on each frame and an LSTM (or GRU) over time.
+
+    The backbone runs on every frame (`cvseq.layers.TimeDistributed`). Its
+    feature map is projected to a few channels per position and flattened,
+    not pooled: motion is a change of *where* things are, which global
+    pooling would throw away. The recurrent layer reads the per-frame
+    features; all-zero frames at the end of a clip are padding and are
+    masked out, so clips of different lengths can share a batch.
+
+    Args:
+        num_classes: int. Number of classes (single-label) or tags
+            (multi-label).
+        frames: int or None. Frames per clip; None accepts clips of any
+            length. Defaults to 16.
+        image_size: int or (height, width). Frame size. Defaults to
+            `(112, 112)`.
+        backbone: str or `keras.Model`. See `cvseq.backbones.build_backbone`.
+            Defaults to `"small_cnn"`.
+        weights: None, `"imagenet"` or a weights file for the backbone.
+            Defaults to None.
+        recurrent: `"lstm"` or `"gru"`. Defaults to `"lstm"`.
+        units: int. Recurrent units (and size of the per-frame features).
+            Defaults to 128.
+        bidirectional: bool. Read the clip in both directions. Defaults to
+            False.
+        multi_label: bool. Independent tags (sigmoid, binary cross-entropy)
+            instead of one class per clip (softmax). Defaults to False.
+        dropout: float in [0, 1). Dropout on the frame features and before
+            the head. Defaults to 0.2.
+        train_backbone: bool. False freezes the backbone (first stage of
+            fine-tuning). Defaults to True.
+        compile: bool. Compile with the task's defaults: Adam(1e-3) and
+            sparse categorical cross-entropy with accuracy, or binary
+            cross-entropy with AUC, precision, recall and F1 at 0.5 for
+            multi-label. Defaults to True.
+        name: str or None. Model name. Defaults to `"video_tagger"`.
+
+    Returns:
+        A `keras.Model` from raw pixels `(batch, frames, height, width, 3)`
+        in [0, 255] to class probabilities `(batch, num_classes)`.
+
+    Example:
+
+    >>> model = video_tagger(4, frames=8, image_size=(32, 32))
+    >>> ds = cvseq.datasets.load("moving_digits", "train", frames=8, image_size=32)
+    >>> model.fit(ds, epochs=1)
+    >>> model.predict(np.zeros((1, 8, 32, 32, 3), "uint8")).shape
+    (1, 4)
+    """
+    # Arguments.
+    num_classes = check_classes(num_classes, multi_label)
+    frames = check_int("frames", frames, allow_none=True)
+    image_size = check_image_size(image_size)
+    check_choice("recurrent", recurrent, tuple(RECURRENT_LAYERS))
+    units = check_int("units", units)
+    check_bool("bidirectional", bidirectional)
+    dropout = check_fraction("dropout", dropout)
+    check_bool("compile", compile)
+    feature_extractor = backbones.build_backbone(
+        backbone,
+        image_size=image_size,
+        weights=weights,
+        train_backbone=train_backbone,
+    )
+
+    # Layers.
+    clips = keras.Input((frames, *image_size, 3), name="clips")
+    mask = FrameMask(name="frame_mask")(clips)
+    x = TimeDistributed(feature_extractor, name="frame_features")(clips)
+    if len(x.shape) != 5 or None in x.shape[2:]:
+        raise ValueError(
+            "The backbone must give a feature map of static size per frame. "
+            f"Received per-frame features of shape {tuple(x.shape[2:])}."
+        )
+    x = keras.layers.Dense(_SPATIAL_CHANNELS, activation="relu", name="spatial_projection")(x)
+    h, w, c = x.shape[2:]
+    x = keras.layers.Reshape((-1, h * w * c), name="flatten_frames")(x)
+    x = keras.layers.Dense(units, activation="relu", name="frame_embedding")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="frame_dropout")(x)
+    rnn = RECURRENT_LAYERS[recurrent](units, name=recurrent)
+    if bidirectional:
+        rnn = keras.layers.Bidirectional(rnn, name=f"bidirectional_{recurrent}")
+    x = rnn(x, mask=mask)
+    outputs = classification_head(
+        x, num_classes, multi_label=multi_label, dropout=dropout
+    )
+
+    # Model.
+    model = keras.Model(clips, outputs, name=name or "video_tagger")
+    if compile:
+        compile_classifier(model, num_classes, multi_label=multi_label)
+    return model
