@@ -116,7 +116,7 @@ def _small_cnn(input_shape, weights):
     # any image size.
     inputs = keras.Input((None, None, input_shape[-1]), name="images")
     x = inputs
-    for stage, filters in enumerate((32, 64, 96, 128), start=1):
+    for stage, filters in enumerate((16, 32, 64, 128), start=1):
         x = keras.layers.Conv2D(
             filters, 3, padding="same", use_bias=False, name=f"stage{stage}_conv"
         )(x)

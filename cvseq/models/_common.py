@@ -30,8 +30,11 @@ def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
     targets `(batch, num_classes)`, AUC and precision, recall and F1 at 0.5.
     """
     optimizer = keras.optimizers.Adam(learning_rate)
+    # XLA is off: it cannot use the cuDNN RNN kernels on GPU, and on CPU it
+    # made the tagger's step 1.8x slower (measured, see README).
     if multi_label:
         model.compile(
+            jit_compile=False,
             optimizer=optimizer,
             loss=keras.losses.BinaryCrossentropy(),
             metrics=[
@@ -43,6 +46,7 @@ def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
         )
     else:
         model.compile(
+            jit_compile=False,
             optimizer=optimizer,
             loss=keras.losses.SparseCategoricalCrossentropy(),
             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
