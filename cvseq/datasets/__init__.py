@@ -9,9 +9,11 @@ readers read your own files.
 
 from cvseq.datasets.registry import (
     DatasetInfo,
+    DatasetUnavailableError,
     describe_datasets,
     list_datasets,
     load,
+    load_with_fallback,
     register_dataset,
 )
 
@@ -22,6 +24,8 @@ from cvseq.datasets import tfds_adapters  # noqa: E402,F401
 
 __all__ = [
     "DatasetInfo",
+    "DatasetUnavailableError",
+    "load_with_fallback",
     "describe_datasets",
     "list_datasets",
     "load",

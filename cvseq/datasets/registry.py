@@ -1,10 +1,15 @@
 """The data set registry behind `cvseq.datasets.load` and `list_datasets`."""
 
 import dataclasses
+import sys
 
 import tensorflow as tf
 
 from cvseq._validation import check_bool, check_int
+
+
+class DatasetUnavailableError(RuntimeError):
+    """A data set could not be downloaded (no network) or found on disk."""
 
 
 @dataclasses.dataclass
@@ -156,3 +161,37 @@ def reject_unknown_options(name, options, allowed):
             f"Data set {name!r} got unknown option(s) {', '.join(unknown)}. "
             f"Its options are: {', '.join(sorted(allowed))}."
         )
+
+
+def load_with_fallback(name, fallback, split="train", *, fallback_options=None,
+                       **kwargs):
+    """Loads `name`; if it cannot be had (no network), loads `fallback`.
+
+    Says on stderr which data set is used and why, so a run never switches
+    data silently.
+
+    Args:
+        name: str. The preferred data set, usually a TFDS one.
+        fallback: str. An embedded data set that works offline.
+        split: str. The split of either.
+        fallback_options: dict or None. Options for the fallback instead of
+            the ones in `kwargs` (data sets take different options).
+        **kwargs: arguments of `load` (`batch_size`, options, ...).
+
+    Returns:
+        `(dataset, info)`; `info.name` tells which one was loaded.
+    """
+    kwargs["with_info"] = True
+    try:
+        return load(name, split, **kwargs)
+    except DatasetUnavailableError as err:
+        print(
+            f"[cvseq] {name!r} is not available ({str(err).split('. ')[0]}). "
+            f"Using the embedded data set {fallback!r} instead.",
+            file=sys.stderr,
+        )
+        if fallback_options is not None:
+            common = {k: kwargs[k] for k in ("batch_size", "shuffle", "seed", "with_info")
+                      if k in kwargs}
+            kwargs = {**common, **fallback_options}
+        return load(fallback, split, **kwargs)

@@ -12,13 +12,10 @@ import tensorflow as tf
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets.registry import (
     DatasetInfo,
+    DatasetUnavailableError,
     register_dataset,
     reject_unknown_options,
 )
-
-
-class DatasetUnavailableError(RuntimeError):
-    """A TFDS data set could not be downloaded or found in `data_dir`."""
 
 
 def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=False, seed=0):
