@@ -46,12 +46,13 @@ def _palette(rng, count):
 
 
 def render_clip(glyphs, starts, velocity, *, frames, image_size, colours):
-    """Draws digits moving with one velocity, wrapping at the edges.
+    """Draws digits moving at constant velocity, wrapping at the edges.
 
     Args:
         glyphs: uint8 `(n, d, d)` digit images, already resized.
         starts: `(n, 2)` top-left (row, col) of each digit in frame 0.
-        velocity: (rows, cols) pixels per frame.
+        velocity: (rows, cols) pixels per frame, shared by all digits, or
+            `(n, 2)`, one velocity per digit.
         frames: number of frames.
         image_size: (height, width).
         colours: `(n, 3)` floats in [0, 1].
@@ -61,7 +62,8 @@ def render_clip(glyphs, starts, velocity, *, frames, image_size, colours):
     """
     height, width = image_size
     clip = np.zeros((frames, height, width, 3), np.float32)
-    for glyph, start, colour in zip(glyphs, starts, colours):
+    velocities = np.broadcast_to(np.asarray(velocity, np.float32), (len(glyphs), 2))
+    for glyph, start, velocity, colour in zip(glyphs, starts, velocities, colours):
         layer = np.zeros((height, width), np.float32)
         d = glyph.shape[0]
         layer[:d, :d] = glyph
