@@ -3,6 +3,16 @@
 __version__ = "0.1.0"
 
 from cvseq import backbones, datasets, distribute, layers  # noqa: E402
-from cvseq.models import video_tagger  # noqa: E402
+from cvseq import boxes, metrics, training  # noqa: E402
+from cvseq.models import (  # noqa: E402
+    image_classifier,
+    image_segmenter,
+    object_detector,
+    video_tagger,
+)
 
-__all__ = ["backbones", "datasets", "distribute", "layers", "video_tagger", "__version__"]
+__all__ = [
+    "backbones", "boxes", "datasets", "distribute", "layers", "metrics", "training",
+    "image_classifier", "image_segmenter", "object_detector", "video_tagger",
+    "__version__",
+]

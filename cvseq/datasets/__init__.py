@@ -21,6 +21,9 @@ from cvseq.datasets.registry import (
 from cvseq.datasets import moving_digits  # noqa: E402,F401
 from cvseq.datasets import video_folder  # noqa: E402,F401
 from cvseq.datasets import tfds_adapters  # noqa: E402,F401
+from cvseq.datasets import digit_images  # noqa: E402,F401
+from cvseq.datasets import digit_scenes  # noqa: E402,F401
+from cvseq.datasets import tfds_vision  # noqa: E402,F401
 
 __all__ = [
     "DatasetInfo",
