@@ -532,8 +532,17 @@ def _as_model(backbone):
 
 
 def _rebuild_for_size(pyramid, image_size):
+    features, preprocessing = _unwrap(pyramid)
     inputs = keras.Input((*image_size, 3), name="images")
-    return keras.Model(inputs, pyramid(inputs), name=BACKBONE_NAME)
+    x = inputs if preprocessing is None else preprocessing(inputs)
+    try:
+        maps = features(x)
+    except ValueError as err:
+        raise ValueError(
+            f"The backbone {features.name!r} does not accept images of "
+            f"{image_size} ({err}). Pass the image_size it was built for."
+        ) from err
+    return keras.Model(inputs, maps, name=BACKBONE_NAME)
 
 
 def _pyramid_from_backbone(base, image_size):

@@ -1,5 +1,7 @@
 """Semantic segmentation: a U-Net decoder on a cvseq backbone's pyramid."""
 
+import math
+
 import keras
 from keras import ops
 
@@ -90,9 +92,10 @@ def image_segmenter(
     (`cvseq.backbones.build_feature_pyramid`). The decoder starts from the
     coarsest map and, stride by stride, upsamples with a transposed
     convolution, concatenates the encoder's map of that stride (the skip
-    connection) and refines with two convolutions with batch normalization;
-    a last skip from a small full-resolution convolution of the image keeps
-    edges sharp. The default compile uses cross-entropy plus Dice
+    connection) and refines with two convolutions with batch normalization,
+    up to full resolution (for backbones whose finest map has stride 2, a
+    small convolution of the image gives the last skip), which keeps edges
+    sharp. The default compile uses cross-entropy plus Dice
     (`DiceCrossEntropy`), which keeps classes that cover few pixels from
     being painted over by the background.
 
@@ -136,10 +139,10 @@ def image_segmenter(
         weights=weights,
         train_backbone=train_backbone,
     )
-    coarsest = encoder.outputs[-1].shape[1:3]
-    if any(side % c or side // c != image_size[0] // coarsest[0]
-           for side, c in zip(image_size, coarsest)):
-        stride = image_size[0] // max(coarsest[0], 1)
+    # Strides are powers of two; a side that is not a multiple of the
+    # largest one leaves maps that do not line up when upsampled.
+    stride = 2 ** round(math.log2(image_size[0] / encoder.outputs[-1].shape[1]))
+    if any(side % stride for side in image_size):
         raise ValueError(
             f"`image_size` must be a multiple of the backbone's output stride "
             f"({stride}) on each side. Received: image_size={image_size}. "
@@ -152,10 +155,13 @@ def image_segmenter(
     if not isinstance(skips, (list, tuple)):
         skips = [skips]
     x = skips[-1]
-    # Full-resolution skip: a few channels straight from the pixels.
-    stem = ImagePreprocessing("unit", name="stem_rescaling")(images)
-    stem = _conv_block(stem, 16, name="stem")
-    for index, skip in enumerate(list(reversed(skips[:-1])) + [stem]):
+    skips = list(reversed(skips[:-1]))
+    if not skips or skips[-1].shape[1] < image_size[0]:
+        # Full-resolution skip when the backbone has none (Keras
+        # applications start at stride 2): a few channels from the pixels.
+        stem = ImagePreprocessing("unit", name="stem_rescaling")(images)
+        skips.append(_conv_block(stem, 16, name="stem"))
+    for index, skip in enumerate(skips):
         factor = skip.shape[1] // x.shape[1]
         filters = min(256, max(16, skip.shape[-1]))
         x = keras.layers.Conv2DTranspose(
