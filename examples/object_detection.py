@@ -44,7 +44,13 @@ def parse_args(argv=None):
                         help="a multiple of 32")
     parser.add_argument("--num-scenes", type=int, default=2000,
                         help="training scenes (digit_detection)")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-digits", type=int, default=2,
+                        help="digits per scene (digit_detection)")
+    parser.add_argument("--digit-size", type=int, nargs=2, default=(24, 32),
+                        help="smallest and largest digit side in pixels (digit_detection)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=2e-3,
+                        help="peak rate of the warm-up + cosine schedule")
     parser.add_argument("--min-score", type=float, default=0.3,
                         help="draw boxes scoring at least this")
     parser.add_argument("--seed", type=int, default=0)
@@ -55,7 +61,8 @@ def parse_args(argv=None):
 def load_splits(args):
     common = dict(batch_size=args.batch_size, seed=args.seed)
     size = (args.image_size, args.image_size)
-    embedded = dict(image_size=size)
+    embedded = dict(image_size=size, max_digits=args.max_digits,
+                    digit_size=tuple(args.digit_size) if args.digit_size else None)
     if args.dataset == "digit_detection":
         train, info = cvseq.datasets.load(
             "digit_detection", "train", num_scenes=args.num_scenes, with_info=True,
@@ -114,6 +121,11 @@ def main(argv=None):
         backbone=args.backbone,
         weights=args.weights,
     )
+    # Warm up over the first tenth of the steps, then cosine decay to zero.
+    steps = args.epochs * max(1, (info.num_examples or 2000) // args.batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, steps, warmup_target=args.learning_rate, warmup_steps=steps // 10)
+    model.compile(optimizer=keras.optimizers.Adam(schedule, global_clipnorm=10.0))
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs)
     train_seconds = time.time() - start

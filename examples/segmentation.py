@@ -58,16 +58,15 @@ def load_splits(args):
             with_info=True, **embedded, **common)
     else:
         train, info = cvseq.datasets.load_with_fallback(
-            args.dataset, "digit_segmentation", "train[:90%]", image_size=size,
+            args.dataset, "digit_segmentation", "train", image_size=size,
             fallback_options=dict(embedded, num_scenes=args.num_scenes), **common)
     if info.name == "digit_segmentation":
-        if info.split != "train":  # the fallback got the TFDS split string
-            train, info = cvseq.datasets.load(
-                "digit_segmentation", "train", num_scenes=args.num_scenes,
-                with_info=True, **embedded, **common)
         val = cvseq.datasets.load("digit_segmentation", "validation", **embedded, **common)
         test = cvseq.datasets.load("digit_segmentation", "test", **embedded, **common)
     else:
+        # TFDS pets has train and test; hold out the end of train for validation.
+        train, info = cvseq.datasets.load(
+            args.dataset, "train[:90%]", image_size=size, with_info=True, **common)
         val = cvseq.datasets.load(args.dataset, "train[90%:]", image_size=size, **common)
         test = cvseq.datasets.load(args.dataset, "test", image_size=size, **common)
     return train, val, test, info
