@@ -4,6 +4,7 @@ import pytest
 
 import cvseq
 from cvseq import image_classifier
+from cvseq.datasets import digit_images
 from cvseq.training import unfreeze_backbone
 
 
@@ -48,41 +49,37 @@ def test_unfreeze_errors_name_the_problem():
 
 @pytest.mark.slow
 def test_pretrained_backbone_makes_a_small_second_task_learn_better(tmp_path):
-    """Task 1: digits 0-4 (all their training images). Task 2: digits 5-9
-    from 8 images each. The task-1 backbone, loaded by path, fine-tuned in
-    two stages, against the same classifier trained from scratch for as
-    many epochs."""
+    """Task 1: which digit (10 classes, the training split). Task 2: is the
+    digit odd or even, from 20 images of the validation split. The task-1
+    backbone, loaded by path and fine-tuned in two stages, against the
+    same classifier trained from scratch for as many epochs; both scored on
+    the test split."""
     size = 24
-
-    def digits(split, classes, **options):
-        return cvseq.datasets.load(
-            "digits", split, image_size=size, classes=classes, batch_size=16,
-            **options,
-        )
-
     keras.utils.set_random_seed(0)
-    first = image_classifier(5, image_size=size)
-    first.fit(digits("train", [0, 1, 2, 3, 4]), epochs=6, verbose=0)
-    path = str(tmp_path / "digits_0_4_backbone.keras")
+    first = image_classifier(10, image_size=size)
+    first.fit(cvseq.datasets.load("digits", "train", image_size=size), epochs=6, verbose=0)
+    path = str(tmp_path / "digits_backbone.keras")
     cvseq.backbones.get_backbone(first).save(path)
 
-    second = [5, 6, 7, 8, 9]
-    train = digits("train", second, examples_per_class=8)
-    test = digits("test", second)
+    images, digits, _ = digit_images.generate("validation", image_size=size,
+                                              examples_per_class=2)
+    test_images, test_digits, _ = digit_images.generate("test", image_size=size)
+    parity, test_parity = digits % 2, test_digits % 2
 
-    keras.utils.set_random_seed(1)
-    tuned = image_classifier(5, image_size=size, backbone=path, train_backbone=False)
-    tuned.fit(train, epochs=20, verbose=0)                      # stage 1: the head
-    stage1 = tuned.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+    keras.utils.set_random_seed(2)
+    tuned = image_classifier(2, image_size=size, backbone=path, train_backbone=False)
+    tuned.fit(images, parity, epochs=40, batch_size=16, verbose=0)   # stage 1: the head
+    stage1 = tuned.evaluate(test_images, test_parity, verbose=0, return_dict=True)["accuracy"]
     unfreeze_backbone(tuned, learning_rate=1e-4)
-    tuned.fit(train, epochs=10, verbose=0)                      # stage 2: everything
-    stage2 = tuned.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+    tuned.fit(images, parity, epochs=20, batch_size=16, verbose=0)   # stage 2: everything
+    stage2 = tuned.evaluate(test_images, test_parity, verbose=0, return_dict=True)["accuracy"]
 
-    keras.utils.set_random_seed(1)
-    scratch = image_classifier(5, image_size=size)
-    scratch.fit(train, epochs=30, verbose=0)
-    baseline = scratch.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+    keras.utils.set_random_seed(2)
+    scratch = image_classifier(2, image_size=size)
+    scratch.fit(images, parity, epochs=60, batch_size=16, verbose=0)
+    baseline = scratch.evaluate(test_images, test_parity, verbose=0, return_dict=True)["accuracy"]
 
     print(f"stage 1 {stage1:.3f}, stage 2 {stage2:.3f}, scratch {baseline:.3f}")
-    assert stage2 >= baseline + 0.15
-    assert stage2 >= stage1 - 0.02  # stage 2 does not undo stage 1
+    assert stage2 >= baseline + 0.05
+    assert stage2 >= 0.88
+    assert stage2 >= stage1  # unfreezing helps on top of the new head
