@@ -81,9 +81,10 @@ def plot_predictions(images, true, predicted, names, path):
     fig, axes = plt.subplots(2, (count + 1) // 2, figsize=(1.6 * ((count + 1) // 2), 3.8))
     for ax, image, t, p in zip(axes.flat, images, true, predicted):
         ax.imshow(image)
-        ax.set_title(f"{names[p]}", color="green" if t == p else "red", fontsize=9)
+        title = names[p] if t == p else f"{names[p]} (true {names[t]})"
+        ax.set_title(title, color="green" if t == p else "red", fontsize=9)
         ax.axis("off")
-    fig.suptitle("held-out images: predicted class (red: wrong)")
+    fig.suptitle("held-out images: predicted class (red: wrong, with the true one)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -8,7 +8,7 @@ IoU of each class and the pixel accuracy, and saves the model, a PNG of test
 images with the predicted masks overlaid and the training curves.
 
     python examples/segmentation.py                       # pets, or digit scenes offline
-    python examples/segmentation.py --dataset digit_segmentation --epochs 12
+    python examples/segmentation.py --dataset digit_segmentation --epochs 20
     python examples/segmentation.py --dataset oxford_iiit_pet --backbone mobilenet_v3_small \
         --weights imagenet --image-size 128                 # needs the network
 """
@@ -34,15 +34,22 @@ def parse_args(argv=None):
                         choices=cvseq.datasets.list_datasets("image_segmenter"),
                         help="'oxford_iiit_pet' (TFDS; falls back to the embedded "
                         "digit scenes without network) or 'digit_segmentation'")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--backbone", default="small_cnn",
                         help=f"one of {cvseq.backbones.list_backbones()} or a .keras path")
     parser.add_argument("--weights", default=None,
                         help="backbone weights: imagenet or a .weights.h5 file")
-    parser.add_argument("--image-size", type=int, default=64)
-    parser.add_argument("--num-scenes", type=int, default=2000,
+    parser.add_argument("--image-size", type=int, default=32,
+                        help="a multiple of the backbone's stride (8 for small_cnn)")
+    parser.add_argument("--num-scenes", type=int, default=3000,
                         help="training scenes (digit_segmentation)")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-digits", type=int, default=2,
+                        help="digits per scene (digit_segmentation)")
+    parser.add_argument("--digit-size", type=int, nargs=2, default=(12, 18),
+                        help="smallest and largest digit side in pixels (digit_segmentation)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=2e-3,
+                        help="peak rate of the warm-up + cosine schedule")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/segmentation")
     return parser.parse_args(argv)
@@ -51,7 +58,8 @@ def parse_args(argv=None):
 def load_splits(args):
     common = dict(batch_size=args.batch_size, seed=args.seed)
     size = (args.image_size, args.image_size)
-    embedded = dict(image_size=size)
+    embedded = dict(image_size=size, max_digits=args.max_digits,
+                    digit_size=tuple(args.digit_size) if args.digit_size else None)
     if args.dataset == "digit_segmentation":
         train, info = cvseq.datasets.load(
             "digit_segmentation", "train", num_scenes=args.num_scenes,
@@ -115,6 +123,13 @@ def main(argv=None):
         len(names), image_size=args.image_size, backbone=args.backbone,
         weights=args.weights,
     )
+    # Warm up over the first tenth of the steps, then cosine decay to zero.
+    steps = args.epochs * max(1, (info.num_examples or 3000) // args.batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, steps, warmup_target=args.learning_rate, warmup_steps=steps // 10)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=model.loss,
+                  metrics=[keras.metrics.MeanIoU(len(names), sparse_y_pred=False,
+                                                 name="mean_iou")])
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs)
     train_seconds = time.time() - start

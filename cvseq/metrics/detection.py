@@ -160,7 +160,7 @@ def evaluate_detector(model, dataset, *, num_classes=None, max_batches=None):
         if max_batches is not None and step >= max_batches:
             break
         truths.append(_to_numpy(targets))
-        found.append(_to_numpy(model.predict_on_batch(images)))
+        found.append(_to_numpy(model.predict(images, verbose=0)))
     y_true = _concatenate(truths)
     y_pred = _concatenate(found)
     if num_classes is None:

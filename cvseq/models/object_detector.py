@@ -163,10 +163,12 @@ class ObjectDetector(_yolo_detector_class()):
         backbone = config["backbone"]
         if levels and not getattr(backbone, "pyramid_level_inputs", None):
             backbone.pyramid_level_inputs = levels
-        # `trainable=False` given to a constructor stays on the model;
-        # setting it again reaches every layer (a frozen backbone reloads
-        # frozen).
-        backbone.trainable = backbone.trainable
+        # `trainable=False` given to a constructor stays on the model and
+        # does not reach its layers, which the detector's graph reuses:
+        # set it again (from True, so that it propagates).
+        if not backbone.trainable:
+            backbone.trainable = True
+            backbone.trainable = False
         return cls(**config)
 
 
