@@ -51,7 +51,7 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=2e-3,
                         help="peak rate of the warm-up + cosine schedule")
-    parser.add_argument("--min-score", type=float, default=0.3,
+    parser.add_argument("--min-score", type=float, default=0.25,
                         help="draw boxes scoring at least this")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/object_detection")
