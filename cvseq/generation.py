@@ -297,7 +297,9 @@ def recurrent_step(embedding, cells, logits_layer):
     """
 
     def step(tokens, states):
-        x = embedding(tokens)
+        # A copy drops the padding mask of `Embedding(mask_zero=True)`: one
+        # token per step has nothing to mask, and cells do not take masks.
+        x = ops.copy(embedding(tokens))
         x, states = run_cells(cells, x, states)
         return logits_layer(x), states
 
