@@ -162,7 +162,7 @@ def decode(
     >>> decode(step, prompt, initial_states=zero_states(cells, 1))
     array([[1, 7, 4, 9, 2, 2]], dtype=int32)
     """
-    sampler = get_sampler(sampler, **sampler_options)
+    get_sampler(sampler, **sampler_options)  # validates before any work
     prompt = np.asarray(prompt)
     if prompt.ndim != 2 or prompt.shape[1] < 1 or prompt.dtype.kind not in "iu":
         raise ValueError(
@@ -205,9 +205,16 @@ def decode(
     tokens = ops.convert_to_tensor(prompt, "int32")
     states = tuple(initial_states)
     for index in range(start - 1):
-        _, states = logits_of(tokens[:, index], states)
+        logits, states = logits_of(tokens[:, index], states)
     if start >= prompt.shape[1]:
         return prompt.astype("int32")
+    if start == 1:  # one step only to learn the vocabulary size
+        logits, _ = logits_of(tokens[:, 0], states)
+    # `top_k` beyond the vocabulary keeps every token.
+    vocabulary_size = int(logits.shape[-1])
+    if "top_k" in sampler_options:
+        sampler_options["top_k"] = min(sampler_options["top_k"], vocabulary_size)
+    sampler = get_sampler(sampler, **sampler_options)
 
     def next(buffer, cache, index):
         previous = ops.take(buffer, index - 1, axis=1)

@@ -301,3 +301,54 @@ def language_model_windows(texts, *, vocabulary, sequence_length, stride=None):
             windows.append(sep.join(words[t] for t in chunk[:-1]))
             targets.append(chunk[1:])
     return np.array(windows, dtype=object), pad(targets, sequence_length)
+
+
+def token_sequence_inputs(sequences, *, vocabulary, sequence_length):
+    """Turns token sequences into a `sequence_generator`'s training data.
+
+    Each sequence becomes `[START] tokens... [END]`, cut into windows of
+    `sequence_length` inputs whose targets are the next tokens; the first
+    window of a sequence starts with `"[START]"`, so the model learns to
+    begin a sequence from the start token alone.
+
+        inputs:   [START] 67:1  72:1  74:0.5  ...
+        targets:  67:1    72:1  74:0.5 ...    [END]
+
+    Args:
+        sequences: list of lists of str tokens.
+        vocabulary: list of str. The model's `vocabulary`.
+        sequence_length: int. Tokens per window.
+
+    Returns:
+        `(inputs, target_ids)`: a `tf.string` tensor `(n, sequence_length)`,
+        `""`-padded (Keras takes string matrices as tensors, not NumPy
+        arrays), and int32 `(n, sequence_length)` ids as the model numbers
+        them (see `token_ids`).
+    """
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
+    inputs, targets = [], []
+    for sequence in sequences:
+        full = [START] + [str(t) for t in sequence] + [END]
+        for begin in range(0, len(full) - 1, sequence_length):
+            window = full[begin: begin + sequence_length + 1]
+            padding = [PAD] * (sequence_length + 1 - len(window))
+            inputs.append(window[:-1] + padding)
+            targets.append(window[1:] + padding)
+    inputs = tf.constant(inputs, tf.string, shape=(len(inputs), sequence_length))
+    return inputs, token_ids(targets, vocabulary)
+
+
+def token_ids(tokens, vocabulary):
+    """Ids of string tokens as a `sequence_generator` numbers them.
+
+    `""` is 0, unknown tokens 1 (`"[UNK]"`), then `vocabulary` in order,
+    then `"[START]"` and `"[END]"`.
+    """
+    table = {PAD: 0, OOV: 1}
+    for token in list(vocabulary) + [START, END]:
+        if token not in table:
+            table[token] = len(table)
+    tokens = np.asarray(tokens, dtype=object)
+    return np.vectorize(lambda t: table.get(t, 1), otypes=["int32"])(tokens).reshape(
+        tokens.shape
+    )
