@@ -3,6 +3,27 @@
 __version__ = "0.1.0"
 
 from cvseq import backbones, datasets, generation, layers  # noqa: E402
-from cvseq.models import video_tagger  # noqa: E402
+from cvseq import metrics, music, text  # noqa: E402
+from cvseq.models import (  # noqa: E402
+    language_model,
+    sequence_generator,
+    text_classifier,
+    translator,
+    video_tagger,
+)
 
-__all__ = ["backbones", "datasets", "generation", "layers", "video_tagger", "__version__"]
+__all__ = [
+    "backbones",
+    "datasets",
+    "generation",
+    "language_model",
+    "layers",
+    "metrics",
+    "music",
+    "sequence_generator",
+    "text",
+    "text_classifier",
+    "translator",
+    "video_tagger",
+    "__version__",
+]
