@@ -2,6 +2,12 @@
 
 __version__ = "0.1.0"
 
+import os as _os
+
+# TensorFlow logs a screenful at import; keep errors only unless the user
+# chose a level.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
 from cvseq import backbones, datasets, distribute, layers  # noqa: E402
 from cvseq.models import video_tagger  # noqa: E402
 
