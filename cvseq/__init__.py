@@ -2,7 +2,13 @@
 
 __version__ = "0.1.0"
 
-from cvseq import backbones, datasets, generation, layers  # noqa: E402
+import os as _os
+
+# TensorFlow logs a screenful at import; keep errors only unless the user
+# chose a level.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from cvseq import backbones, datasets, distribute, generation, layers  # noqa: E402
 from cvseq import metrics, music, text  # noqa: E402
 from cvseq.models import (  # noqa: E402
     language_model,
@@ -15,6 +21,7 @@ from cvseq.models import (  # noqa: E402
 __all__ = [
     "backbones",
     "datasets",
+    "distribute",
     "generation",
     "language_model",
     "layers",
