@@ -159,8 +159,8 @@ def decode(
     Example:
 
     >>> prompt = np.array([[start_id, 0, 0, 0, 0, 0]])
-    >>> decode(step, prompt, initial_states=zero_states(cells, 1))
-    array([[1, 7, 4, 9, 2, 2]], dtype=int32)
+    >>> decode(step, prompt, initial_states=zero_states(cells, 1)).shape
+    (1, 6)
     """
     get_sampler(sampler, **sampler_options)  # validates before any work
     prompt = np.asarray(prompt)
