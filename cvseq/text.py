@@ -238,7 +238,8 @@ def teacher_forcing_inputs(sources, targets, *, target_vocabulary, sequence_leng
     rows = [ids[: target_length - 1] for ids in encode(vectorizer, targets)]
     decoder_input = pad([[start] + r for r in rows], target_length)
     target_ids = pad([r + [end] for r in rows], target_length)
-    return {"source": np.array(sources, dtype=object), "decoder_input": decoder_input}, target_ids
+    inputs = {"source": np.array(sources, dtype=object), "decoder_input": decoder_input}
+    return inputs, target_ids
 
 
 def split_lengths(sequence_length):

@@ -5,8 +5,8 @@ territories, scripts, currencies and time zones in hundreds of locales,
 written by native translators: "Germany" / "Alemania", "Central European
 Standard Time" / "hora estándar de Europa central". Pairs are made from two
 locales (English to Spanish by default: 1,565 pairs, 1,500 of them with
-phrases of at most 32 characters) for character-level translation. Each source phrase appears once, and the split
-is by *entity* (a language, a territory, a time zone with all its "Time",
+phrases of at most 32 characters) for character-level translation. Each
+source phrase appears once, and the split is by *entity* (a language, a territory, a time zone with all its "Time",
 "Standard Time" and "Summer Time" names), so no test phrase has a near-copy
 in training.
 """
