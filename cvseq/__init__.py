@@ -2,13 +2,19 @@
 
 __version__ = "0.1.0"
 
-from cvseq import backbones, datasets, layers  # noqa: E402
-from cvseq.models import video_classifier_3d, video_tagger  # noqa: E402
+from cvseq import backbones, datasets, layers, metrics  # noqa: E402
+from cvseq.models import (  # noqa: E402
+    trajectory_predictor,
+    video_classifier_3d,
+    video_tagger,
+)
 
 __all__ = [
     "backbones",
     "datasets",
     "layers",
+    "metrics",
+    "trajectory_predictor",
     "video_classifier_3d",
     "video_tagger",
     "__version__",

@@ -3,3 +3,12 @@
 One module per family (detection, text, tracking, ...); each function is
 re-exported here.
 """
+
+from cvseq.metrics.trajectory import (  # noqa: E402
+    AverageDisplacementError,
+    FinalDisplacementError,
+    average_displacement_error,
+    constant_velocity,
+    displacement_errors,
+    final_displacement_error,
+)
