@@ -12,3 +12,4 @@ from cvseq.metrics.trajectory import (  # noqa: E402
     displacement_errors,
     final_displacement_error,
 )
+from cvseq.metrics.tracking import TrackingEvaluator, box_iou  # noqa: E402
