@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from cvseq import backbones, datasets, layers, metrics  # noqa: E402
+from cvseq import backbones, datasets, generation, layers, metrics  # noqa: E402
 from cvseq.models import (  # noqa: E402
     trajectory_predictor,
     video_classifier_3d,
@@ -12,6 +12,7 @@ from cvseq.models import (  # noqa: E402
 __all__ = [
     "backbones",
     "datasets",
+    "generation",
     "layers",
     "metrics",
     "trajectory_predictor",
