@@ -2,10 +2,15 @@
 
 __version__ = "0.1.0"
 
-from cvseq import backbones, datasets, generation, layers, metrics  # noqa: E402
+from cvseq import backbones, datasets, generation, layers  # noqa: E402
+from cvseq import metrics, music, text, tracking  # noqa: E402
 from cvseq.models import (  # noqa: E402
     image_captioner,
+    language_model,
+    sequence_generator,
+    text_classifier,
     trajectory_predictor,
+    translator,
     video_classifier_3d,
     video_tagger,
 )
@@ -15,9 +20,16 @@ __all__ = [
     "datasets",
     "generation",
     "image_captioner",
+    "language_model",
     "layers",
     "metrics",
+    "music",
+    "sequence_generator",
+    "text",
+    "text_classifier",
+    "tracking",
     "trajectory_predictor",
+    "translator",
     "video_classifier_3d",
     "video_tagger",
     "__version__",

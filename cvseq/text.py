@@ -102,18 +102,19 @@ def check_vocabulary(name, vocabulary):
         tokens = [t for t in vocabulary if t not in (PAD, OOV)]
         if len(set(tokens)) != len(tokens):
             duplicates = sorted({t for t in tokens if tokens.count(t) > 1})[:5]
+            shown = repr(vocabulary)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
             raise ValueError(
-                f"`{name}` has repeated tokens {duplicates}. Each token must "
-                "appear once."
+                f"`{name}` has repeated tokens {duplicates}; each token must "
+                f"appear once. Received: {name}={shown}."
             )
         return list(tokens)
-    shown = vocabulary if not isinstance(vocabulary, (list, tuple)) else (
-        f"{type(vocabulary).__name__} of {len(vocabulary)} items"
-    )
+    shown = repr(vocabulary)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
     raise TypeError(
         f"`{name}` must be a list of token strings, an adapted "
         "`keras.layers.TextVectorization` (see `cvseq.text.build_vocabulary`) "
-        f"or an int vocabulary size for token-id inputs. Received: {name}={shown!r}."
+        f"or an int vocabulary size for token-id inputs. Received: {name}={shown}."
     )
 
 

@@ -4,6 +4,14 @@ One module per family (detection, text, tracking, ...); each function is
 re-exported here.
 """
 
+from cvseq.metrics.text import (  # noqa: E402
+    bleu,
+    classification_scores,
+    exact_match,
+    next_token_scores,
+    unigram_baseline,
+)
+from cvseq.metrics.tracking import TrackingEvaluator, box_iou  # noqa: E402
 from cvseq.metrics.trajectory import (  # noqa: E402
     AverageDisplacementError,
     FinalDisplacementError,
@@ -12,4 +20,3 @@ from cvseq.metrics.trajectory import (  # noqa: E402
     displacement_errors,
     final_displacement_error,
 )
-from cvseq.metrics.tracking import TrackingEvaluator, box_iou  # noqa: E402
