@@ -138,7 +138,9 @@ class ImageCaptioner(keras.Model):
         captions = []
         for begin in range(0, len(images), batch_size):
             context, *states = encoder(images[begin:begin + batch_size], training=False)
-            prompt = np.zeros((len(context), max_length + 2), "int32")
+            # "[START]" then at most `max_length` words ("[END]" included
+            # when it comes earlier).
+            prompt = np.zeros((len(context), max_length + 1), "int32")
             prompt[:, 0] = start
             tokens = generation.decode(
                 step,
