@@ -109,7 +109,7 @@ def get_spec(name):
     min_size=16,
     description="4-stage conv/batch-norm CNN, output stride 8 (0.19M "
     "parameters); trains from scratch on a CPU in minutes.",
-    feature_layers=("stage1", "stage2", "stage3", "stage4"),
+    feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
 )
 def _small_cnn(input_shape, weights):
     # Spatial dims are left open so a saved small_cnn loads into a model of
@@ -150,7 +150,15 @@ register_backbone(
     imagenet=True,
     min_size=32,
     description="keras.applications.MobileNetV3Small (1.5M parameters).",
-    feature_layers=("re_lu_2", "re_lu_6", "re_lu_15", "activation_17"),
+    # Keras names MobileNetV3's activations with global counters
+    # ("re_lu_14"), so the pyramid uses its stably named layers.
+    feature_layers=(
+        "conv_bn",
+        "expanded_conv_project_bn",
+        "expanded_conv_2_add",
+        "expanded_conv_7_add",
+        "conv_1_bn",
+    ),
 )(_keras_application(keras.applications.MobileNetV3Small))
 
 register_backbone(
@@ -205,6 +213,16 @@ def get_backbone(model):
     return model
 
 
+def find_layer(model, name):
+    """Finds a layer by name anywhere inside `model` (nested models too)."""
+    for layer in _walk_layers(model):
+        if layer.name == name:
+            return layer
+    raise ValueError(
+        f"No layer named {name!r} in model {model.name!r}."
+    )
+
+
 def _walk_layers(model):
     for layer in model.layers:
         yield layer
@@ -255,8 +273,7 @@ def build_backbone(
 
     if isinstance(backbone, keras.Model):
         _check_no_weights(weights, "a keras.Model")
-        features = get_backbone(backbone)
-        preprocessing = None
+        features, preprocessing = _unwrap(get_backbone(backbone))
     elif isinstance(backbone, (str, os.PathLike)):
         backbone = os.fspath(backbone)
         if backbone in _REGISTRY:
@@ -276,8 +293,8 @@ def build_backbone(
                     f"there. Received: backbone={backbone!r}."
                 )
             _check_no_weights(weights, "a saved .keras model")
-            features = get_backbone(keras.saving.load_model(backbone))
-            preprocessing = None
+            loaded = keras.saving.load_model(backbone)
+            features, preprocessing = _unwrap(get_backbone(loaded))
         elif os.path.isdir(backbone) or _is_hub_preset_name(backbone):
             _check_no_weights(weights, "a KerasHub preset")
             features, preprocessing = _load_hub_preset(backbone, image_size)
@@ -299,7 +316,14 @@ def build_backbone(
         x = ImagePreprocessing(preprocessing, name="preprocessing")(x)
     elif preprocessing is not None:  # a layer, e.g. a KerasHub ImageConverter
         x = preprocessing(x)
-    x = features(x)
+    try:
+        x = features(x)
+    except ValueError as err:
+        raise ValueError(
+            f"The backbone {features.name!r} does not accept images of "
+            f"{image_size} ({err}). Pass the image_size it was built for, "
+            "or rebuild it for this size."
+        ) from err
     if len(x.shape) != 4:
         raise ValueError(
             f"The backbone must output a feature map (batch, h, w, channels). "
@@ -312,6 +336,22 @@ def build_backbone(
     model = keras.Model(inputs, x, name=BACKBONE_NAME)
     model.trainable = train_backbone
     return model
+
+
+def _unwrap(model):
+    """Splits a cvseq backbone wrapper into its feature model and its
+    preprocessing layer, so it can be rebuilt for another image size and
+    pooling. Other models are returned whole."""
+    if model.name != BACKBONE_NAME:
+        return model, None
+    inner = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    if len(inner) != 1:
+        return model, None
+    try:
+        preprocessing = model.get_layer("preprocessing")
+    except ValueError:
+        preprocessing = None
+    return inner[0], preprocessing
 
 
 def _check_no_weights(weights, what):

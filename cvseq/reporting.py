@@ -13,15 +13,8 @@ def plot_history(history, path, *, title=None):
 
     logs = getattr(history, "history", history)
     names = [k for k in logs if not k.startswith("val_")]
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3), squeeze=False)
-    for ax, name in zip(axes[0], names):
-        epochs = np.arange(1, len(logs[name]) + 1)
-        ax.plot(epochs, logs[name], label="train")
-        if f"val_{name}" in logs:
-            ax.plot(epochs, logs[f"val_{name}"], label="validation")
-        ax.set_title(name)
-        ax.set_xlabel("epoch")
-        ax.legend()
+    fig = plt.figure(figsize=(4 * len(names), 3))
+    _draw_history(fig, logs, names)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -45,3 +38,64 @@ def confusion_matrix(y_true, y_pred, num_classes):
     from sklearn.metrics import confusion_matrix as sk_confusion
 
     return sk_confusion(y_true, y_pred, labels=list(range(num_classes)))
+
+
+def _draw_history(fig_or_subfig, logs, names):
+    axes = fig_or_subfig.subplots(1, len(names), squeeze=False)[0]
+    for ax, name in zip(axes, names):
+        epochs = np.arange(1, len(logs[name]) + 1)
+        ax.plot(epochs, logs[name], label="train")
+        if f"val_{name}" in logs:
+            ax.plot(epochs, logs[f"val_{name}"], label="validation")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.legend(fontsize=7)
+
+
+def plot_clip_predictions(clips, true_tags, predicted_tags, path, *, history=None,
+                          max_frames=8):
+    """Saves sample clips (one row each, frames left to right) titled with
+    their true and predicted tags, and the training curves below them.
+
+    Args:
+        clips: uint8 `(n, frames, h, w, 3)`.
+        true_tags, predicted_tags: n strings each.
+        path: PNG file to write.
+        history: a `History` (or its dict) to plot under the clips, or None.
+        max_frames: frames shown per clip (evenly spaced).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    clips = np.asarray(clips)
+    n, frames = clips.shape[:2]
+    shown = np.unique(np.linspace(0, frames - 1, min(frames, max_frames)).astype(int))
+    logs = getattr(history, "history", history) or {}
+    names = [k for k in logs if not k.startswith("val_")]
+    fig = plt.figure(figsize=(1.3 * len(shown) + 1, 1.5 * n + (2.6 if names else 0)))
+    if names:
+        top, bottom = fig.subfigures(2, 1, height_ratios=[1.5 * n, 2.6])
+    else:
+        top, bottom = fig, None
+    axes = top.subplots(n, len(shown), squeeze=False)
+    for row in range(n):
+        ok = true_tags[row] == predicted_tags[row]
+        for col, t in enumerate(shown):
+            ax = axes[row, col]
+            ax.imshow(clips[row, t], interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(f"frame {t}", fontsize=7)
+        axes[row, 0].set_ylabel(
+            f"true: {true_tags[row]}\npred: {predicted_tags[row]}",
+            fontsize=7, color="green" if ok else "red", rotation=0,
+            ha="right", va="center",
+        )
+    if bottom is not None:
+        _draw_history(bottom, logs, names)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -41,10 +41,11 @@ def video_tagger(
 ):
     """Tags video clips with a CNN on each frame and an LSTM (or GRU) over time.
 
-    The backbone runs on every frame (`cvseq.layers.TimeDistributed`). Its
-    feature map is projected to a few channels per position and flattened,
-    not pooled: motion is a change of *where* things are, which global
-    pooling would throw away. The recurrent layer reads the per-frame
+    The backbone runs on every frame (`cvseq.layers.TimeDistributed`). Each
+    frame is described by its globally pooled features (*what* is there) and
+    by its feature map projected to a few channels per position and
+    flattened (*where*): motion is a change of where things are, which
+    global pooling alone would throw away. The recurrent layer reads the per-frame
     features; all-zero frames at the end of a clip are padding and are
     masked out, so clips of different lengths can share a batch.
 
@@ -113,9 +114,17 @@ def video_tagger(
             "The backbone must give a feature map of static size per frame. "
             f"Received per-frame features of shape {tuple(x.shape[2:])}."
         )
-    x = keras.layers.Dense(_SPATIAL_CHANNELS, activation="relu", name="spatial_projection")(x)
-    h, w, c = x.shape[2:]
-    x = keras.layers.Reshape((-1, h * w * c), name="flatten_frames")(x)
+    # What is in the frame (pooled, position-free) and where (a few
+    # channels per position, flattened).
+    what = TimeDistributed(
+        keras.layers.GlobalAveragePooling2D(), name="frame_pooling"
+    )(x)
+    where = keras.layers.Dense(
+        _SPATIAL_CHANNELS, activation="relu", name="spatial_projection"
+    )(x)
+    h, w, c = where.shape[2:]
+    where = keras.layers.Reshape((-1, h * w * c), name="flatten_frames")(where)
+    x = keras.layers.Concatenate(name="frame_descriptor")([what, where])
     x = keras.layers.Dense(units, activation="relu", name="frame_embedding")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="frame_dropout")(x)

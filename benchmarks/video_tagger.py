@@ -1,0 +1,165 @@
+"""Benchmark of the video tagger; prints JSON.
+
+Measures, in one process on the same data:
+
+1. training throughput (clips/s) of `cvseq.video_tagger` against the same
+   architecture written in plain Keras (`keras.layers.TimeDistributed`,
+   which calls the CNN once per frame): `ratio_cvseq_over_plain_keras` > 1
+   means cvseq is faster, ~1 means it adds no overhead;
+2. the video folder reader's decode throughput (OpenCV, parallel map)
+   against the model's training throughput on the same clip shape:
+   `ratio_decode_over_train` > 1 means the input pipeline keeps up;
+3. how the tagger's training step time grows with `frames` (8, 16, 32).
+
+    python benchmarks/video_tagger.py                 # CPU-sized defaults
+    python benchmarks/video_tagger.py --image-size 112 --batch-size 32  # GPU
+"""
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import cv2  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import cvseq  # noqa: E402
+from cvseq.datasets import moving_digits  # noqa: E402
+
+
+def plain_keras_tagger(num_classes, frames, image_size, units=128):
+    """The tagger's architecture with stock Keras layers only."""
+    cnn = keras.Sequential(name="cnn")
+    cnn.add(keras.Input((*image_size, 3)))
+    cnn.add(keras.layers.Rescaling(1 / 255))
+    for stage, filters in enumerate((16, 32, 64, 128), start=1):
+        cnn.add(keras.layers.Conv2D(filters, 3, padding="same", use_bias=False))
+        cnn.add(keras.layers.BatchNormalization(momentum=0.9))
+        cnn.add(keras.layers.ReLU())
+        if stage < 4:
+            cnn.add(keras.layers.MaxPooling2D(2))
+    clips = keras.Input((frames, *image_size, 3))
+    x = keras.layers.TimeDistributed(cnn)(clips)
+    what = keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling2D())(x)
+    where = keras.layers.Dense(16, activation="relu")(x)
+    h, w, c = where.shape[2:]
+    where = keras.layers.Reshape((frames, h * w * c))(where)
+    x = keras.layers.Concatenate()([what, where])
+    x = keras.layers.Dense(units, activation="relu")(x)
+    x = keras.layers.Dropout(0.2)(x)
+    x = keras.layers.LSTM(units)(x)
+    x = keras.layers.Dropout(0.2)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    model = keras.Model(clips, outputs)
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=False)
+    return model
+
+
+def train_throughput(model, clips, labels, batch_size, steps):
+    """Clips per second over `steps` training steps after a warm-up epoch."""
+    dataset = tf.data.Dataset.from_tensor_slices((clips, labels)).batch(batch_size)
+    dataset = dataset.repeat().prefetch(tf.data.AUTOTUNE)
+    model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)  # trace + warm up
+    start = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    seconds = time.perf_counter() - start
+    return steps * batch_size / seconds, seconds / steps
+
+
+def write_videos(root, clips, labels, class_names):
+    for i, (clip, label) in enumerate(zip(clips, labels)):
+        folder = os.path.join(root, class_names[label])
+        os.makedirs(folder, exist_ok=True)
+        h, w = clip.shape[1:3]
+        writer = cv2.VideoWriter(os.path.join(folder, f"clip{i}.avi"),
+                                 cv2.VideoWriter_fourcc(*"MJPG"), 25, (w, h))
+        for frame in clip:
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        writer.release()
+
+
+def decode_throughput(root, frames, image_size, batch_size):
+    dataset = cvseq.datasets.load("video_folder", "train", root=root, frames=frames,
+                                  image_size=image_size, batch_size=batch_size)
+    count = 0
+    for _ in dataset.take(1):  # warm up the pipeline
+        pass
+    start = time.perf_counter()
+    for clips, _ in dataset:
+        count += len(clips)
+    return count / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=8)
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--videos", type=int, default=64,
+                        help="video files written for the decode benchmark")
+    parser.add_argument("--video-frames", type=int, default=64,
+                        help="frames per written video (the reader samples --frames)")
+    args = parser.parse_args()
+    size = (args.image_size, args.image_size)
+    n = args.batch_size * 4
+    clips, labels, names = moving_digits.generate(
+        "train", frames=32, image_size=size, num_clips=n)
+    result = {
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                    "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+                    "tensorflow": tf.__version__, "keras": keras.__version__},
+        "settings": vars(args),
+    }
+
+    # 1. cvseq against plain Keras, same architecture, same data.
+    f = args.frames
+    keras.utils.set_random_seed(0)
+    kit = cvseq.video_tagger(4, frames=f, image_size=size)
+    keras.utils.set_random_seed(0)
+    plain = plain_keras_tagger(4, f, size)
+    assert kit.count_params() == plain.count_params(), "architectures differ"
+    kit_rate, kit_step = train_throughput(kit, clips[:, :f], labels, args.batch_size, args.steps)
+    plain_rate, _ = train_throughput(plain, clips[:, :f], labels, args.batch_size, args.steps)
+    result["train_clips_per_s"] = {
+        "cvseq": round(kit_rate, 2), "plain_keras": round(plain_rate, 2),
+        "ratio_cvseq_over_plain_keras": round(kit_rate / plain_rate, 3),
+        "parameters": kit.count_params(),
+    }
+
+    # 2. Folder reader decode throughput against training throughput.
+    with tempfile.TemporaryDirectory() as root:
+        video_clips, video_labels, _ = moving_digits.generate(
+            "train", frames=args.video_frames, image_size=size,
+            num_clips=args.videos, seed=1)
+        write_videos(root, video_clips, video_labels, names)
+        decode_rate = decode_throughput(root, f, size, args.batch_size)
+    result["input_pipeline"] = {
+        "decode_clips_per_s": round(decode_rate, 2),
+        "train_clips_per_s": round(kit_rate, 2),
+        "ratio_decode_over_train": round(decode_rate / kit_rate, 3),
+        "video_frames": args.video_frames,
+    }
+
+    # 3. Step time against clip length.
+    scaling = {}
+    for frames in (8, 16, 32):
+        keras.utils.set_random_seed(0)
+        model = cvseq.video_tagger(4, frames=frames, image_size=size)
+        _, step = train_throughput(model, clips[:, :frames], labels,
+                                   args.batch_size, max(5, args.steps // 2))
+        scaling[frames] = round(step * 1000, 1)
+    result["step_ms_by_frames"] = scaling
+    result["step_ratio_32_over_8_frames"] = round(scaling[32] / scaling[8], 3)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

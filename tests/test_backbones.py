@@ -1,0 +1,142 @@
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from cvseq import backbones
+
+
+def _images(size=32, batch=2):
+    return np.random.default_rng(0).integers(0, 256, (batch, size, size, 3)).astype("uint8")
+
+
+@pytest.mark.parametrize("name", backbones.list_backbones())
+def test_every_registered_backbone_builds_and_runs(name):
+    model = backbones.build_backbone(name, image_size=32, pooling="avg")
+    assert model.name == "backbone"
+    features = model.predict(_images(), verbose=0)
+    assert features.ndim == 2 and features.shape[0] == 2
+    assert np.all(np.isfinite(features))
+
+
+@pytest.mark.parametrize("name", backbones.list_backbones())
+def test_feature_layers_exist_and_get_coarser(name):
+    spec = backbones.get_spec(name)
+    model = backbones.build_backbone(name, image_size=64)
+    inner = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    probe = keras.Model(
+        inner.inputs, [inner.get_layer(n).output for n in spec.feature_layers]
+    )
+    maps = probe.predict(np.zeros((1, 64, 64, 3), "float32"), verbose=0)
+    sizes = [m.shape[1] for m in maps]
+    assert len(set(sizes)) == len(sizes) and sizes == sorted(sizes, reverse=True), sizes
+
+
+def test_small_cnn_rescales_inside():
+    model = backbones.build_backbone("small_cnn", image_size=16)
+    assert model.get_layer("preprocessing").mode == "unit"
+    assert model.output.shape == (None, 2, 2, 128)
+
+
+def test_imagenet_without_network_says_how_to_pass_a_file(monkeypatch, tmp_path):
+    # Point Keras' cache at an empty folder so no cached file hides the error.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(backbones.WeightsUnavailableError, match="weights="):
+        backbones.build_backbone("mobilenet_v3_small", image_size=32, weights="imagenet")
+
+
+def test_weights_from_a_file(tmp_path):
+    source = backbones.build_backbone("small_cnn", image_size=16)
+    path = str(tmp_path / "small.weights.h5")
+    backbones.get_spec("small_cnn")  # registered
+    source.get_layer("small_cnn").save_weights(path)
+    loaded = backbones.build_backbone("small_cnn", image_size=16, weights=path)
+    np.testing.assert_allclose(
+        source.predict(_images(16), verbose=0), loaded.predict(_images(16), verbose=0)
+    )
+
+
+def test_saved_backbone_loads_by_path_at_another_size(tmp_path):
+    source = backbones.build_backbone("small_cnn", image_size=32)
+    path = str(tmp_path / "bb.keras")
+    source.save(path)
+    loaded = backbones.build_backbone(path, image_size=48)
+    assert loaded.output.shape == (None, 6, 6, 128)
+    # Same weights: same features on the same 32x32 images.
+    again = backbones.build_backbone(path, image_size=32)
+    np.testing.assert_allclose(
+        source.predict(_images(), verbose=0), again.predict(_images(), verbose=0),
+        atol=1e-5,
+    )
+
+
+def test_task_model_contributes_its_backbone():
+    from cvseq import video_tagger
+
+    tagger = video_tagger(2, frames=2, image_size=16, units=4)
+    inner = backbones.get_backbone(tagger)
+    assert inner.name == "backbone"
+    rebuilt = backbones.build_backbone(tagger, image_size=16)
+    # The same (shared) feature layers, rebuilt around a new input.
+    assert rebuilt.get_layer("small_cnn") is inner.get_layer("small_cnn")
+    clips = np.zeros((1, 2, 16, 16, 3), "uint8")
+    assert rebuilt.predict(clips[:, 0], verbose=0).shape == (1, 2, 2, 128)
+
+
+def test_keras_model_as_backbone():
+    custom = keras.Sequential(
+        [keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3)], name="custom"
+    )
+    model = backbones.build_backbone(custom, image_size=16, pooling="max")
+    assert model.output.shape == (None, 4)
+
+
+def test_local_keras_hub_preset(tmp_path):
+    import keras_hub
+
+    hub = keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64],
+        input_conv_kernel_sizes=[3],
+        stackwise_num_filters=[64, 16],
+        stackwise_num_blocks=[1, 1],
+        stackwise_num_strides=[1, 2],
+        block_type="basic_block",
+        image_shape=(None, None, 3),
+    )
+    preset = str(tmp_path / "tiny_resnet")
+    hub.save_to_preset(preset)
+    model = backbones.build_backbone(preset, image_size=32, pooling="avg")
+    assert model.predict(_images(), verbose=0).shape == (2, 16)
+    assert model.get_layer("preprocessing") is not None
+
+
+def test_freezing():
+    model = backbones.build_backbone("small_cnn", image_size=16, train_backbone=False)
+    assert not model.trainable and model.trainable_weights == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(backbone="vgg99"), "vgg99"),
+        (dict(backbone=3), "backbone"),
+        (dict(backbone="small_cnn", weights="imagenet"), "no ImageNet weights"),
+        (dict(backbone="small_cnn", weights="nope.weights.h5"), "no file"),
+        (dict(backbone="small_cnn", weights="whole.keras"), "no file"),
+        (dict(backbone="missing.keras"), "no file"),
+        (dict(backbone="small_cnn", image_size=4), "image_size"),
+        (dict(backbone="mobilenet_v3_small", image_size=16), "at least 32"),
+        (dict(backbone="small_cnn", pooling="min"), "pooling"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        backbones.build_backbone(**kwargs)
+
+
+def test_weights_rejects_a_whole_model(tmp_path):
+    path = tmp_path / "whole.keras"
+    path.write_bytes(b"x")
+    with pytest.raises(ValueError, match="backbone="):
+        backbones.build_backbone("small_cnn", weights=str(path))
