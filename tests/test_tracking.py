@@ -188,7 +188,7 @@ def test_learned_motion_tracker_mota_on_digit_tracks():
     model = cvseq.trajectory_predictor(history=12, horizon=8)
     model.fit(
         cvseq.datasets.load("digit_trajectories", "train", batch_size=64),
-        epochs=10, verbose=0,
+        epochs=20, verbose=0,
     )
     clips, boxes, ids = digit_tracks.generate_tracks("test", num_clips=25)
     learned = _mota(model, clips, boxes, ids)

@@ -79,7 +79,7 @@ def trajectory_predictor(
             Defaults to 64.
         dropout: float in [0, 1). Dropout on the encoder's summary.
             Defaults to 0.0.
-        compile: bool. Compile with Adam(2e-3), mean squared error, and the
+        compile: bool. Compile with Adam(5e-3), mean squared error, and the
             average and final displacement errors (`ade`, `fde`) as metrics.
             Defaults to True.
         name: str or None. Model name. Defaults to `"trajectory_predictor"`.
@@ -124,7 +124,7 @@ def trajectory_predictor(
     if compile:
         model.compile(
             jit_compile=False,
-            optimizer=keras.optimizers.Adam(2e-3),
+            optimizer=keras.optimizers.Adam(5e-3),
             loss="mse",
             metrics=[AverageDisplacementError(), FinalDisplacementError()],
         )

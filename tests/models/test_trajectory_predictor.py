@@ -72,7 +72,7 @@ def test_beats_the_constant_velocity_baseline():
     train = cvseq.datasets.load("digit_trajectories", "train", batch_size=64)
     past, future = cvseq.datasets.digit_tracks.generate_trajectories("test")
     model = trajectory_predictor(history=12, horizon=8, units=64)
-    model.fit(train, epochs=12, verbose=0)
+    model.fit(train, epochs=20, verbose=0)
     predicted = model.predict(past, verbose=0, batch_size=256)
 
     ade = average_displacement_error(future, predicted)
