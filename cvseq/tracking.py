@@ -223,7 +223,9 @@ class Tracker:
             scores: float `(n,)` or None (all 1).
 
         Returns:
-            `TrackedBoxes(boxes, ids, scores)` of the reported tracks.
+            `TrackedBoxes(boxes, ids, scores)` of the reported tracks: a
+            track matched in this frame reports its detection's box, a
+            coasting one (with `report_coasting`) its predicted box.
         """
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
         scores = (
