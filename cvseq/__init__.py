@@ -9,12 +9,15 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from cvseq import backbones, datasets, distribute, generation, layers  # noqa: E402
-from cvseq import metrics, music, text  # noqa: E402
+from cvseq import metrics, music, text, tracking  # noqa: E402
 from cvseq.models import (  # noqa: E402
+    image_captioner,
     language_model,
     sequence_generator,
     text_classifier,
+    trajectory_predictor,
     translator,
+    video_classifier_3d,
     video_tagger,
 )
 
@@ -23,6 +26,7 @@ __all__ = [
     "datasets",
     "distribute",
     "generation",
+    "image_captioner",
     "language_model",
     "layers",
     "metrics",
@@ -30,7 +34,10 @@ __all__ = [
     "sequence_generator",
     "text",
     "text_classifier",
+    "tracking",
+    "trajectory_predictor",
     "translator",
+    "video_classifier_3d",
     "video_tagger",
     "__version__",
 ]

@@ -11,3 +11,12 @@ from cvseq.metrics.text import (  # noqa: E402
     next_token_scores,
     unigram_baseline,
 )
+from cvseq.metrics.tracking import TrackingEvaluator, box_iou  # noqa: E402
+from cvseq.metrics.trajectory import (  # noqa: E402
+    AverageDisplacementError,
+    FinalDisplacementError,
+    average_displacement_error,
+    constant_velocity,
+    displacement_errors,
+    final_displacement_error,
+)
