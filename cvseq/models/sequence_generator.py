@@ -65,8 +65,8 @@ class SequenceGenerator(GenerativeModel):
 
         Example:
 
-        >>> model.generate(length=8, random_seed=0)
-        ['67:1', '72:1', '74:1', '76:1', '74:1', '72:1', '71:1', '72:2']
+        >>> model.generate(length=8, random_seed=0)  # up to 8 tokens, e.g.
+        ['72:1', '72:1', '71:0.5', '69:1', '71:1', '72:1', '74:1', '76:1']
         """
         length = check_int("length", length)
         batch = seed is not None and len(seed) > 0 and isinstance(seed[0], (list, tuple))

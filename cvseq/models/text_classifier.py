@@ -51,7 +51,9 @@ def text_classifier(
         name: str or None. Model name. Defaults to `"text_classifier"`.
 
     Returns:
-        A `keras.Model` from strings `(batch,)` (or int token ids
+        A `keras.Model` from strings `(batch,)` (a `tf.string` tensor or a
+        NumPy array of dtype object; Keras refuses NumPy's fixed-width
+        unicode arrays) (or int token ids
         `(batch, length)` when `vocabulary` is an int) to class
         probabilities `(batch, num_classes)`.
 
@@ -60,7 +62,7 @@ def text_classifier(
     >>> vocabulary = cvseq.text.build_vocabulary(train_texts, max_tokens=20000)
     >>> model = text_classifier(2, vocabulary=vocabulary)
     >>> model.fit(cvseq.datasets.load("rotten_tomatoes", "train"), epochs=3)
-    >>> model.predict(np.array(["a gripping, beautiful film"])).shape
+    >>> model.predict(np.array(["a gripping, beautiful film"], dtype=object)).shape
     (1, 2)
     """
     # Arguments.

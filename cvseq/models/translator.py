@@ -116,8 +116,7 @@ class Translator(keras.Model):
 
         Example:
 
-        >>> model.translate(["Germany", "Spain"], beam_width=4)
-        ['Alemania', 'España']
+        >>> model.translate(["Germany", "Spain"], beam_width=4)  # two str
         """
         single = isinstance(texts, str)
         texts = [texts] if single else list(texts)
@@ -152,6 +151,7 @@ class Translator(keras.Model):
             seed=seed,
         )
         rows = generation.generated_ids(tokens, stop_token_ids=[end])
+        rows = [row[:max_length] for row in rows]
         out = text.decode_ids(target_vectorizer, rows)
         return out[0] if single else out
 

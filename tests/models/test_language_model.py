@@ -98,3 +98,40 @@ def test_padding_is_masked_from_loss_and_metrics():
     short_scores = short.evaluate(x, y[:, :3], verbose=0, return_dict=True)
     for name in ("loss", "accuracy", "perplexity"):
         assert long_scores[name] == pytest.approx(short_scores[name], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_learns_hamlet_far_below_the_unigram_perplexity():
+    """Held-out perplexity of next-character prediction on the last 10% of
+    Hamlet, against the unigram (character frequency) model of the same
+    training text, on the same held-out tokens."""
+    import keras
+    import tensorflow as tf
+
+    import cvseq
+    from cvseq.metrics import next_token_scores, unigram_baseline
+
+    keras.utils.set_random_seed(0)
+    options = dict(level="character", sequence_length=64, max_tokens=100)
+    train, info = cvseq.datasets.load("hamlet", "train", batch_size=32,
+                                      with_info=True, **options)
+    test = cvseq.datasets.load("hamlet", "test", batch_size=128, **options)
+    model = language_model(vocabulary=info.vocabulary, sequence_length=64,
+                           units=256, dropout=0.2)
+    model.fit(train, epochs=2, verbose=0)
+
+    windows = tf.concat([x for x, _ in test], axis=0)
+    targets = np.concatenate([y.numpy() for _, y in test])
+    train_targets = np.concatenate([y.numpy() for _, y in train])
+    scores = next_token_scores(model.predict(windows, verbose=0), targets)
+    unigram = unigram_baseline(train_targets, targets,
+                               vocabulary_size=info.vocabulary.vocabulary_size())
+    ratio = scores["perplexity"] / unigram["perplexity"]
+    print(f"hamlet characters: perplexity {scores['perplexity']:.2f} vs unigram "
+          f"{unigram['perplexity']:.2f} (ratio {ratio:.2f}) on {scores['tokens']} tokens")
+    assert ratio < 0.5
+
+    # Sampling is deterministic given a seed.
+    text_a = model.generate("to be", max_length=60, sampler="top_k", seed=7)
+    assert model.generate("to be", max_length=60, sampler="top_k", seed=7) == text_a
+    assert len(text_a) == 60 and text_a.startswith("to be")

@@ -84,9 +84,14 @@ def test_step_decoding_matches_the_teacher_forced_model():
     forced, _ = text.teacher_forcing_inputs(
         SOURCES, outputs, target_vocabulary=target, sequence_length=12
     )
-    predicted = model.predict({"source": inputs["source"], **{
-        "decoder_input": forced["decoder_input"]}}, verbose=0).argmax(-1)
+    probabilities = model.predict(
+        {"source": inputs["source"], "decoder_input": forced["decoder_input"]},
+        verbose=0)
     vocabulary = target.get_vocabulary() + ["[START]", "[END]"]
+    # `.translate()` never writes padding, "[UNK]" or "[START]".
+    probabilities[..., [0, 1, vocabulary.index("[START]")]] = 0
+    predicted = probabilities.argmax(-1)
+    assert all(len(output) <= 10 for output in outputs)
     for row, output in zip(predicted, outputs):
         assert "".join(vocabulary[i] for i in row[: len(output)]) == output
 
@@ -105,3 +110,43 @@ def test_translate_takes_one_string_and_validates():
 def test_int_vocabulary_is_refused():
     with pytest.raises(TypeError, match="source_vocabulary"):
         translator(source_vocabulary=30, target_vocabulary=["a"])
+
+
+@pytest.mark.slow
+def test_translates_unseen_cldr_names_far_above_the_copy_baseline():
+    """English -> Spanish CLDR names, character level; test entities unseen."""
+    import collections
+
+    import keras
+
+    import cvseq
+    from cvseq.datasets.phrase_pairs import phrase_pairs
+    from cvseq.metrics import bleu, exact_match
+
+    keras.utils.set_random_seed(0)
+    train, info = cvseq.datasets.load("cldr_names", "train", batch_size=32,
+                                      with_info=True)
+    model = translator(source_vocabulary=info.vocabulary["source"],
+                       target_vocabulary=info.vocabulary["target"],
+                       sequence_length=33, units=128)
+    model.fit(train, epochs=20, verbose=0)
+
+    sources, references = phrase_pairs("test")
+    hypotheses = model.translate(sources)
+    _, train_targets = phrase_pairs("train")
+    most_frequent = collections.Counter(train_targets).most_common(1)[0][0]
+    scores = {
+        "model": (bleu(references, hypotheses),
+                  bleu(references, hypotheses, tokenize="char"),
+                  exact_match(references, hypotheses)),
+        "copy": (bleu(references, sources), bleu(references, sources, tokenize="char"),
+                 exact_match(references, sources)),
+        "most frequent": (bleu(references, [most_frequent] * len(references)), 0.0, 0.0),
+    }
+    print("translation (BLEU, character BLEU, exact match):", scores)
+    model_bleu, model_char_bleu, model_exact = scores["model"]
+    copy_bleu, copy_char_bleu, copy_exact = scores["copy"]
+    assert model_bleu >= 3 * copy_bleu and model_bleu >= 10
+    assert model_bleu > scores["most frequent"][0] + 10
+    assert model_char_bleu > copy_char_bleu
+    assert model_exact > copy_exact
