@@ -269,7 +269,73 @@ def _predict_trajectory(model, inputs, run):
     return lines
 
 
+def _image_data_options(default):
+    def options_(options):
+        return {"image_size": check_image_size(options.get("image_size") or default)}
+    return options_
+
+
+def _image_options_from_model(model):
+    return {"image_size": tuple(model.inputs[0].shape[1:3])}
+
+
+def _image_factory(factory_name, default_size):
+    def build(info, options, model_options):
+        import cvseq
+
+        size = _image_data_options(default_size)(options)["image_size"]
+        kwargs = dict(image_size=size, **model_options)
+        if factory_name == "image_classifier":
+            kwargs["multi_label"] = info.multi_label
+        return getattr(cvseq, factory_name)(info.num_classes, **kwargs)
+    return build
+
+
+def _detect(model, inputs, run):
+    """Boxes over 0.5 score: `label score [x1 y1 x2 y2]` in input pixels."""
+    images = read_image_inputs(inputs, model)
+    outputs = model.predict(images, verbose=0)
+    names = run.get("class_names") or []
+    lines = []
+    for i in range(len(images)):
+        found = []
+        for k in range(int(outputs["num_detections"][i])):
+            score = float(outputs["scores"][i, k])
+            if score < 0.5:
+                continue
+            label = int(outputs["labels"][i, k])
+            name = names[label] if label < len(names) else str(label)
+            box = " ".join(f"{v:.0f}" for v in outputs["boxes"][i, k])
+            found.append(f"{name} {score:.2f} [{box}]")
+        lines.append("; ".join(found) or "(nothing over 0.5)")
+    return lines
+
+
+def _segment(model, inputs, run):
+    """The share of pixels given to each class present."""
+    images = read_image_inputs(inputs, model)
+    masks = model.predict(images, verbose=0).argmax(-1)
+    names = run.get("class_names") or [str(i) for i in range(int(masks.max()) + 1)]
+    lines = []
+    for mask in masks:
+        counts = np.bincount(mask.ravel(), minlength=len(names)) / mask.size
+        lines.append(", ".join(f"{names[c]} {counts[c]:.1%}"
+                               for c in np.argsort(counts)[::-1] if counts[c] > 0))
+    return lines
+
+
 for _task in (
+    Task("image_classifier", "CNN image classification (image -> class or tags)",
+         "digits", _image_data_options(32), _image_factory("image_classifier", 32),
+         _classify(read_image_inputs), _image_options_from_model),
+    Task("object_detector", "CNN object detection (image -> boxes, labels, scores)",
+         "digit_detection", _image_data_options(96),
+         _image_factory("object_detector", 96), _detect, _image_options_from_model,
+         metric="loss"),
+    Task("image_segmenter", "CNN encoder-decoder segmentation (image -> class per pixel)",
+         "digit_segmentation", _image_data_options(64),
+         _image_factory("image_segmenter", 64), _segment, _image_options_from_model,
+         metric="mean_iou"),
     Task("video_tagger", "CNN+LSTM video tagging (clips -> class or tags)",
          "moving_digits", _video_data_options, _build_video_tagger,
          _classify(read_video_inputs), _video_options_from_model),

@@ -188,3 +188,24 @@ def test_every_task_trains_predicts_and_evaluates(task, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == len(inputs)
     assert all(line.split(": ", 1)[1].strip() for line in lines), lines
+
+
+CNN_RUNS = {
+    "image_classifier": ["--image-size", "16", "--data", "examples_per_class=8"],
+    "image_segmenter": ["--image-size", "32", "--data", "num_scenes=16"],
+    "object_detector": ["--image-size", "64", "--data", "num_scenes=16"],
+}
+
+
+@pytest.mark.parametrize("task", sorted(CNN_RUNS))
+def test_cnn_tasks_train_and_predict(task, tmp_path, capsys):
+    out = str(tmp_path / task)
+    assert cli.main(["train", task, "--epochs", "1", "--batch-size", "8",
+                     "--out", out] + CNN_RUNS[task]) == 0, capsys.readouterr().err
+    image = str(tmp_path / "image.png")
+    cv2.imwrite(image, np.random.default_rng(0).integers(0, 255, (50, 60, 3)).astype("uint8"))
+    capsys.readouterr()
+    assert cli.main(["predict", os.path.join(out, "model.keras"), image]) == 0, \
+        capsys.readouterr().err
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(image + ": ") and len(line) > len(image) + 2
