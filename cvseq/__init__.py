@@ -8,11 +8,14 @@ import os as _os
 # chose a level.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from cvseq import backbones, datasets, distribute, generation, layers  # noqa: E402
-from cvseq import metrics, music, text, tracking  # noqa: E402
+from cvseq import backbones, boxes, datasets, distribute, generation, layers  # noqa: E402
+from cvseq import metrics, music, text, tracking, training  # noqa: E402
 from cvseq.models import (  # noqa: E402
     image_captioner,
+    image_classifier,
+    image_segmenter,
     language_model,
+    object_detector,
     sequence_generator,
     text_classifier,
     trajectory_predictor,
@@ -23,18 +26,23 @@ from cvseq.models import (  # noqa: E402
 
 __all__ = [
     "backbones",
+    "boxes",
     "datasets",
     "distribute",
     "generation",
     "image_captioner",
+    "image_classifier",
+    "image_segmenter",
     "language_model",
     "layers",
     "metrics",
     "music",
+    "object_detector",
     "sequence_generator",
     "text",
     "text_classifier",
     "tracking",
+    "training",
     "trajectory_predictor",
     "translator",
     "video_classifier_3d",

@@ -45,7 +45,8 @@ class BackboneSpec:
         min_size: the smallest image side it accepts.
         description: one line for `list_backbones(verbose=True)`.
         feature_layers: names of layers whose outputs form a feature pyramid,
-            from fine to coarse (used by encoder-decoder models).
+            from fine to coarse (used by encoder-decoder models and
+            detectors); empty to pick the deepest layer at each stride.
     """
 
     name: str
@@ -211,6 +212,9 @@ def get_backbone(model):
     """
     if model.name == BACKBONE_NAME:
         return model
+    attribute = getattr(model, "backbone", None)  # keras-cv / KerasHub tasks
+    if isinstance(attribute, keras.Model):
+        return attribute
     for layer in _walk_layers(model):
         if layer.name == BACKBONE_NAME and isinstance(layer, keras.Model):
             return layer
@@ -328,6 +332,9 @@ def build_backbone(
             f"{image_size} ({err}). Pass the image_size it was built for, "
             "or rebuild it for this size."
         ) from err
+    if isinstance(x, (list, tuple)):
+        # A feature pyramid (e.g. a segmenter's backbone): its coarsest map.
+        x = x[-1]
     if len(x.shape) != 4:
         raise ValueError(
             f"The backbone must output a feature map (batch, h, w, channels). "
@@ -452,3 +459,147 @@ def _load_hub_preset(preset, image_size):
         # Presets saved without an image converter expect [0, 1] pixels.
         pass
     return hub_backbone, preprocessing
+
+
+# ---------------------------------------------------------------------------
+# Multi-scale features (U-Net skips, detection pyramids).
+# ---------------------------------------------------------------------------
+
+
+def build_feature_pyramid(
+    backbone="small_cnn",
+    *,
+    image_size=(112, 112),
+    weights=None,
+    train_backbone=True,
+):
+    """Builds a backbone that returns its feature maps at every stride.
+
+    Takes the same `backbone` and `weights` as `build_backbone` and returns
+    the deepest feature map at each output stride it reaches (2, 4, 8, 16,
+    32), from fine to coarse: the skips of an encoder-decoder and the
+    levels of a detection pyramid. Which layers: a registered backbone's
+    `feature_layers` when it names them (`small_cnn`: `stage1`..`stage4`,
+    strides 2, 4, 8, 8 -> three maps), a KerasHub backbone's
+    `pyramid_outputs`, otherwise the last layer of each stride (for
+    ResNet50 and EfficientNetB0 that rule picks exactly the layers
+    `feature_layers` lists). A model that already returns several maps (a
+    saved pyramid) is used as it is.
+
+    Args:
+        backbone: str or `keras.Model`. As in `build_backbone`. Defaults to
+            `"small_cnn"`.
+        image_size: int or (height, width). Defaults to `(112, 112)`.
+        weights: None, `"imagenet"` or a weights file. Defaults to None.
+        train_backbone: bool. False freezes it. Defaults to True.
+
+    Returns:
+        A `keras.Model` named `"backbone"` from raw pixels
+        `(batch, H, W, 3)` to a list of feature maps, strides ascending.
+
+    Example:
+
+    >>> pyramid = build_feature_pyramid("small_cnn", image_size=64)
+    >>> [tuple(t.shape[1:3]) for t in pyramid.outputs]
+    [(32, 32), (16, 16), (8, 8)]
+    """
+    image_size = check_image_size(image_size)
+    check_bool("train_backbone", train_backbone)
+    given = _as_model(backbone)
+    if given is not None and len(given.outputs) > 1:
+        _check_no_weights(weights, "a keras.Model")
+        pyramid = _rebuild_for_size(given, image_size)
+    else:
+        base = build_backbone(
+            backbone if given is None else given,
+            image_size=image_size,
+            weights=weights,
+        )
+        pyramid = _pyramid_from_backbone(base, image_size)
+    pyramid.trainable = train_backbone
+    return pyramid
+
+
+def _as_model(backbone):
+    """The backbone inside a model or a saved `.keras` file, else None."""
+    if isinstance(backbone, keras.Model):
+        return get_backbone(backbone)
+    if isinstance(backbone, (str, os.PathLike)):
+        path = os.fspath(backbone)
+        if path.endswith(".keras") and os.path.isfile(path):
+            return get_backbone(keras.saving.load_model(path))
+    return None
+
+
+def _rebuild_for_size(pyramid, image_size):
+    features, preprocessing = _unwrap(pyramid)
+    inputs = keras.Input((*image_size, 3), name="images")
+    x = inputs if preprocessing is None else preprocessing(inputs)
+    try:
+        maps = features(x)
+    except ValueError as err:
+        raise ValueError(
+            f"The backbone {features.name!r} does not accept images of "
+            f"{image_size} ({err}). Pass the image_size it was built for."
+        ) from err
+    return keras.Model(inputs, maps, name=BACKBONE_NAME)
+
+
+def _pyramid_from_backbone(base, image_size):
+    """Rewires `build_backbone`'s model to output its multi-scale maps."""
+    features = [layer for layer in base.layers if isinstance(layer, keras.Model)]
+    if not features:
+        raise ValueError(
+            "The backbone holds no feature-extractor model to take multi-scale "
+            "features from. Received a backbone with layers "
+            f"{[layer.name for layer in base.layers]}."
+        )
+    features = features[-1]
+    taps = _pyramid_taps(features, image_size)
+    multi = keras.Model(features.inputs, taps, name=f"{features.name}_pyramid")
+
+    inputs = keras.Input((*image_size, 3), name="images")
+    x = inputs
+    for layer in base.layers[1:]:
+        if layer is features:
+            break
+        x = layer(x)  # preprocessing
+    maps = multi(x)
+    if not isinstance(maps, (list, tuple)):
+        maps = [maps]
+    # The deepest map at each stride, fine to coarse.
+    by_size = {}
+    for feature_map in maps:
+        by_size[tuple(feature_map.shape[1:3])] = feature_map
+    outputs = sorted(by_size.values(), key=lambda t: -t.shape[1])
+    return keras.Model(inputs, outputs, name=BACKBONE_NAME)
+
+
+def _pyramid_taps(features, image_size):
+    """The tensors of `features` (a functional model) to expose."""
+    hub_outputs = getattr(features, "pyramid_outputs", None)
+    if hub_outputs:  # KerasHub image backbones: {"P1": tensor, ...}
+        return [hub_outputs[k] for k in sorted(hub_outputs, key=lambda k: int(k[1:]))]
+    names = {layer.name for layer in features.layers}
+    for spec in _REGISTRY.values():
+        if spec.feature_layers and set(spec.feature_layers) <= names:
+            return [features.get_layer(n).output for n in spec.feature_layers]
+    # The last layer at each stride; needs static spatial sizes.
+    height = features.inputs[0].shape[1]
+    if height is None:
+        raise ValueError(
+            f"Cannot tell the strides of backbone {features.name!r}: its input "
+            "size is not fixed and it is not a registered backbone. Build it "
+            "with a fixed input size, e.g. keras.Input((224, 224, 3))."
+        )
+    last = {}
+    for layer in features.layers:
+        shape = getattr(layer, "output", None)
+        shape = getattr(shape, "shape", None)
+        if shape is None or len(shape) != 4 or not shape[1]:
+            continue
+        if isinstance(layer, keras.layers.ZeroPadding2D) or height % shape[1]:
+            continue
+        last[height // shape[1]] = layer.output
+    # Up to stride 32: past it, 1x1 maps are squeeze-excite pools, not stages.
+    return [last[s] for s in sorted(last) if 1 < s <= 32]

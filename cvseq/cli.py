@@ -179,7 +179,7 @@ def cmd_train(args):
         model = task.build(info, options, model_options)
     run = {
         "task": task.name, "dataset": info.name, "class_names": info.class_names,
-        "multi_label": info.multi_label, "data_options": _jsonable(data_options),
+        "multi_label": bool(info.multi_label), "data_options": _jsonable(data_options),
         "model_options": _jsonable(model_options), "seed": args.seed,
         "epochs": args.epochs, "strategy": type(strategy).__name__,
     }
@@ -202,10 +202,12 @@ def cmd_train(args):
         json.dump({"test": results, "history": history_logs}, f, indent=2)
     reporting.plot_history(history_logs, os.path.join(out, "curves.png"),
                            title=f"{task.name} on {info.name}")
-    _prediction_picture(task, model, test, run, os.path.join(out, "predictions.png"))
+    picture = _prediction_picture(task, model, test, run,
+                                  os.path.join(out, "predictions.png"))
     key = _metric_key(task, info.multi_label)
     print(f"Held-out {key}: {results.get(key, float('nan')):.4f}")
-    print(f"Saved {model_path}, metrics.json, curves.png, predictions.png in {out}")
+    saved = ["metrics.json", "curves.png"] + (["predictions.png"] if picture else [])
+    print(f"Saved {model_path}, {', '.join(saved)} in {out}")
     return 0
 
 
@@ -231,9 +233,13 @@ def _jsonable(options):
 
 
 def _prediction_picture(task, model, dataset, run, path):
+    """Sample clips with true and predicted classes (video tasks only; the
+    examples draw the pictures of the other tasks)."""
     from cvseq import reporting
 
     inputs, targets = next(iter(dataset))
+    if not hasattr(inputs, "shape") or inputs.shape.rank != 5 or not run["class_names"]:
+        return None
     inputs, targets = inputs.numpy()[:6], targets.numpy()[:6]
     outputs = model.predict(inputs, verbose=0)
     names = run["class_names"]
@@ -243,8 +249,7 @@ def _prediction_picture(task, model, dataset, run, path):
     else:
         true = [names[int(t)] for t in targets]
         pred = [names[int(o.argmax())] for o in outputs]
-    if inputs.ndim == 5:
-        reporting.plot_clip_predictions(inputs, true, pred, path)
+    return reporting.plot_clip_predictions(inputs, true, pred, path)
 
 
 def cmd_evaluate(args):
@@ -277,9 +282,7 @@ def cmd_predict(args):
     model = _load_model(args.model)
     run = _load_run(args.model)
     task = tasks.get_task(run.get("task") or model.name)
-    batch = task.read_inputs(args.inputs, model)
-    outputs = model.predict(batch, verbose=0)
-    for source, line in zip(args.inputs, task.describe(outputs, run)):
+    for source, line in zip(args.inputs, task.predict(model, args.inputs, run)):
         print(f"{source}: {line}")
     return 0
 

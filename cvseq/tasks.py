@@ -29,10 +29,10 @@ class Task:
         data_options: `(options) -> dict` of `load()` options, from the
             command's common options (`frames`, `image_size`, ...).
         build: `(info, options, model_options) -> keras.Model`.
+        predict: `(model, inputs, run) -> list of str`, one line per input
+            (file paths or texts given to `cvseq predict`).
         options_from_model: `(model) -> dict` of the options that make data
             fit a trained model (e.g. its frames and image size).
-        read_inputs: `(paths_or_texts, model) -> batch` for `predict`.
-        describe: `(outputs, run) -> list of str`, one per input.
         metric: the held-out metric printed after training.
     """
 
@@ -41,9 +41,8 @@ class Task:
     default_dataset: str
     data_options: object
     build: object
-    options_from_model: object
-    read_inputs: object
-    describe: object
+    predict: object
+    options_from_model: object = lambda model: {}
     metric: str = "accuracy"
 
 
@@ -94,7 +93,10 @@ def read_image_inputs(paths, model):
     """Reads image files (any OpenCV format) resized to the model's input."""
     import cv2
 
-    height, width = model.inputs[0].shape[1:3]
+    image_input = next((t for t in model.inputs if len(t.shape) == 4), None)
+    if image_input is None:
+        raise UserInputError(f"Model {model.name!r} does not take images.")
+    height, width = image_input.shape[1:3]
     images = []
     for path in paths:
         image = cv2.imread(path, cv2.IMREAD_COLOR) if os.path.isfile(path) else None
@@ -124,6 +126,21 @@ def describe_classes(outputs, run, top=3):
 # ---------------------------------------------------------------------------
 
 
+def _no_options(options):
+    return {}
+
+
+def _sequence_length(info):
+    """The target length of a sequence data set's examples."""
+    return int(info.element_spec[1].shape[0])
+
+
+def _classify(read):
+    def predict(model, inputs, run):
+        return describe_classes(model.predict(read(inputs, model), verbose=0), run)
+    return predict
+
+
 def _video_data_options(options):
     return {
         "frames": options.get("frames") or 8,
@@ -146,13 +163,134 @@ def _build_video_tagger(info, options, model_options):
     )
 
 
-register_task(Task(
-    name="video_tagger",
-    description="CNN+LSTM video tagging (clips -> class or tags)",
-    default_dataset="moving_digits",
-    data_options=_video_data_options,
-    build=_build_video_tagger,
-    options_from_model=_video_options_from_model,
-    read_inputs=read_video_inputs,
-    describe=describe_classes,
-))
+def _build_video_classifier_3d(info, options, model_options):
+    from cvseq import video_classifier_3d
+
+    data = _video_data_options(options)
+    return video_classifier_3d(
+        info.num_classes, frames=data["frames"], image_size=data["image_size"],
+        multi_label=info.multi_label, **model_options,
+    )
+
+
+def _read_texts(inputs, model):
+    return np.array(inputs, dtype=object)
+
+
+def _build_text_classifier(info, options, model_options):
+    from cvseq import text_classifier
+
+    return text_classifier(info.num_classes, vocabulary=info.vocabulary, **model_options)
+
+
+def _build_language_model(info, options, model_options):
+    from cvseq import language_model
+
+    return language_model(vocabulary=info.vocabulary,
+                          sequence_length=_sequence_length(info), **model_options)
+
+
+def _generate_text(model, inputs, run):
+    return [str(t) for t in model.generate(list(inputs), seed=0)]
+
+
+def _build_translator(info, options, model_options):
+    from cvseq import translator
+
+    return translator(source_vocabulary=info.vocabulary["source"],
+                      target_vocabulary=info.vocabulary["target"],
+                      sequence_length=_sequence_length(info), **model_options)
+
+
+def _translate(model, inputs, run):
+    return [str(t) for t in model.translate(list(inputs), beam_width=4)]
+
+
+def _build_sequence_generator(info, options, model_options):
+    from cvseq import sequence_generator
+
+    return sequence_generator(vocabulary=info.vocabulary,
+                              sequence_length=_sequence_length(info), **model_options)
+
+
+def _generate_sequence(model, inputs, run):
+    """Each input is a primer of space-separated tokens ("-": start token only)."""
+    lines = []
+    for primer in inputs:
+        seed = None if primer.strip() in ("", "-") else [primer.split()]
+        tokens = model.generate(seed, random_seed=0)
+        tokens = tokens[0] if tokens and isinstance(tokens[0], (list, tuple)) else tokens
+        lines.append(" ".join(str(t) for t in tokens))
+    return lines
+
+
+def _captions_data_options(options):
+    size = options.get("image_size")
+    return {"image_size": check_image_size(size)} if size else {}
+
+
+def _build_image_captioner(info, options, model_options):
+    from cvseq import image_captioner
+
+    image_shape = info.element_spec[0]["images"].shape
+    return image_captioner(vocabulary=info.vocabulary, image_size=tuple(image_shape[:2]),
+                           sequence_length=_sequence_length(info), **model_options)
+
+
+def _caption(model, inputs, run):
+    images = read_image_inputs(inputs, model)
+    return [str(c) for c in model.caption(images, beam_width=3)]
+
+
+def _build_trajectory_predictor(info, options, model_options):
+    from cvseq import trajectory_predictor
+
+    history, features = info.element_spec[0].shape
+    return trajectory_predictor(history=int(history), horizon=_sequence_length(info),
+                                features=int(features), **model_options)
+
+
+def _predict_trajectory(model, inputs, run):
+    """Each input is a CSV file of positions, one `x,y` row per time step."""
+    history = model.inputs[0].shape[1]
+    lines = []
+    for path in inputs:
+        try:
+            track = np.loadtxt(path, delimiter=",", ndmin=2, dtype="float32")
+        except (OSError, ValueError) as err:
+            raise UserInputError(f"Cannot read positions from {path!r}: {err}.") from err
+        if len(track) < history:
+            raise UserInputError(
+                f"{path!r} has {len(track)} positions; the model reads the last "
+                f"{history}."
+            )
+        future = model.predict(track[None, -history:], verbose=0)[0]
+        lines.append(" ".join(f"({x:.1f},{y:.1f})" for x, y in future[:, :2]))
+    return lines
+
+
+for _task in (
+    Task("video_tagger", "CNN+LSTM video tagging (clips -> class or tags)",
+         "moving_digits", _video_data_options, _build_video_tagger,
+         _classify(read_video_inputs), _video_options_from_model),
+    Task("video_classifier_3d", "3D-CNN action classification (clips -> class)",
+         "moving_digits", _video_data_options, _build_video_classifier_3d,
+         _classify(read_video_inputs), _video_options_from_model),
+    Task("text_classifier", "RNN sequence classification (text -> class)",
+         "rotten_tomatoes", _no_options, _build_text_classifier,
+         _classify(_read_texts)),
+    Task("language_model", "RNN next-word prediction (prompt -> continuation)",
+         "hamlet", _no_options, _build_language_model, _generate_text,
+         metric="perplexity"),
+    Task("translator", "RNN encoder-decoder with attention (text -> text)",
+         "cldr_names", _no_options, _build_translator, _translate),
+    Task("sequence_generator", "RNN music generation (primer -> note sequence)",
+         "bach_chorales", _no_options, _build_sequence_generator, _generate_sequence,
+         metric="perplexity"),
+    Task("image_captioner", "CNN encoder + LSTM decoder (image -> caption)",
+         "digit_captions", _captions_data_options, _build_image_captioner, _caption),
+    Task("trajectory_predictor", "RNN motion prediction (past positions -> future)",
+         "digit_trajectories", _no_options, _build_trajectory_predictor,
+         _predict_trajectory, metric="ade"),
+):
+    register_task(_task)

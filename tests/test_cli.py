@@ -145,3 +145,46 @@ def test_killed_run_resumes_and_ends_with_the_same_epochs(tmp_path):
     assert _epochs_logged(out) == [0, 1, 2, 3]  # resumed at epoch 3, 4 in all
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert len(metrics["history"]["loss"]) == 4
+
+
+TASK_RUNS = {
+    "video_classifier_3d": (
+        ["--frames", "4", "--image-size", "16", "--data", "num_clips=32",
+         "--set", "filters=(4, 8, 8, 8)"], "video"),
+    "text_classifier": (["--data", "max_tokens=500", "--set", "units=8"],
+                        ["a wonderful film", "dull and boring"]),
+    "language_model": (["--data", "sequence_length=8", "--data", "max_tokens=300",
+                        "--set", "units=8"], ["to be or"]),
+    "translator": (["--set", "units=8"], ["German"]),
+    "sequence_generator": (["--data", "sequence_length=16", "--set", "units=8"], ["-"]),
+    "image_captioner": (["--data", "num_images=48", "--set", "units=8"], "image"),
+    "trajectory_predictor": (["--data", "num_trajectories=48", "--set", "units=8"],
+                             "track"),
+}
+
+
+@pytest.mark.parametrize("task", sorted(TASK_RUNS))
+def test_every_task_trains_predicts_and_evaluates(task, tmp_path, capsys):
+    options, inputs = TASK_RUNS[task]
+    out = str(tmp_path / task)
+    assert cli.main(["train", task, "--epochs", "1", "--batch-size", "16",
+                     "--out", out] + options) == 0, capsys.readouterr().err
+    model = os.path.join(out, "model.keras")
+    assert os.path.isfile(model)
+    if inputs == "video":
+        inputs = [str(tmp_path / "clip.avi")]
+        writer = cv2.VideoWriter(inputs[0], cv2.VideoWriter_fourcc(*"MJPG"), 10, (20, 20))
+        for t in range(8):
+            writer.write(np.full((20, 20, 3), 30 * t, np.uint8))
+        writer.release()
+    elif inputs == "image":
+        inputs = [str(tmp_path / "digit.png")]
+        cv2.imwrite(inputs[0], np.random.default_rng(0).integers(0, 255, (40, 40, 3)).astype("uint8"))
+    elif inputs == "track":
+        inputs = [str(tmp_path / "track.csv")]
+        np.savetxt(inputs[0], np.stack([np.arange(20.0), np.arange(20.0)], 1), delimiter=",")
+    capsys.readouterr()
+    assert cli.main(["predict", model, *inputs]) == 0, capsys.readouterr().err
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(inputs)
+    assert all(line.split(": ", 1)[1].strip() for line in lines), lines

@@ -29,6 +29,9 @@ from cvseq.datasets import prose  # noqa: E402,F401
 from cvseq.datasets import phrase_pairs  # noqa: E402,F401
 from cvseq.datasets import chorales  # noqa: E402,F401
 from cvseq.datasets import tfds_text  # noqa: E402,F401
+from cvseq.datasets import digit_images  # noqa: E402,F401
+from cvseq.datasets import digit_scenes  # noqa: E402,F401
+from cvseq.datasets import tfds_vision  # noqa: E402,F401
 
 __all__ = [
     "DatasetInfo",

@@ -4,6 +4,8 @@ One module per family (detection, text, tracking, ...); each function is
 re-exported here.
 """
 
+from cvseq.metrics.detection import evaluate_detector, mean_average_precision  # noqa: E402
+from cvseq.metrics.segmentation import evaluate_segmenter, segmentation_report  # noqa: E402
 from cvseq.metrics.text import (  # noqa: E402
     bleu,
     classification_scores,

@@ -1,0 +1,166 @@
+"""TFDS adapters for the CNN use cases: classification, detection, masks.
+
+- `cifar10`, `fashion_mnist` -> `image_classifier`: `(uint8 (h, w, 3),
+  int32 label)`; Fashion-MNIST's grey images get three channels.
+- `voc` -> `object_detector`: `(uint8 (h, w, 3), {"boxes": (max_boxes, 4),
+  "labels": (max_boxes,)})`, boxes `xyxy` in pixels of the resized image,
+  padded with -1.
+- `oxford_iiit_pet` -> `image_segmenter`: `(uint8 (h, w, 3), int32
+  (h, w))` masks with 0 background, 1 pet, 2 the pet's outline (TFDS'
+  trimap 2, 1 and 3).
+
+Images are resized to `image_size` (masks with nearest-neighbour, so they
+stay class ids). Splits are TFDS split strings (`"train"`, `"test"`,
+`"train[:90%]"`, ...). Loading goes through `load_tfds`: without network it
+raises `DatasetUnavailableError` naming the embedded alternative.
+"""
+
+import tensorflow as tf
+
+from cvseq import boxes as box_utils
+from cvseq._validation import check_image_size, check_int
+from cvseq.datasets.registry import (
+    DatasetInfo,
+    register_dataset,
+    reject_unknown_options,
+)
+from cvseq.datasets.tfds_adapters import _num_examples, load_tfds
+
+# TFDS' pet trimap: 1 pet, 2 background, 3 outline. Index = TFDS value.
+PET_CLASSES = ["background", "pet", "outline"]
+_PET_TRIMAP_TO_CLASS = (0, 1, 0, 2)
+
+
+def resize_image(image, image_size):
+    """Resizes a uint8 image (bilinear, antialiased), keeping uint8."""
+    image = tf.image.resize(image, image_size, antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
+def _as_rgb(image):
+    """Grey images `(h, w, 1)` get three identical channels."""
+    if image.shape[-1] == 1:
+        return tf.image.grayscale_to_rgb(image)
+    return image
+
+
+def _load(name, split, *, seed, shuffle, options, allowed, fallback):
+    reject_unknown_options(name, options, allowed)
+    dataset, tfds_info = load_tfds(
+        name, split, data_dir=options.get("data_dir"),
+        offline_alternative=fallback, shuffle=shuffle, seed=seed,
+    )
+    return dataset, tfds_info
+
+
+def _classification(name, fallback, default_size):
+    def build(split, *, seed=0, shuffle=False, **options):
+        dataset, tfds_info = _load(
+            name, split, seed=seed, shuffle=shuffle, options=options,
+            allowed=("image_size", "data_dir"), fallback=fallback,
+        )
+        image_size = check_image_size(options.get("image_size", default_size))
+
+        def adapt(example):
+            image = resize_image(_as_rgb(example["image"]), image_size)
+            return image, tf.cast(example["label"], tf.int32)
+
+        info = DatasetInfo(
+            name=name,
+            split=split,
+            task="image_classifier",
+            source="tfds",
+            class_names=list(tfds_info.features["label"].names),
+            num_examples=_num_examples(tfds_info, split),
+            description=f"TFDS {name}.",
+        )
+        return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+
+    return build
+
+
+register_dataset(
+    "cifar10",
+    task="image_classifier",
+    source="tfds",
+    description="TFDS cifar10: 60,000 32x32 colour photos of 10 classes.",
+)(_classification("cifar10", "digits", (32, 32)))
+
+register_dataset(
+    "fashion_mnist",
+    task="image_classifier",
+    source="tfds",
+    description="TFDS fashion_mnist: 70,000 28x28 grey photos of clothes, "
+    "10 classes (given three channels).",
+)(_classification("fashion_mnist", "digits", (32, 32)))
+
+
+@register_dataset(
+    "voc",
+    task="object_detector",
+    source="tfds",
+    description="TFDS voc (2007): 9,963 photos, boxes of 20 object classes.",
+)
+def _voc(split, *, seed=0, shuffle=False, **options):
+    dataset, tfds_info = _load(
+        "voc", split, seed=seed, shuffle=shuffle, options=options,
+        allowed=("image_size", "max_boxes", "data_dir"),
+        fallback="digit_detection",
+    )
+    image_size = check_image_size(options.get("image_size", (320, 320)))
+    max_boxes = check_int("max_boxes", options.get("max_boxes", 32))
+
+    def adapt(example):
+        objects = example["objects"]
+        count = tf.minimum(tf.shape(objects["bbox"])[0], tf.shape(objects["label"])[0])
+        targets = box_utils.from_tfds(
+            objects["bbox"][:count], objects["label"][:count], image_size,
+            max_boxes=max_boxes,
+        )
+        return resize_image(example["image"], image_size), targets
+
+    info = DatasetInfo(
+        name="voc",
+        split=split,
+        task="object_detector",
+        source="tfds",
+        class_names=list(tfds_info.features["objects"]["label"].names),
+        num_examples=_num_examples(tfds_info, split),
+        description="PASCAL VOC 2007 detection (TFDS).",
+    )
+    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+
+
+@register_dataset(
+    "oxford_iiit_pet",
+    task="image_segmenter",
+    source="tfds",
+    description="TFDS oxford_iiit_pet: 7,349 photos of cats and dogs with "
+    "pet / background / outline masks.",
+)
+def _pets(split, *, seed=0, shuffle=False, **options):
+    dataset, tfds_info = _load(
+        "oxford_iiit_pet", split, seed=seed, shuffle=shuffle, options=options,
+        allowed=("image_size", "data_dir"), fallback="digit_segmentation",
+    )
+    image_size = check_image_size(options.get("image_size", (128, 128)))
+    lookup = tf.constant(_PET_TRIMAP_TO_CLASS, tf.int32)
+
+    def adapt(example):
+        image = resize_image(example["image"], image_size)
+        trimap = tf.image.resize(
+            example["segmentation_mask"], image_size, method="nearest"
+        )[..., 0]
+        trimap = tf.clip_by_value(tf.cast(trimap, tf.int32), 0, 3)
+        return image, tf.gather(lookup, trimap)
+
+    info = DatasetInfo(
+        name="oxford_iiit_pet",
+        split=split,
+        task="image_segmenter",
+        source="tfds",
+        class_names=list(PET_CLASSES),
+        num_examples=_num_examples(tfds_info, split),
+        description="Oxford-IIIT Pet masks (TFDS).",
+    )
+    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info

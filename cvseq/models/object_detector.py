@@ -1,0 +1,371 @@
+"""Object detection: keras-cv's YOLOv8 with cvseq's data conventions."""
+
+import math
+import os
+
+import keras
+from keras import ops
+
+from cvseq import backbones
+from cvseq import boxes as box_utils
+from cvseq._validation import check_bool, check_image_size, check_num_classes
+
+# Architectures of keras-cv's YOLOv8 backbone presets (their parameter
+# counts match the presets'), built here so that no download is needed;
+# "yolo_v8_tiny" is a smaller one of ours that trains on a CPU in minutes.
+YOLO_BACKBONES = {
+    "yolo_v8_tiny": {"stackwise_channels": [16, 32, 64, 128], "stackwise_depth": [1, 1, 1, 1]},
+    "yolo_v8_xs": {"stackwise_channels": [32, 64, 128, 256], "stackwise_depth": [1, 2, 2, 1]},
+    "yolo_v8_s": {"stackwise_channels": [64, 128, 256, 512], "stackwise_depth": [1, 2, 2, 1]},
+    "yolo_v8_m": {"stackwise_channels": [96, 192, 384, 576], "stackwise_depth": [2, 4, 4, 2]},
+}
+LEVELS = ("P3", "P4", "P5")
+_CLASS_PRIOR = 0.01
+_LEVEL_STRIDES = {"P3": 8, "P4": 16, "P5": 32}
+# keras-cv's YOLOv8 output names vs the package's one convention.
+_OUTPUT_KEYS = {"boxes": "boxes", "classes": "labels", "confidence": "scores",
+                "num_detections": "num_detections"}
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class ClassCrossEntropy(keras.losses.Loss):
+    """Binary cross-entropy of class probabilities, summed over the classes.
+
+    keras-cv's YOLOv8 uses `keras.losses.BinaryCrossentropy`, which averages
+    over the class axis (so the class loss shrinks with the number of
+    classes, unlike the YOLOv8 paper's sum) and clips probabilities at 1e-7
+    (so an anchor whose class score fell below it gets no gradient back).
+    This loss sums and clips at 1e-30. `reduction="sum"`, as YOLOv8's loss
+    normalizes by the sum of its targets.
+    """
+
+    def __init__(self, name="class_cross_entropy", reduction="sum", **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
+
+    def call(self, y_true, y_pred):
+        y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-30, 1.0 - 1e-7)
+        y_true = ops.cast(y_true, "float32")
+        loss = y_true * ops.log(y_pred) + (1.0 - y_true) * ops.log(1.0 - y_pred)
+        return -ops.sum(loss, axis=-1)
+
+
+def _yolo_detector_class():
+    import keras_cv
+
+    return keras_cv.models.YOLOV8Detector
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class ObjectDetector(_yolo_detector_class()):
+    """keras-cv's `YOLOV8Detector` speaking cvseq's box convention.
+
+    Targets are `{"boxes": (batch, max_boxes, 4), "labels": (batch,
+    max_boxes)}` padded with -1 (keras-cv calls the labels "classes");
+    `predict` returns `{"boxes", "labels", "scores", "num_detections"}`
+    after non-max suppression. Calling the model directly (`model(images)`)
+    returns the raw head outputs used by the loss. Build it with
+    `cvseq.object_detector`.
+    """
+
+    def __init__(self, backbone, num_classes, bounding_box_format="xyxy",
+                 fpn_depth=1, **kwargs):
+        super().__init__(
+            backbone=backbone,
+            num_classes=num_classes,
+            bounding_box_format=bounding_box_format,
+            fpn_depth=fpn_depth,
+            **kwargs,
+        )
+        # Start every class score at 1% (RetinaNet's prior, which YOLOv8
+        # also uses). keras-cv starts them at 50%: the first steps then push
+        # all scores down so hard that the classes learn many times slower
+        # (measured on digit scenes: mAP@0.5 0.02 against 0.18 after 6
+        # epochs).
+        prior = -math.log((1 - _CLASS_PRIOR) / _CLASS_PRIOR)
+        for layer in self.layers:
+            if layer.name.endswith("_class_3_conv"):
+                layer.bias.assign(ops.full(layer.bias.shape, prior))
+
+    # Training: rename "labels" to keras-cv's "classes".
+    def compute_loss(self, x, y, y_pred, sample_weight=None, **kwargs):
+        if isinstance(y, dict) and "labels" in y:
+            y = {"boxes": y["boxes"], "classes": y["labels"]}
+        return super().compute_loss(x, y, y_pred, sample_weight=sample_weight, **kwargs)
+
+    # Prediction: decode, suppress, rename.
+    def predict_step(self, *args):
+        outputs = super().predict_step(*args)
+        if isinstance(outputs, tuple):
+            return _rename(outputs[0]), outputs[1]
+        return _rename(outputs)
+
+    # Compile: keras-cv's signature; remembered so a saved model reloads
+    # compiled and `cvseq.training.unfreeze_backbone` can recompile it.
+    def compile(self, optimizer="adam", box_loss="ciou",
+                classification_loss=None, box_loss_weight=7.5,
+                classification_loss_weight=0.5, jit_compile=False, **kwargs):
+        optimizer = keras.optimizers.get(optimizer)
+        if classification_loss is None:
+            classification_loss = ClassCrossEntropy()
+        super().compile(
+            optimizer=optimizer,
+            box_loss=box_loss,
+            classification_loss=classification_loss,
+            box_loss_weight=box_loss_weight,
+            classification_loss_weight=classification_loss_weight,
+            jit_compile=jit_compile,
+            **kwargs,
+        )
+        self._detector_compile_config = {
+            "optimizer": optimizer,
+            "box_loss": box_loss,
+            "classification_loss": classification_loss,
+            "box_loss_weight": box_loss_weight,
+            "classification_loss_weight": classification_loss_weight,
+            "jit_compile": jit_compile,
+        }
+
+    def get_compile_config(self):
+        config = getattr(self, "_detector_compile_config", None)
+        if not self.compiled or config is None:
+            return {}
+        return {
+            key: value if isinstance(value, (str, int, float, bool))
+            else keras.saving.serialize_keras_object(value)
+            for key, value in config.items()
+        }
+
+    def compile_from_config(self, config):
+        config = {
+            key: keras.saving.deserialize_keras_object(value)
+            if isinstance(value, dict) else value
+            for key, value in config.items()
+        }
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def get_config(self):
+        config = super().get_config()
+        config["name"] = self.name
+        # A functional backbone (built by cvseq from a Keras application or
+        # a saved model) loses its `pyramid_level_inputs` in serialization.
+        config["pyramid_level_inputs"] = dict(self.backbone.pyramid_level_inputs)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        levels = config.pop("pyramid_level_inputs", None)
+        for key in ("backbone", "label_encoder", "prediction_decoder"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        backbone = config["backbone"]
+        if levels and not getattr(backbone, "pyramid_level_inputs", None):
+            backbone.pyramid_level_inputs = levels
+        # `trainable=False` given to a constructor stays on the model;
+        # setting it again reaches every layer (a frozen backbone reloads
+        # frozen).
+        backbone.trainable = backbone.trainable
+        return cls(**config)
+
+
+def _rename(outputs):
+    return {new: outputs[old] for old, new in _OUTPUT_KEYS.items()}
+
+
+def _pyramid_backbone(pyramid, image_size):
+    """Wraps a cvseq feature pyramid as a backbone YOLOv8 can read."""
+    by_stride = {image_size[0] // t.shape[1]: t for t in pyramid.outputs}
+    missing = [level for level in LEVELS if _LEVEL_STRIDES[level] not in by_stride]
+    if missing:
+        raise ValueError(
+            "The detector needs backbone features at strides 8, 16 and 32 "
+            f"(P3, P4, P5); this backbone has strides {sorted(by_stride)}. "
+            f"Use one of {', '.join(YOLO_BACKBONES)} or a Keras application "
+            "such as 'mobilenet_v3_small'."
+        )
+    inputs = keras.Input((*image_size, 3), name="images")
+    maps = pyramid(inputs)
+    maps = {image_size[0] // t.shape[1]: t for t in maps}
+    outputs = [
+        keras.layers.Identity(name=level)(maps[_LEVEL_STRIDES[level]])
+        for level in LEVELS
+    ]
+    model = keras.Model(inputs, outputs, name=backbones.BACKBONE_NAME)
+    model.pyramid_level_inputs = {level: level for level in LEVELS}
+    return model
+
+
+def _yolo_backbone(name, image_size, weights):
+    import keras_cv
+
+    if weights == "imagenet":
+        raise ValueError(
+            f"Backbone {name!r} has no ImageNet weights. Received: "
+            "weights='imagenet'. Use weights=None (train from scratch), a "
+            "weights file, or an ImageNet backbone such as "
+            "backbone='mobilenet_v3_small'."
+        )
+    model = keras_cv.models.YOLOV8Backbone(
+        **YOLO_BACKBONES[name],
+        include_rescaling=True,
+        activation="swish",
+        input_shape=(*image_size, 3),
+    )
+    if weights is not None:
+        path = os.fspath(weights)
+        if not os.path.isfile(path):
+            raise ValueError(
+                f"`weights` must be None or the path of a weights file; no "
+                f"file is at that path. Received: weights={path!r}."
+            )
+        model.load_weights(path)
+    return model
+
+
+def _resolve_backbone(backbone, image_size, weights):
+    if isinstance(backbone, str) and backbone in YOLO_BACKBONES:
+        return _yolo_backbone(backbone, image_size, weights)
+    if isinstance(backbone, keras.Model):
+        found = backbone.backbone if isinstance(backbone, ObjectDetector) else backbone
+        if getattr(found, "pyramid_level_inputs", None) and set(LEVELS) <= set(
+            found.pyramid_level_inputs
+        ):
+            if weights is not None:
+                raise ValueError(
+                    "`weights` only applies to named backbones; a keras.Model "
+                    f"brings its own. Received: weights={weights!r}."
+                )
+            return found
+    if isinstance(backbone, (str, os.PathLike)) and os.path.isdir(os.fspath(backbone)):
+        local = _keras_cv_preset(os.fspath(backbone))
+        if local is not None:
+            return local
+    if isinstance(backbone, (str, os.PathLike)) and os.fspath(backbone).endswith(".keras"):
+        path = os.fspath(backbone)
+        if os.path.isfile(path):
+            loaded = keras.saving.load_model(path)
+            if isinstance(loaded, ObjectDetector):
+                return loaded.backbone
+    pyramid = backbones.build_feature_pyramid(
+        backbone, image_size=image_size, weights=weights
+    )
+    return _pyramid_backbone(pyramid, image_size)
+
+
+def _keras_cv_preset(path):
+    """A keras-cv backbone saved with `save_to_preset`, or None."""
+    if not os.path.isfile(os.path.join(path, "config.json")):
+        return None
+    import keras_cv
+
+    try:
+        return keras_cv.models.Backbone.from_preset(path)
+    except Exception:
+        return None  # not a keras-cv preset; maybe a KerasHub one
+
+
+def object_detector(
+    num_classes,
+    *,
+    image_size=(320, 320),
+    backbone="yolo_v8_xs",
+    weights=None,
+    bounding_box_format="xyxy",
+    train_backbone=True,
+    compile=True,
+    name=None,
+):
+    """Finds objects: boxes, labels and scores, with keras-cv's YOLOv8.
+
+    Why YOLOv8: it is anchor-free (no anchor sizes to tune to a data set),
+    its task-aligned assigner and distribution-focal box head train from
+    scratch on a few thousand images, and keras-cv's version runs on every
+    Keras backend. On the embedded `digit_detection` scenes it reaches a
+    held-out mAP@0.5 above 0.5 in a few CPU minutes (see the README).
+
+    Fit it on images and `{"boxes": (batch, max_boxes, 4), "labels":
+    (batch, max_boxes)}` targets, boxes in pixels of the input image in
+    `bounding_box_format`, rows without a box padded with -1 (boxes and
+    label). `predict` decodes the boxes and applies non-max suppression
+    (IoU 0.5, scores above 0.05, at most 100 boxes an image).
+
+    Args:
+        num_classes: int. Number of object classes (no background class).
+        image_size: int or (height, width), multiples of 32. Defaults to
+            `(320, 320)`.
+        backbone: str or `keras.Model`. A YOLOv8 size built from scratch
+            (`"yolo_v8_tiny"`, `"yolo_v8_xs"`, `"yolo_v8_s"`, `"yolo_v8_m"`,
+            the architectures of keras-cv's presets), a cvseq backbone with
+            strides 8, 16 and 32 (`"mobilenet_v3_small"`, `"efficientnet_b0"`,
+            `"resnet50"`, with `weights="imagenet"` where there is network),
+            a keras-cv backbone (model or local preset directory), or a path
+            to a saved `.keras` detector whose backbone to reuse. Defaults to
+            `"yolo_v8_xs"`.
+        weights: None, `"imagenet"` (Keras applications) or a weights file
+            for the backbone. Defaults to None.
+        bounding_box_format: str. Format of the boxes in and out (see
+            `cvseq.boxes.FORMATS`). Defaults to `"xyxy"`.
+        train_backbone: bool. False freezes the backbone (first stage of
+            fine-tuning). Defaults to True.
+        compile: bool. Compile with Adam(1e-3, global gradient clipping at
+            10), CIoU box loss and binary cross-entropy on classes.
+            Defaults to True.
+        name: str or None. Model name. Defaults to `"object_detector"`.
+
+    Returns:
+        An `ObjectDetector` (a `keras.Model`) from raw pixels `(batch,
+        height, width, 3)` in [0, 255]. `predict` returns `{"boxes": (batch,
+        100, 4), "labels": (batch, 100), "scores": (batch, 100),
+        "num_detections": (batch,)}`, rows past `num_detections` padded
+        with -1.
+
+    Example:
+
+    >>> model = object_detector(10, image_size=(64, 64), backbone="yolo_v8_tiny")
+    >>> train = cvseq.datasets.load("digit_detection", "train", image_size=64)
+    >>> model.fit(train, epochs=1)
+    >>> found = model.predict(np.zeros((1, 64, 64, 3), "uint8"))
+    >>> sorted(found)
+    ['boxes', 'labels', 'num_detections', 'scores']
+    """
+    import keras_cv
+
+    # Arguments.
+    num_classes = check_num_classes(num_classes, minimum=1)
+    image_size = check_image_size(image_size, minimum=32)
+    if any(side % 32 for side in image_size):
+        raise ValueError(
+            "`image_size` must be a multiple of 32 on each side (YOLOv8 reads "
+            f"features at strides 8, 16 and 32). Received: image_size={image_size}. "
+            f"Try {tuple(max(32, round(s / 32) * 32) for s in image_size)}."
+        )
+    bounding_box_format = box_utils.check_format("bounding_box_format", bounding_box_format)
+    check_bool("train_backbone", train_backbone)
+    check_bool("compile", compile)
+    feature_extractor = _resolve_backbone(backbone, image_size, weights)
+
+    # Model.
+    feature_extractor.trainable = train_backbone
+    model = ObjectDetector(
+        backbone=feature_extractor,
+        num_classes=num_classes,
+        bounding_box_format=bounding_box_format,
+        fpn_depth=1,
+        prediction_decoder=keras_cv.layers.NonMaxSuppression(
+            bounding_box_format=bounding_box_format,
+            from_logits=False,
+            iou_threshold=0.5,
+            confidence_threshold=0.05,
+            max_detections=100,
+        ),
+        name=name or "object_detector",
+    )
+    if compile:
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3, global_clipnorm=10.0),
+            box_loss="ciou",
+            classification_loss=ClassCrossEntropy(),
+        )
+    return model

@@ -1,0 +1,105 @@
+import keras
+import numpy as np
+import pytest
+
+from factory_checks import check_factory
+
+import cvseq
+from cvseq import object_detector
+from cvseq.training import unfreeze_backbone
+
+SIZE = 64
+BAD_ARGUMENTS = {
+    "image_size": (48, 64),  # not a multiple of 32
+    "backbone": "no_such_backbone",
+    "weights": "missing/file.weights.h5",
+    "bounding_box_format": "corners",
+    "train_backbone": "no",
+}
+
+
+def _batch(seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (2, SIZE, SIZE, 3)).astype("uint8")
+    targets = {
+        "boxes": np.array(
+            [[[5, 6, 30, 40], [-1, -1, -1, -1]], [[10, 10, 20, 50], [30, 2, 60, 20]]],
+            "float32",
+        ),
+        "labels": np.array([[1, -1], [0, 2]], "int32"),
+    }
+    return images, targets
+
+
+OUTPUT_SHAPE = {"boxes": (2, 100, 4), "labels": (2, 100), "scores": (2, 100),
+                "num_detections": (2,)}
+
+
+def test_detector():
+    images, targets = _batch()
+    model = check_factory(
+        object_detector,
+        args=(3,),
+        kwargs=dict(image_size=SIZE, backbone="yolo_v8_tiny"),
+        inputs=images,
+        targets=targets,
+        output_shape=OUTPUT_SHAPE,
+        bad_arguments=BAD_ARGUMENTS,
+    )
+    found = model.predict(images, verbose=0)
+    count = found["num_detections"]
+    for i in range(2):
+        # Rows past num_detections are padding; real rows have labels < 3.
+        assert np.all(found["labels"][i, count[i]:] == -1)
+        assert np.all((found["labels"][i, :count[i]] >= 0) & (found["labels"][i, :count[i]] < 3))
+        assert np.all(np.diff(found["scores"][i, :count[i]]) <= 1e-6)  # sorted
+
+
+def test_frozen_backbone_reloads_frozen_and_compiled(tmp_path):
+    images, targets = _batch()
+    model = object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny",
+                            train_backbone=False)
+    trainable = len(model.trainable_weights)
+    assert cvseq.backbones.get_backbone(model).trainable_weights == []
+    model.fit(images, targets, verbose=0)
+    path = str(tmp_path / "detector.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.compiled and len(loaded.trainable_weights) == trainable
+    loaded.fit(images, targets, verbose=0)
+    # Stage 2 of fine-tuning recompiles with the detector's losses.
+    unfreeze_backbone(loaded, learning_rate=1e-4)
+    assert len(loaded.trainable_weights) > trainable
+    assert float(loaded.optimizer.learning_rate) == pytest.approx(1e-4)
+    history = loaded.fit(images, targets, verbose=0)
+    assert {"box_loss", "class_loss"} <= set(history.history)
+
+
+def test_keras_application_backbone_and_reuse(tmp_path):
+    images, targets = _batch()
+    model = object_detector(3, image_size=SIZE, backbone="mobilenet_v3_small")
+    model.fit(images, targets, verbose=0)
+    path = str(tmp_path / "mobile_detector.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        model.predict(images, verbose=0)["scores"],
+        loaded.predict(images, verbose=0)["scores"], atol=1e-5,
+    )
+    # A saved detector's backbone starts a new detector of other classes.
+    other = object_detector(5, image_size=SIZE, backbone=path)
+    assert other.predict(images, verbose=0)["boxes"].shape == (2, 100, 4)
+
+
+def test_small_cnn_has_no_stride_32():
+    with pytest.raises(ValueError, match="strides 8, 16 and 32"):
+        object_detector(3, image_size=SIZE, backbone="small_cnn")
+
+
+def test_other_box_formats():
+    images, targets = _batch()
+    model = object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny",
+                            bounding_box_format="xywh")
+    xywh = dict(targets, boxes=cvseq.boxes.convert_format(targets["boxes"], "xyxy", "xywh"))
+    model.fit(images, xywh, verbose=0)
+    assert model.predict(images, verbose=0)["boxes"].shape == (2, 100, 4)
