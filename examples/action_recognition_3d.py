@@ -136,7 +136,8 @@ def main(argv=None):
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump({"dataset": info.name, "label": args.label, **runs}, f, indent=2)
 
-    print(f"\nHeld-out accuracy on {info.name} ({args.label if info.name == 'moving_digits' else 'label'}):")
+    label = args.label if info.name == "moving_digits" else "label"
+    print(f"\nHeld-out accuracy on {info.name} ({label}):")
     for name, run in runs.items():
         print(f"  {name:20s} {run['accuracy']:.3f}   "
               f"{run['clips_per_second']:.0f} training clips/s   "

@@ -35,7 +35,8 @@ def test_miss_switch_and_false_positive_by_hand():
     evaluator.update([0], [BOX_1], [1, 4], [BOX_1, BOX_2])            # 1 false positive
     result = evaluator.result()
     assert result["num_objects"] == 7
-    assert (result["num_switches"], result["num_misses"], result["num_false_positives"]) == (1, 1, 1)
+    counts = ("num_switches", "num_misses", "num_false_positives")
+    assert tuple(result[c] for c in counts) == (1, 1, 1)
     assert result["mota"] == pytest.approx(1 - 3 / 7)
     assert result["motp"] == pytest.approx((1 - 9 / 11) / 6)  # 6 matched pairs
 
