@@ -2,17 +2,50 @@
 
 __version__ = "0.1.0"
 
-from cvseq import backbones, datasets, distribute, layers  # noqa: E402
-from cvseq import boxes, metrics, training  # noqa: E402
+import os as _os
+
+# TensorFlow logs a screenful at import; keep errors only unless the user
+# chose a level.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from cvseq import backbones, boxes, datasets, distribute, generation, layers  # noqa: E402
+from cvseq import metrics, music, text, tracking, training  # noqa: E402
 from cvseq.models import (  # noqa: E402
+    image_captioner,
     image_classifier,
     image_segmenter,
+    language_model,
     object_detector,
+    sequence_generator,
+    text_classifier,
+    trajectory_predictor,
+    translator,
+    video_classifier_3d,
     video_tagger,
 )
 
 __all__ = [
-    "backbones", "boxes", "datasets", "distribute", "layers", "metrics", "training",
-    "image_classifier", "image_segmenter", "object_detector", "video_tagger",
+    "backbones",
+    "boxes",
+    "datasets",
+    "distribute",
+    "generation",
+    "image_captioner",
+    "image_classifier",
+    "image_segmenter",
+    "language_model",
+    "layers",
+    "metrics",
+    "music",
+    "object_detector",
+    "sequence_generator",
+    "text",
+    "text_classifier",
+    "tracking",
+    "training",
+    "trajectory_predictor",
+    "translator",
+    "video_classifier_3d",
+    "video_tagger",
     "__version__",
 ]

@@ -18,9 +18,17 @@ from cvseq.datasets.registry import (
 )
 
 # Importing the modules registers their data sets.
+from cvseq.datasets import captions  # noqa: E402,F401
+from cvseq.datasets import digit_tracks  # noqa: E402,F401
 from cvseq.datasets import moving_digits  # noqa: E402,F401
 from cvseq.datasets import video_folder  # noqa: E402,F401
 from cvseq.datasets import tfds_adapters  # noqa: E402,F401
+from cvseq.datasets import tfds_captions  # noqa: E402,F401
+from cvseq.datasets import reviews  # noqa: E402,F401
+from cvseq.datasets import prose  # noqa: E402,F401
+from cvseq.datasets import phrase_pairs  # noqa: E402,F401
+from cvseq.datasets import chorales  # noqa: E402,F401
+from cvseq.datasets import tfds_text  # noqa: E402,F401
 from cvseq.datasets import digit_images  # noqa: E402,F401
 from cvseq.datasets import digit_scenes  # noqa: E402,F401
 from cvseq.datasets import tfds_vision  # noqa: E402,F401

@@ -31,6 +31,9 @@ class DatasetInfo:
         description: one line about the data.
         shuffled: the source already shuffles (e.g. file names before
             decoding), so `load` does not buffer decoded examples to shuffle.
+        vocabulary: text and token data sets: the vocabulary built on the
+            training split, to pass as the model's `vocabulary` (a
+            `{"source": ..., "target": ...}` dict for translation pairs).
     """
 
     name: str
@@ -44,6 +47,7 @@ class DatasetInfo:
     skipped: list = dataclasses.field(default_factory=list)
     description: str = ""
     shuffled: bool = False
+    vocabulary: object = None
 
     @property
     def num_classes(self):

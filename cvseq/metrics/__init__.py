@@ -6,3 +6,19 @@ re-exported here.
 
 from cvseq.metrics.detection import evaluate_detector, mean_average_precision  # noqa: E402
 from cvseq.metrics.segmentation import evaluate_segmenter, segmentation_report  # noqa: E402
+from cvseq.metrics.text import (  # noqa: E402
+    bleu,
+    classification_scores,
+    exact_match,
+    next_token_scores,
+    unigram_baseline,
+)
+from cvseq.metrics.tracking import TrackingEvaluator, box_iou  # noqa: E402
+from cvseq.metrics.trajectory import (  # noqa: E402
+    AverageDisplacementError,
+    FinalDisplacementError,
+    average_displacement_error,
+    constant_velocity,
+    displacement_errors,
+    final_displacement_error,
+)

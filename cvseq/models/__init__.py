@@ -1,15 +1,33 @@
 """One factory per use case; each returns a (compiled) `keras.Model`."""
 
+from cvseq.models.image_captioner import ImageCaptioner, image_captioner
 from cvseq.models.image_classifier import image_classifier
 from cvseq.models.image_segmenter import DiceCrossEntropy, image_segmenter
+from cvseq.models.language_model import LanguageModel, language_model
 from cvseq.models.object_detector import ObjectDetector, object_detector
+from cvseq.models.sequence_generator import SequenceGenerator, sequence_generator
+from cvseq.models.text_classifier import text_classifier
+from cvseq.models.trajectory_predictor import trajectory_predictor
+from cvseq.models.translator import Translator, translator
+from cvseq.models.video_classifier_3d import video_classifier_3d
 from cvseq.models.video_tagger import video_tagger
 
 __all__ = [
     "DiceCrossEntropy",
+    "ImageCaptioner",
+    "LanguageModel",
     "ObjectDetector",
+    "SequenceGenerator",
+    "Translator",
+    "image_captioner",
     "image_classifier",
     "image_segmenter",
+    "language_model",
     "object_detector",
+    "sequence_generator",
+    "text_classifier",
+    "trajectory_predictor",
+    "translator",
+    "video_classifier_3d",
     "video_tagger",
 ]

@@ -52,3 +52,34 @@ def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         )
     return model
+
+
+RECURRENT = ("lstm", "gru")
+
+
+def recurrent_layer(recurrent, units, *, name=None, **kwargs):
+    """An LSTM or GRU layer (`recurrent` is `"lstm"` or `"gru"`)."""
+    layer = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[recurrent]
+    return layer(units, name=name or recurrent, **kwargs)
+
+
+def compile_next_token_model(model, *, learning_rate=1e-3, clipnorm=1.0):
+    """Compiles a model that predicts a token distribution at every step.
+
+    Adam with gradient clipping (RNNs), sparse categorical cross-entropy,
+    accuracy and perplexity. Padding (id 0 in the inputs) is masked out of
+    the loss and of both metrics through the Keras mask that the model's
+    `Embedding(mask_zero=True)` sets on its outputs.
+    """
+    import keras_hub
+
+    model.compile(
+        jit_compile=False,
+        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+            keras_hub.metrics.Perplexity(mask_token_id=0, name="perplexity"),
+        ],
+    )
+    return model

@@ -1,0 +1,323 @@
+"""The `cvseq` command: list, train, evaluate, predict and export.
+
+    cvseq list
+    cvseq train video_tagger --dataset moving_digits --epochs 8 --out runs/tagger
+    cvseq evaluate runs/tagger/model.keras --dataset moving_digits
+    cvseq predict runs/tagger/model.keras clip1.mp4 clip2.avi
+    cvseq export runs/tagger/model.keras --format tflite
+
+A training run writes into `--out`: `model.keras`, `run.json` (task, data
+set, class names, options), `metrics.json` (held-out metrics and history),
+`log.csv`, `curves.png` and `predictions.png`. Run the same `train` command
+again after a crash and it resumes from the last finished epoch. User
+mistakes (unknown task, unreadable file, data that does not fit the model)
+print one line and exit with status 2 (set CVSEQ_DEBUG=1 for the traceback).
+"""
+
+import argparse
+import ast
+import json
+import os
+import sys
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+EXIT_USER_ERROR = 2
+
+
+def _key_values(pairs, flag):
+    """`["a=1", "b=x"]` to `{"a": 1, "b": "x"}` (Python literals where valid)."""
+    options = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise _user_error(f"{flag} takes KEY=VALUE. Received: {pair!r}.")
+        key, value = pair.split("=", 1)
+        try:
+            options[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            options[key] = value
+    return options
+
+
+def _user_error(message):
+    from cvseq.tasks import UserInputError
+
+    return UserInputError(message)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="cvseq",
+        description="Train, evaluate, run and export cvseq models "
+        "(CNNs, RNNs and both together on video).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    commands.add_parser("list", help="tasks, backbones and data sets")
+
+    train = commands.add_parser(
+        "train", help="train a model on a data set",
+        description="Train TASK on --dataset and write a run directory. Running "
+        "the same command again resumes an interrupted run.")
+    train.add_argument("task", help="a task from `cvseq list`, e.g. video_tagger")
+    train.add_argument("--dataset", help="data set name (default: the task's embedded one)")
+    train.add_argument("--epochs", type=int, default=8)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--frames", type=int, help="frames per clip (video tasks)")
+    train.add_argument("--image-size", type=int, help="image side in pixels (vision tasks)")
+    train.add_argument("--backbone", help="CNN backbone (vision tasks)")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed for weights, data and shuffling (default 0)")
+    train.add_argument("--data", action="append", metavar="KEY=VALUE",
+                       help="data set option, e.g. --data label=motion (repeatable)")
+    train.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="model option, e.g. --set units=64 (repeatable)")
+    train.add_argument("--strategy", default="auto",
+                       choices=["auto", "default", "mirrored", "multi_worker"],
+                       help="tf.distribute strategy (default: auto)")
+    train.add_argument("--out", default=None, help="run directory (default runs/TASK)")
+
+    evaluate = commands.add_parser("evaluate", help="held-out metrics of a saved model")
+    evaluate.add_argument("model", help="a .keras file written by `cvseq train`")
+    evaluate.add_argument("--dataset", help="data set (default: the one it was trained on)")
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--data", action="append", metavar="KEY=VALUE")
+
+    predict = commands.add_parser("predict", help="run a saved model on files or texts")
+    predict.add_argument("model", help="a .keras file written by `cvseq train`")
+    predict.add_argument("inputs", nargs="+", help="video or image files, or texts")
+
+    export = commands.add_parser("export", help="export a saved model for serving")
+    export.add_argument("model", help="a .keras file")
+    export.add_argument("--format", default="saved_model",
+                        choices=["saved_model", "tflite"])
+    export.add_argument("--out", help="output path (default beside the model)")
+    return parser
+
+
+# ---------------------------------------------------------------------------
+# Commands.
+# ---------------------------------------------------------------------------
+
+
+def cmd_list(args):
+    from cvseq import backbones, datasets, tasks
+
+    print("Tasks:")
+    for name, description in tasks.list_tasks().items():
+        print(f"  {name:24s} {description}")
+    print("\nBackbones:")
+    for name, description in backbones.list_backbones(verbose=True).items():
+        print(f"  {name:24s} {description}")
+    print("\nData sets:")
+    for entry in datasets.describe_datasets():
+        print(f"  {entry['name']:24s} {entry['task']:20s} {entry['source']:9s} "
+              f"{entry['description']}")
+    return 0
+
+
+def _load_run(model_path):
+    run_path = os.path.join(os.path.dirname(os.path.abspath(model_path)), "run.json")
+    if os.path.isfile(run_path):
+        with open(run_path) as f:
+            return json.load(f)
+    return {}
+
+
+def _load_model(path):
+    import keras
+
+    if not os.path.isfile(path):
+        raise _user_error(f"No such model file: {path!r}.")
+    try:
+        return keras.saving.load_model(path)
+    except Exception as err:
+        raise _user_error(
+            f"Cannot load {path!r} as a Keras model ({type(err).__name__}: "
+            f"{str(err).splitlines()[0][:200]})."
+        ) from err
+
+
+def _metric_key(task, multi_label):
+    return "f1" if multi_label else task.metric
+
+
+def cmd_train(args):
+    import keras
+
+    import cvseq
+    from cvseq import callbacks as cvseq_callbacks
+    from cvseq import reporting, tasks
+
+    task = tasks.get_task(args.task)
+    dataset = args.dataset or task.default_dataset
+    out = args.out or os.path.join("runs", task.name)
+    os.makedirs(out, exist_ok=True)
+    options = {"frames": args.frames, "image_size": args.image_size}
+    data_options = {**task.data_options(options), **_key_values(args.data, "--data")}
+    model_options = _key_values(args.set, "--set")
+    if args.backbone:
+        model_options["backbone"] = args.backbone
+
+    keras.utils.set_random_seed(args.seed)
+    strategy = cvseq.distribute.strategy(args.strategy)
+    load = dict(batch_size=args.batch_size, seed=args.seed, with_info=True, **data_options)
+    train, info = cvseq.datasets.load(dataset, "train", **load)
+    try:
+        validation, _ = cvseq.datasets.load(dataset, "validation", **load)
+    except ValueError:
+        validation = None  # the data set has no validation split
+    test, _ = cvseq.datasets.load(dataset, "test", **load)
+    print(f"Task {task.name} on {info.name} ({info.source}, {info.num_examples} "
+          f"training examples); run directory {out}")
+
+    with strategy.scope():
+        model = task.build(info, options, model_options)
+    run = {
+        "task": task.name, "dataset": info.name, "class_names": info.class_names,
+        "multi_label": bool(info.multi_label), "data_options": _jsonable(data_options),
+        "model_options": _jsonable(model_options), "seed": args.seed,
+        "epochs": args.epochs, "strategy": type(strategy).__name__,
+    }
+    with open(os.path.join(out, "run.json"), "w") as f:
+        json.dump(run, f, indent=2)
+
+    callbacks = cvseq_callbacks.fault_tolerant(out)
+    history = model.fit(train, validation_data=validation, epochs=args.epochs,
+                        callbacks=callbacks)
+    diverged = cvseq_callbacks.divergence(callbacks)
+    if diverged:
+        print(f"cvseq: error: {diverged}", file=sys.stderr)
+        return 1
+    results = model.evaluate(test, verbose=0, return_dict=True)
+    model_path = os.path.join(out, "model.keras")
+    model.save(model_path)
+
+    history_logs = _full_history(out, history)
+    with open(os.path.join(out, "metrics.json"), "w") as f:
+        json.dump({"test": results, "history": history_logs}, f, indent=2)
+    reporting.plot_history(history_logs, os.path.join(out, "curves.png"),
+                           title=f"{task.name} on {info.name}")
+    picture = _prediction_picture(task, model, test, run,
+                                  os.path.join(out, "predictions.png"))
+    key = _metric_key(task, info.multi_label)
+    print(f"Held-out {key}: {results.get(key, float('nan')):.4f}")
+    saved = ["metrics.json", "curves.png"] + (["predictions.png"] if picture else [])
+    print(f"Saved {model_path}, {', '.join(saved)} in {out}")
+    return 0
+
+
+def _full_history(out, history):
+    """Epoch metrics across resumed runs, from the appended CSV log."""
+    import csv
+
+    path = os.path.join(out, "log.csv")
+    if not os.path.isfile(path):
+        return history.history
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    logs = {}
+    for row in rows:
+        for key, value in row.items():
+            if key != "epoch":
+                logs.setdefault(key, []).append(float(value))
+    return logs
+
+
+def _jsonable(options):
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
+
+
+def _prediction_picture(task, model, dataset, run, path):
+    """Sample clips with true and predicted classes (video tasks only; the
+    examples draw the pictures of the other tasks)."""
+    from cvseq import reporting
+
+    inputs, targets = next(iter(dataset))
+    if not hasattr(inputs, "shape") or inputs.shape.rank != 5 or not run["class_names"]:
+        return None
+    inputs, targets = inputs.numpy()[:6], targets.numpy()[:6]
+    outputs = model.predict(inputs, verbose=0)
+    names = run["class_names"]
+    if run["multi_label"]:
+        true = [",".join(names[i] for i in np.flatnonzero(t)) for t in targets]
+        pred = [",".join(names[i] for i in np.flatnonzero(o >= 0.5)) or "-" for o in outputs]
+    else:
+        true = [names[int(t)] for t in targets]
+        pred = [names[int(o.argmax())] for o in outputs]
+    return reporting.plot_clip_predictions(inputs, true, pred, path)
+
+
+def cmd_evaluate(args):
+    import cvseq
+    from cvseq import tasks
+
+    model = _load_model(args.model)
+    run = _load_run(args.model)
+    task = tasks.get_task(run.get("task") or model.name)
+    dataset = args.dataset or run.get("dataset") or task.default_dataset
+    data_options = {**run.get("data_options", {}), **task.options_from_model(model),
+                    **_key_values(args.data, "--data")}
+    data = cvseq.datasets.load(dataset, args.split, batch_size=args.batch_size,
+                               **data_options)
+    try:
+        results = model.evaluate(data, verbose=0, return_dict=True)
+    except ValueError as err:
+        raise _user_error(
+            f"The data of {dataset!r} does not fit this model: "
+            f"{str(err).splitlines()[0][:300]}"
+        ) from err
+    print(json.dumps({"model": args.model, "dataset": dataset, "split": args.split,
+                      **{k: round(float(v), 6) for k, v in results.items()}}, indent=2))
+    return 0
+
+
+def cmd_predict(args):
+    from cvseq import tasks
+
+    model = _load_model(args.model)
+    run = _load_run(args.model)
+    task = tasks.get_task(run.get("task") or model.name)
+    for source, line in zip(args.inputs, task.predict(model, args.inputs, run)):
+        print(f"{source}: {line}")
+    return 0
+
+
+def cmd_export(args):
+    from cvseq import export
+
+    model = _load_model(args.model)
+    base = os.path.splitext(args.model)[0]
+    out = args.out or (base + ".tflite" if args.format == "tflite" else base + "_saved_model")
+    path = export.export(model, out, format=args.format)
+    print(f"Exported {args.model} as {args.format} to {path}")
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
+            "predict": cmd_predict, "export": cmd_export}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed")
+    from cvseq.backbones import WeightsUnavailableError
+    from cvseq.datasets import DatasetUnavailableError
+
+    if os.environ.get("CVSEQ_DEBUG"):
+        return COMMANDS[args.command](args)  # full tracebacks
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, TypeError, OSError, DatasetUnavailableError,
+            WeightsUnavailableError) as err:
+        message = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+        print(f"cvseq: error: {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

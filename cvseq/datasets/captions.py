@@ -1,0 +1,181 @@
+"""Captioned images: real digits laid out on a 2x2 grid, described in words.
+
+Each image shows one to three real handwritten digits (`digits.py`: a test
+digit image never appears in training), each in its own quarter of the
+image, at a random offset within it. The caption says how many digits
+there are, which, and where, in reading order:
+
+    "one digit 7 at top right"
+    "two digits 4 at top left and 0 at bottom right"
+    "three digits 1 at top left 8 at bottom left and 2 at bottom right"
+
+`caption_inputs` turns images and caption strings into an
+`image_captioner`'s teacher-forcing inputs; `load("digit_captions")` yields
+them ready to fit. The same helper serves the COCO adapter
+(`tfds_captions.py`) and your own data.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from cvseq import text
+from cvseq._validation import check_image_size, check_int
+from cvseq.datasets import digits
+from cvseq.datasets.registry import (
+    DatasetInfo,
+    register_dataset,
+    reject_unknown_options,
+)
+
+CELLS = ("top left", "top right", "bottom left", "bottom right")
+COUNTS = ("one", "two", "three")
+# Every word the captions use: pass it as the captioner's `vocabulary`.
+VOCABULARY = [
+    *COUNTS, "digit", "digits", *[str(d) for d in range(10)],
+    "at", "top", "bottom", "left", "right", "and",
+]
+DEFAULT_IMAGES = {"train": 4000, "validation": 500, "test": 500}
+# Decoder positions the longest caption needs: "[START]" + 15 words.
+SEQUENCE_LENGTH = 16
+
+
+def describe(labels_by_cell):
+    """The caption of an image: `{cell index: digit}` -> str."""
+    cells = sorted(labels_by_cell)
+    count = len(cells)
+    noun = "digit" if count == 1 else "digits"
+    parts = [f"{labels_by_cell[c]} at {CELLS[c]}" for c in cells]
+    if count > 1:
+        parts[-1] = "and " + parts[-1]
+    return " ".join([COUNTS[count - 1], noun, *parts])
+
+
+def generate_captions(split, *, num_images=None, image_size=(48, 48), max_digits=3, seed=0):
+    """Generates captioned digit images as numpy arrays and strings.
+
+    Returns:
+        `(images, captions)`: uint8 `(n, h, w, 3)` and a list of n str.
+    """
+    digits.check_split("digit_captions", split)
+    num_images = check_int("num_images", num_images or DEFAULT_IMAGES[split])
+    image_size = check_image_size(image_size, minimum=24)
+    max_digits = check_int("max_digits", max_digits)
+    if max_digits > len(COUNTS):
+        raise ValueError(
+            f"`max_digits` must be at most {len(COUNTS)}. Received: "
+            f"max_digits={max_digits}."
+        )
+    images_in_split, labels = digits.digit_images(split)
+    rng = np.random.default_rng([seed, digits.SPLITS.index(split), 23])
+    cell_h, cell_w = image_size[0] // 2, image_size[1] // 2
+    glyph = max(8, int(round(min(cell_h, cell_w) * 0.7)))
+
+    images = np.zeros((num_images, *image_size, 3), np.uint8)
+    captions = []
+    for i in range(num_images):
+        count = rng.integers(1, max_digits + 1)
+        cells = np.sort(rng.choice(len(CELLS), size=count, replace=False))
+        chosen = rng.choice(len(images_in_split), size=count, replace=False)
+        described = {}
+        for cell, j in zip(cells, chosen):
+            row = (cell // 2) * cell_h + rng.integers(0, cell_h - glyph + 1)
+            col = (cell % 2) * cell_w + rng.integers(0, cell_w - glyph + 1)
+            resized = digits.resize_digit(images_in_split[j], glyph)
+            images[i, row:row + glyph, col:col + glyph] = resized[..., None]
+            described[int(cell)] = int(labels[j])
+        captions.append(describe(described))
+    return images, captions
+
+
+def caption_inputs(images, captions, *, vocabulary, sequence_length):
+    """Turns images and captions into an `image_captioner`'s training data.
+
+    The decoder reads each caption shifted right behind `"[START]"` and
+    learns to predict the next word at every position, then `"[END]"`:
+
+        decoder_input:  [START] two  digits 4  ... 0
+        targets:        two     digits 4    ... [END] 0
+
+    Args:
+        images: uint8 `(n, h, w, 3)` (or anything the model takes).
+        captions: list of n str.
+        vocabulary: the captioner's `vocabulary`.
+        sequence_length: int. The captioner's `sequence_length`; captions
+            keep at most `sequence_length - 1` words.
+
+    Returns:
+        `(inputs, target_ids)`: `{"images": images, "decoder_input": int32
+        (n, sequence_length)}` and int32 `(n, sequence_length)`.
+        `model.fit(inputs, target_ids)` trains.
+    """
+    captions = [str(c) for c in captions]
+    if len(images) != len(captions):
+        raise ValueError(
+            f"`images` and `captions` must be aligned. Received {len(images)} "
+            f"images and {len(captions)} captions."
+        )
+    vocabulary = text.check_vocabulary("vocabulary", vocabulary)
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
+    vectorizer = text.make_vectorizer(vocabulary, extra_tokens=(text.START, text.END))
+    start, end = text.token_id(vectorizer, text.START), text.token_id(vectorizer, text.END)
+    rows = [ids[: sequence_length - 1] for ids in text.encode(vectorizer, captions)]
+    decoder_input = text.pad([[start] + r for r in rows], sequence_length)
+    target_ids = text.pad([r + [end] for r in rows], sequence_length)
+    return {"images": images, "decoder_input": decoder_input}, target_ids
+
+
+def caption_inputs_fn(*, vocabulary, sequence_length):
+    """`caption_inputs` for one example inside a `tf.data` pipeline.
+
+    Returns:
+        A function `(image, caption string) -> ({"images", "decoder_input"},
+        target_ids)`, for `dataset.map`.
+    """
+    vocabulary = text.check_vocabulary("vocabulary", vocabulary)
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
+    vectorizer = text.make_vectorizer(
+        vocabulary, extra_tokens=(text.START, text.END),
+        sequence_length=sequence_length - 1,
+    )
+    start = text.token_id(vectorizer, text.START)
+    end = text.token_id(vectorizer, text.END)
+
+    def fn(image, caption):
+        ids = tf.cast(vectorizer(caption), tf.int32)  # (sequence_length - 1,)
+        length = tf.math.count_nonzero(ids, dtype=tf.int32)
+        decoder_input = tf.concat([[start], ids], axis=0)
+        targets = tf.concat([ids, [0]], axis=0)
+        targets += end * tf.one_hot(length, sequence_length, dtype=tf.int32)
+        return {"images": image, "decoder_input": decoder_input}, targets
+
+    return fn
+
+
+@register_dataset(
+    "digit_captions",
+    task="image_captioner",
+    source="embedded",
+    description="Real handwritten digits on a 2x2 grid with captions that say "
+    "how many, which and where. Offline.",
+)
+def _build(split, *, seed=0, shuffle=None, **options):
+    reject_unknown_options(
+        "digit_captions", options,
+        ("num_images", "image_size", "max_digits", "sequence_length"),
+    )
+    sequence_length = options.pop("sequence_length", SEQUENCE_LENGTH)
+    images, captions = generate_captions(split, seed=seed, **options)
+    inputs, targets = caption_inputs(
+        images, captions, vocabulary=VOCABULARY, sequence_length=sequence_length
+    )
+    info = DatasetInfo(
+        name="digit_captions",
+        split=split,
+        task="image_captioner",
+        source="embedded",
+        class_names=[],
+        num_examples=len(images),
+        description="Digits on a 2x2 grid with captions (what, where, how many).",
+        vocabulary=list(VOCABULARY),
+    )
+    return tf.data.Dataset.from_tensor_slices((inputs, targets)), info

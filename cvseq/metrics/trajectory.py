@@ -1,0 +1,97 @@
+"""Displacement errors of predicted trajectories (ADE, FDE) and a baseline.
+
+Trajectories are `(batch, horizon, features)` positions. The displacement
+error of a step is the Euclidean distance between the predicted and the
+true position; ADE averages it over the steps, FDE takes the last step.
+Both come as numpy functions (for evaluation scripts) and as Keras metrics
+(for `model.compile(metrics=[...])`).
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def displacement_errors(y_true, y_pred):
+    """Euclidean distance at every step, float `(batch, horizon)` (numpy)."""
+    y_true, y_pred = np.asarray(y_true, np.float64), np.asarray(y_pred, np.float64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            "`y_true` and `y_pred` must have the same shape (batch, horizon, "
+            f"features). Received: {y_true.shape} and {y_pred.shape}."
+        )
+    return np.linalg.norm(y_true - y_pred, axis=-1)
+
+
+def average_displacement_error(y_true, y_pred):
+    """ADE: the mean distance over all steps and trajectories (numpy float)."""
+    return float(displacement_errors(y_true, y_pred).mean())
+
+
+def final_displacement_error(y_true, y_pred):
+    """FDE: the mean distance at the last step (numpy float)."""
+    return float(displacement_errors(y_true, y_pred)[:, -1].mean())
+
+
+def constant_velocity(past, horizon, *, window=2):
+    """The constant-velocity baseline: extends each track at its recent speed.
+
+    Args:
+        past: float `(batch, history, features)` observed positions.
+        horizon: int. Steps to predict.
+        window: int >= 2. The velocity is the mean step over the last
+            `window` positions (2: the last step alone). Defaults to 2.
+
+    Returns:
+        float32 `(batch, horizon, features)`.
+    """
+    past = np.asarray(past, np.float64)
+    window = int(min(window, past.shape[1]))
+    if window < 2:
+        raise ValueError(
+            f"`window` must be at least 2 and `past` hold 2 positions. "
+            f"Received: window={window}, past of shape {past.shape}."
+        )
+    velocity = (past[:, -1] - past[:, -window]) / (window - 1)
+    steps = np.arange(1, horizon + 1)[None, :, None]
+    return (past[:, -1:, :] + steps * velocity[:, None, :]).astype(np.float32)
+
+
+def _ade(y_true, y_pred):
+    diff = ops.cast(y_true, y_pred.dtype) - y_pred
+    return ops.mean(ops.sqrt(ops.sum(ops.square(diff), axis=-1)), axis=-1)
+
+
+def _fde(y_true, y_pred):
+    diff = ops.cast(y_true, y_pred.dtype)[:, -1] - y_pred[:, -1]
+    return ops.sqrt(ops.sum(ops.square(diff), axis=-1))
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class AverageDisplacementError(keras.metrics.MeanMetricWrapper):
+    """ADE as a Keras metric: mean Euclidean distance over steps.
+
+    Example:
+
+    >>> model.compile(optimizer="adam", loss="mse",
+    ...               metrics=[AverageDisplacementError(), FinalDisplacementError()])
+    """
+
+    def __init__(self, name="ade", dtype=None):
+        super().__init__(_ade, name=name, dtype=dtype)
+        self._direction = "down"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class FinalDisplacementError(keras.metrics.MeanMetricWrapper):
+    """FDE as a Keras metric: mean Euclidean distance at the last step."""
+
+    def __init__(self, name="fde", dtype=None):
+        super().__init__(_fde, name=name, dtype=dtype)
+        self._direction = "down"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}

@@ -1,0 +1,295 @@
+"""CNN + RNN image captioning: a backbone encodes the image, an LSTM writes."""
+
+import keras
+import numpy as np
+
+from cvseq import backbones, generation, text
+from cvseq._validation import (
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_image_size,
+    check_int,
+)
+from cvseq.models._common import RECURRENT, compile_next_token_model, recurrent_layer
+
+# Channels kept per position of the feature map before flattening.
+_SPATIAL_CHANNELS = 16
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class ImageCaptioner(keras.Model):
+    """An `image_captioner`: a functional model with `.caption()`.
+
+    Build it with `cvseq.image_captioner(...)`; it saves to `.keras` and
+    loads back with `keras.saving.load_model`, `.caption()` included.
+    """
+
+    def get_config(self):
+        config = super().get_config()
+        # Captions are tokenized outside the graph (they arrive as ids), so
+        # the vocabulary is kept here rather than as a layer.
+        config["caption_vocabulary"] = self.caption_vocabulary
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        caption_vocabulary = config.pop("caption_vocabulary")
+        model = super().from_config(config, custom_objects=custom_objects)
+        model.caption_vocabulary = caption_vocabulary
+        return model
+
+    def tokenizer(self):
+        """A `TextVectorization` with the caption vocabulary, `[START]`, `[END]`."""
+        vocabulary = self.caption_vocabulary
+        return keras.layers.TextVectorization(
+            standardize=vocabulary["standardize"],
+            split=vocabulary["split"],
+            vocabulary=list(vocabulary["tokens"]),
+        )
+
+    @property
+    def sequence_length(self):
+        """Decoder positions: `"[START]"` plus up to `sequence_length - 1` words."""
+        return self.get_layer("decoder_input").output.shape[1]
+
+    def _encoder(self):
+        """Images -> [image context, initial decoder states...]."""
+        names = [layer.name for layer in self.layers]
+        states = [self.get_layer(n).output for n in ("init_h", "init_c") if n in names]
+        return keras.Model(
+            self.get_layer("images").output,
+            [self.get_layer("image_context").output, *states],
+        )
+
+    def _step(self):
+        embedding = self.get_layer("caption_embedding")
+        cell = self.get_layer("decoder").cell
+        logits = self.get_layer("logits")
+        n = generation.state_count(cell)
+
+        def step(tokens, states):
+            decoder_states, context = states[:n], states[n]
+            x = keras.ops.copy(embedding(tokens))  # drop the padding mask
+            x = keras.ops.concatenate([x, context], axis=-1)
+            x, decoder_states = generation.run_cells([cell], x, decoder_states)
+            return logits(x), [*decoder_states, context]
+
+        return step
+
+    def caption(
+        self,
+        images,
+        *,
+        beam_width=1,
+        max_length=None,
+        sampler=None,
+        temperature=1.0,
+        top_k=10,
+        seed=None,
+        batch_size=64,
+    ):
+        """Writes a caption for each image.
+
+        Args:
+            images: uint8 or float `(batch, height, width, 3)` in [0, 255],
+                or one image `(height, width, 3)`.
+            beam_width: int. 1 decodes greedily; more runs beam search
+                keeping that many captions. Defaults to 1.
+            max_length: int or None. Most words per caption. Defaults to
+                None: `sequence_length - 1`, the longest the model learned.
+            sampler: str, `keras_hub.samplers.Sampler` or None. Overrides
+                the choice made by `beam_width` (e.g. `"top_k"` to sample).
+                Defaults to None.
+            temperature: float > 0. Softmax temperature. Defaults to 1.0.
+            top_k: int. Words kept by `sampler="top_k"`. Defaults to 10.
+            seed: int or None. Seeds a random sampler. Defaults to None.
+            batch_size: int. Images decoded together. Defaults to 64.
+
+        Returns:
+            A list of str (one str for one image).
+
+        Example:
+
+        >>> model.caption(images[:2], beam_width=3)
+        ['two digits 4 at top left and 0 at bottom right', 'one digit 7 at top right']
+        """
+        images = np.asarray(images)
+        single = images.ndim == 3
+        if single:
+            images = images[None]
+        if images.ndim != 4:
+            raise ValueError(
+                "`images` must be (batch, height, width, 3) or one (height, "
+                f"width, 3) image. Received: shape {images.shape}."
+            )
+        beam_width = check_int("beam_width", beam_width)
+        max_length = check_int("max_length", max_length or self.sequence_length - 1)
+        batch_size = check_int("batch_size", batch_size)
+        if sampler is None:
+            sampler = "beam" if beam_width > 1 else "greedy"
+
+        vectorizer = self.tokenizer()
+        start = text.token_id(vectorizer, text.START)
+        end = text.token_id(vectorizer, text.END)
+        encoder = self._encoder()
+        step = self._step()
+        captions = []
+        for begin in range(0, len(images), batch_size):
+            context, *states = encoder(images[begin:begin + batch_size], training=False)
+            # "[START]" then at most `max_length` words ("[END]" included
+            # when it comes earlier).
+            prompt = np.zeros((len(context), max_length + 1), "int32")
+            prompt[:, 0] = start
+            tokens = generation.decode(
+                step,
+                prompt,
+                initial_states=[*states, context],
+                sampler=sampler,
+                stop_token_ids=[end],
+                suppress_token_ids=[0, 1, start],  # padding, "[UNK]", "[START]"
+                temperature=temperature,
+                top_k=top_k,
+                beam_width=beam_width,
+                seed=seed,
+            )
+            rows = generation.generated_ids(tokens, stop_token_ids=[end])
+            captions.extend(text.decode_ids(vectorizer, rows))
+        return captions[0] if single else captions
+
+
+def image_captioner(
+    *,
+    vocabulary,
+    image_size=(64, 64),
+    backbone="small_cnn",
+    weights=None,
+    sequence_length=20,
+    recurrent="lstm",
+    units=256,
+    dropout=0.1,
+    train_backbone=True,
+    compile=True,
+    name=None,
+):
+    """Captions images: a CNN encodes the image, an LSTM writes the words.
+
+    The backbone's feature map is projected to a few channels per position
+    and flattened, not pooled, so the image summary keeps *where* things
+    are, which captions talk about. That summary (`image_context`) sets the
+    decoder's initial states and is given again next to every word the
+    decoder reads. The decoder reads the caption so far (teacher forcing:
+    during training the true previous words, `"[START]"` first) and
+    predicts the next word, `"[END]"` last.
+    `cvseq.datasets.captions.caption_inputs` turns images and caption
+    strings into the model's inputs and targets; `model.caption(images)`
+    decodes with the shared greedy, beam or sampling decoders of
+    `cvseq.generation`.
+
+    Args:
+        vocabulary: list of str or adapted `TextVectorization`. Caption
+            words (see `cvseq.text.build_vocabulary`); `"[START]"` and
+            `"[END]"` are added.
+        image_size: int or (height, width). Defaults to `(64, 64)`.
+        backbone: str or `keras.Model`. See `cvseq.backbones.build_backbone`.
+            Defaults to `"small_cnn"`.
+        weights: None, `"imagenet"` or a weights file for the backbone.
+            Defaults to None.
+        sequence_length: int >= 2. Decoder positions: `"[START]"` plus up
+            to `sequence_length - 1` words. Defaults to 20.
+        recurrent: `"lstm"` or `"gru"`. The decoder. Defaults to `"lstm"`.
+        units: int. Word embedding size, image summary size and decoder
+            units. Defaults to 256.
+        dropout: float in [0, 1). Dropout on the image summary, the word
+            embeddings and before the output layer. Defaults to 0.1.
+        train_backbone: bool. False freezes the backbone. Defaults to True.
+        compile: bool. Compile with Adam(1e-3, clipnorm=1), sparse
+            categorical cross-entropy, word accuracy and perplexity
+            (padding masked out). Defaults to True.
+        name: str or None. Model name. Defaults to `"image_captioner"`.
+
+    Returns:
+        An `ImageCaptioner` (a `keras.Model` with `.caption()`) from
+        `{"images": (batch, height, width, 3) pixels in [0, 255],
+        "decoder_input": int32 (batch, sequence_length)}` to next-word
+        probabilities `(batch, sequence_length, vocabulary_size)`.
+
+    Example:
+
+    >>> from cvseq.datasets import captions
+    >>> model = image_captioner(vocabulary=captions.VOCABULARY,
+    ...                         image_size=48, sequence_length=16)
+    >>> model.fit(cvseq.datasets.load("digit_captions", "train"), epochs=10)
+    >>> model.caption(images, beam_width=3)
+    """
+    # Arguments.
+    vocabulary = text.check_vocabulary("vocabulary", vocabulary)
+    if isinstance(vocabulary, int):
+        raise TypeError(
+            "`vocabulary` must be a list of words or an adapted "
+            "TextVectorization: the captioner writes text. Received: "
+            f"vocabulary={vocabulary!r}."
+        )
+    image_size = check_image_size(image_size)
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
+    check_choice("recurrent", recurrent, RECURRENT)
+    units = check_int("units", units)
+    dropout = check_fraction("dropout", dropout)
+    check_bool("compile", compile)
+    feature_extractor = backbones.build_backbone(
+        backbone, image_size=image_size, weights=weights, train_backbone=train_backbone
+    )
+    specials = (text.START, text.END)
+    tokenizer = text.make_vectorizer(vocabulary, extra_tokens=specials)
+    vocabulary_size = text.vocabulary_size(vocabulary, specials)
+
+    # Encoder.
+    images = keras.Input((*image_size, 3), name="images")
+    x = feature_extractor(images)
+    if len(x.shape) != 4 or None in x.shape[1:]:
+        raise ValueError(
+            "The backbone must give a feature map of static size. Received "
+            f"features of shape {tuple(x.shape[1:])}."
+        )
+    x = keras.layers.Dense(_SPATIAL_CHANNELS, activation="relu", name="spatial_projection")(x)
+    x = keras.layers.Flatten(name="flatten_features")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="feature_dropout")(x)
+    context = keras.layers.Dense(units, activation="relu", name="image_context")(x)
+    states = [keras.layers.Dense(units, activation="tanh", name="init_h")(context)]
+    if recurrent == "lstm":
+        states.append(keras.layers.Dense(units, activation="tanh", name="init_c")(context))
+
+    # Decoder, teacher-forced.
+    decoder_input = keras.Input((sequence_length,), dtype="int32", name="decoder_input")
+    y = keras.layers.Embedding(
+        vocabulary_size, units, mask_zero=True, name="caption_embedding"
+    )(decoder_input)
+    if dropout:
+        y = keras.layers.Dropout(dropout, name="embedding_dropout")(y)
+    repeated = keras.layers.RepeatVector(sequence_length, name="repeat_context")(context)
+    y = keras.layers.Concatenate(name="word_and_image")([y, repeated])
+    y = recurrent_layer(recurrent, units, return_sequences=True, name="decoder")(
+        y, initial_state=states
+    )
+    if dropout:
+        y = keras.layers.Dropout(dropout, name="head_dropout")(y)
+    y = keras.layers.Dense(vocabulary_size, dtype="float32", name="logits")(y)
+    outputs = keras.layers.Activation("softmax", dtype="float32", name="predictions")(y)
+
+    # Model.
+    model = ImageCaptioner(
+        {"images": images, "decoder_input": decoder_input},
+        outputs,
+        name=name or "image_captioner",
+    )
+    tokenizer_config = tokenizer.get_config()
+    model.caption_vocabulary = {
+        "tokens": text.tokens_of(tokenizer),
+        "standardize": tokenizer_config["standardize"],
+        "split": tokenizer_config["split"],
+    }
+    if compile:
+        compile_next_token_model(model)
+    return model

@@ -1,0 +1,317 @@
+"""Many-to-many, unequal lengths: an RNN encoder-decoder with attention."""
+
+import keras
+import numpy as np
+
+from cvseq import generation, text
+from cvseq._validation import check_bool, check_choice, check_fraction, check_int
+from cvseq.models._common import RECURRENT, compile_next_token_model, recurrent_layer
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class Translator(keras.Model):
+    """A `translator`: a functional encoder-decoder with `.translate()`.
+
+    Build it with `cvseq.translator(...)`; it saves to `.keras` and loads
+    back with `keras.saving.load_model`, `.translate()` included.
+    """
+
+    def get_config(self):
+        config = super().get_config()
+        # The target tokenizer is not on the training path (targets come
+        # tokenized), so it is kept here rather than as a layer of the graph.
+        config["target_vocabulary"] = self.target_vocabulary
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        target_vocabulary = config.pop("target_vocabulary")
+        model = super().from_config(config, custom_objects=custom_objects)
+        model.target_vocabulary = target_vocabulary
+        return model
+
+    def target_tokenizer(self):
+        """A `TextVectorization` with the target vocabulary, `[START]`, `[END]`."""
+        vocabulary = self.target_vocabulary
+        return keras.layers.TextVectorization(
+            standardize=vocabulary["standardize"],
+            split=vocabulary["split"],
+            vocabulary=list(vocabulary["tokens"]),
+        )
+
+    @property
+    def target_length(self):
+        """Decoder positions: `"[START]"` plus up to `target_length - 1` tokens."""
+        return self.get_layer("decoder_input").output.shape[1]
+
+    def _encoder(self):
+        """Source strings -> (source ids, encoder outputs, decoder states)."""
+        names = {layer.name for layer in self.layers}
+        bridges = []
+        while f"bridge_{len(bridges) + 1}" in names:
+            bridges.append(self.get_layer(f"bridge_{len(bridges) + 1}"))
+        encoder_outputs = self.get_layer("encoder").output
+        states = (
+            [b.output for b in bridges] if bridges else list(encoder_outputs[1:])
+        )
+        return keras.Model(
+            self.get_layer("source").output,
+            [self.get_layer("source_tokenizer").output, encoder_outputs[0], *states],
+        )
+
+    def _step(self):
+        embedding = self.get_layer("target_embedding")
+        cell = self.get_layer("decoder").cell
+        names = [layer.name for layer in self.layers]
+        attention = self.get_layer("attention") if "attention" in names else None
+        logits = self.get_layer("logits")
+        n = generation.state_count(cell)
+
+        def step(tokens, states):
+            decoder_states, (memory, memory_mask) = states[:n], states[n:]
+            x = keras.ops.copy(embedding(tokens))  # drop the padding mask
+            x, decoder_states = generation.run_cells([cell], x, decoder_states)
+            if attention is not None:
+                context = attention(
+                    x[:, None, :],
+                    memory,
+                    value_mask=keras.ops.cast(memory_mask, "bool"),
+                )[:, 0]
+                x = self.get_layer("attention_projection")(
+                    keras.ops.concatenate([x, context], axis=-1)
+                )
+            return logits(x), [*decoder_states, memory, memory_mask]
+
+        return step
+
+    def translate(
+        self,
+        texts,
+        *,
+        beam_width=1,
+        max_length=None,
+        sampler=None,
+        temperature=1.0,
+        top_k=10,
+        seed=None,
+    ):
+        """Translates source texts.
+
+        Args:
+            texts: str or list of str.
+            beam_width: int. 1 decodes greedily; more runs beam search
+                keeping that many hypotheses. Defaults to 1.
+            max_length: int or None. Most tokens per translation. Defaults to
+                None: `target_length - 1`, the longest the model learned.
+            sampler: str, `keras_hub.samplers.Sampler` or None. Overrides the
+                choice made by `beam_width` (e.g. `"top_k"` to sample).
+                Defaults to None.
+            temperature: float > 0. Softmax temperature. Defaults to 1.0.
+            top_k: int. Tokens kept by `sampler="top_k"`. Defaults to 10.
+            seed: int or None. Seeds a random sampler. Defaults to None.
+
+        Returns:
+            The translation (str) of one text, or a list of them.
+
+        Example:
+
+        >>> model.translate(["Germany", "Spain"], beam_width=4)  # two str
+        """
+        single = isinstance(texts, str)
+        texts = [texts] if single else list(texts)
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise TypeError(
+                f"`texts` must be a str or a non-empty list of str. Received: {texts!r}."
+            )
+        beam_width = check_int("beam_width", beam_width)
+        max_length = check_int("max_length", max_length or self.target_length - 1)
+        if sampler is None:
+            sampler = "beam" if beam_width > 1 else "greedy"
+
+        source_ids, memory, *states = self._encoder()(
+            np.array(texts, dtype=object)
+        )
+        memory_mask = keras.ops.cast(keras.ops.not_equal(source_ids, 0), "float32")
+        target_vectorizer = self.target_tokenizer()
+        start = text.token_id(target_vectorizer, text.START)
+        end = text.token_id(target_vectorizer, text.END)
+        prompt = np.zeros((len(texts), max_length + 2), "int32")
+        prompt[:, 0] = start
+        tokens = generation.decode(
+            self._step(),
+            prompt,
+            initial_states=[*states, memory, memory_mask],
+            sampler=sampler,
+            stop_token_ids=[end],
+            suppress_token_ids=[0, 1, start],  # padding, "[UNK]", "[START]"
+            temperature=temperature,
+            top_k=top_k,
+            beam_width=beam_width,
+            seed=seed,
+        )
+        rows = generation.generated_ids(tokens, stop_token_ids=[end])
+        rows = [row[:max_length] for row in rows]
+        out = text.decode_ids(target_vectorizer, rows)
+        return out[0] if single else out
+
+
+def translator(
+    *,
+    source_vocabulary,
+    target_vocabulary,
+    sequence_length=32,
+    recurrent="gru",
+    units=128,
+    bidirectional=True,
+    attention=True,
+    dropout=0.1,
+    compile=True,
+    name=None,
+):
+    """Translates texts with a recurrent encoder-decoder and attention.
+
+    The encoder, a (bidirectional) GRU or LSTM, reads the tokenized source
+    string; its final states start the decoder. The decoder reads the
+    target so far (teacher forcing: during training it reads the true
+    previous tokens, `"[START]"` first) and at each step attends over the
+    encoder outputs (one-head dot-product attention on learned projections)
+    before predicting the next token, `"[END]"` last.
+    `cvseq.text.teacher_forcing_inputs` turns (source, target) string pairs
+    into the model's inputs and targets; `model.translate(texts)` decodes
+    with the shared greedy, beam or sampling decoders of `cvseq.generation`.
+
+    Args:
+        source_vocabulary: list of str or adapted `TextVectorization`.
+            Source tokens (see `cvseq.text.build_vocabulary`; character
+            level works too).
+        target_vocabulary: list of str or adapted `TextVectorization`.
+            Target tokens; `"[START]"` and `"[END]"` are added.
+        sequence_length: int or (source, target) pair of ints. Source
+            tokens read, and decoder positions (`"[START]"` plus up to
+            `target - 1` tokens). Defaults to 32.
+        recurrent: `"lstm"` or `"gru"`. Defaults to `"gru"`.
+        units: int. Embedding size and recurrent units of the decoder (and
+            of each encoder direction). Defaults to 128.
+        bidirectional: bool. Bidirectional encoder. Defaults to True.
+        attention: bool. Attend over the encoder outputs at each decoder
+            step; False decodes from the encoder's final states only.
+            Defaults to True.
+        dropout: float in [0, 1). Dropout on embeddings and before the
+            output layer. Defaults to 0.1.
+        compile: bool. Compile with Adam(1e-3, clipnorm=1), sparse
+            categorical cross-entropy, token accuracy and perplexity
+            (padding masked out). Defaults to True.
+        name: str or None. Model name. Defaults to `"translator"`.
+
+    Returns:
+        A `Translator` (a `keras.Model` with `.translate()`) from
+        `{"source": strings (batch,), "decoder_input": int32 (batch,
+        target_length)}` to next-token probabilities `(batch, target_length,
+        target_vocabulary_size)`.
+
+    Example:
+
+    >>> src = cvseq.text.build_vocabulary(english, level="character")
+    >>> tgt = cvseq.text.build_vocabulary(spanish, level="character")
+    >>> model = translator(source_vocabulary=src, target_vocabulary=tgt,
+    ...                    sequence_length=48)
+    >>> x, y = cvseq.text.teacher_forcing_inputs(
+    ...     english, spanish, target_vocabulary=tgt, sequence_length=48)
+    >>> model.fit(x, y, epochs=20)
+    >>> model.translate(["Germany"])
+    """
+    # Arguments.
+    source_vocabulary = text.check_vocabulary("source_vocabulary", source_vocabulary)
+    target_vocabulary = text.check_vocabulary("target_vocabulary", target_vocabulary)
+    for argument, value in (("source_vocabulary", source_vocabulary),
+                            ("target_vocabulary", target_vocabulary)):
+        if isinstance(value, int):
+            raise TypeError(
+                f"`{argument}` must be a list of tokens or an adapted "
+                "TextVectorization: the translator reads and writes text. "
+                f"Received: {argument}={value!r}."
+            )
+    source_length, target_length = text.split_lengths(sequence_length)
+    check_choice("recurrent", recurrent, RECURRENT)
+    units = check_int("units", units)
+    check_bool("bidirectional", bidirectional)
+    check_bool("attention", attention)
+    dropout = check_fraction("dropout", dropout)
+    check_bool("compile", compile)
+    specials = (text.START, text.END)
+
+    # Encoder.
+    source = keras.Input((), dtype="string", name="source")
+    source_ids = text.make_vectorizer(
+        source_vocabulary, sequence_length=source_length, name="source_tokenizer"
+    )(source)
+    x = keras.layers.Embedding(
+        text.vocabulary_size(source_vocabulary), units, mask_zero=True,
+        name="source_embedding",
+    )(source_ids)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="source_dropout")(x)
+    encoder = recurrent_layer(recurrent, units, return_sequences=True,
+                              return_state=True)
+    if bidirectional:
+        encoder = keras.layers.Bidirectional(encoder, name="encoder")
+    else:
+        encoder.name = "encoder"
+    memory, *encoder_states = encoder(x)
+    if bidirectional:
+        # Forward and backward states, joined and projected to the decoder's.
+        half = len(encoder_states) // 2
+        states = [
+            keras.layers.Dense(units, activation="tanh", name=f"bridge_{i + 1}")(
+                keras.layers.Concatenate(name=f"bridge_input_{i + 1}")(
+                    [encoder_states[i], encoder_states[half + i]]
+                )
+            )
+            for i in range(half)
+        ]
+    else:
+        states = encoder_states
+
+    # Decoder, teacher-forced.
+    decoder_input = keras.Input((target_length,), dtype="int32", name="decoder_input")
+    target_tokenizer = text.make_vectorizer(target_vocabulary, extra_tokens=specials)
+    y = keras.layers.Embedding(
+        text.vocabulary_size(target_vocabulary, specials), units, mask_zero=True,
+        name="target_embedding",
+    )(decoder_input)
+    if dropout:
+        y = keras.layers.Dropout(dropout, name="target_dropout")(y)
+    y = recurrent_layer(recurrent, units, return_sequences=True, name="decoder")(
+        y, initial_state=states
+    )
+    if attention:
+        context = keras.layers.MultiHeadAttention(
+            num_heads=1, key_dim=units, name="attention"
+        )(y, memory)
+        y = keras.layers.Dense(units, activation="tanh", name="attention_projection")(
+            keras.layers.Concatenate(name="attention_concat")([y, context])
+        )
+    if dropout:
+        y = keras.layers.Dropout(dropout, name="head_dropout")(y)
+    y = keras.layers.Dense(
+        text.vocabulary_size(target_vocabulary, specials), dtype="float32",
+        name="logits",
+    )(y)
+    outputs = keras.layers.Activation("softmax", dtype="float32", name="predictions")(y)
+
+    # Model.
+    model = Translator(
+        {"source": source, "decoder_input": decoder_input},
+        outputs,
+        name=name or "translator",
+    )
+    tokenizer_config = target_tokenizer.get_config()
+    model.target_vocabulary = {
+        "tokens": text.tokens_of(target_tokenizer),
+        "standardize": tokenizer_config["standardize"],
+        "split": tokenizer_config["split"],
+    }
+    if compile:
+        compile_next_token_model(model)
+    return model

@@ -1,0 +1,143 @@
+"""3D-CNN action classification: convolutions over space and time at once."""
+
+import keras
+
+from cvseq._validation import (
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_image_size,
+    check_int,
+)
+from cvseq.layers import ImagePreprocessing
+from cvseq.models._common import (
+    check_classes,
+    classification_head,
+    compile_classifier,
+)
+
+BLOCKS = ("r2plus1d", "c3d")
+
+
+def video_classifier_3d(
+    num_classes,
+    *,
+    frames=16,
+    image_size=(112, 112),
+    block="r2plus1d",
+    filters=(16, 32, 64, 128),
+    multi_label=False,
+    dropout=0.2,
+    compile=True,
+    name=None,
+):
+    """Classifies video clips with 3D convolutions (R(2+1)D or C3D blocks).
+
+    Each stage is a convolution block, batch normalization and ReLU, then
+    pooling. The first stage pools space only (`(1, 2, 2)`), as in C3D, so
+    fine motion between neighbouring frames survives into the next stage;
+    later stages pool space and time (`(2, 2, 2)`). Global average pooling
+    over time and space feeds the head. With `block="r2plus1d"` every 3x3x3
+    convolution is factorized into a 1x3x3 spatial and a 3x1x1 temporal
+    convolution with a ReLU between them (Tran et al., 2018): fewer weights
+    and one more non-linearity per block. `block="c3d"` uses full 3x3x3
+    kernels (Tran et al., 2015).
+
+    Takes the same clips and labels as `video_tagger`, so the two can be
+    compared on the same data set.
+
+    Args:
+        num_classes: int. Number of classes (single-label) or tags
+            (multi-label).
+        frames: int or None. Frames per clip; None accepts clips of any
+            length. Defaults to 16.
+        image_size: int or (height, width). Frame size. Defaults to
+            `(112, 112)`.
+        block: `"r2plus1d"` or `"c3d"`. Defaults to `"r2plus1d"`.
+        filters: tuple of ints. Output channels of each stage (one stage
+            per entry). Defaults to `(16, 32, 64, 128)`.
+        multi_label: bool. Independent tags (sigmoid, binary cross-entropy)
+            instead of one class per clip (softmax). Defaults to False.
+        dropout: float in [0, 1). Dropout before the head. Defaults to 0.2.
+        compile: bool. Compile with the task's defaults: Adam(1e-3) and
+            sparse categorical cross-entropy with accuracy, or binary
+            cross-entropy with AUC, precision, recall and F1 at 0.5 for
+            multi-label. Defaults to True.
+        name: str or None. Model name. Defaults to `"video_classifier_3d"`.
+
+    Returns:
+        A `keras.Model` from raw pixels `(batch, frames, height, width, 3)`
+        in [0, 255] to class probabilities `(batch, num_classes)`.
+
+    Example:
+
+    >>> model = video_classifier_3d(4, frames=8, image_size=(32, 32))
+    >>> ds = cvseq.datasets.load("moving_digits", "train", frames=8, image_size=32)
+    >>> model.fit(ds, epochs=1)
+    >>> model.predict(np.zeros((1, 8, 32, 32, 3), "uint8")).shape
+    (1, 4)
+    """
+    # Arguments.
+    num_classes = check_classes(num_classes, multi_label)
+    frames = check_int("frames", frames, allow_none=True)
+    image_size = check_image_size(image_size)
+    check_choice("block", block, BLOCKS)
+    filters = _check_filters(filters)
+    spatial_stride = 2 ** len(filters)
+    if min(image_size) < spatial_stride:
+        raise ValueError(
+            f"`image_size` must be at least {spatial_stride} pixels a side for "
+            f"{len(filters)} stages (each halves it). Received: "
+            f"image_size={image_size}. Use larger frames or fewer `filters`."
+        )
+    dropout = check_fraction("dropout", dropout)
+    check_bool("compile", compile)
+
+    # Layers.
+    clips = keras.Input((frames, *image_size, 3), name="clips")
+    x = ImagePreprocessing("unit", name="preprocessing")(clips)
+    for stage, channels in enumerate(filters, start=1):
+        x = _conv_block(x, channels, block=block, prefix=f"stage{stage}")
+        pool = (1, 2, 2) if stage == 1 else (2, 2, 2)
+        # "same": a clip shorter than the pooled length still goes through.
+        x = keras.layers.MaxPooling3D(pool, padding="same", name=f"stage{stage}_pool")(x)
+    x = keras.layers.GlobalAveragePooling3D(name="pool")(x)
+    outputs = classification_head(
+        x, num_classes, multi_label=multi_label, dropout=dropout
+    )
+
+    # Model.
+    model = keras.Model(clips, outputs, name=name or "video_classifier_3d")
+    if compile:
+        compile_classifier(model, num_classes, multi_label=multi_label)
+    return model
+
+
+def _check_filters(filters):
+    if (
+        not isinstance(filters, (tuple, list))
+        or not filters
+        or not all(isinstance(f, int) and not isinstance(f, bool) and f > 0 for f in filters)
+    ):
+        raise ValueError(
+            "`filters` must be a non-empty tuple of positive ints, one per "
+            f"stage. Received: filters={filters!r}."
+        )
+    return tuple(filters)
+
+
+def _conv_bn_relu(x, channels, kernel, name):
+    x = keras.layers.Conv3D(
+        channels, kernel, padding="same", use_bias=False, name=f"{name}_conv"
+    )(x)
+    # momentum=0.9 as in the small_cnn backbone: statistics settle within
+    # the first epoch of a small data set.
+    x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _conv_block(x, channels, *, block, prefix):
+    if block == "c3d":
+        return _conv_bn_relu(x, channels, (3, 3, 3), prefix)
+    x = _conv_bn_relu(x, channels, (1, 3, 3), f"{prefix}_spatial")
+    return _conv_bn_relu(x, channels, (3, 1, 1), f"{prefix}_temporal")

@@ -1,0 +1,138 @@
+"""Notes as tokens, and back to MIDI files (via music21).
+
+A note is one token `"pitch:duration"`: the MIDI pitch (60 is middle C)
+and the length in quarter notes, e.g. `"67:1"` (G4, a quarter) or
+`"72:0.5"` (C5, an eighth); a rest is `"rest:duration"`. A melody is a list
+of such tokens, which `sequence_generator` models learn and generate.
+
+Example:
+
+>>> tokens = ["67:1", "72:1", "74:0.5", "76:0.5", "rest:1", "74:2"]
+>>> write_midi(tokens, "melody.mid")
+'melody.mid'
+"""
+
+import os
+import tempfile
+
+
+def _music21():
+    try:
+        import music21
+    except ImportError as err:  # pragma: no cover - a dependency
+        raise ImportError("cvseq.music needs music21: pip install music21") from err
+    return music21
+
+
+def note_token(pitch, quarter_length):
+    """The token of a note (`pitch` int MIDI number, or None for a rest)."""
+    name = "rest" if pitch is None else str(int(pitch))
+    return f"{name}:{float(quarter_length):g}"
+
+
+def parse_token(token):
+    """`(pitch or None, quarter_length)` of a token; ValueError if malformed."""
+    try:
+        name, length = str(token).split(":")
+        pitch = None if name == "rest" else int(name)
+        quarter_length = float(length)
+    except ValueError:
+        raise ValueError(
+            f"A note token is 'pitch:duration' (e.g. '67:1') or 'rest:duration'. "
+            f"Received: {token!r}."
+        ) from None
+    if quarter_length <= 0 or (pitch is not None and not 0 <= pitch <= 127):
+        raise ValueError(f"Note token out of range: {token!r}.")
+    return pitch, quarter_length
+
+
+def stream_tokens(stream, *, transpose=0):
+    """Tokens of a music21 stream's notes and rests, in order.
+
+    Chords (several notes at once) keep their highest note: the melody.
+    `transpose` semitones are added to every pitch.
+    """
+    tokens = []
+    for element in stream.flatten().notesAndRests:
+        length = element.quarterLength
+        if length <= 0:  # grace notes
+            continue
+        if element.isRest:
+            tokens.append(note_token(None, length))
+        else:
+            pitch = max(p.midi for p in element.pitches)
+            tokens.append(note_token(pitch + transpose, length))
+    return tokens
+
+
+def tokens_to_stream(tokens, *, bpm=90):
+    """A music21 `Stream` playing the tokens (unknown tokens are skipped)."""
+    music21 = _music21()
+    stream = music21.stream.Stream()
+    stream.append(music21.tempo.MetronomeMark(number=bpm))
+    for token in tokens:
+        try:
+            pitch, length = parse_token(token)
+        except ValueError:
+            continue  # "[START]", "[UNK]" or other non-notes
+        if pitch is None:
+            stream.append(music21.note.Rest(quarterLength=length))
+        else:
+            stream.append(music21.note.Note(pitch, quarterLength=length))
+    return stream
+
+
+def write_midi(tokens, path, *, bpm=90):
+    """Writes note tokens to a standard MIDI file any player opens.
+
+    Args:
+        tokens: list of str. Note tokens (`"67:1"`, `"rest:0.5"`, ...);
+            others (`"[START]"`, `"[END]"`) are skipped.
+        path: str. The `.mid` file to write.
+        bpm: int. Tempo in quarter notes per minute. Defaults to 90.
+
+    Returns:
+        `path`.
+    """
+    stream = tokens_to_stream(tokens, bpm=bpm)
+    if not stream.notesAndRests:
+        raise ValueError("No note tokens to write: the sequence is empty.")
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    stream.write("midi", fp=path)
+    return path
+
+
+def midi_bytes(tokens, *, bpm=90):
+    """The MIDI file of `write_midi`, as bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_midi(tokens, os.path.join(tmp, "notes.mid"), bpm=bpm)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def midi_tokens(data, *, max_notes=None):
+    """Note tokens of a MIDI file given as bytes (e.g. TFDS `groove`).
+
+    The file is quantized to sixteenth notes and triplets by music21;
+    simultaneous notes keep the highest.
+    """
+    music21 = _music21()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "input.mid")
+        with open(path, "wb") as f:
+            f.write(bytes(data))
+        stream = music21.converter.parse(path, format="midi")
+    tokens = stream_tokens(stream.chordify())
+    return tokens[:max_notes] if max_notes else tokens
+
+
+__all__ = [
+    "midi_bytes",
+    "midi_tokens",
+    "note_token",
+    "parse_token",
+    "stream_tokens",
+    "tokens_to_stream",
+    "write_midi",
+]

@@ -1,0 +1,356 @@
+"""Vocabularies and text <-> token helpers for the text models.
+
+A *vocabulary* argument (`vocabulary=`, `source_vocabulary=`,
+`target_vocabulary=`) takes one of:
+
+- a list of tokens (words): the model lowercases, strips punctuation and
+  splits on whitespace, like `keras.layers.TextVectorization`'s defaults;
+- an adapted `keras.layers.TextVectorization`, e.g. from `build_vocabulary`:
+  the model tokenizes the way that layer does (words or characters, its
+  standardization) with its vocabulary;
+- an int: the vocabulary size of a model fed token ids (0 is padding).
+
+Token ids follow `TextVectorization`: 0 is padding, 1 the out-of-vocabulary
+token `"[UNK]"`, then the vocabulary. Generating models append `"[START]"`
+and `"[END]"`, which tokenization never produces.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from cvseq._validation import check_choice, check_int
+
+LEVELS = ("word", "character")
+PAD, OOV, START, END = "", "[UNK]", "[START]", "[END]"
+_STANDARDIZE = (None, "lower_and_strip_punctuation", "lower", "strip_punctuation")
+
+
+def build_vocabulary(texts, *, level="word", max_tokens=20000, standardize="auto"):
+    """Builds a vocabulary from texts, at word or character level.
+
+    Args:
+        texts: iterable of str, or a `tf.data.Dataset` of strings.
+        level: `"word"` or `"character"`. Defaults to `"word"`.
+        max_tokens: int or None. Keep the most frequent tokens, at most this
+            many (padding and `"[UNK]"` included); None keeps all. Defaults
+            to 20000.
+        standardize: `"auto"`, None, `"lower_and_strip_punctuation"`,
+            `"lower"` or `"strip_punctuation"`. `"auto"` lowercases and
+            strips punctuation for words and keeps characters as they are
+            (case, punctuation and spaces are tokens). Defaults to `"auto"`.
+
+    Returns:
+        An adapted `keras.layers.TextVectorization` (int output): pass it as
+        a model's `vocabulary`; `.get_vocabulary()` lists its tokens.
+
+    Example:
+
+    >>> vocabulary = build_vocabulary(["To be, or not to be"], max_tokens=10)
+    >>> vocabulary.get_vocabulary()
+    ['', '[UNK]', 'to', 'be', 'or', 'not']
+    >>> build_vocabulary(["abba"], level="character").get_vocabulary()
+    ['', '[UNK]', 'b', 'a']
+    """
+    check_choice("level", level, LEVELS)
+    max_tokens = check_int("max_tokens", max_tokens, minimum=3, allow_none=True)
+    if standardize == "auto":
+        standardize = "lower_and_strip_punctuation" if level == "word" else None
+    check_choice("standardize", standardize, ("auto",) + _STANDARDIZE)
+    if isinstance(texts, str):
+        raise TypeError(
+            "`texts` must be a list (or data set) of strings, not one string. "
+            f"Received: texts={texts[:40]!r}."
+        )
+    if not isinstance(texts, tf.data.Dataset):
+        texts = [str(t) for t in texts]
+        if not texts:
+            raise ValueError("`texts` is empty: a vocabulary needs some text.")
+    layer = keras.layers.TextVectorization(
+        max_tokens=max_tokens,
+        standardize=standardize,
+        split="whitespace" if level == "word" else "character",
+    )
+    layer.adapt(texts)
+    return layer
+
+
+def check_vocabulary(name, vocabulary):
+    """Validates a vocabulary argument; returns it (lists as lists of str)."""
+    if isinstance(vocabulary, keras.layers.TextVectorization):
+        config = vocabulary.get_config()
+        if config["output_mode"] != "int" or config["ngrams"]:
+            raise ValueError(
+                f"`{name}` must be a TextVectorization with output_mode='int' "
+                f"and no ngrams. Received: output_mode={config['output_mode']!r}, "
+                f"ngrams={config['ngrams']!r}."
+            )
+        if vocabulary.vocabulary_size() <= 2:
+            raise ValueError(
+                f"`{name}` is a TextVectorization with an empty vocabulary. "
+                "Call `.adapt(texts)` first, or use "
+                "`cvseq.text.build_vocabulary(texts)`."
+            )
+        return vocabulary
+    if isinstance(vocabulary, numbers.Integral) and not isinstance(vocabulary, bool):
+        return check_int(name, vocabulary, minimum=3)
+    if isinstance(vocabulary, (list, tuple)) and vocabulary and all(
+        isinstance(t, str) for t in vocabulary
+    ):
+        tokens = [t for t in vocabulary if t not in (PAD, OOV)]
+        if len(set(tokens)) != len(tokens):
+            duplicates = sorted({t for t in tokens if tokens.count(t) > 1})[:5]
+            shown = repr(vocabulary)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            raise ValueError(
+                f"`{name}` has repeated tokens {duplicates}; each token must "
+                f"appear once. Received: {name}={shown}."
+            )
+        return list(tokens)
+    shown = repr(vocabulary)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    raise TypeError(
+        f"`{name}` must be a list of token strings, an adapted "
+        "`keras.layers.TextVectorization` (see `cvseq.text.build_vocabulary`) "
+        f"or an int vocabulary size for token-id inputs. Received: {name}={shown}."
+    )
+
+
+def tokens_of(vocabulary):
+    """The tokens of a vocabulary without padding and `"[UNK]"`."""
+    if isinstance(vocabulary, keras.layers.TextVectorization):
+        return [str(t) for t in vocabulary.get_vocabulary(include_special_tokens=False)]
+    return list(vocabulary)
+
+
+def make_vectorizer(vocabulary, *, sequence_length=None, extra_tokens=(), name=None):
+    """A model's own `TextVectorization` for a (checked) vocabulary.
+
+    Args:
+        vocabulary: a list of tokens or an adapted `TextVectorization`.
+        sequence_length: int or None. Pad or cut to this many tokens; None
+            pads to the longest text of the batch.
+        extra_tokens: tokens appended to the vocabulary (e.g. `START`,
+            `END`) that tokenization never produces.
+        name: layer name.
+    """
+    if isinstance(vocabulary, keras.layers.TextVectorization):
+        config = vocabulary.get_config()
+        standardize, split = config["standardize"], config["split"]
+    else:
+        standardize, split = "lower_and_strip_punctuation", "whitespace"
+    tokens = tokens_of(vocabulary)
+    tokens += [t for t in extra_tokens if t not in tokens]
+    return keras.layers.TextVectorization(
+        standardize=standardize,
+        split=split,
+        vocabulary=tokens,
+        output_sequence_length=sequence_length,
+        name=name,
+    )
+
+
+def vocabulary_size(vocabulary, extra_tokens=()):
+    """Token ids a model needs for this vocabulary (padding and OOV included)."""
+    if isinstance(vocabulary, numbers.Integral):
+        return int(vocabulary)
+    tokens = tokens_of(vocabulary)
+    return 2 + len(tokens) + len([t for t in extra_tokens if t not in tokens])
+
+
+def separator(vectorizer):
+    """`""` between characters, `" "` between words."""
+    return "" if vectorizer.get_config()["split"] == "character" else " "
+
+
+def encode(vectorizer, texts):
+    """Token ids of each text: a list of int lists, without padding."""
+    ids = vectorizer(tf.constant(list(texts)))
+    ids = np.asarray(ids)
+    return [[int(t) for t in row if t != 0] for row in ids]
+
+
+def decode_ids(vectorizer, rows):
+    """Joins token ids back into strings (padding dropped)."""
+    vocabulary = [str(t) for t in vectorizer.get_vocabulary()]
+    sep = separator(vectorizer)
+    return [sep.join(vocabulary[int(t)] for t in row if int(t) != 0) for row in rows]
+
+
+def pad(rows, length, value=0):
+    """Int matrix `(len(rows), length)`: each row cut or padded with `value`."""
+    out = np.full((len(rows), length), value, "int32")
+    for i, row in enumerate(rows):
+        row = list(row)[:length]
+        out[i, : len(row)] = row
+    return out
+
+
+def teacher_forcing_inputs(sources, targets, *, target_vocabulary, sequence_length):
+    """Turns (source, target) string pairs into a translator's training data.
+
+    The decoder reads the target shifted right behind `"[START]"` and learns
+    to predict each next token, then `"[END]"`:
+
+        decoder_input:  [START] el gato negro  0 ...
+        targets:        el      gato negro [END] 0 ...
+
+    Args:
+        sources: list of str. Source sentences (the model tokenizes them).
+        targets: list of str. Their translations.
+        target_vocabulary: the translator's `target_vocabulary` (list of
+            tokens or adapted `TextVectorization`).
+        sequence_length: int or (source, target) pair of ints. The
+            translator's `sequence_length`; targets keep at most
+            `target_length - 1` tokens.
+
+    Returns:
+        `(inputs, target_ids)`: `inputs` is `{"source": str array (n,),
+        "decoder_input": int32 (n, target_length)}`, `target_ids` int32
+        `(n, target_length)`. `model.fit(inputs, target_ids)` trains.
+
+    Example:
+
+    >>> vocabulary = build_vocabulary(["el gato negro"])
+    >>> inputs, y = teacher_forcing_inputs(["the black cat"], ["el gato negro"],
+    ...                                    target_vocabulary=vocabulary,
+    ...                                    sequence_length=6)
+    >>> inputs["decoder_input"], y   # [START]=5, el=4, gato=3, negro=2, [END]=6
+    (array([[5, 4, 3, 2, 0, 0]], dtype=int32), array([[4, 3, 2, 6, 0, 0]], dtype=int32))
+    """
+    sources, targets = list(sources), list(targets)
+    if len(sources) != len(targets):
+        raise ValueError(
+            "`sources` and `targets` must be aligned. Received "
+            f"{len(sources)} sources and {len(targets)} targets."
+        )
+    target_vocabulary = check_vocabulary("target_vocabulary", target_vocabulary)
+    if isinstance(target_vocabulary, int):
+        raise TypeError(
+            "`target_vocabulary` must be a list of tokens or a TextVectorization "
+            f"to tokenize strings. Received: target_vocabulary={target_vocabulary!r}."
+        )
+    _, target_length = split_lengths(sequence_length)
+    vectorizer = make_vectorizer(target_vocabulary, extra_tokens=(START, END))
+    start, end = token_id(vectorizer, START), token_id(vectorizer, END)
+    rows = [ids[: target_length - 1] for ids in encode(vectorizer, targets)]
+    decoder_input = pad([[start] + r for r in rows], target_length)
+    target_ids = pad([r + [end] for r in rows], target_length)
+    inputs = {"source": np.array(sources, dtype=object), "decoder_input": decoder_input}
+    return inputs, target_ids
+
+
+def split_lengths(sequence_length):
+    """`sequence_length` (int or pair) as `(source_length, target_length)`."""
+    if isinstance(sequence_length, (tuple, list)) and len(sequence_length) == 2:
+        pair = sequence_length
+    else:
+        pair = (sequence_length, sequence_length)
+    try:
+        return tuple(check_int("sequence_length", n, minimum=2) for n in pair)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "`sequence_length` must be an int >= 2 or a (source, target) pair "
+            f"of ints >= 2. Received: sequence_length={sequence_length!r}."
+        ) from None
+
+
+def token_id(vectorizer, token):
+    """The id of `token` in a vectorizer's vocabulary."""
+    return [str(t) for t in vectorizer.get_vocabulary()].index(token)
+
+
+def language_model_windows(texts, *, vocabulary, sequence_length, stride=None):
+    """Cuts texts into (window, next tokens) pairs for a language model.
+
+    Each window holds `sequence_length` tokens as text; its target is the
+    same window shifted by one token, so the model learns the next token at
+    every position. Windows never cross from one text to the next.
+
+    Args:
+        texts: list of str (e.g. the lines or paragraphs of a book).
+        vocabulary: the language model's `vocabulary`.
+        sequence_length: int. Tokens per window.
+        stride: int or None. Tokens between window starts; None uses
+            `sequence_length` (no overlap).
+
+    Returns:
+        `(windows, target_ids)`: str array `(n,)` and int32
+        `(n, sequence_length)` (0-padded at the end of a short text).
+    """
+    vocabulary = check_vocabulary("vocabulary", vocabulary)
+    if isinstance(vocabulary, int):
+        raise TypeError(
+            "`vocabulary` must be a list of tokens or a TextVectorization to "
+            f"tokenize text. Received: vocabulary={vocabulary!r}."
+        )
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
+    stride = check_int("stride", stride or sequence_length)
+    vectorizer = make_vectorizer(vocabulary)
+    words = [str(t) for t in vectorizer.get_vocabulary()]
+    # Out-of-vocabulary tokens are written as a character that tokenizes back
+    # to the OOV id ("[UNK]" would not: it loses its brackets, or splits).
+    words[1] = "\x00"
+    sep = separator(vectorizer)
+    windows, targets = [], []
+    for ids in encode(vectorizer, texts):
+        for begin in range(0, max(len(ids) - 1, 0), stride):
+            chunk = ids[begin: begin + sequence_length + 1]
+            if len(chunk) < 2:
+                break
+            windows.append(sep.join(words[t] for t in chunk[:-1]))
+            targets.append(chunk[1:])
+    return np.array(windows, dtype=object), pad(targets, sequence_length)
+
+
+def token_sequence_inputs(sequences, *, vocabulary, sequence_length):
+    """Turns token sequences into a `sequence_generator`'s training data.
+
+    Each sequence becomes `[START] tokens... [END]`, cut into windows of
+    `sequence_length` inputs whose targets are the next tokens; the first
+    window of a sequence starts with `"[START]"`, so the model learns to
+    begin a sequence from the start token alone.
+
+        inputs:   [START] 67:1  72:1  74:0.5  ...
+        targets:  67:1    72:1  74:0.5 ...    [END]
+
+    Args:
+        sequences: list of lists of str tokens.
+        vocabulary: list of str. The model's `vocabulary`.
+        sequence_length: int. Tokens per window.
+
+    Returns:
+        `(inputs, target_ids)`: a `tf.string` tensor `(n, sequence_length)`,
+        `""`-padded (Keras takes string matrices as tensors, not NumPy
+        arrays), and int32 `(n, sequence_length)` ids as the model numbers
+        them (see `token_ids`).
+    """
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
+    inputs, targets = [], []
+    for sequence in sequences:
+        full = [START] + [str(t) for t in sequence] + [END]
+        for begin in range(0, len(full) - 1, sequence_length):
+            window = full[begin: begin + sequence_length + 1]
+            padding = [PAD] * (sequence_length + 1 - len(window))
+            inputs.append(window[:-1] + padding)
+            targets.append(window[1:] + padding)
+    inputs = tf.constant(inputs, tf.string, shape=(len(inputs), sequence_length))
+    return inputs, token_ids(targets, vocabulary)
+
+
+def token_ids(tokens, vocabulary):
+    """Ids of string tokens as a `sequence_generator` numbers them.
+
+    `""` is 0, unknown tokens 1 (`"[UNK]"`), then `vocabulary` in order,
+    then `"[START]"` and `"[END]"`.
+    """
+    table = {PAD: 0, OOV: 1}
+    for token in list(vocabulary) + [START, END]:
+        if token not in table:
+            table[token] = len(table)
+    tokens = np.asarray(tokens, dtype=object)
+    return np.vectorize(lambda t: table.get(t, 1), otypes=["int32"])(tokens).reshape(
+        tokens.shape
+    )

@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+
+from factory_checks import check_factory
+
+from cvseq import text, translator
+from cvseq.models.translator import Translator
+
+SOURCES = ["Germany", "Spain", "France", "Italy"]
+TARGETS = ["Alemania", "España", "Francia", "Italia"]
+BAD_ARGUMENTS = {
+    "source_vocabulary": 40,
+    "target_vocabulary": [1, 2],
+    "sequence_length": (8, 1),
+    "recurrent": "rnn",
+    "units": 0,
+    "bidirectional": 1,
+    "attention": "dot",
+    "dropout": 2.0,
+}
+
+
+def _vocabularies():
+    return (
+        text.build_vocabulary(SOURCES, level="character"),
+        text.build_vocabulary(TARGETS, level="character"),
+    )
+
+
+def _translate(model):
+    return [model.translate(SOURCES), model.translate(SOURCES[:2], beam_width=3)]
+
+
+@pytest.mark.parametrize(
+    "recurrent, attention, bidirectional",
+    [("gru", True, True), ("lstm", True, False), ("lstm", False, True)],
+)
+def test_translator_factory(recurrent, attention, bidirectional):
+    source, target = _vocabularies()
+    inputs, targets = text.teacher_forcing_inputs(
+        SOURCES, TARGETS, target_vocabulary=target, sequence_length=(10, 12)
+    )
+    model = check_factory(
+        translator,
+        kwargs=dict(source_vocabulary=source, target_vocabulary=target,
+                    sequence_length=(10, 12), units=8, recurrent=recurrent,
+                    attention=attention, bidirectional=bidirectional),
+        inputs=inputs,
+        targets=targets,
+        output_shape=(4, 12, target.vocabulary_size() + 2),
+        bad_arguments=BAD_ARGUMENTS,
+        round_trip=_translate,
+    )
+    assert isinstance(model, Translator)
+    assert ("attention" in [layer.name for layer in model.layers]) == attention
+
+
+def test_teacher_forcing_inputs_shift_the_target():
+    _, target = _vocabularies()
+    inputs, targets = text.teacher_forcing_inputs(
+        ["Spain"], ["España"], target_vocabulary=target, sequence_length=9
+    )
+    vocabulary = target.get_vocabulary() + ["[START]", "[END]"]
+    words = lambda row: [vocabulary[i] for i in row if i]  # noqa: E731
+    assert words(inputs["decoder_input"][0]) == ["[START]", *"España"]
+    assert words(targets[0]) == [*"España", "[END]"]
+    # Too long a target is cut, keeping room for [START] / [END].
+    inputs, targets = text.teacher_forcing_inputs(
+        ["Spain"], ["España"], target_vocabulary=target, sequence_length=4
+    )
+    assert words(targets[0]) == ["E", "s", "p", "[END]"]
+
+
+def test_step_decoding_matches_the_teacher_forced_model():
+    """Greedy `.translate()` tokens, fed back as decoder inputs, are the argmax."""
+    source, target = _vocabularies()
+    model = translator(source_vocabulary=source, target_vocabulary=target,
+                       sequence_length=12, units=8, dropout=0.0)
+    inputs, targets = text.teacher_forcing_inputs(
+        SOURCES, TARGETS, target_vocabulary=target, sequence_length=12
+    )
+    model.fit(inputs, targets, epochs=3, verbose=0)
+    outputs = model.translate(SOURCES, max_length=10)
+    forced, _ = text.teacher_forcing_inputs(
+        SOURCES, outputs, target_vocabulary=target, sequence_length=12
+    )
+    probabilities = model.predict(
+        {"source": inputs["source"], "decoder_input": forced["decoder_input"]},
+        verbose=0)
+    vocabulary = target.get_vocabulary() + ["[START]", "[END]"]
+    # `.translate()` never writes padding, "[UNK]" or "[START]".
+    probabilities[..., [0, 1, vocabulary.index("[START]")]] = 0
+    predicted = probabilities.argmax(-1)
+    assert all(len(output) <= 10 for output in outputs)
+    for row, output in zip(predicted, outputs):
+        assert "".join(vocabulary[i] for i in row[: len(output)]) == output
+
+
+def test_translate_takes_one_string_and_validates():
+    source, target = _vocabularies()
+    model = translator(source_vocabulary=source, target_vocabulary=target,
+                       sequence_length=8, units=4)
+    assert isinstance(model.translate("Spain"), str)
+    with pytest.raises(ValueError, match="beam_width"):
+        model.translate("Spain", beam_width=0)
+    with pytest.raises(TypeError, match="texts"):
+        model.translate([1, 2])
+
+
+def test_int_vocabulary_is_refused():
+    with pytest.raises(TypeError, match="source_vocabulary"):
+        translator(source_vocabulary=30, target_vocabulary=["a"])
+
+
+@pytest.mark.slow
+def test_translates_unseen_cldr_names_far_above_the_copy_baseline():
+    """English -> Spanish CLDR names, character level; test entities unseen."""
+    import collections
+
+    import keras
+
+    import cvseq
+    from cvseq.datasets.phrase_pairs import phrase_pairs
+    from cvseq.metrics import bleu, exact_match
+
+    keras.utils.set_random_seed(0)
+    train, info = cvseq.datasets.load("cldr_names", "train", batch_size=32,
+                                      with_info=True)
+    model = translator(source_vocabulary=info.vocabulary["source"],
+                       target_vocabulary=info.vocabulary["target"],
+                       sequence_length=33, units=128)
+    model.fit(train, epochs=20, verbose=0)
+
+    sources, references = phrase_pairs("test")
+    hypotheses = model.translate(sources)
+    _, train_targets = phrase_pairs("train")
+    most_frequent = collections.Counter(train_targets).most_common(1)[0][0]
+    scores = {
+        "model": (bleu(references, hypotheses),
+                  bleu(references, hypotheses, tokenize="char"),
+                  exact_match(references, hypotheses)),
+        "copy": (bleu(references, sources), bleu(references, sources, tokenize="char"),
+                 exact_match(references, sources)),
+        "most frequent": (bleu(references, [most_frequent] * len(references)), 0.0, 0.0),
+    }
+    print("translation (BLEU, character BLEU, exact match):", scores)
+    model_bleu, model_char_bleu, model_exact = scores["model"]
+    copy_bleu, copy_char_bleu, copy_exact = scores["copy"]
+    assert model_bleu >= 3 * copy_bleu and model_bleu >= 10
+    assert model_bleu > scores["most frequent"][0] + 10
+    assert model_char_bleu > copy_char_bleu
+    assert model_exact > copy_exact

@@ -1,0 +1,80 @@
+import keras
+import numpy as np
+import pytest
+
+from factory_checks import check_factory
+
+import cvseq
+from cvseq import video_classifier_3d
+
+BAD_ARGUMENTS = {
+    "frames": 0,
+    "image_size": (8, "a"),
+    "block": "c2d",
+    "filters": (8, -1),
+    "dropout": 1.5,
+    "multi_label": "yes",
+}
+
+
+def _clips(batch=2, frames=4, size=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (batch, frames, size, size, 3)).astype("uint8")
+
+
+@pytest.mark.parametrize("block", ["r2plus1d", "c3d"])
+def test_single_label(block):
+    check_factory(
+        video_classifier_3d,
+        args=(3,),
+        kwargs=dict(frames=4, image_size=(16, 16), block=block, filters=(4, 8)),
+        inputs=_clips(),
+        targets=np.array([0, 2]),
+        output_shape=(2, 3),
+        bad_arguments=BAD_ARGUMENTS,
+    )
+
+
+def test_multi_label():
+    model = check_factory(
+        video_classifier_3d,
+        args=(5,),
+        kwargs=dict(frames=4, image_size=16, filters=(4,), multi_label=True),
+        inputs=_clips(),
+        targets=np.array([[1, 0, 1, 0, 0], [0, 0, 0, 1, 1]], "float32"),
+        output_shape=(2, 5),
+    )
+    assert model.get_layer("predictions").activation.__name__ == "sigmoid"
+
+
+def test_r2plus1d_factorizes_space_and_time():
+    model = video_classifier_3d(2, frames=4, image_size=16, filters=(4, 8))
+    kernels = [l.kernel_size for l in model.layers if isinstance(l, keras.layers.Conv3D)]
+    assert kernels == [(1, 3, 3), (3, 1, 1)] * 2
+    c3d = video_classifier_3d(2, frames=4, image_size=16, filters=(4, 8), block="c3d")
+    kernels = [l.kernel_size for l in c3d.layers if isinstance(l, keras.layers.Conv3D)]
+    assert kernels == [(3, 3, 3)] * 2
+
+
+def test_any_clip_length():
+    model = video_classifier_3d(2, frames=None, image_size=16, filters=(4, 8))
+    for frames in (1, 3, 8):
+        assert model.predict(_clips(1, frames), verbose=0).shape == (1, 2)
+
+
+def test_too_many_stages_for_the_image_size():
+    with pytest.raises(ValueError, match="image_size"):
+        video_classifier_3d(2, frames=4, image_size=16, filters=(4, 4, 4, 4, 4))
+
+
+@pytest.mark.slow
+def test_learns_the_motion_label():
+    """8 classes (direction x speed) of held-out clips, test digits unseen."""
+    keras.utils.set_random_seed(0)
+    options = dict(frames=8, image_size=32, label="motion")
+    train = cvseq.datasets.load("moving_digits", "train", num_clips=1000, **options)
+    test = cvseq.datasets.load("moving_digits", "test", **options)
+    model = video_classifier_3d(8, frames=8, image_size=32, filters=(16, 32, 64))
+    model.fit(train, epochs=4, verbose=0)
+    _, accuracy = model.evaluate(test, verbose=0)
+    assert accuracy >= 0.9, accuracy

@@ -1,0 +1,211 @@
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from cvseq import cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--frames", "4", "--image-size", "16", "--batch-size", "16",
+        "--data", "num_clips=64", "--set", "units=8"]
+
+
+def _env():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("run"))
+    assert cli.main(["train", "video_tagger", "--epochs", "1", "--out", out] + TINY) == 0
+    return out
+
+
+def test_train_writes_a_run_directory(run_dir):
+    for name in ("model.keras", "run.json", "metrics.json", "log.csv",
+                 "curves.png", "predictions.png"):
+        assert os.path.isfile(os.path.join(run_dir, name)), name
+    run = json.load(open(os.path.join(run_dir, "run.json")))
+    assert run["task"] == "video_tagger" and run["class_names"][0] == "right"
+    metrics = json.load(open(os.path.join(run_dir, "metrics.json")))
+    assert 0 <= metrics["test"]["accuracy"] <= 1
+    assert len(metrics["history"]["loss"]) == 1
+
+
+def test_list(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "video_tagger" in out and "small_cnn" in out and "moving_digits" in out
+
+
+def test_evaluate_infers_the_data_shape_from_the_model(run_dir, capsys):
+    model = os.path.join(run_dir, "model.keras")
+    assert cli.main(["evaluate", model, "--data", "num_clips=32"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] == "moving_digits" and 0 <= report["accuracy"] <= 1
+
+
+def test_predict_on_video_files(run_dir, tmp_path, capsys):
+    paths = []
+    for i in range(2):
+        path = str(tmp_path / f"clip{i}.avi")
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (24, 24))
+        for t in range(10):
+            frame = np.zeros((24, 24, 3), np.uint8)
+            frame[8:14, t:t + 6] = 255
+            writer.write(frame)
+        writer.release()
+        paths.append(path)
+    assert cli.main(["predict", os.path.join(run_dir, "model.keras"), *paths]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(paths[0])
+    assert any(name in lines[0] for name in ("right", "left", "down", "up"))
+
+
+def test_export_tflite(run_dir, capsys):
+    assert cli.main(["export", os.path.join(run_dir, "model.keras"),
+                     "--format", "tflite"]) == 0
+    assert os.path.isfile(os.path.join(run_dir, "model.tflite"))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "no_such_task"], "Unknown task 'no_such_task'"),
+        (["predict", "missing.keras", "x.mp4"], "No such model file"),
+        (["train", "video_tagger", "--dataset", "nope"], "Unknown data set 'nope'"),
+        (["train", "video_tagger", "--data", "label"], "KEY=VALUE"),
+    ],
+)
+def test_user_mistakes_print_one_line(argv, message, capsys):
+    assert cli.main(argv) == cli.EXIT_USER_ERROR
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cvseq: error:") and message in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_unreadable_input_and_data_that_does_not_fit(run_dir, tmp_path, capsys):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    model = os.path.join(run_dir, "model.keras")
+    assert cli.main(["predict", model, str(bad)]) == cli.EXIT_USER_ERROR
+    assert "Cannot read video" in capsys.readouterr().err
+    assert cli.main(["evaluate", model, "--data", "frames=6", "--data",
+                     "num_clips=8"]) == cli.EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "does not fit this model" in err and len(err.strip().splitlines()) == 1
+
+
+def test_same_seed_same_metrics(tmp_path):
+    results = []
+    for name in ("a", "b"):
+        out = str(tmp_path / name)
+        assert cli.main(["train", "video_tagger", "--epochs", "2", "--seed", "3",
+                         "--out", out] + TINY) == 0
+        results.append(json.load(open(os.path.join(out, "metrics.json"))))
+    assert results[0] == results[1]
+
+
+def _epochs_logged(out):
+    path = os.path.join(out, "log.csv")
+    if not os.path.isfile(path):
+        return []
+    with open(path) as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+def test_killed_run_resumes_and_ends_with_the_same_epochs(tmp_path):
+    out = str(tmp_path / "run")
+    command = [sys.executable, "-m", "cvseq.cli", "train", "video_tagger",
+               "--epochs", "4", "--out", out, "--frames", "4", "--image-size", "16",
+               "--batch-size", "8", "--data", "num_clips=400", "--set", "units=8"]
+    first = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while len(_epochs_logged(out)) < 2 and first.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert first.poll() is None, "the first run ended before it could be killed"
+    first.send_signal(signal.SIGKILL)  # mid-epoch 3
+    first.wait()
+    assert _epochs_logged(out) == [0, 1]
+    assert not os.path.isfile(os.path.join(out, "model.keras"))
+
+    second = subprocess.run(command, env=_env(), capture_output=True, text=True,
+                            timeout=300)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert _epochs_logged(out) == [0, 1, 2, 3]  # resumed at epoch 3, 4 in all
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert len(metrics["history"]["loss"]) == 4
+
+
+TASK_RUNS = {
+    "video_classifier_3d": (
+        ["--frames", "4", "--image-size", "16", "--data", "num_clips=32",
+         "--set", "filters=(4, 8, 8, 8)"], "video"),
+    "text_classifier": (["--data", "max_tokens=500", "--set", "units=8"],
+                        ["a wonderful film", "dull and boring"]),
+    "language_model": (["--data", "sequence_length=8", "--data", "max_tokens=300",
+                        "--set", "units=8"], ["to be or"]),
+    "translator": (["--set", "units=8"], ["German"]),
+    "sequence_generator": (["--data", "sequence_length=16", "--set", "units=8"], ["-"]),
+    "image_captioner": (["--data", "num_images=48", "--set", "units=8"], "image"),
+    "trajectory_predictor": (["--data", "num_trajectories=48", "--set", "units=8"],
+                             "track"),
+}
+
+
+@pytest.mark.parametrize("task", sorted(TASK_RUNS))
+def test_every_task_trains_predicts_and_evaluates(task, tmp_path, capsys):
+    options, inputs = TASK_RUNS[task]
+    out = str(tmp_path / task)
+    assert cli.main(["train", task, "--epochs", "1", "--batch-size", "16",
+                     "--out", out] + options) == 0, capsys.readouterr().err
+    model = os.path.join(out, "model.keras")
+    assert os.path.isfile(model)
+    if inputs == "video":
+        inputs = [str(tmp_path / "clip.avi")]
+        writer = cv2.VideoWriter(inputs[0], cv2.VideoWriter_fourcc(*"MJPG"), 10, (20, 20))
+        for t in range(8):
+            writer.write(np.full((20, 20, 3), 30 * t, np.uint8))
+        writer.release()
+    elif inputs == "image":
+        inputs = [str(tmp_path / "digit.png")]
+        cv2.imwrite(inputs[0], np.random.default_rng(0).integers(0, 255, (40, 40, 3)).astype("uint8"))
+    elif inputs == "track":
+        inputs = [str(tmp_path / "track.csv")]
+        np.savetxt(inputs[0], np.stack([np.arange(20.0), np.arange(20.0)], 1), delimiter=",")
+    capsys.readouterr()
+    assert cli.main(["predict", model, *inputs]) == 0, capsys.readouterr().err
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(inputs)
+    assert all(line.split(": ", 1)[1].strip() for line in lines), lines
+
+
+CNN_RUNS = {
+    "image_classifier": ["--image-size", "16", "--data", "examples_per_class=8"],
+    "image_segmenter": ["--image-size", "32", "--data", "num_scenes=16"],
+    "object_detector": ["--image-size", "64", "--data", "num_scenes=16"],
+}
+
+
+@pytest.mark.parametrize("task", sorted(CNN_RUNS))
+def test_cnn_tasks_train_and_predict(task, tmp_path, capsys):
+    out = str(tmp_path / task)
+    assert cli.main(["train", task, "--epochs", "1", "--batch-size", "8",
+                     "--out", out] + CNN_RUNS[task]) == 0, capsys.readouterr().err
+    image = str(tmp_path / "image.png")
+    cv2.imwrite(image, np.random.default_rng(0).integers(0, 255, (50, 60, 3)).astype("uint8"))
+    capsys.readouterr()
+    assert cli.main(["predict", os.path.join(out, "model.keras"), image]) == 0, \
+        capsys.readouterr().err
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(image + ": ") and len(line) > len(image) + 2

@@ -1,0 +1,186 @@
+import keras
+import keras_hub
+import numpy as np
+import pytest
+
+from factory_checks import check_bad_arguments
+
+from cvseq import generation
+from cvseq.generation import decode, generated_ids, get_sampler
+
+PAD, START, A, B, END = 0, 1, 2, 3, 4
+
+
+def table_step(table):
+    """A step whose logits depend on the previous token only: log(table[t])."""
+    log_table = np.log(np.asarray(table, "float32") + 1e-9)
+
+    def step(tokens, states):
+        (count,) = states
+        logits = keras.ops.take(log_table, tokens, axis=0)
+        return logits, [count + 1.0]
+
+    return step
+
+
+def counting_step(vocabulary_size=10):
+    """Greedy continuation of token t is t + 1 (mod vocabulary_size)."""
+    table = np.full((vocabulary_size, vocabulary_size), 0.01)
+    for t in range(vocabulary_size):
+        table[t, (t + 1) % vocabulary_size] = 1.0
+    return table_step(table / table.sum(1, keepdims=True))
+
+
+def zeros(batch):
+    return [keras.ops.zeros((batch, 1))]
+
+
+def test_get_sampler_names_and_instances():
+    assert isinstance(get_sampler(), keras_hub.samplers.GreedySampler)
+    assert isinstance(get_sampler("top_k", top_k=3), keras_hub.samplers.TopKSampler)
+    assert isinstance(get_sampler("top_p"), keras_hub.samplers.TopPSampler)
+    assert isinstance(get_sampler("random"), keras_hub.samplers.RandomSampler)
+    beam = get_sampler("beam", beam_width=3)
+    assert isinstance(beam, keras_hub.samplers.BeamSampler) and beam.num_beams == 3
+    assert get_sampler(beam) is beam
+
+
+def test_get_sampler_bad_arguments():
+    check_bad_arguments(
+        generation.get_sampler,
+        (),
+        {},
+        {
+            "sampler": "nucleus",
+            "temperature": 0,
+            "top_k": 0,
+            "top_p": 1.5,
+            "beam_width": 0,
+            "seed": -1,
+        },
+    )
+
+
+def test_greedy_keeps_prompt_and_continues_it():
+    prompt = np.zeros((2, 6), "int32")
+    prompt[0, :2] = [3, 4]
+    prompt[1, :3] = [7, 8, 9]
+    mask = prompt > 0
+    tokens = decode(counting_step(), prompt, initial_states=zeros(2), prompt_mask=mask)
+    np.testing.assert_array_equal(tokens[0], [3, 4, 5, 6, 7, 8])
+    np.testing.assert_array_equal(tokens[1], [7, 8, 9, 0, 1, 2])
+    assert generated_ids(tokens, prompt_mask=mask) == [[5, 6, 7, 8], [1, 2]]
+
+
+def test_states_are_threaded_through_steps():
+    seen = []
+
+    def step(tokens, states):
+        seen.append(float(np.asarray(states[0])[0, 0]))
+        return counting_step()(tokens, states)
+
+    decode(step, np.full((1, 5), 1, "int32"), initial_states=zeros(1))
+    assert seen == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_stop_tokens_end_decoding():
+    calls = []
+    inner = counting_step()
+
+    def step(tokens, states):
+        calls.append(1)
+        return inner(tokens, states)
+
+    prompt = np.zeros((1, 9), "int32")
+    prompt[0, 0] = 2
+    tokens = decode(step, prompt, initial_states=zeros(1), stop_token_ids=[5])
+    assert generated_ids(tokens, stop_token_ids=[5]) == [[3, 4]]
+    assert len(calls) == 3  # stopped after producing 5, not at the buffer end
+
+
+def test_suppressed_tokens_are_never_generated():
+    prompt = np.zeros((1, 4), "int32")
+    prompt[0, 0] = 2
+    tokens = decode(counting_step(), prompt, initial_states=zeros(1),
+                    suppress_token_ids=[3])
+    assert 3 not in tokens[0, 1:]
+
+
+def test_beam_search_finds_the_likelier_sequence_greedy_misses():
+    # START -> A (0.6) or B (0.4); after A every token is <= 0.35; after B,
+    # END is certain. Best sequence: B END (0.4) over A x (0.6 * 0.35 = 0.21).
+    table = np.full((5, 5), 1e-6)
+    table[START, A], table[START, B] = 0.6, 0.4
+    table[A, A], table[A, B], table[A, END] = 0.35, 0.33, 0.32
+    table[B, END] = 1.0
+    table[END, END] = 1.0
+    step = table_step(table)
+    prompt = np.array([[START, 0, 0]], "int32")
+    greedy = decode(step, prompt, initial_states=zeros(1))
+    beam = decode(step, prompt, initial_states=zeros(1), sampler="beam",
+                  beam_width=2)
+    np.testing.assert_array_equal(greedy[0], [START, A, A])
+    np.testing.assert_array_equal(beam[0], [START, B, END])
+
+
+@pytest.mark.parametrize("sampler", ["top_k", "top_p", "random"])
+def test_sampling_is_deterministic_given_a_seed(sampler):
+    uniform = table_step(np.full((20, 20), 0.05))
+    prompt = np.zeros((2, 30), "int32")
+    prompt[:, 0] = 1
+
+    def run(seed):
+        return decode(uniform, prompt, initial_states=zeros(2), sampler=sampler,
+                      seed=seed, top_k=20, top_p=1.0)
+
+    np.testing.assert_array_equal(run(7), run(7))
+    assert not np.array_equal(run(7), run(8))
+
+
+def test_top_k_of_one_is_greedy():
+    prompt = np.full((2, 6), 2, "int32")
+    prompt[:, 1:] = 0
+    greedy = decode(counting_step(), prompt, initial_states=zeros(2))
+    top1 = decode(counting_step(), prompt, initial_states=zeros(2),
+                  sampler="top_k", top_k=1, seed=3)
+    np.testing.assert_array_equal(greedy, top1)
+
+
+def test_bad_prompts_raise():
+    with pytest.raises(ValueError, match="prompt"):
+        decode(counting_step(), np.zeros((4,), "int32"), initial_states=zeros(1))
+    with pytest.raises(ValueError, match="at least one prompt token"):
+        decode(counting_step(), np.zeros((1, 4), "int32"), initial_states=zeros(1),
+               prompt_mask=np.zeros((1, 4), bool))
+
+
+@pytest.mark.parametrize("recurrent", [keras.layers.LSTM, keras.layers.GRU])
+def test_recurrent_step_matches_the_full_layers(recurrent):
+    """Stepping the cells gives the same greedy tokens as the whole model."""
+    vocabulary_size, length = 12, 7
+    keras.utils.set_random_seed(0)
+    embedding = keras.layers.Embedding(vocabulary_size, 8)
+    first = recurrent(16, return_sequences=True)
+    second = recurrent(16, return_sequences=True)
+    logits = keras.layers.Dense(vocabulary_size)
+    tokens_in = keras.Input((None,), dtype="int32")
+    model = keras.Model(tokens_in, logits(second(first(embedding(tokens_in)))))
+
+    step = generation.recurrent_step(embedding, [first.cell, second.cell], logits)
+    prompt = np.zeros((3, length), "int32")
+    prompt[:, 0] = [1, 5, 9]
+    states = generation.zero_states([first.cell, second.cell], 3)
+    assert len(states) == 2 * generation.state_count(first.cell)
+    tokens = decode(step, prompt, initial_states=states)
+
+    # Teacher-forced on its own output, the full model predicts the same tokens.
+    full = model.predict(tokens[:, :-1], verbose=0).argmax(-1)
+    np.testing.assert_array_equal(full, tokens[:, 1:])
+
+
+def test_top_k_larger_than_the_vocabulary_keeps_every_token():
+    prompt = np.zeros((1, 8), "int32")
+    prompt[0, 0] = 1
+    tokens = decode(counting_step(), prompt, initial_states=zeros(1),
+                    sampler="top_k", top_k=50, seed=0)
+    assert tokens.shape == (1, 8) and tokens.max() < 10
