@@ -11,7 +11,8 @@ def test_stop_on_divergence_says_where_and_what_to_do():
     y = np.ones((32, 1), "float32")
     y[20] = np.inf  # a bad label in batch 3
     stop = callbacks.StopOnDivergence()
-    history = model.fit(x, y, batch_size=8, epochs=5, verbose=0, callbacks=[stop])
+    history = model.fit(x, y, batch_size=8, epochs=5, verbose=0, shuffle=False,
+                        callbacks=[stop])
     assert stop.diverged_at == (1, 3)
     assert "learning rate" in stop.message
     assert len(history.history["loss"]) == 1  # stopped in the first epoch
