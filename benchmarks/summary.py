@@ -106,12 +106,18 @@ def run_python(args, timeout, code=None):
 
 
 def last_json(result):
-    for line in reversed(result.stdout.strip().splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
+    """The JSON a script printed last: one indented document or one line."""
     text = result.stdout.strip()
-    start = text.rfind("\n{")
-    return json.loads(text[start:] if start >= 0 else text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    for line in reversed(text.splitlines()):
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            continue
+    raise ValueError(f"No JSON in the output: {text[-300:]!r}")
 
 
 def main():
