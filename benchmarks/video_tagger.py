@@ -32,6 +32,8 @@ import tensorflow as tf  # noqa: E402
 import cvseq  # noqa: E402
 from cvseq.datasets import moving_digits  # noqa: E402
 
+from _timing import compare_training, kit_against_plain, repeat_batches  # noqa: E402
+
 
 def plain_keras_tagger(num_classes, frames, image_size, units=128):
     """The tagger's architecture with stock Keras layers only."""
@@ -62,17 +64,6 @@ def plain_keras_tagger(num_classes, frames, image_size, units=128):
     return model
 
 
-def train_throughput(model, clips, labels, batch_size, steps):
-    """Clips per second over `steps` training steps after a warm-up epoch."""
-    dataset = tf.data.Dataset.from_tensor_slices((clips, labels)).batch(batch_size)
-    dataset = dataset.repeat().prefetch(tf.data.AUTOTUNE)
-    model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)  # trace + warm up
-    start = time.perf_counter()
-    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-    seconds = time.perf_counter() - start
-    return steps * batch_size / seconds, seconds / steps
-
-
 def write_videos(root, clips, labels, class_names):
     for i, (clip, label) in enumerate(zip(clips, labels)):
         folder = os.path.join(root, class_names[label])
@@ -88,13 +79,15 @@ def write_videos(root, clips, labels, class_names):
 def decode_throughput(root, frames, image_size, batch_size):
     dataset = cvseq.datasets.load("video_folder", "train", root=root, frames=frames,
                                   image_size=image_size, batch_size=batch_size)
-    count = 0
     for _ in dataset.take(1):  # warm up the pipeline
         pass
-    start = time.perf_counter()
-    for clips, _ in dataset:
-        count += len(clips)
-    return count / (time.perf_counter() - start)
+    rates = []
+    for _ in range(3):  # best of three passes, as for training (see _timing)
+        count, start = 0, time.perf_counter()
+        for clips, _ in dataset:
+            count += len(clips)
+        rates.append(count / (time.perf_counter() - start))
+    return max(rates)
 
 
 def main():
@@ -102,7 +95,9 @@ def main():
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=10, help="training steps per round")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating timed rounds; the best one counts")
     parser.add_argument("--videos", type=int, default=64,
                         help="video files written for the decode benchmark")
     parser.add_argument("--video-frames", type=int, default=64,
@@ -126,13 +121,10 @@ def main():
     keras.utils.set_random_seed(0)
     plain = plain_keras_tagger(4, f, size)
     assert kit.count_params() == plain.count_params(), "architectures differ"
-    kit_rate, kit_step = train_throughput(kit, clips[:, :f], labels, args.batch_size, args.steps)
-    plain_rate, _ = train_throughput(plain, clips[:, :f], labels, args.batch_size, args.steps)
-    result["train_clips_per_s"] = {
-        "cvseq": round(kit_rate, 2), "plain_keras": round(plain_rate, 2),
-        "ratio_cvseq_over_plain_keras": round(kit_rate / plain_rate, 3),
-        "parameters": kit.count_params(),
-    }
+    result["train_clips_per_s"] = kit_against_plain(
+        kit, plain, repeat_batches(clips[:, :f], labels, args.batch_size),
+        args.batch_size, "clips/s", steps=args.steps, rounds=args.rounds)
+    kit_rate = result["train_clips_per_s"]["cvseq"]
 
     # 2. Folder reader decode throughput against training throughput.
     with tempfile.TemporaryDirectory() as root:
@@ -153,9 +145,10 @@ def main():
     for frames in (8, 16, 32):
         keras.utils.set_random_seed(0)
         model = cvseq.video_tagger(4, frames=frames, image_size=size)
-        _, step = train_throughput(model, clips[:, :frames], labels,
-                                   args.batch_size, max(5, args.steps // 2))
-        scaling[frames] = round(step * 1000, 1)
+        measured = compare_training(
+            {"tagger": model}, repeat_batches(clips[:, :frames], labels, args.batch_size),
+            args.batch_size, steps=args.steps, rounds=args.rounds)
+        scaling[frames] = round(1000 * args.batch_size / measured["tagger"]["best"], 1)
     result["step_ms_by_frames"] = scaling
     result["step_ratio_32_over_8_frames"] = round(scaling[32] / scaling[8], 3)
     print(json.dumps(result, indent=2))
