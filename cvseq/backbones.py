@@ -23,7 +23,7 @@ import os
 import keras
 
 from cvseq._validation import check_bool, check_choice, check_image_size
-from cvseq.layers import ImagePreprocessing
+from cvseq.layers import BatchNormalization, ImagePreprocessing
 
 BACKBONE_NAME = "backbone"
 
@@ -123,11 +123,10 @@ def _small_cnn(input_shape, weights):
         )(x)
         # momentum=0.9: moving statistics settle within the first epoch of
         # a small data set (Keras' 0.99 leaves early validation far off).
-        # synchronized: under tf.distribute the statistics are those of the
-        # global batch, so training on N replicas matches one device.
-        x = keras.layers.BatchNormalization(
-            momentum=0.9, synchronized=True, name=f"stage{stage}_bn"
-        )(x)
+        # Synchronized: under tf.distribute the statistics are those of the
+        # global batch, so training on N replicas matches one device (and
+        # one device pays nothing for it; see cvseq.layers).
+        x = BatchNormalization(momentum=0.9, name=f"stage{stage}_bn")(x)
         # The last stage keeps its resolution: output stride 8.
         if stage < 4:
             x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)
