@@ -1,15 +1,17 @@
 """Runs the benchmarks and the examples; writes BENCHMARKS.md (and JSON).
 
-1. Training throughput of factories against a plain Keras equivalent built
-   in the same process on the same data (`ratio` ~1: the kit adds nothing;
-   >1: faster): the video tagger (`benchmarks/video_tagger.py`) and the text
-   classifier (here).
+1. Training throughput of every factory against a plain Keras equivalent
+   (the same architecture in stock Keras / keras-cv layers, checked to have
+   the same parameter count) in the same process on the same data:
+   `benchmarks/video_tagger.py`, `cnn_factories.py` and
+   `sequence_factories.py`. `ratio` ~1: the kit adds nothing; >1: faster.
+   Models are timed in alternation, best of several rounds (`_timing.py`).
 2. Scaling with two replicas: the tagger under `MirroredStrategy` over two
    logical devices against one device, same global batch, in one process.
 3. The held-out metric of every example at its default settings (each
-   example's own closing line), with its wall time.
+   example's closing lines and its metrics.json), with its wall time.
 
-    python benchmarks/summary.py                # everything (about 30 min on 2 CPU cores)
+    python benchmarks/summary.py                # everything (about 40 min on 2 CPU cores)
     python benchmarks/summary.py --skip-examples
 """
 
@@ -26,45 +28,6 @@ EXAMPLES = sorted(
     f for f in os.listdir(os.path.join(ROOT, "examples")) if f.endswith(".py")
 )
 
-TEXT_CLASSIFIER = r'''
-import json, os, time
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-import keras, numpy as np, tensorflow as tf
-import cvseq
-
-texts, labels = cvseq.datasets.reviews.reviews("train")
-texts, labels = np.array(texts[:2048], dtype=object), np.array(labels[:2048])
-vocabulary = cvseq.text.build_vocabulary(texts, max_tokens=8000)
-
-def plain(vocabulary):
-    inputs = keras.Input((), dtype="string")
-    vectorizer = keras.layers.TextVectorization(vocabulary=vocabulary.get_vocabulary(),
-                                                output_sequence_length=40)
-    x = keras.layers.Embedding(vectorizer.vocabulary_size(), 64, mask_zero=True)(vectorizer(inputs))
-    x = keras.layers.Dropout(0.3)(x)
-    x = keras.layers.Bidirectional(keras.layers.LSTM(64))(x)
-    x = keras.layers.Dropout(0.3)(x)
-    outputs = keras.layers.Dense(2, activation="softmax")(x)
-    model = keras.Model(inputs, outputs)
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=False)
-    return model
-
-def rate(model, batch=64, steps=20):
-    data = tf.data.Dataset.from_tensor_slices((texts, labels)).batch(batch).repeat()
-    model.fit(data, steps_per_epoch=3, verbose=0)
-    start = time.perf_counter()
-    model.fit(data, steps_per_epoch=steps, verbose=0)
-    return steps * batch / (time.perf_counter() - start)
-
-kit = cvseq.text_classifier(2, vocabulary=vocabulary, sequence_length=40)
-base = plain(vocabulary)
-assert kit.count_params() == base.count_params(), (kit.count_params(), base.count_params())
-k, p = rate(kit), rate(base)
-print(json.dumps({"cvseq": round(k, 1), "plain_keras": round(p, 1),
-                  "ratio_cvseq_over_plain_keras": round(k / p, 3), "unit": "texts/s"}))
-'''
-
 SCALING = r'''
 import json, os, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -78,26 +41,24 @@ from cvseq.datasets import moving_digits
 
 clips, labels, _ = moving_digits.generate("train", frames=8, image_size=32, num_clips=256)
 
-def rate(strategy, batch=32, steps=16):
-    with strategy.scope():
-        model = cvseq.video_tagger(4, frames=8, image_size=32)
-    data = tf.data.Dataset.from_tensor_slices((clips, labels)).batch(batch).repeat()
-    model.fit(data, steps_per_epoch=3, verbose=0)
-    start = time.perf_counter()
-    model.fit(data, steps_per_epoch=steps, verbose=0)
-    return steps * batch / (time.perf_counter() - start)
+from _timing import compare_training, repeat_batches
 
 devices = ["/gpu:0", "/gpu:1"] if len(gpus) >= 2 else ["/cpu:0", "/cpu:1"]
-one = rate(tf.distribute.get_strategy())
-two = rate(tf.distribute.MirroredStrategy(devices))
-print(json.dumps({"devices": devices, "one_device_clips_per_s": round(one, 1),
-                  "two_replicas_clips_per_s": round(two, 1),
-                  "ratio_two_over_one": round(two / one, 3)}))
+models = {}
+for name, strategy in [("one", tf.distribute.get_strategy()),
+                       ("two", tf.distribute.MirroredStrategy(devices))]:
+    with strategy.scope():
+        models[name] = cvseq.video_tagger(4, frames=8, image_size=32)
+rates = compare_training(models, repeat_batches(clips, labels, 32), 32, steps=8, rounds=4)
+print(json.dumps({"devices": devices, "one_device_clips_per_s": rates["one"]["best"],
+                  "two_replicas_clips_per_s": rates["two"]["best"],
+                  "ratio_two_over_one": rates["two"]["ratio"]}))
 '''
 
 
 def run_python(args, timeout, code=None):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "benchmarks")]))
     command = [sys.executable] + (["-c", code] if code else args)
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
@@ -120,6 +81,14 @@ def last_json(result):
     raise ValueError(f"No JSON in the output: {text[-300:]!r}")
 
 
+def _read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--skip-examples", action="store_true")
@@ -133,10 +102,10 @@ def main():
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "tensorflow": tf.__version__}}
 
-    result, _ = run_python([os.path.join(ROOT, "benchmarks", "video_tagger.py")], 1800)
-    report["video_tagger"] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
-    result, _ = run_python(None, 900, code=TEXT_CLASSIFIER)
-    report["text_classifier"] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
+    for name in ("video_tagger", "cnn_factories", "sequence_factories"):
+        result, _ = run_python([os.path.join(ROOT, "benchmarks", f"{name}.py")], 3600)
+        report[name] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
+        print(name, "done", flush=True)
     result, _ = run_python(None, 900, code=SCALING)
     report["scaling"] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
 
@@ -146,10 +115,13 @@ def main():
             result, seconds = run_python(
                 [os.path.join("examples", example), "--out", f"runs/summary/{example[:-3]}"],
                 3600)
-            lines = [l for l in result.stdout.strip().splitlines() if l.strip()]
+            out = os.path.join(ROOT, "runs", "summary", example[:-3])
+            lines = [line for line in result.stdout.strip().splitlines()
+                     if line.strip() and not line.startswith("Saved")]
             report["examples"][example] = {
                 "returncode": result.returncode, "seconds": round(seconds),
-                "closing": lines[-3:] if result.returncode == 0 else result.stderr[-300:],
+                "closing": lines[-2:] if result.returncode == 0 else result.stderr[-300:],
+                "metrics": _read_json(os.path.join(out, "metrics.json")),
             }
             print(example, report["examples"][example], flush=True)
 
@@ -165,18 +137,26 @@ def render(report):
     lines = ["# Benchmarks", "",
              f"Written by `python benchmarks/summary.py` on {time.strftime('%Y-%m-%d')}: "
              f"{m['platform']}, {m['cpus']} CPUs, GPUs: {m['gpus'] or 'none'}, "
-             f"TensorFlow {m['tensorflow']}. Ratios compare runs in the same process.", "",
+             f"TensorFlow {m['tensorflow']}. Ratios compare runs in the same process: the "
+             "models are trained in alternating rounds and each keeps its best round "
+             "(medians are in BENCHMARKS.json).", "",
              "## Training throughput against plain Keras", "",
              "| factory | cvseq | plain Keras | ratio |", "|---|---|---|---|"]
     tagger = report["video_tagger"]
-    if isinstance(tagger, dict):
-        t = tagger["train_clips_per_s"]
-        lines.append(f"| video_tagger (clips/s) | {t['cvseq']} | {t['plain_keras']} | "
-                     f"{t['ratio_cvseq_over_plain_keras']} |")
-    text = report["text_classifier"]
-    if isinstance(text, dict):
-        lines.append(f"| text_classifier (texts/s) | {text['cvseq']} | {text['plain_keras']} | "
-                     f"{text['ratio_cvseq_over_plain_keras']} |")
+    rows = {"video_tagger": tagger["train_clips_per_s"] if isinstance(tagger, dict) else tagger}
+    for script in ("cnn_factories", "sequence_factories"):
+        part = report[script]
+        if isinstance(part, dict):
+            rows.update({k: v for k, v in part.items() if k not in ("machine", "settings")})
+        else:
+            rows[script] = part
+    for name, row in rows.items():
+        if isinstance(row, dict) and "cvseq" in row:
+            lines.append(f"| {name} ({row['unit']}) | {row['cvseq']} | {row['plain_keras']} | "
+                         f"{row['ratio_cvseq_over_plain_keras']} |")
+        else:
+            error = row.get("error") if isinstance(row, dict) else row
+            lines.append(f"| {name} | failed: {str(error)[-200:]!r} | | |".replace("\n", " "))
     if isinstance(tagger, dict):
         p = tagger["input_pipeline"]
         lines += ["", "## Input pipeline", "",
