@@ -349,6 +349,7 @@ def measure(name, *, batch_size, steps, rounds, num_batches):
     row = kit_against_plain(kit, plain, data, batch_size, unit, steps=steps,
                             rounds=rounds)
     row["data"] = note
+    row["synthetic_data"] = note.startswith("SYNTHETIC")
     row["batch_size"] = batch_size
     return row
 

@@ -114,7 +114,7 @@ def test_main_prints_one_row_per_factory(capsys):
     row = printed["trajectory_predictor"]
     assert "error" not in row, row
     assert row["unit"] == "trajectories/s" and row["batch_size"] == 4
-    assert row["cvseq"] > 0 and row["plain_keras"] > 0
+    assert row["cvseq"] > 0 and row["plain_keras"] > 0 and not row["synthetic_data"]
     assert row["parameters"] == cvseq.trajectory_predictor().count_params()
 
 
