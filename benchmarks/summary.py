@@ -141,7 +141,7 @@ def render(report):
              "models are trained in alternating rounds and each keeps its best round "
              "(medians are in BENCHMARKS.json).", "",
              "## Training throughput against plain Keras", "",
-             "| factory | cvseq | plain Keras | ratio |", "|---|---|---|---|"]
+             "| factory | data | cvseq | plain Keras | ratio |", "|---|---|---|---|---|"]
     tagger = report["video_tagger"]
     rows = {"video_tagger": tagger["train_clips_per_s"] if isinstance(tagger, dict) else tagger}
     for script in ("cnn_factories", "sequence_factories"):
@@ -152,11 +152,11 @@ def render(report):
             rows[script] = part
     for name, row in rows.items():
         if isinstance(row, dict) and "cvseq" in row:
-            lines.append(f"| {name} ({row['unit']}) | {row['cvseq']} | {row['plain_keras']} | "
-                         f"{row['ratio_cvseq_over_plain_keras']} |")
+            lines.append(f"| {name} ({row['unit']}) | {row.get('data', '')} | {row['cvseq']} | "
+                         f"{row['plain_keras']} | {row['ratio_cvseq_over_plain_keras']} |")
         else:
             error = row.get("error") if isinstance(row, dict) else row
-            lines.append(f"| {name} | failed: {str(error)[-200:]!r} | | |".replace("\n", " "))
+            lines.append(f"| {name} | | failed: {str(error)[-200:]!r} | | |".replace("\n", " "))
     if isinstance(tagger, dict):
         p = tagger["input_pipeline"]
         lines += ["", "## Input pipeline", "",
