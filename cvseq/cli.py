@@ -90,6 +90,11 @@ def build_parser():
     predict = commands.add_parser("predict", help="run a saved model on files or texts")
     predict.add_argument("model", help="a .keras file written by `cvseq train`")
     predict.add_argument("inputs", nargs="+", help="video or image files, or texts")
+    predict.add_argument(
+        "--threshold", type=float, default=0.5,
+        help="lowest score printed: object_detector boxes and multi-label tags "
+        "(default 0.5; a detector trained for a few epochs scores its hits at "
+        "0.3-0.6, so try 0.3; the detector's NMS drops boxes under 0.05 first)")
 
     export = commands.add_parser("export", help="export a saved model for serving")
     export.add_argument("model", help="a .keras file")
@@ -279,8 +284,11 @@ def cmd_evaluate(args):
 def cmd_predict(args):
     from cvseq import tasks
 
+    if not 0.0 <= args.threshold <= 1.0:
+        raise _user_error(
+            f"--threshold is a score between 0 and 1. Received: {args.threshold}.")
     model = _load_model(args.model)
-    run = _load_run(args.model)
+    run = {**_load_run(args.model), "threshold": args.threshold}
     task = tasks.get_task(run.get("task") or model.name)
     for source, line in zip(args.inputs, task.predict(model, args.inputs, run)):
         print(f"{source}: {line}")

@@ -14,8 +14,10 @@ import os
 import tempfile
 import warnings
 
+import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from cvseq._validation import check_choice
 
@@ -45,13 +47,56 @@ def export(model, path, format="saved_model"):
 
 
 def export_saved_model(model, path):
-    """SavedModel with a `serve` signature on the model's raw inputs."""
-    model.export(path, format="tf_saved_model", verbose=False)
+    """SavedModel with a `serve` signature on the model's raw inputs.
+
+    For most models `serve` is the model's call, as `predict` runs it. For
+    an object detector (`cvseq.ObjectDetector`) it is `model.detect`: the
+    head outputs decoded and passed through non-max suppression, so it
+    returns what `predict` returns (`boxes`, `labels`, `scores`,
+    `num_detections`).
+    """
+    _write_saved_model(model, os.fspath(path))
     return path
 
 
+def _is_detector(model):
+    from cvseq.models.object_detector import ObjectDetector
+
+    return isinstance(model, ObjectDetector)
+
+
+def _write_saved_model(model, path, batch_size=None):
+    """`model.export`, with a fixed batch size if given; a detector's `serve`
+    endpoint decodes and suppresses (one image at a time, with the NMS op
+    TFLite has, when the batch size is fixed)."""
+    if batch_size is None and not _is_detector(model):
+        model.export(path, format="tf_saved_model", verbose=False)
+        return
+    specs = [tf.TensorSpec((batch_size, *t.shape[1:]), t.dtype) for t in model.inputs]
+    if not _is_detector(model):
+        model.export(path, format="tf_saved_model", verbose=False, input_signature=specs)
+        return
+    import keras
+
+    def detect(images):
+        return model.detect(images, per_image=batch_size is not None)
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", detect, input_signature=specs)
+    archive.write_out(path, verbose=False)
+
+
 def export_tflite(model, path, *, quantize=False):
-    """A TFLite flatbuffer of `model` (select TF ops allowed).
+    """A TFLite flatbuffer of `model`, batch size 1.
+
+    The image and video models convert to TFLite builtin ops only (3D max
+    pooling is rewritten as 2D poolings, an object detector's NMS uses the
+    builtin single-image op), so the file runs in any TFLite runtime,
+    `tflite_predict` included. Ops without a builtin fall back to
+    TensorFlow's select ops, which need the Flex delegate (the
+    `tensorflow-lite-select-tf-ops` runtime); TensorFlow 2.21's Python
+    interpreter does not have it.
 
     Args:
         model: a `keras.Model` with inputs of static shape but for the batch.
@@ -75,10 +120,8 @@ def export_tflite(model, path, *, quantize=False):
             )
     # Through a SavedModel with a batch-1 signature: the converter then
     # freezes the variables, also those read inside the recurrent loops.
-    spec = tf.TensorSpec((1, *model.inputs[0].shape[1:]), model.inputs[0].dtype)
     with tempfile.TemporaryDirectory() as tmp:
-        model.export(tmp, format="tf_saved_model", verbose=False,
-                     input_signature=[spec])
+        _write_saved_model(_with_tflite_builtins(model), tmp, batch_size=1)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
         converter.target_spec.supported_ops = [
             tf.lite.OpsSet.TFLITE_BUILTINS,
@@ -92,6 +135,40 @@ def export_tflite(model, path, *, quantize=False):
     return os.fspath(path)
 
 
+class _MaxPooling3DAs2D(keras.layers.Layer):
+    """`MaxPooling3D` (channels last) as a spatial then a temporal 2D max
+    pooling: the same values, with TFLite builtin ops only."""
+
+    def __init__(self, pool_size, strides, padding, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = tuple(pool_size)
+        self.strides = tuple(strides)
+        self.padding = padding
+
+    def call(self, x):
+        _, frames, height, width, channels = x.shape
+        x = ops.reshape(x, (-1, height, width, channels))
+        x = ops.max_pool(x, self.pool_size[1:], self.strides[1:], self.padding)
+        _, height, width, _ = x.shape
+        x = ops.reshape(x, (-1, frames, height * width, channels))
+        x = ops.max_pool(x, (self.pool_size[0], 1), (self.strides[0], 1), self.padding)
+        return ops.reshape(x, (-1, x.shape[1], height, width, channels))
+
+
+def _with_tflite_builtins(model):
+    """`model` with its channels-last `MaxPooling3D` layers (no TFLite
+    builtin) replaced by `_MaxPooling3DAs2D`; the other layers are shared."""
+
+    def replace(layer):
+        if (isinstance(layer, keras.layers.MaxPooling3D)
+                and layer.data_format == "channels_last"):
+            return _MaxPooling3DAs2D(layer.pool_size, layer.strides, layer.padding,
+                                     name=layer.name)
+        return layer
+
+    if not any(replace(layer) is not layer for layer in model.layers):
+        return model
+    return keras.models.clone_model(model, clone_function=replace)
 def tflite_predict(path, inputs):
     """Runs a `.tflite` model on a batch, one example at a time.
 
@@ -101,24 +178,40 @@ def tflite_predict(path, inputs):
             batch on axis 0.
 
     Returns:
-        The outputs stacked over the batch (a list if several outputs).
+        The outputs stacked over the batch: an array for a one-output model,
+        else a dict by output name (a detector's `boxes`, `labels`,
+        `scores`, `num_detections`).
     """
     with warnings.catch_warnings():
         # TF 2.21 warns that tf.lite.Interpreter moves to ai_edge_litert.
         warnings.simplefilter("ignore", UserWarning)
         interpreter = tf.lite.Interpreter(model_path=os.fspath(path))
-    interpreter.allocate_tensors()
-    input_details = interpreter.get_input_details()
-    output_details = interpreter.get_output_details()
-    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-    results = [[] for _ in output_details]
+    runner = interpreter.get_signature_runner()
+    input_details = runner.get_input_details()
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if len(inputs) != len(input_details):
+        raise ValueError(
+            f"{path!r} takes {len(input_details)} input(s) "
+            f"({', '.join(input_details)}). Received {len(inputs)}."
+        )
+    results = {}
     for i in range(len(inputs[0])):
-        for detail, array in zip(input_details, inputs):
-            interpreter.set_tensor(
-                detail["index"], np.asarray(array[i:i + 1]).astype(detail["dtype"])
-            )
-        interpreter.invoke()
-        for out, detail in zip(results, output_details):
-            out.append(interpreter.get_tensor(detail["index"]))
-    stacked = [np.concatenate(r) for r in results]
-    return stacked[0] if len(stacked) == 1 else stacked
+        feed = {
+            name: np.asarray(array[i:i + 1]).astype(detail["dtype"])
+            for (name, detail), array in zip(input_details.items(), inputs)
+        }
+        try:
+            outputs = runner(**feed)
+        except RuntimeError as err:
+            if "Flex" not in str(err):
+                raise
+            raise RuntimeError(
+                f"{path!r} uses TensorFlow select ops, which this TFLite "
+                "interpreter cannot run (TensorFlow 2.21's Python interpreter has "
+                "no Flex delegate). Run it with the tensorflow-lite-select-tf-ops "
+                f"runtime. ({str(err).splitlines()[-1][-120:]})"
+            ) from err
+        for name, value in outputs.items():
+            results.setdefault(name, []).append(value)
+    stacked = {name: np.concatenate(values) for name, values in results.items()}
+    return next(iter(stacked.values())) if len(stacked) == 1 else stacked

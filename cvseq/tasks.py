@@ -30,7 +30,9 @@ class Task:
             command's common options (`frames`, `image_size`, ...).
         build: `(info, options, model_options) -> keras.Model`.
         predict: `(model, inputs, run) -> list of str`, one line per input
-            (file paths or texts given to `cvseq predict`).
+            (file paths or texts given to `cvseq predict`). `run` is the
+            run's `run.json` plus `"threshold"`, the lowest score to print
+            (`cvseq predict --threshold`, 0.5 when absent).
         options_from_model: `(model) -> dict` of the options that make data
             fit a trained model (e.g. its frames and image size).
         metric: the held-out metric printed after training.
@@ -108,13 +110,16 @@ def read_image_inputs(paths, model):
 
 
 def describe_classes(outputs, run, top=3):
-    """Top classes with probabilities, or the tags over 0.5 for multi-label."""
+    """Top classes with probabilities, or for multi-label the tags scoring at
+    least `run["threshold"]` (default 0.5)."""
     names = run.get("class_names") or [str(i) for i in range(outputs.shape[-1])]
+    threshold = run.get("threshold", 0.5)
     lines = []
     for probabilities in np.asarray(outputs):
         if run.get("multi_label"):
-            tags = [f"{names[i]} {p:.2f}" for i, p in enumerate(probabilities) if p >= 0.5]
-            lines.append(", ".join(tags) or "(no tag over 0.5)")
+            tags = [f"{names[i]} {p:.2f}" for i, p in enumerate(probabilities)
+                    if p >= threshold]
+            lines.append(", ".join(tags) or f"(no tag scores {threshold:g} or more)")
         else:
             order = np.argsort(probabilities)[::-1][:top]
             lines.append(", ".join(f"{names[i]} {probabilities[i]:.2f}" for i in order))
@@ -292,22 +297,24 @@ def _image_factory(factory_name, default_size):
 
 
 def _detect(model, inputs, run):
-    """Boxes over 0.5 score: `label score [x1 y1 x2 y2]` in input pixels."""
+    """Boxes scoring at least `run["threshold"]` (default 0.5): `label score
+    [x1 y1 x2 y2]` in input pixels."""
     images = read_image_inputs(inputs, model)
     outputs = model.predict(images, verbose=0)
     names = run.get("class_names") or []
+    threshold = run.get("threshold", 0.5)
     lines = []
     for i in range(len(images)):
         found = []
         for k in range(int(outputs["num_detections"][i])):
             score = float(outputs["scores"][i, k])
-            if score < 0.5:
+            if score < threshold:
                 continue
             label = int(outputs["labels"][i, k])
             name = names[label] if label < len(names) else str(label)
             box = " ".join(f"{v:.0f}" for v in outputs["boxes"][i, k])
             found.append(f"{name} {score:.2f} [{box}]")
-        lines.append("; ".join(found) or "(nothing over 0.5)")
+        lines.append("; ".join(found) or f"(no box scores {threshold:g} or more)")
     return lines
 
 

@@ -209,3 +209,43 @@ def test_cnn_tasks_train_and_predict(task, tmp_path, capsys):
         capsys.readouterr().err
     line = capsys.readouterr().out.strip()
     assert line.startswith(image + ": ") and len(line) > len(image) + 2
+
+
+class _StubDetector:
+    """Stands in for a trained detector: two boxes scoring 0.6 and 0.35."""
+
+    name = "object_detector"
+    inputs = [np.zeros((1, 8, 8, 3))]
+
+    def predict(self, images, verbose=0):
+        n = len(images)
+        return {
+            "boxes": np.tile([[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]], (n, 1, 1)),
+            "labels": np.tile([[0, 1]], (n, 1)),
+            "scores": np.tile([[0.6, 0.35]], (n, 1)),
+            "num_detections": np.full(n, 2),
+        }
+
+
+@pytest.mark.parametrize("extra, printed", [
+    ([], ["zero 0.60 [1 2 3 4]"]),
+    (["--threshold", "0.3"], ["zero 0.60 [1 2 3 4]", "one 0.35 [5 6 7 8]"]),
+    (["--threshold", "0.9"], ["(no box scores 0.9 or more)"]),
+])
+def test_predict_threshold_for_detections(extra, printed, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_load_model", lambda path: _StubDetector())
+    with open(tmp_path / "run.json", "w") as f:
+        json.dump({"task": "object_detector", "class_names": ["zero", "one"]}, f)
+    image = str(tmp_path / "image.png")
+    cv2.imwrite(image, np.zeros((12, 12, 3), np.uint8))
+    assert cli.main(["predict", str(tmp_path / "model.keras"), image, *extra]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line == f"{image}: " + "; ".join(printed)
+
+
+def test_predict_threshold_is_checked_and_documented(capsys):
+    assert cli.main(["predict", "m.keras", "x.png", "--threshold", "5"]) == cli.EXIT_USER_ERROR
+    assert "--threshold is a score between 0 and 1. Received: 5.0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["predict", "--help"])
+    assert "--threshold" in capsys.readouterr().out

@@ -6,36 +6,99 @@ import cvseq
 from cvseq import export
 
 
-@pytest.fixture(scope="module")
-def tagger():
-    return cvseq.video_tagger(3, frames=4, image_size=16, units=8)
+def _detector():
+    import keras
+    import keras_cv
 
-
-@pytest.fixture(scope="module")
-def clips():
-    rng = np.random.default_rng(0)
-    data = rng.integers(0, 256, (3, 4, 16, 16, 3)).astype("float32")
-    data[1, 2:] = 0  # a padded clip
-    return data
-
-
-def test_saved_model_serves_raw_pixels(tagger, clips, tmp_path):
-    path = export.export(tagger, str(tmp_path / "sm"), format="saved_model")
-    served = tf.saved_model.load(path)
-    outputs = served.serve(tf.constant(clips))
-    np.testing.assert_allclose(
-        outputs.numpy(), tagger.predict(clips, verbose=0), atol=1e-5
+    keras.utils.set_random_seed(0)
+    model = cvseq.object_detector(3, image_size=32, backbone="yolo_v8_tiny")
+    # Untrained, the head's features are ~1e-4 and the class scores sit
+    # within 1e-6 of the 1% prior: overlapping boxes tie within float error
+    # and TFLite may keep the other one. Spread the scores, and lower the
+    # 0.05 threshold to keep boxes, so that the comparison covers the NMS.
+    for layer in model.layers:
+        if layer.name.endswith("_class_3_conv"):
+            layer.kernel.assign(layer.kernel * 3000.0)
+    model.prediction_decoder = keras_cv.layers.NonMaxSuppression(
+        bounding_box_format="xyxy", from_logits=False, iou_threshold=0.5,
+        confidence_threshold=0.001, max_detections=100,
     )
+    return model
 
 
-def test_tflite_matches_keras(tagger, clips, tmp_path):
-    path = export.export(tagger, str(tmp_path / "tagger.tflite"), format="tflite")
-    np.testing.assert_allclose(
-        export.tflite_predict(path, clips), tagger.predict(clips, verbose=0), atol=1e-4
-    )
+# name: (build, input shape). Tiny models; the detector's features need
+# strides 8 to 32, which small_cnn lacks, so it uses yolo_v8_tiny. frames=5
+# checks the 3D pooling's "same" padding on an odd clip length.
+MODELS = {
+    "video_tagger": (lambda: cvseq.video_tagger(3, frames=4, image_size=16, units=8),
+                     (3, 4, 16, 16, 3)),
+    "image_classifier": (lambda: cvseq.image_classifier(3, image_size=16), (3, 16, 16, 3)),
+    "image_segmenter": (lambda: cvseq.image_segmenter(3, image_size=32), (2, 32, 32, 3)),
+    "video_classifier_3d": (
+        lambda: cvseq.video_classifier_3d(3, frames=5, image_size=16, filters=(4, 8)),
+        (2, 5, 16, 16, 3)),
+    "object_detector": (_detector, (2, 32, 32, 3)),
+}
 
 
-def test_keras_format_and_errors(tagger, tmp_path):
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def case(request, tmp_path_factory):
+    """A model, inputs, its Keras predictions, and its two exports."""
+    build, shape = MODELS[request.param]
+    model = build()
+    inputs = np.random.default_rng(0).integers(0, 256, shape).astype("float32")
+    if request.param == "video_tagger":
+        inputs[1, 2:] = 0  # a padded clip
+    folder = tmp_path_factory.mktemp(request.param)
+    return {
+        "name": request.param,
+        "model": model,
+        "inputs": inputs,
+        "expected": model.predict(inputs, verbose=0),
+        "saved_model": export.export(model, str(folder / "sm"), format="saved_model"),
+        "tflite": export.export(model, str(folder / "m.tflite"), format="tflite"),
+    }
+
+
+def _assert_close(actual, expected, atol):
+    if isinstance(expected, dict):
+        assert expected["num_detections"].min() > 0  # boxes to compare
+        assert sorted(actual) == sorted(expected)
+        for key in expected:
+            np.testing.assert_allclose(np.asarray(actual[key]), expected[key],
+                                       atol=atol, err_msg=key)
+    else:
+        np.testing.assert_allclose(np.asarray(actual), expected, atol=atol)
+
+
+def test_saved_model_serves_raw_pixels(case):
+    served = tf.saved_model.load(case["saved_model"])
+    outputs = served.serve(tf.constant(case["inputs"]))
+    if isinstance(outputs, dict):
+        outputs = {key: value.numpy() for key, value in outputs.items()}
+    _assert_close(outputs, case["expected"], atol=1e-5)
+
+
+def test_tflite_matches_keras(case):
+    _assert_close(export.tflite_predict(case["tflite"], case["inputs"]),
+                  case["expected"], atol=1e-4)
+
+
+def test_tflite_uses_builtin_ops_only(case):
+    # Select (Flex) ops need a runtime most devices lack; none here.
+    with open(case["tflite"], "rb") as f:
+        assert b"Flex" not in f.read()
+
+
+def test_detector_per_image_needs_a_static_batch():
+    model = _detector()
+    spec = tf.TensorSpec((None, 32, 32, 3))
+    with pytest.raises(ValueError, match="static batch size"):
+        tf.function(lambda x: model.detect(x, per_image=True)).get_concrete_function(spec)
+
+
+def test_keras_format_and_errors(tmp_path):
+    tagger = cvseq.video_tagger(2, frames=2, image_size=16, units=4)
     path = export.export(tagger, str(tmp_path / "m.keras"), format="keras")
     assert path.endswith(".keras")
     with pytest.raises(ValueError, match="format"):

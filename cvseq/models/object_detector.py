@@ -99,6 +99,75 @@ class ObjectDetector(_yolo_detector_class()):
             return _rename(outputs[0]), outputs[1]
         return _rename(outputs)
 
+    def detect(self, images, per_image=False):
+        """What `predict` returns, for one batch, as a traceable function.
+
+        Args:
+            images: `(batch, height, width, 3)` pixels in [0, 255].
+            per_image: bool. Suppress one image at a time with TensorFlow's
+                single-image NMS op (`NonMaxSuppressionV4`), which TFLite
+                runs as a builtin; needs a static batch size. False uses
+                keras-cv's batched NMS (as `predict` does), whose ops need
+                TFLite's select-ops runtime. Same detections either way.
+                Defaults to False.
+
+        Returns:
+            `{"boxes": (batch, 100, 4), "labels": (batch, 100), "scores":
+            (batch, 100), "num_detections": (batch,)}` after decoding and
+            non-max suppression, rows past `num_detections` set to -1 (the
+            SavedModel's `serve` signature).
+        """
+        raw = self(images, training=False)
+        if not per_image:
+            return _rename(self.decode_predictions(raw, images))
+        return self._suppress_per_image(raw, images)
+
+    def _suppress_per_image(self, raw, images):
+        import keras_cv
+        import tensorflow as tf
+        from keras_cv.src.models.object_detection.yolo_v8 import yolo_v8_detector as yolo
+
+        if images.shape[0] is None:
+            raise ValueError(
+                "`per_image=True` needs a static batch size (TFLite export uses "
+                f"1). Received images of shape {tuple(images.shape)}."
+            )
+        decoder = self.prediction_decoder
+        # keras-cv's `decode_predictions`, up to the suppression.
+        distances = yolo.decode_regression_to_boxes(raw["boxes"])
+        anchors, strides = yolo.get_anchors(image_shape=images.shape[1:])
+        xyxy = yolo.dist2bbox(distances, anchors) * ops.expand_dims(strides, -1)
+        scores = raw["classes"]
+        if decoder.from_logits:
+            scores = ops.sigmoid(scores)
+        confidence = ops.max(scores, axis=-1)
+        boxes = keras_cv.bounding_box.convert_format(
+            xyxy, source="xyxy", target=self.bounding_box_format, images=images)
+        size = decoder.max_detections
+        found = {"boxes": [], "labels": [], "scores": [], "num_detections": []}
+        for i in range(images.shape[0]):
+            index, count = tf.raw_ops.NonMaxSuppressionV4(
+                boxes=keras_cv.bounding_box.convert_format(
+                    boxes[i], source=self.bounding_box_format, target="yxyx",
+                    images=images[i]),
+                scores=confidence[i],
+                max_output_size=size,
+                iou_threshold=decoder.iou_threshold,
+                score_threshold=decoder.confidence_threshold,
+                pad_to_max_output_size=True,
+            )
+            valid = ops.arange(size) < count
+            # tf.argmax: Keras' argmax adds a BitwiseAnd (its -0.0 check),
+            # which TFLite has no builtin for.
+            labels = tf.argmax(ops.take(scores[i], index, axis=0), axis=-1,
+                               output_type="int32")
+            found["boxes"].append(
+                ops.where(valid[:, None], ops.take(boxes[i], index, axis=0), -1.0))
+            found["labels"].append(ops.where(valid, labels, -1))
+            found["scores"].append(ops.where(valid, ops.take(confidence[i], index), -1.0))
+            found["num_detections"].append(count)
+        return {key: ops.stack(values) for key, values in found.items()}
+
     # Compile: keras-cv's signature; remembered so a saved model reloads
     # compiled and `cvseq.training.unfreeze_backbone` can recompile it.
     def compile(self, optimizer="adam", box_loss="ciou",
