@@ -1,4 +1,4 @@
-"""Pieces shared by the classifying factories: heads and compile defaults."""
+"""Pieces shared by the factories: validation, heads, layers and compile defaults."""
 
 import keras
 
@@ -61,6 +61,17 @@ def recurrent_layer(recurrent, units, *, name=None, **kwargs):
     """An LSTM or GRU layer (`recurrent` is `"lstm"` or `"gru"`)."""
     layer = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[recurrent]
     return layer(units, name=name or recurrent, **kwargs)
+
+
+def next_token_head(x, vocabulary_size, *, dropout):
+    """Dropout, then `"logits"` and a softmax over the vocabulary (`"predictions"`).
+
+    Logits and softmax stay float32 under mixed precision.
+    """
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    x = keras.layers.Dense(vocabulary_size, dtype="float32", name="logits")(x)
+    return keras.layers.Activation("softmax", dtype="float32", name="predictions")(x)
 
 
 def compile_next_token_model(model, *, learning_rate=1e-3, clipnorm=1.0):
