@@ -13,39 +13,32 @@ metrics.json.
         --image-size 112                                      # needs the network
 """
 
-import argparse
 import json
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _common  # first: it quiets TensorFlow's start-up logs
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import reporting  # noqa: E402
+import cvseq
+from cvseq import reporting
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="moving_digits",
-                        choices=["moving_digits", "ucf101"],
-                        help="data set (default: the embedded moving digits; "
-                        "ucf101 falls back to them without network)")
+    parser = _common.argument_parser(
+        __doc__, epochs=6, dataset="moving_digits", choices=["moving_digits", "ucf101"],
+        dataset_help="data set (default: the embedded moving digits; ucf101 falls "
+        "back to them without network)")
     parser.add_argument("--label", default="motion", choices=["direction", "motion"],
                         help="moving_digits target: direction (4 classes) or "
                         "motion (8: direction and speed)")
     parser.add_argument("--block", default="r2plus1d", choices=["r2plus1d", "c3d"])
-    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--num-clips", type=int, default=None,
                         help="training clips to generate (moving_digits)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/action_recognition_3d")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="action_recognition_3d")
 
 
 class Throughput(keras.callbacks.Callback):
@@ -80,13 +73,8 @@ def load_splits(args):
         fallback.pop("num_clips")
         test = cvseq.datasets.load("moving_digits", "test", **fallback, **common)
         return train, test, info
-    train, info = cvseq.datasets.load_with_fallback(
-        args.dataset, "moving_digits", "train", fallback_options=fallback,
-        **options, **common)
-    test, _ = cvseq.datasets.load_with_fallback(
-        args.dataset, "moving_digits", "test", fallback_options=fallback,
-        **options, **common)
-    return train, test, info
+    return _common.load_with_fallback(args, args.dataset, "moving_digits", options=options,
+                                      fallback_options=fallback, held_out=("test",))
 
 
 def train_and_evaluate(model, train, test, epochs, clips_per_epoch):

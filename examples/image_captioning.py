@@ -13,45 +13,35 @@ with their true and predicted captions, plus the training curves.
         --backbone mobilenet_v3_small --weights imagenet      # needs the network
 """
 
-import argparse
 import collections
-import json
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _common  # first: it quiets TensorFlow's start-up logs
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import reporting, text  # noqa: E402
-from cvseq.metrics import bleu, exact_match  # noqa: E402
+import cvseq
+from cvseq import text
+from cvseq.metrics import bleu, exact_match
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="digit_captions",
-                        choices=["digit_captions", "coco_captions"],
-                        help="data set (default: the embedded digit captions; "
-                        "coco_captions falls back to them without network)")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--backbone", default="small_cnn",
-                        help=f"one of {cvseq.backbones.list_backbones()}, a .keras "
-                        "path or a KerasHub preset")
-    parser.add_argument("--weights", default=None)
+    parser = _common.argument_parser(
+        __doc__, epochs=8, dataset="digit_captions",
+        choices=["digit_captions", "coco_captions"],
+        dataset_help="data set (default: the embedded digit captions; "
+        "coco_captions falls back to them without network)")
+    _common.add_backbone_arguments(parser)
     parser.add_argument("--image-size", type=int, default=48)
     parser.add_argument("--sequence-length", type=int, default=16)
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--beam-width", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--num-images", type=int, default=None,
                         help="training images to generate (digit_captions)")
     parser.add_argument("--max-test", type=int, default=500,
                         help="held-out images to caption")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/image_captioning")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="image_captioning")
 
 
 def load_splits(args):
@@ -93,14 +83,9 @@ def captions_of(dataset, words, limit):
 
 def plot_captions(images, references, predicted, path):
     """A grid of images titled with their true and predicted captions."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     columns = 4
     rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.4 * rows),
+    fig, axes = _common.pyplot().subplots(rows, columns, figsize=(3.2 * columns, 3.4 * rows),
                              squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
@@ -109,15 +94,12 @@ def plot_captions(images, references, predicted, path):
         colour = "green" if caption == reference else "red"
         ax.set_title(f"true: {reference}\npred: {caption}", fontsize=7, color=colour,
                      wrap=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    _common.start(args)
     train, test, info = load_splits(args)
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images")
 
@@ -151,17 +133,14 @@ def main(argv=None):
     }
 
     # Save, reload, caption again: `.caption()` is part of the saved model.
-    model_path = os.path.join(args.out, "image_captioner.keras")
-    model.save(model_path)
+    model_path = _common.save_run(
+        args.out, model, "image_captioner.keras", history=history,
+        metrics={"dataset": info.name, "train_seconds": train_seconds, **scores})
     reloaded = keras.saving.load_model(model_path)
     assert reloaded.caption(images[:8]) == greedy[:8]
 
     picture = os.path.join(args.out, "captions.png")
     plot_captions(images[:8], references[:8], beam[:8], picture)
-    reporting.plot_history(history, os.path.join(args.out, "curves.png"))
-    with open(os.path.join(args.out, "metrics.json"), "w") as f:
-        json.dump({"dataset": info.name, "train_seconds": train_seconds, **scores},
-                  f, indent=2)
 
     print("\nHeld-out captions (true -> predicted, beam search):")
     for reference, predicted in list(zip(references, beam))[:5]:

@@ -12,32 +12,23 @@ and predicted classes and the training curves.
         --weights imagenet --image-size 96 --freeze-backbone --fine-tune-epochs 5
 """
 
-import argparse
-import json
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _common  # first: it quiets TensorFlow's start-up logs
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import reporting  # noqa: E402
+import cvseq
+from cvseq import reporting
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="cifar10",
-                        choices=cvseq.datasets.list_datasets("image_classifier"),
-                        help="TFDS name (falls back to the embedded digits "
-                        "without network) or 'digits'")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--backbone", default="small_cnn",
-                        help=f"one of {cvseq.backbones.list_backbones()}, a .keras "
-                        "path or a KerasHub preset")
-    parser.add_argument("--weights", default=None,
-                        help="backbone weights: imagenet or a .weights.h5 file")
+    parser = _common.argument_parser(
+        __doc__, epochs=8, dataset="cifar10",
+        choices=cvseq.datasets.list_datasets("image_classifier"),
+        dataset_help="TFDS name (falls back to the embedded digits without "
+        "network) or 'digits'")
+    _common.add_backbone_arguments(parser)
     parser.add_argument("--freeze-backbone", action="store_true",
                         help="stage 1 of fine-tuning: train the head only")
     parser.add_argument("--fine-tune-epochs", type=int, default=0,
@@ -45,10 +36,7 @@ def parse_args(argv=None):
                         "epochs at --fine-tune-rate")
     parser.add_argument("--fine-tune-rate", type=float, default=1e-4)
     parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/image_classification")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="image_classification")
 
 
 def load_splits(args):
@@ -72,28 +60,20 @@ def load_splits(args):
 
 
 def plot_predictions(images, true, predicted, names, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     count = min(16, len(images))
-    fig, axes = plt.subplots(2, (count + 1) // 2, figsize=(1.6 * ((count + 1) // 2), 3.8))
+    fig, axes = _common.pyplot().subplots(2, (count + 1) // 2, figsize=(1.6 * ((count + 1) // 2), 3.8))
     for ax, image, t, p in zip(axes.flat, images, true, predicted):
         ax.imshow(image)
         title = names[p] if t == p else f"{names[p]} (true {names[t]})"
         ax.set_title(title, color="green" if t == p else "red", fontsize=9)
         ax.axis("off")
     fig.suptitle("held-out images: predicted class (red: wrong, with the true one)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    _common.start(args)
     train, val, test, info = load_splits(args)
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{info.num_classes} classes: {', '.join(info.class_names)}")
@@ -127,18 +107,15 @@ def main(argv=None):
     print("\nPer-class report (held-out images):")
     print(reporting.per_class_report(labels, predicted, names))
 
-    model_path = os.path.join(args.out, "image_classifier.keras")
-    model.save(model_path)
+    model_path = _common.save_run(
+        args.out, model, "image_classifier.keras", history=history,
+        metrics={"dataset": info.name, "test": results,
+                 "confusion_matrix": matrix.tolist(), "train_seconds": train_seconds})
     picture = os.path.join(args.out, "predictions.png")
     plot_predictions(images, labels, predicted, names, picture)
-    curves = reporting.plot_history(history, os.path.join(args.out, "curves.png"))
-    with open(os.path.join(args.out, "metrics.json"), "w") as f:
-        json.dump({"dataset": info.name, "test": results,
-                   "confusion_matrix": matrix.tolist(),
-                   "train_seconds": train_seconds}, f, indent=2)
     print(f"Held-out accuracy: {results['accuracy']:.3f} on {len(labels)} "
           f"{info.name} test images (trained in {train_seconds:.0f} s)")
-    print(f"Saved {model_path}, {picture}, {curves} and metrics.json")
+    print(f"Saved {model_path}, {picture}, curves.png and metrics.json")
     return results
 
 

@@ -12,43 +12,31 @@ piano-roll picture and the training curves.
     python examples/music_generation.py --dataset bach_chorales --epochs 40
 """
 
-import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _common  # first: it quiets TensorFlow's start-up logs
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import music, reporting  # noqa: E402
+import cvseq
+from cvseq import music
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="groove",
-                        choices=cvseq.datasets.list_datasets("sequence_generator"))
-    parser.add_argument("--epochs", type=int, default=30)
+    parser = _common.argument_parser(
+        __doc__, epochs=30, dataset="groove",
+        choices=cvseq.datasets.list_datasets("sequence_generator"))
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--sequence-length", type=int, default=64)
     parser.add_argument("--length", type=int, default=48, help="notes to generate")
     parser.add_argument("--temperature", type=float, default=0.9)
     parser.add_argument("--top-k", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/music_generation")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="music_generation")
 
 
 def plot_piano_roll(melodies, path):
     """One row per melody: notes as bars (pitch against time in quarters)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(melodies), 1, figsize=(10, 2.2 * len(melodies)),
+    fig, axes = _common.pyplot().subplots(len(melodies), 1, figsize=(10, 2.2 * len(melodies)),
                              squeeze=False)
     for ax, (title, tokens) in zip(axes[:, 0], melodies.items()):
         time = 0.0
@@ -60,22 +48,15 @@ def plot_piano_roll(melodies, path):
         ax.set_title(title, fontsize=9)
         ax.set_ylabel("MIDI pitch")
     axes[-1, 0].set_xlabel("time (quarter notes)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    options = dict(sequence_length=args.sequence_length)
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    train, info = cvseq.datasets.load_with_fallback(
-        args.dataset, "bach_chorales", "train", fallback_options=options,
-        **options, **common)
-    validation = cvseq.datasets.load(info.name, "validation", **options, **common)
-    test = cvseq.datasets.load(info.name, "test", **options, **common)
+    _common.start(args)
+    train, validation, test, info = _common.load_with_fallback(
+        args, args.dataset, "bach_chorales",
+        options=dict(sequence_length=args.sequence_length))
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training windows, "
           f"{len(info.vocabulary)} note tokens.")
 
@@ -108,10 +89,8 @@ def main(argv=None):
         path = music.write_midi(tokens, os.path.join(args.out, f"generated_{i}.mid"))
         print(f"{title}: {' '.join(tokens[:16])} ... -> {path}")
 
-    path = os.path.join(args.out, "sequence_generator.keras")
-    model.save(path)
-    reporting.plot_history(history, os.path.join(args.out, "curves.png"),
-                           title=f"sequence_generator on {info.name}")
+    path = _common.save_run(args.out, model, "sequence_generator.keras", history=history,
+                            title=f"sequence_generator on {info.name}")
     plot_piano_roll(melodies, os.path.join(args.out, "piano_roll.png"))
     print(f"Saved {path}, the MIDI files, piano_roll.png and curves.png in {args.out}")
     print(f"Held-out next-note accuracy {scores['accuracy']:.3f} (most frequent note "

@@ -11,25 +11,18 @@ model and its training curves.
     python examples/next_word.py --dataset hamlet --level character --epochs 3
 """
 
-import argparse
-import os
+import _common  # first: it quiets TensorFlow's start-up logs
+import numpy as np
+import tensorflow as tf
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import reporting  # noqa: E402
+import cvseq
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="tiny_shakespeare",
-                        choices=cvseq.datasets.list_datasets("language_model"))
+    parser = _common.argument_parser(
+        __doc__, epochs=5, dataset="tiny_shakespeare",
+        choices=cvseq.datasets.list_datasets("language_model"))
     parser.add_argument("--level", default="word", choices=["word", "character"])
-    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--units", type=int, default=256)
     parser.add_argument("--sequence-length", type=int, default=None,
                         help="tokens per window (default: 24 words or 64 characters)")
@@ -39,10 +32,7 @@ def parse_args(argv=None):
                         help="tokens between training windows (default: a quarter "
                         "window for words, a whole one for characters)")
     parser.add_argument("--prompt", default="to be or not to")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/next_word")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="next_word")
 
 
 def stack(dataset):
@@ -53,8 +43,7 @@ def stack(dataset):
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    _common.start(args)
     words = args.level == "word"
     length = args.sequence_length or (24 if words else 64)
     options = dict(level=args.level, sequence_length=length,
@@ -91,10 +80,8 @@ def main(argv=None):
                                             seed=1, **generate))
     print("  beam (width 4):", model.generate(args.prompt, sampler="beam", **generate))
 
-    path = os.path.join(args.out, "language_model.keras")
-    model.save(path)
-    reporting.plot_history(history, os.path.join(args.out, "curves.png"),
-                           title=f"language_model on {info.name} ({args.level}s)")
+    path = _common.save_run(args.out, model, "language_model.keras", history=history,
+                            title=f"language_model on {info.name} ({args.level}s)")
     print(f"\nSaved {path} and curves.png in {args.out}")
     print(f"Held-out perplexity {scores['perplexity']:.1f} per {args.level} (next-"
           f"{args.level} accuracy {scores['accuracy']:.3f}) on {scores['tokens']} "

@@ -13,33 +13,27 @@ curves.
         --image-size 320 --epochs 50                        # needs the network
 """
 
-import argparse
-import json
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _common  # first: it quiets TensorFlow's start-up logs
+import keras
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import reporting  # noqa: E402
-from cvseq.metrics import evaluate_detector  # noqa: E402
+import cvseq
+from cvseq.metrics import evaluate_detector
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="voc",
-                        choices=cvseq.datasets.list_datasets("object_detector"),
-                        help="'voc' (TFDS; falls back to the embedded digit scenes "
-                        "without network) or 'digit_detection'")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--backbone", default="yolo_v8_tiny",
-                        help="yolo_v8_tiny|xs|s|m (from scratch), a Keras application "
-                        "such as mobilenet_v3_small, or a saved .keras detector")
-    parser.add_argument("--weights", default=None,
-                        help="backbone weights: imagenet (Keras applications) or a file")
+    parser = _common.argument_parser(
+        __doc__, epochs=20, dataset="voc",
+        choices=cvseq.datasets.list_datasets("object_detector"),
+        dataset_help="'voc' (TFDS; falls back to the embedded digit scenes "
+        "without network) or 'digit_detection'")
+    _common.add_backbone_arguments(
+        parser, default="yolo_v8_tiny",
+        help="yolo_v8_tiny|xs|s|m (from scratch), a Keras application such as "
+        "mobilenet_v3_small, or a saved .keras detector",
+        weights_help="backbone weights: imagenet (Keras applications) or a file")
     parser.add_argument("--image-size", type=int, default=64,
                         help="a multiple of 32")
     parser.add_argument("--num-scenes", type=int, default=2000,
@@ -48,14 +42,11 @@ def parse_args(argv=None):
                         help="digits per scene (digit_detection)")
     parser.add_argument("--digit-size", type=int, nargs=2, default=(24, 32),
                         help="smallest and largest digit side in pixels (digit_detection)")
-    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=2e-3,
                         help="peak rate of the warm-up + cosine schedule")
     parser.add_argument("--min-score", type=float, default=0.25,
                         help="draw boxes scoring at least this")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/object_detection")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="object_detection", batch_size=16)
 
 
 def load_splits(args):
@@ -81,14 +72,10 @@ def load_splits(args):
 
 
 def plot_detections(images, found, names, path, min_score):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.patches as patches
-    import matplotlib.pyplot as plt
 
     count = min(8, len(images))
-    fig, axes = plt.subplots(2, (count + 1) // 2, figsize=(2.6 * ((count + 1) // 2), 5.4))
+    fig, axes = _common.pyplot().subplots(2, (count + 1) // 2, figsize=(2.6 * ((count + 1) // 2), 5.4))
     for i, ax in enumerate(axes.flat[:count]):
         ax.imshow(images[i])
         for box, label, score in zip(found["boxes"][i], found["labels"][i],
@@ -102,15 +89,12 @@ def plot_detections(images, found, names, path, min_score):
                     fontsize=7, backgroundcolor="yellow")
         ax.axis("off")
     fig.suptitle(f"held-out images: boxes found (score >= {min_score})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    _common.start(args)
     train, val, test, info = load_splits(args)
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{info.num_classes} classes: {', '.join(info.class_names)}")
@@ -133,18 +117,15 @@ def main(argv=None):
     scores = evaluate_detector(model, test, num_classes=info.num_classes)
     images = next(iter(test))[0].numpy()
     found = model.predict(images, verbose=0)
-    model_path = os.path.join(args.out, "object_detector.keras")
-    model.save(model_path)
+    model_path = _common.save_run(
+        args.out, model, "object_detector.keras", history=history,
+        metrics={"dataset": info.name, "coco": scores, "train_seconds": train_seconds})
     picture = os.path.join(args.out, "predictions.png")
     plot_detections(images, found, info.class_names, picture, args.min_score)
-    curves = reporting.plot_history(history, os.path.join(args.out, "curves.png"))
-    with open(os.path.join(args.out, "metrics.json"), "w") as f:
-        json.dump({"dataset": info.name, "coco": scores,
-                   "train_seconds": train_seconds}, f, indent=2)
     print(f"\nHeld-out COCO mAP@0.5: {scores['map_50']:.3f}, "
           f"mAP@[0.5:0.95]: {scores['map']:.3f}, mAR@100: {scores['mar_100']:.3f} "
           f"({info.name} test split; trained in {train_seconds:.0f} s)")
-    print(f"Saved {model_path}, {picture}, {curves} and metrics.json")
+    print(f"Saved {model_path}, {picture}, curves.png and metrics.json")
     return scores
 
 

@@ -13,32 +13,25 @@ images with the predicted masks overlaid and the training curves.
         --weights imagenet --image-size 128                 # needs the network
 """
 
-import argparse
-import json
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _common  # first: it quiets TensorFlow's start-up logs
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import reporting  # noqa: E402
-from cvseq.metrics import evaluate_segmenter  # noqa: E402
+import cvseq
+from cvseq.metrics import evaluate_segmenter
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="oxford_iiit_pet",
-                        choices=cvseq.datasets.list_datasets("image_segmenter"),
-                        help="'oxford_iiit_pet' (TFDS; falls back to the embedded "
-                        "digit scenes without network) or 'digit_segmentation'")
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--backbone", default="small_cnn",
-                        help=f"one of {cvseq.backbones.list_backbones()} or a .keras path")
-    parser.add_argument("--weights", default=None,
-                        help="backbone weights: imagenet or a .weights.h5 file")
+    parser = _common.argument_parser(
+        __doc__, epochs=12, dataset="oxford_iiit_pet",
+        choices=cvseq.datasets.list_datasets("image_segmenter"),
+        dataset_help="'oxford_iiit_pet' (TFDS; falls back to the embedded digit "
+        "scenes without network) or 'digit_segmentation'")
+    _common.add_backbone_arguments(
+        parser, help=f"one of {cvseq.backbones.list_backbones()} or a .keras path")
     parser.add_argument("--image-size", type=int, default=32,
                         help="a multiple of the backbone's stride (8 for small_cnn)")
     parser.add_argument("--num-scenes", type=int, default=3000,
@@ -47,12 +40,9 @@ def parse_args(argv=None):
                         help="digits per scene (digit_segmentation)")
     parser.add_argument("--digit-size", type=int, nargs=2, default=(12, 18),
                         help="smallest and largest digit side in pixels (digit_segmentation)")
-    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=2e-3,
                         help="peak rate of the warm-up + cosine schedule")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/segmentation")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="segmentation", batch_size=16)
 
 
 def load_splits(args):
@@ -81,11 +71,7 @@ def load_splits(args):
 
 
 def plot_masks(images, truth, predicted, names, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _common.pyplot()
     count = min(6, len(images))
     colours = plt.get_cmap("tab20")(np.linspace(0, 1, len(names)))[:, :3]
     colours[0] = 0  # background: no overlay
@@ -105,15 +91,12 @@ def plot_masks(images, truth, predicted, names, path):
     fig.legend(handles, names[1:], loc="lower center", ncol=min(10, len(names) - 1),
                fontsize=7)
     fig.suptitle("held-out images: masks overlaid")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _common.save_figure(fig, path, rect=(0, 0.05, 1, 1))
 
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    _common.start(args)
     train, val, test, info = load_splits(args)
     names = info.class_names
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
@@ -140,19 +123,16 @@ def main(argv=None):
         print(f"  {name:>12}: {'-' if iou is None else f'{iou:.3f}'}")
     images, masks = (t.numpy() for t in next(iter(test)))
     predicted = model.predict(images, verbose=0).argmax(-1)
-    model_path = os.path.join(args.out, "image_segmenter.keras")
-    model.save(model_path)
+    model_path = _common.save_run(
+        args.out, model, "image_segmenter.keras", history=history,
+        metrics={"dataset": info.name, "train_seconds": train_seconds,
+                 **{k: v for k, v in report.items() if k != "confusion_matrix"}})
     picture = os.path.join(args.out, "predictions.png")
     plot_masks(images, masks, predicted, names, picture)
-    curves = reporting.plot_history(history, os.path.join(args.out, "curves.png"))
-    with open(os.path.join(args.out, "metrics.json"), "w") as f:
-        json.dump({"dataset": info.name, "train_seconds": train_seconds,
-                   **{k: v for k, v in report.items() if k != "confusion_matrix"}},
-                  f, indent=2)
     print(f"\nHeld-out mean IoU (background included): {report['mean_iou']:.3f}, "
           f"pixel accuracy {report['pixel_accuracy']:.3f} ({info.name} test split; "
           f"trained in {train_seconds:.0f} s)")
-    print(f"Saved {model_path}, {picture}, {curves} and metrics.json")
+    print(f"Saved {model_path}, {picture}, curves.png and metrics.json")
     return report
 
 

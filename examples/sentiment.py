@@ -10,40 +10,32 @@ model, its training curves and a picture of sample predictions.
     python examples/sentiment.py --dataset rotten_tomatoes --epochs 3
 """
 
-import argparse
 import os
 import textwrap
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _common  # first: it quiets TensorFlow's start-up logs
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import reporting  # noqa: E402
+import cvseq
+from cvseq import reporting
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="imdb_reviews",
-                        choices=cvseq.datasets.list_datasets("text_classifier"))
-    parser.add_argument("--epochs", type=int, default=2)
+    parser = _common.argument_parser(
+        __doc__, epochs=2, dataset="imdb_reviews",
+        choices=cvseq.datasets.list_datasets("text_classifier"))
     parser.add_argument("--recurrent", default="gru", choices=["lstm", "gru"])
     parser.add_argument("--units", type=int, default=32)
     parser.add_argument("--sequence-length", type=int, default=None,
                         help="tokens read per text (default: 40 for snippets, "
                         "200 for IMDB reviews)")
     parser.add_argument("--max-tokens", type=int, default=10000)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/sentiment")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="sentiment", batch_size=64)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    _common.start(args)
     common = dict(batch_size=args.batch_size, seed=args.seed)
     train, info = cvseq.datasets.load_with_fallback(
         args.dataset, "rotten_tomatoes", "train", max_tokens=args.max_tokens,
@@ -81,10 +73,8 @@ def main(argv=None):
         print(f"  [{info.class_names[labels[i]]:>6} -> {guess:>6} "
               f"{probabilities[i].max():.2f}] {textwrap.shorten(texts[i], 90)}")
 
-    path = os.path.join(args.out, "text_classifier.keras")
-    model.save(path)
-    reporting.plot_history(history, os.path.join(args.out, "curves.png"),
-                           title=f"text_classifier on {info.name}")
+    path = _common.save_run(args.out, model, "text_classifier.keras", history=history,
+                            title=f"text_classifier on {info.name}")
     plot_predictions(texts, labels, probabilities, info.class_names,
                      os.path.join(args.out, "predictions.png"))
     print(f"Saved {path}, curves.png and predictions.png in {args.out}")
@@ -95,13 +85,8 @@ def main(argv=None):
 
 def plot_predictions(texts, labels, probabilities, class_names, path, count=10):
     """Bars of the predicted probability of the true class, per sample text."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     picks = np.linspace(0, len(texts) - 1, count).astype(int)
-    fig, ax = plt.subplots(figsize=(10, 0.5 * count + 1))
+    fig, ax = _common.pyplot().subplots(figsize=(10, 0.5 * count + 1))
     true_probability = probabilities[picks, labels[picks]]
     colors = ["tab:green" if p >= 0.5 else "tab:red" for p in true_probability]
     ax.barh(range(count), true_probability, color=colors)
@@ -112,9 +97,7 @@ def plot_predictions(texts, labels, probabilities, class_names, path, count=10):
     ax.set_xlim(0, 1)
     ax.set_xlabel("predicted probability of the true class")
     ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _common.save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -11,23 +11,16 @@ saves the model and its training curves.
     python examples/translation.py --dataset cldr_names --epochs 30
 """
 
-import argparse
-import os
+import _common  # first: it quiets TensorFlow's start-up logs
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import reporting  # noqa: E402
-from cvseq.datasets.phrase_pairs import phrase_pairs  # noqa: E402
+import cvseq
+from cvseq.datasets.phrase_pairs import phrase_pairs
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="ted_hrlr_translate/pt_to_en",
-                        choices=cvseq.datasets.list_datasets("translator"))
-    parser.add_argument("--epochs", type=int, default=25)
+    parser = _common.argument_parser(
+        __doc__, epochs=25, dataset="ted_hrlr_translate/pt_to_en",
+        choices=cvseq.datasets.list_datasets("translator"))
     parser.add_argument("--recurrent", default="gru", choices=["lstm", "gru"])
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--no-attention", action="store_true")
@@ -35,10 +28,7 @@ def parse_args(argv=None):
                         help="tokens per sentence (default: 33 characters for CLDR "
                         "names, 40 words for TED)")
     parser.add_argument("--beam-width", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/translation")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="translation")
 
 
 def held_out_pairs(info, dataset, split):
@@ -58,20 +48,14 @@ def held_out_pairs(info, dataset, split):
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    train, info = cvseq.datasets.load_with_fallback(
-        args.dataset, "cldr_names", "train",
-        sequence_length=args.sequence_length or 40,
-        fallback_options=dict(sequence_length=args.sequence_length or 33), **common)
+    _common.start(args)
+    # TED sentences of 40 words, or CLDR names of 33 characters offline.
+    train, validation, test, info = _common.load_with_fallback(
+        args, args.dataset, "cldr_names",
+        options=dict(sequence_length=args.sequence_length or 40),
+        fallback_options=dict(sequence_length=args.sequence_length or 33),
+        reuse_vocabulary=True)
     length = args.sequence_length or (33 if info.name == "cldr_names" else 40)
-    held_out = {} if info.source == "embedded" else {"vocabulary": info.vocabulary}
-    validation = cvseq.datasets.load(info.name, "validation", sequence_length=length,
-                                     **held_out, **common)
-    test_split = "test"
-    test = cvseq.datasets.load(info.name, test_split, sequence_length=length,
-                               **held_out, **common)
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training pairs.")
 
     model = cvseq.translator(
@@ -81,7 +65,7 @@ def main(argv=None):
         attention=not args.no_attention)
     history = model.fit(train, validation_data=validation, epochs=args.epochs)
 
-    sources, references = held_out_pairs(info, test, test_split)
+    sources, references = held_out_pairs(info, test, "test")
     greedy = model.translate(sources)
     beam = model.translate(sources, beam_width=args.beam_width)
     print("\nSource -> greedy | beam  (reference)")
@@ -95,10 +79,8 @@ def main(argv=None):
               f"{cvseq.metrics.bleu(references, hypotheses, tokenize='char'):9.1f}  "
               f"{cvseq.metrics.exact_match(references, hypotheses):11.3f}")
 
-    path = os.path.join(args.out, "translator.keras")
-    model.save(path)
-    reporting.plot_history(history, os.path.join(args.out, "curves.png"),
-                           title=f"translator on {info.name}")
+    path = _common.save_run(args.out, model, "translator.keras", history=history,
+                            title=f"translator on {info.name}")
     print(f"\nSaved {path} and curves.png in {args.out}")
     score = cvseq.metrics.bleu(references, beam)
     print(f"Held-out BLEU {score:.1f} (beam {args.beam_width}; copy baseline "

@@ -13,49 +13,38 @@ the training curves.
     python examples/video_tagging.py --dataset video_folder --root my_videos/
 """
 
-import argparse
-import json
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _common  # first: it quiets TensorFlow's start-up logs
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import cvseq  # noqa: E402
-from cvseq import reporting  # noqa: E402
+import cvseq
+from cvseq import reporting
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="moving_digits",
-                        choices=cvseq.datasets.list_datasets("video_tagger"),
-                        help="data set (default: the embedded moving digits)")
+    parser = _common.argument_parser(
+        __doc__, epochs=8, dataset="moving_digits",
+        choices=cvseq.datasets.list_datasets("video_tagger"),
+        dataset_help="data set (default: the embedded moving digits)")
     parser.add_argument("--root", help="folder of videos, for --dataset video_folder")
     parser.add_argument("--label", default="direction",
                         choices=["direction", "motion", "digits"],
                         help="moving_digits target: direction (4 classes), motion "
                         "(8: direction and speed) or digits (multi-label)")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--backbone", default="small_cnn",
-                        help=f"one of {cvseq.backbones.list_backbones()}, a .keras "
-                        "path or a KerasHub preset")
-    parser.add_argument("--weights", default=None,
-                        help="backbone weights: imagenet or a .weights.h5 file")
+    _common.add_backbone_arguments(parser)
     parser.add_argument("--freeze-backbone", action="store_true",
                         help="train only the recurrent part and the head")
     parser.add_argument("--recurrent", default="lstm", choices=["lstm", "gru"])
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--num-clips", type=int, default=None,
                         help="training clips to generate (moving_digits)")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the single-frame baseline")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/video_tagging")
-    return parser.parse_args(argv)
+    return _common.parse_args(parser, argv, out="video_tagging")
 
 
 def load_splits(args):
@@ -87,14 +76,9 @@ def load_splits(args):
         return train, test, test, info
     # A TFDS data set: falls back to the embedded clips without network.
     options = dict(frames=args.frames, image_size=size)
-    fallback = dict(options, label=args.label)
-    train, info = cvseq.datasets.load_with_fallback(
-        args.dataset, "moving_digits", "train", fallback_options=fallback,
-        **options, **common)
-    held_out = "test"
-    test, _ = cvseq.datasets.load_with_fallback(
-        args.dataset, "moving_digits", held_out, fallback_options=fallback,
-        **options, **common)
+    train, test, info = _common.load_with_fallback(
+        args, args.dataset, "moving_digits", options=options,
+        fallback_options=dict(options, label=args.label), held_out=("test",))
     return train, test, test, info
 
 
@@ -127,8 +111,7 @@ def middle_frame(frames):
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    _common.start(args)
     train, val, test, info = load_splits(args)
     multi_label = info.multi_label
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training clips, "
@@ -175,8 +158,7 @@ def main(argv=None):
     else:
         print(reporting.per_class_report(targets, predictions, names))
 
-    model_path = os.path.join(args.out, "video_tagger.keras")
-    model.save(model_path)
+    model_path = _common.save_run(args.out, model, "video_tagger.keras", metrics=metrics)
     picture = os.path.join(args.out, "predictions.png")
     reporting.plot_clip_predictions(
         clips[:6],
@@ -184,8 +166,6 @@ def main(argv=None):
         [tags_to_text(p, names, multi_label) for p in predictions[:6]],
         picture, history=history,
     )
-    with open(os.path.join(args.out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2)
 
     key = "f1" if multi_label else "accuracy"
     print(f"\nHeld-out {key}: video tagger {results[key]:.3f}", end="")

@@ -225,46 +225,42 @@ def generate(
 _OPTIONS = ("image_size", "num_scenes", "max_digits", "digit_size")
 
 
-@register_dataset(
+def _register(name, *, task, description, class_names, summary, targets):
+    """Registers `name`: the scenes of `generate`, with `targets(scenes)`."""
+
+    def build(split, *, seed=0, shuffle=None, **options):
+        reject_unknown_options(name, options, _OPTIONS)
+        scenes = generate(split, seed=seed, **options)
+        info = DatasetInfo(
+            name=name,
+            split=split,
+            task=task,
+            source="embedded",
+            class_names=list(class_names),
+            num_examples=len(scenes["images"]),
+            description=summary,
+        )
+        dataset = tf.data.Dataset.from_tensor_slices((scenes["images"], targets(scenes)))
+        return dataset, info
+
+    register_dataset(name, task=task, source="embedded", description=description)(build)
+
+
+_register(
     "digit_detection",
     task="object_detector",
-    source="embedded",
     description="Real handwritten digits pasted onto real photos; exact "
     "xyxy boxes with digit labels (10 classes), padded with -1. Offline.",
+    class_names=DIGIT_NAMES,
+    summary="Real digits pasted onto real photos, with boxes.",
+    targets=lambda scenes: {"boxes": scenes["boxes"], "labels": scenes["labels"]},
 )
-def _detection(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options("digit_detection", options, _OPTIONS)
-    scenes = generate(split, seed=seed, **options)
-    info = DatasetInfo(
-        name="digit_detection",
-        split=split,
-        task="object_detector",
-        source="embedded",
-        class_names=list(DIGIT_NAMES),
-        num_examples=len(scenes["images"]),
-        description="Real digits pasted onto real photos, with boxes.",
-    )
-    targets = {"boxes": scenes["boxes"], "labels": scenes["labels"]}
-    return tf.data.Dataset.from_tensor_slices((scenes["images"], targets)), info
-
-
-@register_dataset(
+_register(
     "digit_segmentation",
     task="image_segmenter",
-    source="embedded",
     description="Real handwritten digits pasted onto real photos; exact "
     "masks, 0 background and 1 + digit (11 classes). Offline.",
+    class_names=["background", *DIGIT_NAMES],
+    summary="Real digits pasted onto real photos, with masks.",
+    targets=lambda scenes: scenes["masks"],
 )
-def _segmentation(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options("digit_segmentation", options, _OPTIONS)
-    scenes = generate(split, seed=seed, **options)
-    info = DatasetInfo(
-        name="digit_segmentation",
-        split=split,
-        task="image_segmenter",
-        source="embedded",
-        class_names=["background", *DIGIT_NAMES],
-        num_examples=len(scenes["images"]),
-        description="Real digits pasted onto real photos, with masks.",
-    )
-    return tf.data.Dataset.from_tensor_slices((scenes["images"], scenes["masks"])), info

@@ -11,48 +11,38 @@ from cvseq._validation import (
     check_image_size,
     check_int,
 )
-from cvseq.models._common import RECURRENT, compile_next_token_model, recurrent_layer
+from cvseq.models._common import (
+    RECURRENT,
+    compile_next_token_model,
+    next_token_head,
+    recurrent_layer,
+)
+from cvseq.models._text_decoder import TextDecoderModel, decoder_vocabulary
 
 # Channels kept per position of the feature map before flattening.
 _SPATIAL_CHANNELS = 16
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class ImageCaptioner(keras.Model):
+class ImageCaptioner(TextDecoderModel):
     """An `image_captioner`: a functional model with `.caption()`.
 
     Build it with `cvseq.image_captioner(...)`; it saves to `.keras` and
     loads back with `keras.saving.load_model`, `.caption()` included.
     """
 
-    def get_config(self):
-        config = super().get_config()
-        # Captions are tokenized outside the graph (they arrive as ids), so
-        # the vocabulary is kept here rather than as a layer.
-        config["caption_vocabulary"] = self.caption_vocabulary
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        caption_vocabulary = config.pop("caption_vocabulary")
-        model = super().from_config(config, custom_objects=custom_objects)
-        model.caption_vocabulary = caption_vocabulary
-        return model
+    # Captions are tokenized outside the graph (they arrive as ids), so the
+    # vocabulary is kept in the config under this key rather than as a layer.
+    vocabulary_key = "caption_vocabulary"
 
     def tokenizer(self):
         """A `TextVectorization` with the caption vocabulary, `[START]`, `[END]`."""
-        vocabulary = self.caption_vocabulary
-        return keras.layers.TextVectorization(
-            standardize=vocabulary["standardize"],
-            split=vocabulary["split"],
-            vocabulary=list(vocabulary["tokens"]),
-        )
+        return self._decoder_tokenizer()
 
     @property
     def sequence_length(self):
         """Decoder positions: `"[START]"` plus up to `sequence_length - 1` words."""
-        return self.get_layer("decoder_input").output.shape[1]
+        return self._decoder_length()
 
     def _encoder(self):
         """Images -> [image context, initial decoder states...]."""
@@ -131,8 +121,6 @@ class ImageCaptioner(keras.Model):
             sampler = "beam" if beam_width > 1 else "greedy"
 
         vectorizer = self.tokenizer()
-        start = text.token_id(vectorizer, text.START)
-        end = text.token_id(vectorizer, text.END)
         encoder = self._encoder()
         step = self._step()
         captions = []
@@ -140,22 +128,19 @@ class ImageCaptioner(keras.Model):
             context, *states = encoder(images[begin:begin + batch_size], training=False)
             # "[START]" then at most `max_length` words ("[END]" included
             # when it comes earlier).
-            prompt = np.zeros((len(context), max_length + 1), "int32")
-            prompt[:, 0] = start
-            tokens = generation.decode(
+            captions.extend(self._write(
+                vectorizer,
                 step,
-                prompt,
-                initial_states=[*states, context],
+                [*states, context],
+                batch_size=len(context),
+                prompt_length=max_length + 1,
+                max_length=max_length,
                 sampler=sampler,
-                stop_token_ids=[end],
-                suppress_token_ids=[0, 1, start],  # padding, "[UNK]", "[START]"
                 temperature=temperature,
                 top_k=top_k,
                 beam_width=beam_width,
                 seed=seed,
-            )
-            rows = generation.generated_ids(tokens, stop_token_ids=[end])
-            captions.extend(text.decode_ids(vectorizer, rows))
+            ))
         return captions[0] if single else captions
 
 
@@ -273,10 +258,7 @@ def image_captioner(
     y = recurrent_layer(recurrent, units, return_sequences=True, name="decoder")(
         y, initial_state=states
     )
-    if dropout:
-        y = keras.layers.Dropout(dropout, name="head_dropout")(y)
-    y = keras.layers.Dense(vocabulary_size, dtype="float32", name="logits")(y)
-    outputs = keras.layers.Activation("softmax", dtype="float32", name="predictions")(y)
+    outputs = next_token_head(y, vocabulary_size, dropout=dropout)
 
     # Model.
     model = ImageCaptioner(
@@ -284,12 +266,7 @@ def image_captioner(
         outputs,
         name=name or "image_captioner",
     )
-    tokenizer_config = tokenizer.get_config()
-    model.caption_vocabulary = {
-        "tokens": text.tokens_of(tokenizer),
-        "standardize": tokenizer_config["standardize"],
-        "split": tokenizer_config["split"],
-    }
+    model.caption_vocabulary = decoder_vocabulary(tokenizer)
     if compile:
         compile_next_token_model(model)
     return model

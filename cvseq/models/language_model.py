@@ -4,29 +4,8 @@ import keras
 import numpy as np
 
 from cvseq import generation, text
-from cvseq._validation import check_bool, check_choice, check_fraction, check_int
-from cvseq.models._common import RECURRENT, compile_next_token_model, recurrent_layer
-
-
-def next_token_layers(token_ids, *, vocabulary_size, recurrent, units, num_layers, dropout):
-    """Embedding, stacked recurrent layers and a softmax over the vocabulary.
-
-    The layer names (`"embedding"`, `"recurrent_1"`, ..., `"logits"`) are
-    what `GenerativeModel` steps through when generating.
-    """
-    x = keras.layers.Embedding(
-        vocabulary_size, units, mask_zero=True, name="embedding"
-    )(token_ids)
-    for i in range(num_layers):
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
-        x = recurrent_layer(recurrent, units, return_sequences=True,
-                            name=f"recurrent_{i + 1}")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    # Logits and softmax stay float32 under mixed precision.
-    x = keras.layers.Dense(vocabulary_size, dtype="float32", name="logits")(x)
-    return keras.layers.Activation("softmax", dtype="float32", name="predictions")(x)
+from cvseq._validation import check_int
+from cvseq.models._common import next_token_model
 
 
 class GenerativeModel(keras.Model):
@@ -226,35 +205,14 @@ def language_model(
     >>> model.fit(windows, targets, epochs=5)
     >>> model.generate("to be or not", max_length=16, sampler="top_k", seed=0)
     """
-    # Arguments.
-    vocabulary = text.check_vocabulary("vocabulary", vocabulary)
-    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
-    check_choice("recurrent", recurrent, RECURRENT)
-    units = check_int("units", units)
-    num_layers = check_int("num_layers", num_layers)
-    dropout = check_fraction("dropout", dropout)
-    check_bool("compile", compile)
-
-    # Layers.
-    if isinstance(vocabulary, int):
-        inputs = keras.Input((sequence_length,), dtype="int32", name="token_ids")
-        token_ids = inputs
-    else:
-        inputs = keras.Input((), dtype="string", name="text")
-        token_ids = text.make_vectorizer(
-            vocabulary, sequence_length=sequence_length, name="tokenizer"
-        )(inputs)
-    outputs = next_token_layers(
-        token_ids,
-        vocabulary_size=text.vocabulary_size(vocabulary),
+    return next_token_model(
+        LanguageModel,
+        vocabulary=vocabulary,
+        sequence_length=sequence_length,
         recurrent=recurrent,
         units=units,
         num_layers=num_layers,
         dropout=dropout,
+        compile=compile,
+        name=name or "language_model",
     )
-
-    # Model.
-    model = LanguageModel(inputs, outputs, name=name or "language_model")
-    if compile:
-        compile_next_token_model(model)
-    return model

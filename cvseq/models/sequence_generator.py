@@ -1,12 +1,11 @@
 """One-to-many: from a start token (and an optional primer), a whole sequence."""
 
 import keras
-import numpy as np
 
 from cvseq import text
-from cvseq._validation import check_bool, check_choice, check_fraction, check_int
-from cvseq.models._common import RECURRENT, compile_next_token_model
-from cvseq.models.language_model import GenerativeModel, next_token_layers
+from cvseq._validation import check_int
+from cvseq.models._common import next_token_model
+from cvseq.models.language_model import GenerativeModel
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -117,6 +116,20 @@ class SequenceGenerator(GenerativeModel):
         return out if batch else out[0]
 
 
+def _tokens_input(vocabulary, sequence_length):
+    """Token strings `"tokens"` (`""` pads), looked up with `[START]`, `[END]`."""
+    inputs = keras.Input((sequence_length,), dtype="string", name="tokens")
+    specials = [t for t in (text.START, text.END) if t not in vocabulary]
+    token_ids = keras.layers.StringLookup(
+        vocabulary=list(vocabulary) + specials,
+        mask_token=text.PAD,
+        oov_token=text.OOV,
+        name="tokenizer",
+    )(inputs)
+    return inputs, token_ids, text.vocabulary_size(vocabulary, specials)
+
+
+
 def sequence_generator(
     *,
     vocabulary,
@@ -176,40 +189,16 @@ def sequence_generator(
             "token-id inputs; a TextVectorization splits text, but a "
             f"sequence_generator reads tokens. Received: vocabulary={vocabulary!r}."
         )
-    vocabulary = text.check_vocabulary("vocabulary", vocabulary)
-    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
-    check_choice("recurrent", recurrent, RECURRENT)
-    units = check_int("units", units)
-    num_layers = check_int("num_layers", num_layers)
-    dropout = check_fraction("dropout", dropout)
-    check_bool("compile", compile)
-
-    # Layers.
-    if isinstance(vocabulary, int):
-        inputs = keras.Input((sequence_length,), dtype="int32", name="token_ids")
-        token_ids = inputs
-        size = vocabulary
-    else:
-        inputs = keras.Input((sequence_length,), dtype="string", name="tokens")
-        specials = [t for t in (text.START, text.END) if t not in vocabulary]
-        token_ids = keras.layers.StringLookup(
-            vocabulary=list(vocabulary) + specials,
-            mask_token=text.PAD,
-            oov_token=text.OOV,
-            name="tokenizer",
-        )(inputs)
-        size = text.vocabulary_size(vocabulary, specials)
-    outputs = next_token_layers(
-        token_ids,
-        vocabulary_size=size,
+    # The other arguments are checked by `next_token_model`.
+    return next_token_model(
+        SequenceGenerator,
+        vocabulary=vocabulary,
+        sequence_length=sequence_length,
         recurrent=recurrent,
         units=units,
         num_layers=num_layers,
         dropout=dropout,
+        compile=compile,
+        name=name or "sequence_generator",
+        tokens_input=_tokens_input,
     )
-
-    # Model.
-    model = SequenceGenerator(inputs, outputs, name=name or "sequence_generator")
-    if compile:
-        compile_next_token_model(model)
-    return model

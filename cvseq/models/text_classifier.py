@@ -10,6 +10,7 @@ from cvseq.models._common import (
     classification_head,
     compile_classifier,
     recurrent_layer,
+    token_inputs,
 )
 
 
@@ -76,17 +77,9 @@ def text_classifier(
     check_bool("compile", compile)
 
     # Layers.
-    if isinstance(vocabulary, int):
-        inputs = keras.Input((sequence_length,), dtype="int32", name="token_ids")
-        token_ids = inputs
-    else:
-        inputs = keras.Input((), dtype="string", name="text")
-        vectorizer = text.make_vectorizer(
-            vocabulary, sequence_length=sequence_length, name="tokenizer"
-        )
-        token_ids = vectorizer(inputs)
+    inputs, token_ids, vocabulary_size = token_inputs(vocabulary, sequence_length)
     x = keras.layers.Embedding(
-        text.vocabulary_size(vocabulary), units, mask_zero=True, name="embedding"
+        vocabulary_size, units, mask_zero=True, name="embedding"
     )(token_ids)
     if dropout:
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)

@@ -5,45 +5,35 @@ import numpy as np
 
 from cvseq import generation, text
 from cvseq._validation import check_bool, check_choice, check_fraction, check_int
-from cvseq.models._common import RECURRENT, compile_next_token_model, recurrent_layer
+from cvseq.models._common import (
+    RECURRENT,
+    compile_next_token_model,
+    next_token_head,
+    recurrent_layer,
+)
+from cvseq.models._text_decoder import TextDecoderModel, decoder_vocabulary
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class Translator(keras.Model):
+class Translator(TextDecoderModel):
     """A `translator`: a functional encoder-decoder with `.translate()`.
 
     Build it with `cvseq.translator(...)`; it saves to `.keras` and loads
     back with `keras.saving.load_model`, `.translate()` included.
     """
 
-    def get_config(self):
-        config = super().get_config()
-        # The target tokenizer is not on the training path (targets come
-        # tokenized), so it is kept here rather than as a layer of the graph.
-        config["target_vocabulary"] = self.target_vocabulary
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        target_vocabulary = config.pop("target_vocabulary")
-        model = super().from_config(config, custom_objects=custom_objects)
-        model.target_vocabulary = target_vocabulary
-        return model
+    # The target tokenizer is not on the training path (targets come
+    # tokenized), so its vocabulary is kept in the config under this key.
+    vocabulary_key = "target_vocabulary"
 
     def target_tokenizer(self):
         """A `TextVectorization` with the target vocabulary, `[START]`, `[END]`."""
-        vocabulary = self.target_vocabulary
-        return keras.layers.TextVectorization(
-            standardize=vocabulary["standardize"],
-            split=vocabulary["split"],
-            vocabulary=list(vocabulary["tokens"]),
-        )
+        return self._decoder_tokenizer()
 
     @property
     def target_length(self):
         """Decoder positions: `"[START]"` plus up to `target_length - 1` tokens."""
-        return self.get_layer("decoder_input").output.shape[1]
+        return self._decoder_length()
 
     def _encoder(self):
         """Source strings -> (source ids, encoder outputs, decoder states)."""
@@ -133,26 +123,19 @@ class Translator(keras.Model):
             np.array(texts, dtype=object)
         )
         memory_mask = keras.ops.cast(keras.ops.not_equal(source_ids, 0), "float32")
-        target_vectorizer = self.target_tokenizer()
-        start = text.token_id(target_vectorizer, text.START)
-        end = text.token_id(target_vectorizer, text.END)
-        prompt = np.zeros((len(texts), max_length + 2), "int32")
-        prompt[:, 0] = start
-        tokens = generation.decode(
+        out = self._write(
+            self.target_tokenizer(),
             self._step(),
-            prompt,
-            initial_states=[*states, memory, memory_mask],
+            [*states, memory, memory_mask],
+            batch_size=len(texts),
+            prompt_length=max_length + 2,
+            max_length=max_length,
             sampler=sampler,
-            stop_token_ids=[end],
-            suppress_token_ids=[0, 1, start],  # padding, "[UNK]", "[START]"
             temperature=temperature,
             top_k=top_k,
             beam_width=beam_width,
             seed=seed,
         )
-        rows = generation.generated_ids(tokens, stop_token_ids=[end])
-        rows = [row[:max_length] for row in rows]
-        out = text.decode_ids(target_vectorizer, rows)
         return out[0] if single else out
 
 
@@ -292,13 +275,9 @@ def translator(
         y = keras.layers.Dense(units, activation="tanh", name="attention_projection")(
             keras.layers.Concatenate(name="attention_concat")([y, context])
         )
-    if dropout:
-        y = keras.layers.Dropout(dropout, name="head_dropout")(y)
-    y = keras.layers.Dense(
-        text.vocabulary_size(target_vocabulary, specials), dtype="float32",
-        name="logits",
-    )(y)
-    outputs = keras.layers.Activation("softmax", dtype="float32", name="predictions")(y)
+    outputs = next_token_head(
+        y, text.vocabulary_size(target_vocabulary, specials), dropout=dropout
+    )
 
     # Model.
     model = Translator(
@@ -306,12 +285,7 @@ def translator(
         outputs,
         name=name or "translator",
     )
-    tokenizer_config = target_tokenizer.get_config()
-    model.target_vocabulary = {
-        "tokens": text.tokens_of(target_tokenizer),
-        "standardize": tokenizer_config["standardize"],
-        "split": tokenizer_config["split"],
-    }
+    model.target_vocabulary = decoder_vocabulary(target_tokenizer)
     if compile:
         compile_next_token_model(model)
     return model

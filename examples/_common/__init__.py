@@ -1,0 +1,118 @@
+"""Scaffolding the example scripts share: options, data loading, saving.
+
+Only plumbing lives here. Each example still shows, top to bottom, its own
+data, its model and its held-out metric. (A package, not a `.py` file in
+`examples/`, so that tools running every example script skip it.)
+"""
+
+import argparse
+import json
+import os
+
+# Hides TensorFlow's start-up chatter; set before TensorFlow is imported.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+
+import cvseq  # noqa: E402
+from cvseq import reporting  # noqa: E402
+
+
+def argument_parser(doc, *, epochs, dataset=None, choices=None, dataset_help=None):
+    """An `ArgumentParser` described by the first paragraph of `doc`.
+
+    With `dataset`, it takes `--dataset` (that default, one of `choices`);
+    it always takes `--epochs`. `parse_args` adds the options that close
+    every example's list.
+    """
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    if dataset is not None:
+        parser.add_argument("--dataset", default=dataset, choices=choices,
+                            help=dataset_help)
+    parser.add_argument("--epochs", type=int, default=epochs)
+    return parser
+
+
+def add_backbone_arguments(parser, *, default="small_cnn", help=None,
+                           weights_help="backbone weights: imagenet or a .weights.h5 file"):
+    """`--backbone` and `--weights`, as `cvseq.backbones.build_backbone` takes them."""
+    parser.add_argument("--backbone", default=default, help=help or (
+        f"one of {cvseq.backbones.list_backbones()}, a .keras path or a KerasHub preset"))
+    parser.add_argument("--weights", default=None, help=weights_help)
+
+
+def parse_args(parser, argv, *, out, batch_size=32):
+    """Adds `--batch-size`, `--seed` and `--out` (default `runs/<out>`), parses."""
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=f"runs/{out}")
+    return parser.parse_args(argv)
+
+
+def start(args):
+    """Seeds Python, NumPy and TensorFlow with `--seed`; creates `--out`."""
+    keras.utils.set_random_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+
+
+def load_with_fallback(args, name, fallback, *, options=None, fallback_options=None,
+                       held_out=("validation", "test"), reuse_vocabulary=False):
+    """The training split and `held_out` splits of `name`, or of `fallback`.
+
+    `fallback` (an embedded data set) stands in when `name` cannot be had
+    (no network); the held-out splits come from whichever of the two the
+    training split came from, with the same options (`options` for `name`,
+    `fallback_options`, default `options`, for `fallback`).
+    `reuse_vocabulary=True` gives the held-out splits of `name` the
+    training split's vocabulary, for TFDS text sets that build one from it.
+
+    Returns:
+        `(train, *held_out_datasets, info)`.
+    """
+    options = dict(options or {})
+    fallback_options = options if fallback_options is None else dict(fallback_options)
+    if name == fallback:  # asked for the embedded set itself
+        options = fallback_options
+    common = dict(batch_size=args.batch_size, seed=args.seed)
+    train, info = cvseq.datasets.load_with_fallback(
+        name, fallback, "train", fallback_options=fallback_options, **options, **common)
+    held_out_options = fallback_options if info.name == fallback else options
+    if reuse_vocabulary and info.name != fallback:
+        held_out_options = dict(held_out_options, vocabulary=info.vocabulary)
+    datasets = [cvseq.datasets.load(info.name, split, **held_out_options, **common)
+                for split in held_out]
+    return (train, *datasets, info)
+
+
+def save_run(out, model, filename, *, history=None, title=None, metrics=None):
+    """Saves the model in `out`, with `curves.png` and `metrics.json` if given.
+
+    Returns:
+        The path of the saved model.
+    """
+    path = os.path.join(out, filename)
+    model.save(path)
+    if history is not None:
+        reporting.plot_history(history, os.path.join(out, "curves.png"), title=title)
+    if metrics is not None:
+        with open(os.path.join(out, "metrics.json"), "w") as f:
+            json.dump(metrics, f, indent=2)
+    return path
+
+
+def pyplot():
+    """`matplotlib.pyplot` on the Agg backend: pictures are written, not shown."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, **tight_layout):
+    """Lays out, writes (100 dpi) and closes a figure."""
+    fig.tight_layout(**tight_layout)
+    fig.savefig(path, dpi=100)
+    pyplot().close(fig)
+    return path
