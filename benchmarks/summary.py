@@ -89,28 +89,41 @@ def _read_json(path):
         return None
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--skip-examples", action="store_true")
+    parser.add_argument("--part", choices=("all", "benchmarks", "examples"), default="all",
+                        help="run only the throughput benchmarks or only the examples; the "
+                             "other part is kept from the existing JSON report, with its "
+                             "own date and machine")
+    parser.add_argument("--skip-examples", action="store_true",
+                        help="the same as --part benchmarks")
     parser.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    part = "benchmarks" if args.skip_examples else args.part
     import tensorflow as tf
 
-    report = {"machine": {
+    json_path = os.path.splitext(args.out)[0] + ".json"
+    previous = _read_json(json_path) if part != "all" else None
+    report = previous if isinstance(previous, dict) and "runs" in previous else {"runs": {}}
+    machine = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
         "platform": platform.platform(), "processor": platform.processor(),
         "cpus": os.cpu_count(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-        "tensorflow": tf.__version__}}
+        "tensorflow": tf.__version__}
 
-    for name in ("video_tagger", "cnn_factories", "sequence_factories"):
-        result, _ = run_python([os.path.join(ROOT, "benchmarks", f"{name}.py")], 3600)
-        report[name] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
-        print(name, "done", flush=True)
-    result, _ = run_python(None, 900, code=SCALING)
-    report["scaling"] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
+    if part in ("all", "benchmarks"):
+        report["runs"]["benchmarks"] = machine
+        for name in ("video_tagger", "cnn_factories", "sequence_factories"):
+            result, _ = run_python([os.path.join(ROOT, "benchmarks", f"{name}.py")], 3600)
+            report[name] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
+            print(name, "done", flush=True)
+        result, _ = run_python(None, 900, code=SCALING)
+        report["scaling"] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
 
-    report["examples"] = {}
-    if not args.skip_examples:
+    if part in ("all", "examples"):
+        report["runs"]["examples"] = machine
+        report["examples"] = {}
         for example in EXAMPLES:
             result, seconds = run_python(
                 [os.path.join("examples", example), "--out", f"runs/summary/{example[:-3]}"],
@@ -125,22 +138,31 @@ def main():
             }
             print(example, report["examples"][example], flush=True)
 
-    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+    with open(json_path, "w") as f:
         json.dump(report, f, indent=2)
     with open(args.out, "w") as f:
         f.write(render(report))
     print(json.dumps(report, indent=2))
 
 
+def _machine(m):
+    return (f"{m['date']} on {m['platform']}, {m['cpus']} CPUs, GPUs: {m['gpus'] or 'none'}, "
+            f"TensorFlow {m['tensorflow']}")
+
+
 def render(report):
-    m = report["machine"]
+    runs = report["runs"]
     lines = ["# Benchmarks", "",
-             f"Written by `python benchmarks/summary.py` on {time.strftime('%Y-%m-%d')}: "
-             f"{m['platform']}, {m['cpus']} CPUs, GPUs: {m['gpus'] or 'none'}, "
-             f"TensorFlow {m['tensorflow']}. Ratios compare runs in the same process: the "
-             "models are trained in alternating rounds and each keeps its best round "
-             "(medians are in BENCHMARKS.json).", "",
-             "## Training throughput against plain Keras", "",
+             "Written by `python benchmarks/summary.py`. Ratios compare runs in the same "
+             "process: the models are trained in alternating rounds and each keeps its best "
+             "round (medians are in BENCHMARKS.json).", ""]
+    if "benchmarks" in runs:
+        lines += [f"Throughput measured {_machine(runs['benchmarks'])}.", ""]
+    if "examples" in runs:
+        lines += [f"Examples run {_machine(runs['examples'])}.", ""]
+    if "benchmarks" not in runs:
+        return _render_examples(report, lines)
+    lines += ["## Training throughput against plain Keras", "",
              "| factory | data | cvseq | plain Keras | ratio |", "|---|---|---|---|---|"]
     tagger = report["video_tagger"]
     rows = {"video_tagger": tagger["train_clips_per_s"] if isinstance(tagger, dict) else tagger}
@@ -172,8 +194,14 @@ def render(report):
                   f"{s['one_device_clips_per_s']} on one device (ratio "
                   f"{s['ratio_two_over_one']}). Two logical CPU devices share the same "
                   "cores, so this measures the overhead of replication, not a speed-up."]
-    if report["examples"]:
-        lines += ["", "## Examples at their default settings", "",
+    return _render_examples(report, lines)
+
+
+def _render_examples(report, lines):
+    if report.get("examples"):
+        lines += ([""] if lines[-1] else []) + ["## Examples at their default settings", "",
+                  "Each example's closing lines (its held-out metric against its baseline) "
+                  "and wall time, including data loading and evaluation.", "",
                   "| example | seconds | closing lines |", "|---|---|---|"]
         for name, e in report["examples"].items():
             closing = " / ".join(e["closing"]) if isinstance(e["closing"], list) else \
