@@ -53,16 +53,22 @@ _DETECTOR_CLASS_PRIOR = 0.01
 # ---------------------------------------------------------------------------
 
 
-def _small_cnn(x, *, stride1_taps=None):
-    """small_cnn with stock layers: 4 x (conv, BN, ReLU), max-pool after the
-    first three (output stride 8). Appends each pre-pool ReLU output to
-    `stride1_taps` when given (the segmenter's skips)."""
+def _small_cnn(x, *, taps=None):
+    """cvseq's `small_cnn` backbone with stock layers: 4 x (conv, BN, ReLU),
+    max-pooling after the first three (output stride 8). Appends each
+    stage's ReLU output (strides 1, 2, 4, 8) to `taps` when given: the
+    feature pyramid the segmenter reads.
+
+    cvseq's BN is `synchronized=True` (global-batch statistics under
+    tf.distribute); on one device it computes the same, and a plain Keras
+    user would not set it, so the baseline does not (as in video_tagger.py).
+    """
     for stage, filters in enumerate((16, 32, 64, 128), start=1):
         x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = keras.layers.BatchNormalization(momentum=0.9)(x)
         x = keras.layers.ReLU()(x)
-        if stride1_taps is not None:
-            stride1_taps.append(x)
+        if taps is not None:
+            taps.append(x)
         if stage < 4:
             x = keras.layers.MaxPooling2D(2)(x)
     return x
@@ -113,7 +119,7 @@ def plain_image_segmenter(num_classes, image_size):
     images = keras.Input((image_size, image_size, 3))
     x = keras.layers.Rescaling(1 / 255)(images)
     taps = []
-    x = _small_cnn(x, stride1_taps=taps)  # taps: strides 1, 2, 4, 8
+    x = _small_cnn(x, taps=taps)
     for skip in reversed(taps[:-1]):
         filters = min(256, max(16, skip.shape[-1]))
         x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same")(x)
