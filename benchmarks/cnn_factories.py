@@ -218,22 +218,29 @@ def plain_object_detector(num_classes, image_size, backbone=DETECTOR_BACKBONE):
 # ---------------------------------------------------------------------------
 
 
+BATCHES = 4  # distinct batches cycled through while timing
+
+
 def _repeating(dataset, batch_size):
-    """`cvseq.datasets.load`'s batches as full batches, forever."""
+    """The first `BATCHES` full batches of `cvseq.datasets.load`'s data set,
+    cached and repeated: every step sees `batch_size` real examples and the
+    input pipeline does no work while the models are timed."""
     return (dataset.unbatch().batch(batch_size, drop_remainder=True)
-            .repeat().prefetch(tf.data.AUTOTUNE))
+            .take(BATCHES).cache().repeat().prefetch(tf.data.AUTOTUNE))
 
 
 def build(name, *, batch_size, image_size=None, frames=8):
-    """`(kit, plain, dataset, unit)` for one factory, both models seeded alike."""
+    """`(kit, plain, dataset, unit, data note)` for one factory, both models
+    seeded alike."""
     size = image_size or IMAGE_SIZE[name]
     load = cvseq.datasets.load
-    examples = 4 * batch_size  # generated scenes and clips (the digits: all)
+    examples = BATCHES * batch_size  # scenes and clips generated (the digits: all)
+    shape = f"{size}x{size}, batch {batch_size}"
     if name == "image_classifier":
         data = load("digits", "train", batch_size=batch_size, image_size=size)
         kit = lambda: cvseq.image_classifier(10, image_size=size)  # noqa: E731
         plain = lambda: plain_image_classifier(10, size)  # noqa: E731
-        unit = "images/s"
+        unit, note = "images/s", f"digits, {shape}"
     elif name == "object_detector":
         data = load("digit_detection", "train", batch_size=batch_size,
                     image_size=size, num_scenes=examples)
@@ -242,36 +249,37 @@ def build(name, *, batch_size, image_size=None, frames=8):
         kit = lambda: cvseq.object_detector(  # noqa: E731
             10, image_size=size, backbone=DETECTOR_BACKBONE)
         plain = lambda: plain_object_detector(10, size)  # noqa: E731
-        unit = "images/s"
+        unit, note = "images/s", f"digit_detection, {shape}, {DETECTOR_BACKBONE}"
     elif name == "image_segmenter":
         data = load("digit_segmentation", "train", batch_size=batch_size,
                     image_size=size, num_scenes=examples)
         kit = lambda: cvseq.image_segmenter(11, image_size=size)  # noqa: E731
         plain = lambda: plain_image_segmenter(11, size)  # noqa: E731
-        unit = "images/s"
+        unit, note = "images/s", f"digit_segmentation, {shape}"
     elif name == "video_classifier_3d":
         data = load("moving_digits", "train", batch_size=batch_size,
                     frames=frames, image_size=size, num_clips=examples)
         kit = lambda: cvseq.video_classifier_3d(  # noqa: E731
             4, frames=frames, image_size=size)
         plain = lambda: plain_video_classifier_3d(4, frames, size)  # noqa: E731
-        unit = "clips/s"
+        unit, note = "clips/s", f"moving_digits, {frames} frames of {shape}"
     else:
         raise ValueError(f"Unknown factory {name!r}. Choose from {', '.join(FACTORIES)}.")
     keras.utils.set_random_seed(0)
     kit = kit()
     keras.utils.set_random_seed(0)
     plain = plain()
-    return kit, plain, _repeating(data, batch_size), unit
+    return kit, plain, _repeating(data, batch_size), unit, note
 
 
 def measure(name, *, batch_size, steps, rounds, image_size=None, frames=8):
     """The summary's row for one factory, or `{"error": ...}`."""
     try:
-        kit, plain, dataset, unit = build(
+        kit, plain, dataset, unit, note = build(
             name, batch_size=batch_size, image_size=image_size, frames=frames)
-        return kit_against_plain(kit, plain, dataset, batch_size, unit,
-                                 steps=steps, rounds=rounds)
+        row = kit_against_plain(kit, plain, dataset, batch_size, unit,
+                                steps=steps, rounds=rounds)
+        return {**row, "data": note}
     except Exception as err:  # one broken baseline must not stop the others
         traceback.print_exc(file=sys.stderr)
         return {"error": f"{type(err).__name__}: {err}"}

@@ -129,6 +129,7 @@ def test_main_prints_one_row_per_factory(capsys):
     assert printed["settings"]["image_sizes"] == {"image_classifier": SIZE}
     row = printed["image_classifier"]
     assert row["unit"] == "images/s" and row["parameters"] > 0
+    assert row["data"] == f"digits, {SIZE}x{SIZE}, batch 4"
     assert row["cvseq"] > 0 and row["plain_keras"] > 0
     assert row["ratio_cvseq_over_plain_keras"] == pytest.approx(
         row["cvseq"] / row["plain_keras"], rel=1e-2)
