@@ -10,6 +10,7 @@ model's fastest round (as `timeit` keeps the minimum) compares both under
 the same conditions; the median is reported too.
 """
 
+import math
 import statistics
 import time
 
@@ -22,28 +23,37 @@ def repeat_batches(inputs, targets, batch_size):
     return dataset.repeat().prefetch(tf.data.AUTOTUNE)
 
 
-def compare_training(models, dataset, batch_size, steps=10, rounds=5, warmup_steps=3):
+def compare_training(models, dataset, batch_size, steps=10, rounds=5, warmup_steps=3,
+                     min_round_seconds=1.0):
     """Trains each model in `models` (name -> compiled model) on `dataset`
     in alternation; returns, per name, examples/s of the best round and the
     median round, plus `ratio`: each best rate over the first model's.
 
     `dataset` must repeat (see `repeat_batches`) and yield `batch_size`
-    examples per step; each round is one `fit` of `steps` steps.
+    examples per step; each round is one `fit` of at least `steps` steps,
+    more for a fast model so that a round lasts `min_round_seconds` (a round
+    of a few milliseconds would time the scheduler, not the model).
     """
     if not models:
         raise ValueError("compare_training needs at least one model.")
-    for model in models.values():  # trace the train step, fill the pipeline
+    round_steps = {}
+    for name, model in models.items():  # trace the train step, fill the pipeline
         model.fit(dataset, steps_per_epoch=warmup_steps, epochs=1, verbose=0)
+        start = time.perf_counter()
+        model.fit(dataset, steps_per_epoch=warmup_steps, epochs=1, verbose=0)
+        per_step = (time.perf_counter() - start) / warmup_steps
+        round_steps[name] = max(steps, math.ceil(min_round_seconds / max(per_step, 1e-6)))
     rates = {name: [] for name in models}
     for _ in range(rounds):
         for name, model in models.items():
+            n = round_steps[name]
             start = time.perf_counter()
-            model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-            rates[name].append(steps * batch_size / (time.perf_counter() - start))
+            model.fit(dataset, steps_per_epoch=n, epochs=1, verbose=0)
+            rates[name].append(n * batch_size / (time.perf_counter() - start))
     first = max(next(iter(rates.values())))
     return {
         name: {"best": round(max(r), 2), "median": round(statistics.median(r), 2),
-               "ratio": round(max(r) / first, 3)}
+               "ratio": round(max(r) / first, 3), "steps_per_round": round_steps[name]}
         for name, r in rates.items()
     }
 
