@@ -368,8 +368,8 @@ def _load_motion(value):
             or inputs[-1] != 2 or len(outputs) != 3 or outputs[-1] != 2):
         raise _user_error(
             f"--motion must be 'kalman' or a trajectory_predictor of (x, y) "
-            f"positions (`cvseq train trajectory_predictor`). Received: {value!r}, "
-            f"a {task!r} model with inputs {inputs if inputs else 'of several kinds'}.")
+            f"positions (`cvseq train trajectory_predictor`). Received: {value!r} "
+            f"(task {task!r}, inputs {inputs if inputs else 'of several kinds'}).")
     return model
 
 
@@ -385,7 +385,7 @@ def _load_detector(value):
         task = _load_run(value).get("task") or model.name
         raise _user_error(
             f"--detector must be 'blobs' or an object_detector "
-            f"(`cvseq train object_detector`). Received: {value!r}, a {task!r} model.")
+            f"(`cvseq train object_detector`). Received: {value!r} (task {task!r}).")
     return model
 
 
