@@ -1,14 +1,18 @@
-"""The `cvseq` command: list, train, evaluate, predict and export.
+"""The `cvseq` command: list, train, evaluate, predict, export and track.
 
     cvseq list
     cvseq train video_tagger --dataset moving_digits --epochs 8 --out runs/tagger
     cvseq evaluate runs/tagger/model.keras --dataset moving_digits
     cvseq predict runs/tagger/model.keras clip1.mp4 clip2.avi
     cvseq export runs/tagger/model.keras --format tflite
+    cvseq track --dataset digit_tracks --clips 20 --out runs/track
+    cvseq track street.mp4 --detector runs/detector/model.keras
 
 A training run writes into `--out`: `model.keras`, `run.json` (task, data
 set, class names, options), `metrics.json` (held-out metrics and history),
-`log.csv`, `curves.png` and `predictions.png`. Run the same `train` command
+`log.csv`, `curves.png` and `predictions.png`. `track` runs
+`cvseq.tracking.Tracker` (nothing to train) on a data set's clips, scored
+against their true ids, or on video files, writing one CSV each. Run the same `train` command
 again after a crash and it resumes from the last finished epoch. User
 mistakes (unknown task, unreadable file, data that does not fit the model)
 print one line and exit with status 2 (set CVSEQ_DEBUG=1 for the traceback).
@@ -101,6 +105,47 @@ def build_parser():
     export.add_argument("--format", default="saved_model",
                         choices=["saved_model", "tflite"])
     export.add_argument("--out", help="output path (default beside the model)")
+
+    track = commands.add_parser(
+        "track", help="track objects in a data set's clips (scored) or in videos",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""\
+Multi-object tracking by detection with cvseq.tracking.Tracker: a detector
+finds boxes in every frame, a motion model (a Kalman filter, or a trained
+trajectory_predictor) predicts where each track moves, and the Hungarian
+algorithm matches tracks to boxes. Nothing is trained here.
+
+With --dataset, tracks the held-out clips of a data set with true ids and
+prints MOTA, IDF1 and ID switches; writes metrics.json and tracks.png (the
+first clip's frames with track ids) into --out.
+With VIDEO files, writes VIDEO.csv into --out for each: one row per tracked
+box, `frame,track_id,x1,y1,x2,y2,score` (pixels; frames count from 0).""",
+        epilog="""\
+examples:
+  cvseq track --dataset digit_tracks --clips 20
+  cvseq track --dataset digit_tracks --motion runs/trajectory_predictor/model.keras
+  cvseq track clip.mp4 --detector runs/object_detector/model.keras --threshold 0.3""")
+    track.add_argument("videos", nargs="*", metavar="VIDEO",
+                       help="video files to track (any format OpenCV reads)")
+    track.add_argument("--dataset", help="a tracking data set with true ids: digit_tracks")
+    track.add_argument("--split", default="test", help="data set split (default test)")
+    track.add_argument("--clips", type=int, default=50,
+                       help="clips to track from --dataset (default 50)")
+    track.add_argument("--data", action="append", metavar="KEY=VALUE",
+                       help="data set option, e.g. --data num_digits=4 (repeatable)")
+    track.add_argument(
+        "--motion", default="kalman", metavar="kalman|MODEL",
+        help="'kalman' (constant velocity, the default) or a .keras file from "
+        "`cvseq train trajectory_predictor` (trained on positions as fractions "
+        "of the frame, as digit_trajectories gives them)")
+    track.add_argument(
+        "--detector", default="blobs", metavar="blobs|MODEL",
+        help="'blobs' (bright connected components on a dark background, the "
+        "default) or a .keras file from `cvseq train object_detector`")
+    track.add_argument("--threshold", type=float, default=0.5,
+                       help="lowest score of a --detector model's boxes (default 0.5)")
+    track.add_argument("--out", default=os.path.join("runs", "track"),
+                       help="output directory (default runs/track)")
     return parser
 
 
@@ -115,6 +160,8 @@ def cmd_list(args):
     print("Tasks:")
     for name, description in tasks.list_tasks().items():
         print(f"  {name:24s} {description}")
+    print(f"  {'(cvseq track)':24s} multi-object tracking by detection, Kalman or "
+          "trajectory_predictor motion (clips or videos -> track ids; nothing to train)")
     print("\nBackbones:")
     for name, description in backbones.list_backbones(verbose=True).items():
         print(f"  {name:24s} {description}")
@@ -306,8 +353,144 @@ def cmd_export(args):
     return 0
 
 
+def _load_motion(value):
+    """'kalman', or a saved trajectory_predictor checked to fit the tracker."""
+    if value == "kalman":
+        return value
+    if not os.path.isfile(value):
+        raise _user_error(
+            f"--motion takes 'kalman' or a .keras file. No such file: {value!r}.")
+    model = _load_model(value)
+    task = _load_run(value).get("task") or model.name
+    inputs = tuple(model.inputs[0].shape) if len(model.inputs) == 1 else None
+    outputs = tuple(getattr(model, "output_shape", ()) or ())
+    if (task != "trajectory_predictor" or inputs is None or len(inputs) != 3
+            or inputs[-1] != 2 or len(outputs) != 3 or outputs[-1] != 2):
+        raise _user_error(
+            f"--motion must be 'kalman' or a trajectory_predictor of (x, y) "
+            f"positions (`cvseq train trajectory_predictor`). Received: {value!r} "
+            f"(task {task!r}, inputs {inputs if inputs else 'of several kinds'}).")
+    return model
+
+
+def _load_detector(value):
+    """'blobs', or a saved object_detector."""
+    if value == "blobs":
+        return value
+    if not os.path.isfile(value):
+        raise _user_error(
+            f"--detector takes 'blobs' or a .keras file. No such file: {value!r}.")
+    model = _load_model(value)
+    if not callable(getattr(model, "detect", None)):
+        task = _load_run(value).get("task") or model.name
+        raise _user_error(
+            f"--detector must be 'blobs' or an object_detector "
+            f"(`cvseq train object_detector`). Received: {value!r} (task {task!r}).")
+    return model
+
+
+def cmd_track(args):
+    from cvseq import tracking
+
+    if bool(args.dataset) == bool(args.videos):
+        raise _user_error(
+            "cvseq track takes either --dataset (scored clips) or VIDEO files. "
+            f"Received: {'both' if args.dataset else 'neither'}.")
+    if not 0.0 <= args.threshold <= 1.0:
+        raise _user_error(
+            f"--threshold is a score between 0 and 1. Received: {args.threshold}.")
+    motion = _load_motion(args.motion)
+    detect = tracking.frame_detector(_load_detector(args.detector),
+                                     threshold=args.threshold)
+    names = {"motion": "kalman" if motion == "kalman" else args.motion,
+             "detector": args.detector}
+    os.makedirs(args.out, exist_ok=True)
+    if args.dataset:
+        return _track_dataset(args, motion, detect, names)
+    return _track_videos(args, motion, detect)
+
+
+def _track_dataset(args, motion, detect, names):
+    import cvseq
+    from cvseq import reporting, tracking
+
+    tracking_sets = cvseq.datasets.list_datasets(task="tracking")
+    if args.dataset not in tracking_sets:
+        raise _user_error(
+            f"--dataset must be a tracking data set with true ids. Received: "
+            f"{args.dataset!r}. Tracking data sets: {', '.join(tracking_sets)}.")
+    if args.clips < 1:
+        raise _user_error(f"--clips must be at least 1. Received: {args.clips}.")
+    options = {"num_clips": args.clips, **_key_values(args.data, "--data")}
+    data = cvseq.datasets.load(args.dataset, args.split, batch_size=options["num_clips"],
+                               shuffle=False, **options)
+    clips, targets = next(iter(data))
+    clips = clips.numpy()
+    true_boxes, true_ids = targets["boxes"].numpy(), targets["ids"].numpy()
+    detections = [detect(clip) for clip in clips]
+    tracker = tracking.Tracker(motion, image_size=clips.shape[2:4])
+    print(f"Tracking {len(clips)} {args.split} clips of {clips.shape[1]} frames from "
+          f"{args.dataset}; motion {names['motion']}, detector {names['detector']}")
+    metrics, outputs = tracking.evaluate_tracker(tracker, detections, true_boxes, true_ids)
+
+    with open(os.path.join(args.out, "metrics.json"), "w") as f:
+        json.dump({"dataset": args.dataset, "split": args.split, "clips": len(clips),
+                   "data_options": _jsonable(options), **names, "metrics": metrics},
+                  f, indent=2)
+    reporting.draw_tracks(clips[0], [(f"tracks ({names['motion']} motion), clip 0",
+                                      outputs[0])],
+                          os.path.join(args.out, "tracks.png"))
+    print(f"MOTA {metrics['mota']:.3f}  IDF1 {metrics['idf1']:.3f}  "
+          f"ID switches {int(metrics['num_switches'])}  "
+          f"misses {int(metrics['num_misses'])}  "
+          f"false positives {int(metrics['num_false_positives'])}  "
+          f"({int(metrics['num_objects'])} object-frames, "
+          f"{metrics['frames_per_second']:.0f} frames/s)")
+    print(f"Saved metrics.json, tracks.png in {args.out}")
+    return 0
+
+
+def _track_videos(args, motion, detect):
+    import csv
+
+    from cvseq import tracking
+    from cvseq.datasets.video_folder import VideoReadError, read_frames
+
+    written = set()
+    for path in args.videos:
+        if not os.path.isfile(path):
+            raise _user_error(f"No such video file: {path!r}.")
+        stem = os.path.splitext(os.path.basename(path))[0]
+        name, n = stem, 1
+        while name in written:  # two videos of the same name
+            n += 1
+            name = f"{stem}_{n}"
+        written.add(name)
+        out_path = os.path.join(args.out, name + ".csv")
+        tracker, frame, ids = None, 0, set()
+        try:
+            with open(out_path, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["frame", "track_id", "x1", "y1", "x2", "y2", "score"])
+                for frames in read_frames(path):
+                    if tracker is None:
+                        tracker = tracking.Tracker(motion, image_size=frames.shape[1:3])
+                    for boxes, scores in detect(frames):
+                        out = tracker.update(boxes, scores)
+                        for box, track_id, score in zip(out.boxes, out.ids, out.scores):
+                            writer.writerow([frame, int(track_id),
+                                             *(f"{v:.1f}" for v in box), f"{score:.3f}"])
+                            ids.add(int(track_id))
+                        frame += 1
+        except VideoReadError as err:
+            os.remove(out_path)
+            raise _user_error(f"Cannot read video {path!r}: {err}.") from err
+        print(f"{path}: {frame} frames, {len(ids)} tracks -> {out_path}")
+    return 0
+
+
 COMMANDS = {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
-            "predict": cmd_predict, "export": cmd_export}
+            "predict": cmd_predict, "export": cmd_export, "track": cmd_track}
 
 
 def main(argv=None):

@@ -99,3 +99,54 @@ def plot_clip_predictions(clips, true_tags, predicted_tags, path, *, history=Non
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+# One colour per track id (RGB), cycled.
+TRACK_COLOURS = ((255, 80, 80), (80, 255, 80), (80, 160, 255), (255, 220, 60),
+                 (255, 80, 255), (60, 255, 255), (255, 160, 60), (200, 200, 200))
+
+
+def draw_tracks(clip, rows, path, *, scale=3, frames=8):
+    """Saves a PNG of tracked frames: frames left to right, one row per
+    tracker, each box drawn in its track's colour and labelled with its id.
+
+    Args:
+        clip: uint8 `(frames, height, width, 3)` RGB.
+        rows: list of `(title, outputs)`: `outputs` holds one
+            `cvseq.tracking.TrackedBoxes` per frame of `clip`.
+        path: PNG file to write.
+        scale: int. Frames are enlarged this many times (nearest neighbour).
+            Defaults to 3.
+        frames: int. Frames shown (evenly spaced). Defaults to 8.
+
+    Returns:
+        `path`.
+    """
+    import cv2
+
+    clip = np.asarray(clip)
+    shown = np.unique(np.linspace(0, len(clip) - 1, min(frames, len(clip))).astype(int))
+    lines = []
+    for title, outputs in rows:
+        tiles = []
+        for t in shown:
+            frame = cv2.resize(clip[t], None, fx=scale, fy=scale,
+                               interpolation=cv2.INTER_NEAREST)
+            frame = np.ascontiguousarray(frame // 2)  # dim, so boxes stand out
+            for box, track_id in zip(outputs[t].boxes, outputs[t].ids):
+                x1, y1, x2, y2 = (np.asarray(box) * scale).astype(int)
+                colour = TRACK_COLOURS[int(track_id) % len(TRACK_COLOURS)]
+                cv2.rectangle(frame, (x1, y1), (x2, y2), colour, 1)
+                cv2.putText(frame, str(int(track_id)), (x1, max(y1 - 3, 10)),
+                            cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+            cv2.putText(frame, f"t={t}", (4, frame.shape[0] - 6),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+            tiles.append(np.pad(frame, ((2, 2), (2, 2), (0, 0)), constant_values=255))
+        row = np.concatenate(tiles, axis=1)
+        label = np.full((22, row.shape[1], 3), 255, np.uint8)
+        cv2.putText(label, title, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+        lines.extend([label, row])
+    image = np.concatenate(lines, axis=0)
+    cv2.imwrite(path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return path

@@ -14,6 +14,7 @@ box and covers young tracks whose history is too short for the model).
 """
 
 import collections
+import functools
 import numbers
 
 import numpy as np
@@ -347,3 +348,126 @@ def _coverage(boxes, regions):
     intersection = np.prod(np.clip(bottom_right - top_left, 0, None), axis=-1)
     area = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=-1)
     return intersection / np.maximum(area, 1e-9)[:, None]
+
+
+def track_clip(tracker, detections):
+    """Tracks one clip from its detections, starting the tracker afresh.
+
+    Args:
+        tracker: a `Tracker` (reset first, so ids start at 1).
+        detections: one `(boxes, scores)` per frame.
+
+    Returns:
+        One `TrackedBoxes` per frame.
+    """
+    tracker.reset()
+    return [tracker.update(boxes, scores) for boxes, scores in detections]
+
+
+def evaluate_tracker(tracker, detections, true_boxes, true_ids, *, iou_threshold=0.5):
+    """Tracks clips and scores the tracks against the truth (MOTA, IDF1, ...).
+
+    Args:
+        tracker: a `Tracker`; it is reset before each clip.
+        detections: per clip, one `(boxes, scores)` per frame.
+        true_boxes: per clip, float `(frames, objects, 4)` true boxes
+            `(x1, y1, x2, y2)`.
+        true_ids: per clip, int `(objects,)` their ids.
+        iou_threshold: float in (0, 1]. Overlap a track needs to match a
+            true object (see `cvseq.metrics.TrackingEvaluator`). Defaults
+            to 0.5.
+
+    Returns:
+        `(metrics, outputs)`: the dict of `TrackingEvaluator.result()` plus
+        `frames_per_second` (of the tracker alone, detections given), and
+        per clip the list of `TrackedBoxes` per frame.
+    """
+    import time
+
+    from cvseq.metrics.tracking import TrackingEvaluator
+
+    if not len(detections) == len(true_boxes) == len(true_ids):
+        raise ValueError(
+            "`detections`, `true_boxes` and `true_ids` must hold one entry per "
+            f"clip. Received {len(detections)}, {len(true_boxes)} and "
+            f"{len(true_ids)} clips."
+        )
+    evaluator = TrackingEvaluator(iou_threshold=iou_threshold)
+    outputs = []
+    seconds = 0.0
+    for clip_detections, clip_boxes, clip_ids in zip(detections, true_boxes, true_ids):
+        start = time.perf_counter()
+        clip_out = track_clip(tracker, clip_detections)
+        seconds += time.perf_counter() - start
+        evaluator.next_sequence()
+        for frame_boxes, out in zip(clip_boxes, clip_out):
+            evaluator.update(clip_ids, frame_boxes, out.ids, out.boxes)
+        outputs.append(clip_out)
+    metrics = evaluator.result()
+    metrics["frames_per_second"] = sum(len(c) for c in outputs) / max(seconds, 1e-9)
+    return metrics, outputs
+
+
+def frame_detector(detector="blobs", *, threshold=0.5):
+    """A detector for tracking: `detect(frames)` -> one `(boxes, scores)` a frame.
+
+    Args:
+        detector: `"blobs"` (bright connected components,
+            `cvseq.datasets.digit_tracks.detect_digits`: digits on a dark
+            background), or a model from `cvseq.object_detector`, which
+            sees each frame resized to its input size; its boxes are
+            returned in frame pixels. Defaults to `"blobs"`.
+        threshold: float in [0, 1]. Lowest score of a model's box kept
+            (the blob detector keeps every blob). Defaults to 0.5.
+
+    Returns:
+        A function from uint8 frames `(n, height, width, 3)` RGB to a list
+        of n `(boxes, scores)`: float32 `(k, 4)` `(x1, y1, x2, y2)` and
+        `(k,)`.
+    """
+    threshold = check_fraction("threshold", threshold, inclusive_one=True)
+    if isinstance(detector, str):
+        if detector != "blobs":
+            raise ValueError(
+                "`detector` must be 'blobs' or a cvseq.object_detector model. "
+                f"Received: detector={detector!r}."
+            )
+        from cvseq.datasets.digit_tracks import detect_digits
+
+        return lambda frames: [detect_digits(frame) for frame in frames]
+    if not callable(getattr(detector, "detect", None)):
+        raise TypeError(
+            "`detector` must be 'blobs' or a cvseq.object_detector model (one "
+            f"with a `detect` method). Received: detector={detector!r}."
+        )
+    return functools.partial(_detect_with_model, detector, threshold)
+
+
+def _detect_with_model(model, threshold, frames):
+    import cv2
+
+    from cvseq.boxes import convert_format
+
+    frames = np.asarray(frames)
+    height, width = frames.shape[1:3]
+    size = tuple(model.inputs[0].shape[1:3])
+    model_height, model_width = (height, width) if None in size else size
+    if (model_height, model_width) != (height, width):
+        frames = np.stack([
+            cv2.resize(f, (model_width, model_height), interpolation=cv2.INTER_AREA)
+            for f in frames
+        ])
+    found = model.predict(frames, verbose=0)
+    boxes = convert_format(
+        np.asarray(found["boxes"], np.float32),
+        getattr(model, "bounding_box_format", "xyxy"), "xyxy",
+        image_size=(model_height, model_width),
+    )
+    boxes = boxes * np.array([width / model_width, height / model_height] * 2, np.float32)
+    results = []
+    for i in range(len(frames)):
+        count = int(found["num_detections"][i])
+        scores = np.asarray(found["scores"][i, :count], np.float32)
+        keep = scores >= threshold
+        results.append((boxes[i, :count][keep].reshape(-1, 4), scores[keep]))
+    return results

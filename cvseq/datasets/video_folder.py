@@ -88,6 +88,42 @@ def read_clip(path, frames, image_size, *, rng=None):
         capture.release()
 
 
+def read_frames(path, *, batch_size=16):
+    """Decodes every frame of a video file, in order, as uint8 RGB batches.
+
+    Args:
+        path: str. The video file.
+        batch_size: int. Frames per yielded batch (the last may be shorter).
+
+    Yields:
+        uint8 `(n, height, width, 3)` consecutive frames.
+
+    Raises:
+        VideoReadError: the file cannot be opened or has no frame.
+    """
+    capture = cv2.VideoCapture(os.fspath(path))
+    try:
+        if not capture.isOpened():
+            raise VideoReadError("OpenCV cannot open it")
+        batch = []
+        decoded = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok or frame is None:
+                break
+            batch.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            decoded += 1
+            if len(batch) == batch_size:
+                yield np.stack(batch)
+                batch = []
+        if batch:
+            yield np.stack(batch)
+        if not decoded:
+            raise VideoReadError("it has no frame OpenCV can decode")
+    finally:
+        capture.release()
+
+
 def scan_folder(root, extensions=VIDEO_EXTENSIONS):
     """Lists `(path, label_index)` pairs and the sorted label names.
 
