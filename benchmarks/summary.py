@@ -129,11 +129,12 @@ def main(argv=None):
                 [os.path.join("examples", example), "--out", f"runs/summary/{example[:-3]}"],
                 3600)
             out = os.path.join(ROOT, "runs", "summary", example[:-3])
-            lines = [line for line in result.stdout.strip().splitlines()
-                     if line.strip() and not line.startswith("Saved")]
+            lines = [line.rstrip() for line in result.stdout.strip().splitlines()
+                     if line.strip() and "Saved " not in line]
             report["examples"][example] = {
                 "returncode": result.returncode, "seconds": round(seconds),
-                "closing": lines[-2:] if result.returncode == 0 else result.stderr[-300:],
+                "closing": lines[-3:] if result.returncode == 0 else result.stderr[-300:],
+                "output_tail": lines[-20:],
                 "metrics": _read_json(os.path.join(out, "metrics.json")),
             }
             print(example, report["examples"][example], flush=True)

@@ -20,24 +20,20 @@ model, and writes a PNG strip of frames with the track ids drawn.
 import argparse
 import json
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import cv2  # noqa: E402
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 import cvseq  # noqa: E402
 from cvseq import reporting  # noqa: E402
 from cvseq.datasets import digit_tracks  # noqa: E402
 from cvseq.metrics import (  # noqa: E402
-    TrackingEvaluator,
     average_displacement_error,
     constant_velocity,
     final_displacement_error,
 )
-from cvseq.tracking import Tracker  # noqa: E402
+from cvseq.tracking import Tracker, evaluate_tracker  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -81,56 +77,6 @@ def train_motion_model(args):
     return model, history, scores
 
 
-def track(motion, clips, boxes, ids, detections, args):
-    """Runs a tracker over every clip; returns the metrics and its output."""
-    evaluator = TrackingEvaluator(iou_threshold=0.5)
-    outputs = []
-    start = time.perf_counter()
-    for clip, clip_boxes, clip_ids, clip_detections in zip(clips, boxes, ids, detections):
-        tracker = Tracker(motion, image_size=clip.shape[1:3], max_age=args.max_age)
-        evaluator.next_sequence()
-        clip_out = []
-        for true_boxes, (detected, scores) in zip(clip_boxes, clip_detections):
-            out = tracker.update(detected, scores)
-            evaluator.update(clip_ids, true_boxes, out.ids, out.boxes)
-            clip_out.append(out)
-        outputs.append(clip_out)
-    seconds = time.perf_counter() - start
-    result = evaluator.result()
-    result["frames_per_second"] = sum(len(c) for c in clips) / seconds
-    return result, outputs
-
-
-def draw_strip(clip, rows, path, *, scale=3, frames=8):
-    """Frames left to right, one row per tracker, boxes labelled with ids."""
-    shown = np.linspace(0, len(clip) - 1, frames).astype(int)
-    palette = [(255, 80, 80), (80, 255, 80), (80, 160, 255), (255, 220, 60),
-               (255, 80, 255), (60, 255, 255), (255, 160, 60), (200, 200, 200)]
-    lines = []
-    for title, outputs in rows:
-        tiles = []
-        for t in shown:
-            frame = cv2.resize(clip[t], None, fx=scale, fy=scale,
-                               interpolation=cv2.INTER_NEAREST)
-            frame = np.ascontiguousarray(frame // 2)  # dim, so boxes stand out
-            for box, track_id in zip(outputs[t].boxes, outputs[t].ids):
-                x1, y1, x2, y2 = (box * scale).astype(int)
-                colour = palette[int(track_id) % len(palette)]
-                cv2.rectangle(frame, (x1, y1), (x2, y2), colour, 1)
-                cv2.putText(frame, str(int(track_id)), (x1, max(y1 - 3, 10)),
-                            cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
-            cv2.putText(frame, f"t={t}", (4, frame.shape[0] - 6),
-                        cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
-            tiles.append(np.pad(frame, ((2, 2), (2, 2), (0, 0)), constant_values=255))
-        row = np.concatenate(tiles, axis=1)
-        label = np.full((22, row.shape[1], 3), 255, np.uint8)
-        cv2.putText(label, title, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
-                    cv2.LINE_AA)
-        lines.extend([label, row])
-    image = np.concatenate(lines, axis=0)
-    cv2.imwrite(path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-
-
 def main(argv=None):
     args = parse_args(argv)
     keras.utils.set_random_seed(args.seed)
@@ -149,12 +95,15 @@ def main(argv=None):
     detections = [[digit_tracks.detect_digits(frame) for frame in clip] for clip in clips]
     print(f"\nTracking {args.clips} held-out clips of {args.frames} frames, "
           f"{args.num_digits} digits each ...")
-    kalman, kalman_out = track("kalman", clips, boxes, ids, detections, args)
-    learned, learned_out = track(model, clips, boxes, ids, detections, args)
+    size = (args.image_size, args.image_size)
+    kalman, kalman_out = evaluate_tracker(
+        Tracker("kalman", image_size=size, max_age=args.max_age), detections, boxes, ids)
+    learned, learned_out = evaluate_tracker(
+        Tracker(model, image_size=size, max_age=args.max_age), detections, boxes, ids)
 
     picture = os.path.join(args.out, "tracks.png")
-    draw_strip(clips[0], [("Kalman tracker", kalman_out[0]),
-                          ("learned motion model", learned_out[0])], picture)
+    reporting.draw_tracks(clips[0], [("Kalman tracker", kalman_out[0]),
+                                  ("learned motion model", learned_out[0])], picture)
     metrics = {"motion": motion_scores, "kalman": kalman, "learned_motion": learned}
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=2)
