@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -81,6 +82,11 @@ def last_json(result):
     raise ValueError(f"No JSON in the output: {text[-300:]!r}")
 
 
+# Lines of an example's output that report a held-out metric.
+METRIC_WORDS = re.compile(
+    r"accuracy|BLEU|perplexity|mAP|IoU|MOTA|ADE|exact match|F1|nats|AUC", re.IGNORECASE)
+
+
 def _read_json(path):
     try:
         with open(path) as f:
@@ -98,11 +104,17 @@ def main(argv=None):
     parser.add_argument("--skip-examples", action="store_true",
                         help="the same as --part benchmarks")
     parser.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    parser.add_argument("--render-only", action="store_true",
+                        help="rewrite the Markdown from the existing JSON report, run nothing")
     args = parser.parse_args(argv)
+    json_path = os.path.splitext(args.out)[0] + ".json"
+    if args.render_only:
+        with open(args.out, "w") as f:
+            f.write(render(_read_json(json_path)))
+        return
     part = "benchmarks" if args.skip_examples else args.part
     import tensorflow as tf
 
-    json_path = os.path.splitext(args.out)[0] + ".json"
     previous = _read_json(json_path) if part != "all" else None
     report = previous if isinstance(previous, dict) and "runs" in previous else {"runs": {}}
     machine = {
@@ -203,11 +215,15 @@ def _render_examples(report, lines):
         lines += ([""] if lines[-1] else []) + ["## Examples at their default settings", "",
                   "Each example's closing lines (its held-out metric against its baseline) "
                   "and wall time, including data loading and evaluation.", "",
-                  "| example | seconds | closing lines |", "|---|---|---|"]
+                  "| example | seconds | held-out results (the example's closing lines) |", "|---|---|---|"]
         for name, e in report["examples"].items():
-            closing = " / ".join(e["closing"]) if isinstance(e["closing"], list) else \
-                f"failed: {e['closing']}"
-            lines.append(f"| {name} | {e['seconds']} | {closing.replace('|', '/')} |")
+            if e["returncode"] != 0:
+                shown = f"failed: {e['closing']}"
+            else:
+                metric_lines = [line.strip() for line in e.get("output_tail", [])
+                                if METRIC_WORDS.search(line)]
+                shown = " / ".join(metric_lines[-4:] or e["closing"])
+            lines.append(f"| {name} | {e['seconds']} | {' '.join(shown.split()).replace('|', '/')} |")
     return "\n".join(lines) + "\n"
 
 
