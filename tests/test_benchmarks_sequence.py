@@ -6,7 +6,6 @@ import json
 import os
 import sys
 
-import keras
 import numpy as np
 import pytest
 

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from cvseq._validation import check_fraction, check_image_size, check_int
+from cvseq._validation import check_image_size, check_int
 from cvseq.datasets import digits
 from cvseq.datasets.registry import (
     DatasetInfo,

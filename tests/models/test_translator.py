@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from factory_checks import check_factory

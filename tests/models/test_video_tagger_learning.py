@@ -1,7 +1,6 @@
 """Learning tests: the tagger on the embedded moving digits, held out."""
 
 import keras
-import numpy as np
 import pytest
 
 import cvseq
