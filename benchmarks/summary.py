@@ -86,6 +86,8 @@ def last_json(result):
 METRIC_WORDS = re.compile(
     r"accuracy|BLEU|perplexity|mAP|IoU|MOTA|ADE|exact match|F1|nats|AUC", re.IGNORECASE)
 
+PROGRESS = re.compile("\x1b|\u2501|/step")  # Keras progress bars
+
 
 def _read_json(path):
     try:
@@ -221,7 +223,7 @@ def _render_examples(report, lines):
                 shown = f"failed: {e['closing']}"
             else:
                 metric_lines = [line.strip() for line in e.get("output_tail", [])
-                                if METRIC_WORDS.search(line)]
+                                if METRIC_WORDS.search(line) and not PROGRESS.search(line)]
                 shown = " / ".join(metric_lines[-4:] or e["closing"])
             lines.append(f"| {name} | {e['seconds']} | {' '.join(shown.split()).replace('|', '/')} |")
     return "\n".join(lines) + "\n"
