@@ -82,11 +82,15 @@ def last_json(result):
     raise ValueError(f"No JSON in the output: {text[-300:]!r}")
 
 
-# Lines of an example's output that report a held-out metric.
-METRIC_WORDS = re.compile(
-    r"accuracy|BLEU|perplexity|mAP|IoU|MOTA|ADE|exact match|F1|nats|AUC", re.IGNORECASE)
-
 PROGRESS = re.compile("\x1b|\u2501|/step")  # Keras progress bars
+
+
+def _held_out_lines(output, most=4):
+    """An example's held-out result: from its last line that says
+    "held-out" (each example prints one), that line and those after it."""
+    output = [line.strip() for line in output if not PROGRESS.search(line)]
+    starts = [i for i, line in enumerate(output) if "held-out" in line.lower()]
+    return output[starts[-1]:starts[-1] + most] if starts else []
 
 
 def _read_json(path):
@@ -106,6 +110,8 @@ def main(argv=None):
     parser.add_argument("--skip-examples", action="store_true",
                         help="the same as --part benchmarks")
     parser.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    parser.add_argument("--note", default="",
+                        help="a remark on the run's conditions, e.g. a shared CPU")
     parser.add_argument("--render-only", action="store_true",
                         help="rewrite the Markdown from the existing JSON report, run nothing")
     args = parser.parse_args(argv)
@@ -124,7 +130,7 @@ def main(argv=None):
         "platform": platform.platform(), "processor": platform.processor(),
         "cpus": os.cpu_count(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-        "tensorflow": tf.__version__}
+        "tensorflow": tf.__version__, "note": args.note}
 
     if part in ("all", "benchmarks"):
         report["runs"]["benchmarks"] = machine
@@ -161,8 +167,9 @@ def main(argv=None):
 
 
 def _machine(m):
+    note = f" ({m['note']})" if m.get("note") else ""
     return (f"{m['date']} on {m['platform']}, {m['cpus']} CPUs, GPUs: {m['gpus'] or 'none'}, "
-            f"TensorFlow {m['tensorflow']}")
+            f"TensorFlow {m['tensorflow']}{note}")
 
 
 def render(report):
@@ -222,9 +229,8 @@ def _render_examples(report, lines):
             if e["returncode"] != 0:
                 shown = f"failed: {e['closing']}"
             else:
-                metric_lines = [line.strip() for line in e.get("output_tail", [])
-                                if METRIC_WORDS.search(line) and not PROGRESS.search(line)]
-                shown = " / ".join(metric_lines[-4:] or e["closing"])
+                shown = " / ".join(_held_out_lines(e.get("output_tail", []))
+                                   or e["closing"])
             lines.append(f"| {name} | {e['seconds']} | {' '.join(shown.split()).replace('|', '/')} |")
     return "\n".join(lines) + "\n"
 

@@ -34,7 +34,8 @@ def _report():
             "next_word.py": {"returncode": 0, "seconds": 84, "closing": ["sample text"],
                              "output_tail": ["\x1b[1m4/4\x1b[0m 2s 40ms/step - accuracy: 0.1",
                                              "Held-out perplexity 185 | unigram 265",
-                                             "beam: to be or not"]},
+                                             "  beam 4   35.7",
+                                             ]},
             "broken.py": {"returncode": 1, "seconds": 3, "closing": "ImportError: x"},
         },
     }
@@ -51,7 +52,7 @@ def test_render_lists_every_factory_and_says_what_failed():
 
 def test_render_shows_the_metric_lines_of_each_example():
     text = summary.render(_report())
-    assert "| next_word.py | 84 | Held-out perplexity 185 / unigram 265 |" in text
+    assert "| next_word.py | 84 | Held-out perplexity 185 / unigram 265 / beam 4 35.7 |" in text
     assert "| broken.py | 3 | failed: ImportError: x |" in text
 
 
