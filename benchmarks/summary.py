@@ -56,6 +56,31 @@ print(json.dumps({"devices": devices, "one_device_clips_per_s": rates["one"]["be
                   "ratio_two_over_one": rates["two"]["ratio"]}))
 '''
 
+# The noise floor: the same plain Keras model timed against itself, the way
+# every cvseq/plain pair is timed. Its ratios should be 1.0; how far they
+# are from it is how far any other ratio can be trusted on this machine.
+CONTROL = r'''
+import json, os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras
+import cnn_factories
+from _timing import compare_training
+
+rows = {}
+for name, again in [
+        ("image_classifier", lambda size: cnn_factories.plain_image_classifier(10, size)),
+        ("video_classifier_3d",
+         lambda size: cnn_factories.plain_video_classifier_3d(4, 8, size))]:
+    _, first, data, unit, note = cnn_factories.build(name, batch_size=16)
+    keras.utils.set_random_seed(0)
+    second = again(cnn_factories.IMAGE_SIZE[name])
+    r = compare_training({"first": first, "second": second}, data, 16, steps=10, rounds=5)
+    rows[name] = {"data": note, "unit": unit, "first": r["first"]["best"],
+                  "second": r["second"]["best"], "ratio_best": r["second"]["ratio"],
+                  "ratio_median": round(r["second"]["median"] / r["first"]["median"], 3)}
+print(json.dumps(rows))
+'''
+
 
 def run_python(args, timeout, code=None):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
@@ -140,6 +165,8 @@ def main(argv=None):
             print(name, "done", flush=True)
         result, _ = run_python(None, 900, code=SCALING)
         report["scaling"] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
+        result, _ = run_python(None, 900, code=CONTROL)
+        report["control"] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
 
     if part in ("all", "examples"):
         report["runs"]["examples"] = machine
@@ -201,6 +228,16 @@ def render(report):
         else:
             error = row.get("error") if isinstance(row, dict) else row
             lines.append(f"| {name} | | failed: {str(error)[-200:]!r} | | |".replace("\n", " "))
+    control = report.get("control")
+    if isinstance(control, dict):
+        lines += ["", "Noise floor: the same plain Keras model timed against itself in the "
+                  "same way (a ratio of 1.0 is the truth):", "",
+                  "| model | data | best ratio | median ratio |", "|---|---|---|---|"]
+        for name, c in control.items():
+            lines.append(f"| plain {name}, twice | {c['data']} | {c['ratio_best']} | "
+                         f"{c['ratio_median']} |")
+    elif control is not None:
+        lines += ["", f"Noise floor: failed: {str(control)[-200:]!r}".replace("\n", " ")]
     if isinstance(tagger, dict):
         p = tagger["input_pipeline"]
         lines += ["", "## Input pipeline", "",

@@ -30,6 +30,9 @@ def _report():
         "sequence_factories": "Traceback ... killed",
         "scaling": {"devices": ["/cpu:0", "/cpu:1"], "one_device_clips_per_s": 400.0,
                     "two_replicas_clips_per_s": 380.0, "ratio_two_over_one": 0.95},
+        "control": {"image_classifier": {"data": "digits", "unit": "images/s", "first": 10.0,
+                                         "second": 10.5, "ratio_best": 1.05,
+                                         "ratio_median": 0.98}},
         "examples": {
             "next_word.py": {"returncode": 0, "seconds": 84, "closing": ["sample text"],
                              "output_tail": ["\x1b[1m4/4\x1b[0m 2s 40ms/step - accuracy: 0.1",
@@ -47,6 +50,7 @@ def test_render_lists_every_factory_and_says_what_failed():
     assert "| image_classifier (images/s) | digits 32x32 | 1100.0 | 1000.0 | 1.1 |" in text
     assert "object_detector | | failed: 'ValueError: boom'" in text
     assert "sequence_factories | | failed:" in text
+    assert "| plain image_classifier, twice | digits | 1.05 | 0.98 |" in text
     assert "ratio 0.95" in text and "2026-11-26 07:00 on Linux, 2 CPUs" in text
 
 
