@@ -40,7 +40,9 @@ def test_voc_adapter_gives_padded_pixel_boxes():
     assert np.all((boxes[real][:, [1, 3]] >= 0) & (boxes[real][:, [1, 3]] <= 64))
     assert len(info.class_names) == 20 and info.class_names[0] == "aeroplane"
     model = cvseq.object_detector(20, image_size=(64, 96), backbone="yolo_v8_tiny")
-    model.fit(ds.take(1), verbose=0)
+    # The detector takes these targets: its losses and metrics on them
+    # (a test step traces in half the time of a train step).
+    assert all(np.isfinite(v) for v in model.evaluate(ds.take(1), verbose=0))
 
 
 def test_pet_adapter_maps_the_trimap_to_classes():
