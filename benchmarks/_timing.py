@@ -23,6 +23,14 @@ def repeat_batches(inputs, targets, batch_size):
     return dataset.repeat().prefetch(tf.data.AUTOTUNE)
 
 
+def cached_batches(dataset, batch_size, num_batches):
+    """The first `num_batches` full batches of a batched dataset, cached and
+    repeated: every step sees `batch_size` real examples and the input
+    pipeline does no work while the models are timed."""
+    dataset = dataset.unbatch().batch(batch_size, drop_remainder=True)
+    return dataset.take(num_batches).cache().repeat().prefetch(tf.data.AUTOTUNE)
+
+
 def compare_training(models, dataset, batch_size, steps=10, rounds=5, warmup_steps=3,
                      min_round_seconds=1.0):
     """Trains each model in `models` (name -> compiled model) on `dataset`

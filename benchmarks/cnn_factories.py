@@ -34,7 +34,7 @@ from keras import ops  # noqa: E402
 import cvseq  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import kit_against_plain  # noqa: E402
+from _timing import cached_batches, kit_against_plain  # noqa: E402
 
 FACTORIES = ("image_classifier", "object_detector", "image_segmenter",
              "video_classifier_3d")
@@ -221,14 +221,6 @@ def plain_object_detector(num_classes, image_size, backbone=DETECTOR_BACKBONE):
 BATCHES = 4  # distinct batches cycled through while timing
 
 
-def _repeating(dataset, batch_size):
-    """The first `BATCHES` full batches of `cvseq.datasets.load`'s data set,
-    cached and repeated: every step sees `batch_size` real examples and the
-    input pipeline does no work while the models are timed."""
-    return (dataset.unbatch().batch(batch_size, drop_remainder=True)
-            .take(BATCHES).cache().repeat().prefetch(tf.data.AUTOTUNE))
-
-
 def build(name, *, batch_size, image_size=None, frames=8):
     """`(kit, plain, dataset, unit, data note)` for one factory, both models
     seeded alike."""
@@ -269,7 +261,7 @@ def build(name, *, batch_size, image_size=None, frames=8):
     kit = kit()
     keras.utils.set_random_seed(0)
     plain = plain()
-    return kit, plain, _repeating(data, batch_size), unit, note
+    return kit, plain, cached_batches(data, batch_size, BATCHES), unit, note
 
 
 def measure(name, *, batch_size, steps, rounds, image_size=None, frames=8):

@@ -33,7 +33,7 @@ from keras import ops  # noqa: E402
 import cvseq  # noqa: E402
 from cvseq import text  # noqa: E402
 
-from _timing import kit_against_plain  # noqa: E402
+from _timing import cached_batches, kit_against_plain  # noqa: E402
 
 FACTORIES = ("text_classifier", "language_model", "translator",
              "sequence_generator", "image_captioner", "trajectory_predictor")
@@ -230,17 +230,10 @@ def tokenizer_of(vectorizer):
                                             split=config["split"])
 
 
-def batches(dataset, batch_size, num_batches):
-    """The first `num_batches` full batches of a batched dataset, cached and
-    repeated, so every step sees `batch_size` examples and no data work."""
-    dataset = dataset.unbatch().batch(batch_size, drop_remainder=True)
-    return dataset.take(num_batches).cache().repeat().prefetch(tf.data.AUTOTUNE)
-
-
 def _load(name, batch_size, num_batches, **options):
     dataset, info = cvseq.datasets.load(name, "train", batch_size=batch_size,
                                         shuffle=False, with_info=True, **options)
-    return batches(dataset, batch_size, num_batches), info
+    return cached_batches(dataset, batch_size, num_batches), info
 
 
 def setup_text_classifier(batch_size, num_batches):
@@ -305,7 +298,7 @@ def setup_sequence_generator(batch_size, num_batches, *, length=64):
         inputs = np.array(vocabulary, object)[rng.integers(len(vocabulary), size=(n, length))]
         targets = text.token_ids(inputs, vocabulary)
         data = tf.data.Dataset.from_tensor_slices((tf.constant(inputs.astype(str)), targets))
-        data = batches(data.batch(batch_size), batch_size, num_batches)
+        data = cached_batches(data.batch(batch_size), batch_size, num_batches)
         note = (f"SYNTHETIC random tokens of the bach_chorales vocabulary size "
                 f"({len(vocabulary) + 4} token ids; no chorale cache in "
                 f"~/.cache/cvseq), {length} tokens")
