@@ -353,14 +353,21 @@ def cmd_export(args):
     return 0
 
 
-def _load_motion(value):
-    """'kalman', or a saved trajectory_predictor checked to fit the tracker."""
-    if value == "kalman":
+def _keyword_or_model(value, option, keyword):
+    """`keyword` itself, or the model saved at `value`."""
+    if value == keyword:
         return value
     if not os.path.isfile(value):
         raise _user_error(
-            f"--motion takes 'kalman' or a .keras file. No such file: {value!r}.")
-    model = _load_model(value)
+            f"{option} takes '{keyword}' or a .keras file. No such file: {value!r}.")
+    return _load_model(value)
+
+
+def _load_motion(value):
+    """'kalman', or a saved trajectory_predictor checked to fit the tracker."""
+    model = _keyword_or_model(value, "--motion", "kalman")
+    if model == "kalman":
+        return model
     task = _load_run(value).get("task") or model.name
     inputs = tuple(model.inputs[0].shape) if len(model.inputs) == 1 else None
     outputs = tuple(getattr(model, "output_shape", ()) or ())
@@ -375,12 +382,9 @@ def _load_motion(value):
 
 def _load_detector(value):
     """'blobs', or a saved object_detector."""
-    if value == "blobs":
-        return value
-    if not os.path.isfile(value):
-        raise _user_error(
-            f"--detector takes 'blobs' or a .keras file. No such file: {value!r}.")
-    model = _load_model(value)
+    model = _keyword_or_model(value, "--detector", "blobs")
+    if model == "blobs":
+        return model
     if not callable(getattr(model, "detect", None)):
         task = _load_run(value).get("task") or model.name
         raise _user_error(

@@ -36,14 +36,8 @@ def parse_args(argv=None):
         weights_help="backbone weights: imagenet (Keras applications) or a file")
     parser.add_argument("--image-size", type=int, default=64,
                         help="a multiple of 32")
-    parser.add_argument("--num-scenes", type=int, default=2000,
-                        help="training scenes (digit_detection)")
-    parser.add_argument("--max-digits", type=int, default=2,
-                        help="digits per scene (digit_detection)")
-    parser.add_argument("--digit-size", type=int, nargs=2, default=(24, 32),
-                        help="smallest and largest digit side in pixels (digit_detection)")
-    parser.add_argument("--learning-rate", type=float, default=2e-3,
-                        help="peak rate of the warm-up + cosine schedule")
+    _common.add_scene_arguments(parser, dataset="digit_detection", num_scenes=2000,
+                                digit_size=(24, 32))
     parser.add_argument("--min-score", type=float, default=0.25,
                         help="draw boxes scoring at least this")
     return _common.parse_args(parser, argv, out="object_detection", batch_size=16)

@@ -34,14 +34,8 @@ def parse_args(argv=None):
         parser, help=f"one of {cvseq.backbones.list_backbones()} or a .keras path")
     parser.add_argument("--image-size", type=int, default=32,
                         help="a multiple of the backbone's stride (8 for small_cnn)")
-    parser.add_argument("--num-scenes", type=int, default=3000,
-                        help="training scenes (digit_segmentation)")
-    parser.add_argument("--max-digits", type=int, default=2,
-                        help="digits per scene (digit_segmentation)")
-    parser.add_argument("--digit-size", type=int, nargs=2, default=(12, 18),
-                        help="smallest and largest digit side in pixels (digit_segmentation)")
-    parser.add_argument("--learning-rate", type=float, default=2e-3,
-                        help="peak rate of the warm-up + cosine schedule")
+    _common.add_scene_arguments(parser, dataset="digit_segmentation", num_scenes=3000,
+                                digit_size=(12, 18))
     return _common.parse_args(parser, argv, out="segmentation", batch_size=16)
 
 

@@ -41,6 +41,19 @@ def add_backbone_arguments(parser, *, default="small_cnn", help=None,
     parser.add_argument("--weights", default=None, help=weights_help)
 
 
+def add_scene_arguments(parser, *, dataset, num_scenes, digit_size):
+    """The options of the embedded digit scenes (`dataset`) and the schedule
+    that the detection and segmentation examples share."""
+    parser.add_argument("--num-scenes", type=int, default=num_scenes,
+                        help=f"training scenes ({dataset})")
+    parser.add_argument("--max-digits", type=int, default=2,
+                        help=f"digits per scene ({dataset})")
+    parser.add_argument("--digit-size", type=int, nargs=2, default=digit_size,
+                        help=f"smallest and largest digit side in pixels ({dataset})")
+    parser.add_argument("--learning-rate", type=float, default=2e-3,
+                        help="peak rate of the warm-up + cosine schedule")
+
+
 def parse_args(parser, argv, *, out, batch_size=32):
     """Adds `--batch-size`, `--seed` and `--out` (default `runs/<out>`), parses."""
     parser.add_argument("--batch-size", type=int, default=batch_size)
