@@ -69,14 +69,11 @@ def _write_saved_model(model, path, batch_size=None):
     """`model.export`, with a fixed batch size if given; a detector's `serve`
     endpoint decodes and suppresses (one image at a time, with the NMS op
     TFLite has, when the batch size is fixed)."""
-    if batch_size is None and not _is_detector(model):
-        model.export(path, format="tf_saved_model", verbose=False)
-        return
     specs = [tf.TensorSpec((batch_size, *t.shape[1:]), t.dtype) for t in model.inputs]
     if not _is_detector(model):
-        model.export(path, format="tf_saved_model", verbose=False, input_signature=specs)
+        signature = {} if batch_size is None else {"input_signature": specs}
+        model.export(path, format="tf_saved_model", verbose=False, **signature)
         return
-    import keras
 
     def detect(images):
         return model.detect(images, per_image=batch_size is not None)
@@ -169,6 +166,8 @@ def _with_tflite_builtins(model):
     if not any(replace(layer) is not layer for layer in model.layers):
         return model
     return keras.models.clone_model(model, clone_function=replace)
+
+
 def tflite_predict(path, inputs):
     """Runs a `.tflite` model on a batch, one example at a time.
 
