@@ -238,7 +238,7 @@ def read_clip(path, frames, image_size, *, rng=None):
     missing = [int(i) for i in wanted if int(i) not in decoded]
     if missing:  # the file changed or decodes differently from the first pass
         raise VideoReadError(
-            f"frame {missing[0]} of the {claimed} that decoded before is unreadable now"
+            f"frame {missing[0]} decoded before but not now (did the file change?)"
         )
     return np.stack([decoded[int(i)] for i in wanted])
 
@@ -279,21 +279,22 @@ def read_frames(path, *, batch_size=16):
 
 def unreadable_reason(path):
     """Why `path` has no decodable frame, or None when its first frame decodes."""
+    capture = None
     try:
         if _cached_count(_file_key(path)):
             return None
         capture, _ = _open(path)
-    except VideoReadError as err:
-        return str(err)
-    try:
         ok, frame = capture.read()
         if not ok or frame is None:
             return "it has no frame OpenCV can decode"
         return None
+    except VideoReadError as err:
+        return str(err)
     except cv2.error as err:
         return f"OpenCV fails on it ({str(err).strip().splitlines()[-1]})"
     finally:
-        capture.release()
+        if capture is not None:
+            capture.release()
 
 
 # ---------------------------------------------------------------------------

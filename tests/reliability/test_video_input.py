@@ -134,3 +134,11 @@ def test_readme_layout_trains_and_evaluates_from_the_command_line(tmp_path, caps
     trained, _, _ = video_folder._plan(str(root), "train", None, None)
     assert not {p for p, _ in held_out} & {p for p, _ in trained}
     assert len(glob.glob(str(out / "*.keras"))) == 1
+    # `cvseq predict` reads a truncated file from the frames that decode.
+    whole = _write_video(tmp_path / "whole.mkv", frames=12, level=220).read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.warns(UserWarning, match="header says 12 frames but"):
+        assert cli.main(["predict", str(out / "model.keras"), str(cut)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(str(cut)) and ("bright" in line or "dark" in line)
