@@ -471,9 +471,11 @@ def _plan(root, split, validation_split, test_split):
                        f"or load one of {names}.")
                 )
             items, labels = scan_folder(own_folder, labels=labels)
+            where = repr(own_folder)
             if split == "train" and shares:
                 items = held_out_items(items, labels, "train", shares)
-            return items, labels, f"{own_folder!r}"
+                where += f" less its held-out {' and '.join(shares)} share"
+            return items, labels, where
         pool_root = os.path.join(root, "train")
         if not _holds_labels(pool_root):
             raise ValueError(
