@@ -26,8 +26,9 @@ class DatasetInfo:
         multi_label: whether targets are multi-hot vectors.
         num_examples: examples in the split, when known.
         element_spec: the `(inputs, targets)` spec of one unbatched example.
-        skipped: files that could not be read (folder readers), appended to
-            while the data set is iterated, as `(path, reason)` pairs.
+        skipped: files that could not be read (folder readers), as
+            `(path, reason)` pairs: those found when loading, and any that
+            fail later while the data set is iterated.
         description: one line about the data.
         shuffled: the source already shuffles (e.g. file names before
             decoding), so `load` does not buffer decoded examples to shuffle.

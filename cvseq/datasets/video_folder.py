@@ -1,12 +1,33 @@
 """Your own videos: `root/<label>/*.mp4|avi|...`, decoded with OpenCV.
 
+Layouts:
+
+- `root/<label>/*.mp4` (no split folders): each label's files are split
+  70/15/15 into `"train"`, `"validation"` and `"test"` by a stable hash of
+  their names (`validation_split` and `test_split` set the shares), the same
+  files on every machine and run whatever the `seed`, so `cvseq evaluate`
+  finds the files `cvseq train` held out.
+- `root/<split>/<label>/*.mp4`: each split from its folder; a split without
+  its folder (`validation`, `test`) can be held out of `root/train/` by
+  passing its share.
+
 Clips of `frames` frames are sampled uniformly over each video (evaluation)
 or at a random offset within each of `frames` equal segments (training, as
-in temporal segment networks), resized to `image_size`. A file that cannot
-be opened or decoded is skipped with a warning that names it and counts the
-skips so far; the list is kept in `DatasetInfo.skipped`.
+in temporal segment networks), resized to `image_size`. A header's frame
+count is a hint: the first read of a file decodes it to its end, and when
+fewer (or more) frames decode than the header says, clips are sampled from
+the frames that did decode (the count is cached per file) with a warning.
+Rotation metadata of phone videos is applied (frames come upright);
+grayscale files come as RGB with equal channels. When the data set is
+loaded, every file is opened and its first frame decoded: files with no
+decodable frame are left out with one warning that names them, listed in
+`DatasetInfo.skipped`, and `DatasetInfo.num_examples` counts the readable
+files; a split with no readable file is a `ValueError` that names the files
+and why.
 """
 
+import concurrent.futures
+import hashlib
 import os
 import threading
 import warnings
@@ -23,10 +44,111 @@ from cvseq.datasets.registry import (
 )
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+SPLITS = ("train", "validation", "test")
+# Shares held out of root/<label>/ when it has no split folders, as for the
+# embedded data sets (70/15/15).
+DEFAULT_SHARES = {"validation": 0.15, "test": 0.15}
+
+_ROTATIONS = {
+    90: cv2.ROTATE_90_CLOCKWISE,
+    180: cv2.ROTATE_180,
+    270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+}
 
 
 class VideoReadError(IOError):
     """A video file could not be opened or decoded."""
+
+
+# ---------------------------------------------------------------------------
+# Decoding.
+# ---------------------------------------------------------------------------
+
+# Frames that really decode, per file version: (path, size, mtime) -> count.
+_frame_counts = {}
+_counts_lock = threading.Lock()
+
+
+def _file_key(path):
+    try:
+        stat = os.stat(path)
+    except OSError as err:
+        raise VideoReadError(f"it cannot be read ({err.strerror})") from err
+    return os.path.abspath(path), stat.st_size, stat.st_mtime_ns
+
+
+def _cached_count(key):
+    with _counts_lock:
+        return _frame_counts.get(key)
+
+
+def _remember_count(key, count):
+    with _counts_lock:
+        first = key not in _frame_counts
+        _frame_counts[key] = count
+    return first
+
+
+def _open(path):
+    """Opens `path`; returns the capture and the rotation still to apply."""
+    capture = cv2.VideoCapture(os.fspath(path))
+    if not capture.isOpened():
+        capture.release()
+        raise VideoReadError(
+            "OpenCV cannot open it (not a video, cut before its header, or a "
+            "codec this OpenCV build lacks)"
+        )
+    # Phones store portrait video as landscape frames plus a rotation in the
+    # metadata. OpenCV's FFmpeg backend turns the frames upright when
+    # CAP_PROP_ORIENTATION_AUTO is on (its default since 4.5); where a
+    # backend does not, rotate here.
+    capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    rotation = int(round(capture.get(cv2.CAP_PROP_ORIENTATION_META))) % 360
+    if capture.get(cv2.CAP_PROP_ORIENTATION_AUTO):
+        rotation = 0
+    return capture, _ROTATIONS.get(rotation)
+
+
+def _to_rgb(frame, rotation, image_size=None):
+    """An OpenCV frame (BGR, BGRA or gray) as upright uint8 RGB."""
+    if rotation is not None:
+        frame = cv2.rotate(frame, rotation)
+    if frame.ndim == 2 or frame.shape[-1] == 1:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
+    elif frame.shape[-1] == 4:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB)
+    else:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    if image_size is not None:
+        height, width = image_size
+        frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+def _decode(path, wanted, image_size, *, to_end):
+    """Decodes the frames `wanted` in one sequential pass.
+
+    Returns `({index: frame}, decoded)`: `decoded` is the number of frames
+    that decoded before the stream ended, or None when the pass stopped at
+    the last wanted frame (`to_end=False`) without reaching the end.
+    """
+    capture, rotation = _open(path)
+    try:
+        wanted = set(int(i) for i in wanted)
+        last = max(wanted)
+        frames, index = {}, 0
+        while to_end or index <= last:
+            if not capture.grab():
+                return frames, index
+            if index in wanted:
+                ok, frame = capture.retrieve()
+                if not ok or frame is None:
+                    return frames, index  # a corrupt frame ends the usable part
+                frames[index] = _to_rgb(frame, rotation, image_size)
+            index += 1
+        return frames, None
+    finally:
+        capture.release()
 
 
 def frame_indices(num_frames, frames, *, rng=None):
@@ -43,8 +165,37 @@ def frame_indices(num_frames, frames, *, rng=None):
     return np.clip(np.floor(picks).astype(int), 0, num_frames - 1)
 
 
+def header_frame_count(path):
+    """The frame count a file's header claims (0 when it gives none)."""
+    capture, _ = _open(path)
+    try:
+        return max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+    finally:
+        capture.release()
+
+
+def decoded_frame_count(path):
+    """How many frames of `path` really decode (decoded once, then cached).
+
+    Raises:
+        VideoReadError: the file cannot be opened.
+    """
+    key = _file_key(os.fspath(path))
+    count = _cached_count(key)
+    if count is None:
+        _, count = _decode(path, [0], None, to_end=True)
+        _remember_count(key, count)
+    return count
+
+
 def read_clip(path, frames, image_size, *, rng=None):
     """Decodes `frames` frames of a video file as uint8 RGB.
+
+    The header's frame count is a hint: the first read of a file decodes it
+    to its end, and when another number of frames decodes (a truncated
+    file, a header that estimates), the clip is sampled from the frames that
+    did decode, with a warning; the count is cached per file (path, size
+    and modification time), so later reads stop at the last frame they need.
 
     Args:
         path: str. The video file.
@@ -53,39 +204,43 @@ def read_clip(path, frames, image_size, *, rng=None):
         rng: `numpy.random.Generator` or None. Random sampling if given.
 
     Returns:
-        uint8 `(frames, height, width, 3)`.
+        uint8 `(frames, height, width, 3)`, upright (rotation metadata
+        applied) and RGB (grayscale files have equal channels).
 
     Raises:
-        VideoReadError: the file cannot be opened, has no frames, or ends
-            before a frame the sample needs (truncated).
+        VideoReadError: the file cannot be opened or no frame decodes.
     """
-    capture = cv2.VideoCapture(os.fspath(path))
-    try:
-        if not capture.isOpened():
-            raise VideoReadError("OpenCV cannot open it")
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        if total <= 0:
-            raise VideoReadError("it reports no frames")
-        wanted = frame_indices(total, frames, rng=rng)
-        height, width = image_size
-        decoded = {}
-        index = 0
-        last = int(wanted.max())
-        while index <= last:
-            if not capture.grab():
-                raise VideoReadError(
-                    f"decoding stopped at frame {index} of {total} (truncated?)"
+    path = os.fspath(path)
+    key = _file_key(path)
+    known = _cached_count(key)
+    claimed = known if known is not None else header_frame_count(path)
+    if known is None and claimed == 0:
+        known = decoded_frame_count(path)  # no count in the header: count once
+        claimed = known
+    if claimed == 0:
+        raise VideoReadError("it has no frame OpenCV can decode")
+    wanted = frame_indices(claimed, frames, rng=rng)
+    decoded, count = _decode(path, wanted, image_size, to_end=known is None)
+    if known is None:
+        first = _remember_count(key, count)
+        if count == 0:
+            raise VideoReadError("it has no frame OpenCV can decode")
+        if count != claimed:
+            if first:
+                warnings.warn(
+                    f"Video {path!r}: its header says {claimed} frames but "
+                    f"{count} decode (truncated, or an estimated count); "
+                    f"sampling clips from the {count} decoded frames.",
+                    stacklevel=2,
                 )
-            if index in wanted:
-                ok, frame = capture.retrieve()
-                if not ok or frame is None:
-                    raise VideoReadError(f"frame {index} of {total} is corrupt")
-                frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-                decoded[index] = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            index += 1
-        return np.stack([decoded[i] for i in wanted])
-    finally:
-        capture.release()
+            wanted = frame_indices(count, frames, rng=rng)
+            decoded, _ = _decode(path, wanted, image_size, to_end=False)
+    missing = [int(i) for i in wanted if int(i) not in decoded]
+    if missing:  # the file changed or decodes differently from the first pass
+        raise VideoReadError(
+            f"frame {missing[0]} decoded before but not now (did the file change?)"
+        )
+    return np.stack([decoded[int(i)] for i in wanted])
 
 
 def read_frames(path, *, batch_size=16):
@@ -96,22 +251,20 @@ def read_frames(path, *, batch_size=16):
         batch_size: int. Frames per yielded batch (the last may be shorter).
 
     Yields:
-        uint8 `(n, height, width, 3)` consecutive frames.
+        uint8 `(n, height, width, 3)` consecutive frames, upright and RGB.
 
     Raises:
         VideoReadError: the file cannot be opened or has no frame.
     """
-    capture = cv2.VideoCapture(os.fspath(path))
+    capture, rotation = _open(path)
     try:
-        if not capture.isOpened():
-            raise VideoReadError("OpenCV cannot open it")
         batch = []
         decoded = 0
         while True:
             ok, frame = capture.read()
             if not ok or frame is None:
                 break
-            batch.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            batch.append(_to_rgb(frame, rotation))
             decoded += 1
             if len(batch) == batch_size:
                 yield np.stack(batch)
@@ -124,8 +277,56 @@ def read_frames(path, *, batch_size=16):
         capture.release()
 
 
-def scan_folder(root, extensions=VIDEO_EXTENSIONS):
+def unreadable_reason(path):
+    """Why `path` has no decodable frame, or None when its first frame decodes."""
+    capture = None
+    try:
+        if _cached_count(_file_key(path)):
+            return None
+        capture, _ = _open(path)
+        ok, frame = capture.read()
+        if not ok or frame is None:
+            return "it has no frame OpenCV can decode"
+        return None
+    except VideoReadError as err:
+        return str(err)
+    except cv2.error as err:
+        return f"OpenCV fails on it ({str(err).strip().splitlines()[-1]})"
+    finally:
+        if capture is not None:
+            capture.release()
+
+
+# ---------------------------------------------------------------------------
+# Layout and splits.
+# ---------------------------------------------------------------------------
+
+
+def _subfolders(folder):
+    return sorted(
+        d for d in os.listdir(folder)
+        if os.path.isdir(os.path.join(folder, d)) and not d.startswith(".")
+    )
+
+
+def _videos(folder, extensions=VIDEO_EXTENSIONS):
+    return sorted(f for f in os.listdir(folder) if f.lower().endswith(extensions))
+
+
+def _holds_labels(folder):
+    """A split folder holds label folders (and no videos of its own)."""
+    return (os.path.isdir(folder) and bool(_subfolders(folder))
+            and not _videos(folder))
+
+
+def scan_folder(root, extensions=VIDEO_EXTENSIONS, labels=None):
     """Lists `(path, label_index)` pairs and the sorted label names.
+
+    Args:
+        root: str. A folder of label folders.
+        extensions: tuple of str. File name endings that count as videos.
+        labels: list of str or None. Label names to index by (a split folder
+            may lack some); None takes the subfolders of `root`.
 
     Raises:
         ValueError: no such folder, no label subfolders, or no videos.
@@ -133,12 +334,9 @@ def scan_folder(root, extensions=VIDEO_EXTENSIONS):
     root = os.fspath(root)
     if not os.path.isdir(root):
         raise ValueError(f"`root` must be a folder of videos. Received: root={root!r}.")
-    labels = sorted(
-        d for d in os.listdir(root)
-        if os.path.isdir(os.path.join(root, d)) and not d.startswith(".")
-    )
-    if not labels:
-        loose = [f for f in os.listdir(root) if f.lower().endswith(extensions)]
+    present = _subfolders(root)
+    if not present:
+        loose = _videos(root, extensions)
         hint = (
             f" It holds {len(loose)} video files directly: move them into one "
             "subfolder per label." if loose else ""
@@ -147,22 +345,195 @@ def scan_folder(root, extensions=VIDEO_EXTENSIONS):
             f"Expected one subfolder per label (root/<label>/*.mp4) in "
             f"{root!r}, found none.{hint}"
         )
+    labels = present if labels is None else labels
     items = []
     for index, label in enumerate(labels):
         folder = os.path.join(root, label)
-        for name in sorted(os.listdir(folder)):
-            if name.lower().endswith(extensions):
-                items.append((os.path.join(folder, name), index))
+        if os.path.isdir(folder):
+            items.extend((os.path.join(folder, name), index)
+                         for name in _videos(folder, extensions))
     if not items:
         raise ValueError(
             f"No video files ({', '.join(extensions)}) in the label folders of "
-            f"{root!r} (labels seen: {', '.join(labels)})."
+            f"{root!r} (labels seen: {', '.join(present)})."
         )
     return items, labels
 
 
+def _stable_order(label, names):
+    """Files of a label in an order fixed by their names, not by any seed."""
+    def position(name):
+        return hashlib.sha256(f"{label}/{name}".encode("utf-8")).hexdigest()
+    return sorted(names, key=position)
+
+
+def _share_sizes(n, shares):
+    """Files of a label of `n` files that each held-out share takes.
+
+    `round(share * n)`, at least one file once a label has 3 or more, and
+    training keeps at least one.
+    """
+    sizes = {}
+    for split, share in shares.items():
+        size = int(round(share * n))
+        sizes[split] = max(size, 1) if share > 0 and n >= 3 else size
+    for split in ("validation", "test"):  # give back to training if needed
+        while split in sizes and sizes[split] and n - sum(sizes.values()) < 1:
+            sizes[split] -= 1
+    return sizes
+
+
+def held_out_items(items, labels, split, shares):
+    """The items of `split` when `shares` of each label are held out.
+
+    Args:
+        items: `(path, label_index)` pairs of the training pool.
+        labels: label names.
+        split: `"train"` or a key of `shares`.
+        shares: dict split -> fraction held out of each label.
+    """
+    by_label = {}
+    for path, target in items:
+        by_label.setdefault(target, []).append(path)
+    chosen = []
+    for target, paths in sorted(by_label.items()):
+        names = {os.path.basename(p): p for p in paths}
+        order = _stable_order(labels[target], names)
+        sizes = _share_sizes(len(order), shares)
+        start = 0
+        for name in ("test", "validation"):
+            size = sizes.get(name, 0)
+            if split == name:
+                picked = order[start:start + size]
+            start += size
+        if split == "train":
+            picked = order[start:]
+        chosen.extend((names[n], target) for n in sorted(picked))
+    return chosen
+
+
+def _check_shares(shares):
+    if sum(shares.values()) >= 1:
+        raise ValueError(
+            "validation_split + test_split must leave files for training. "
+            f"Received: validation_split={shares.get('validation')}, "
+            f"test_split={shares.get('test')} (defaults: 0.15 each for "
+            "root/<label>/ without split folders)."
+        )
+
+
+def _plan(root, split, validation_split, test_split):
+    """`(items, labels, where)` of `split` under `root`: where the files come
+    from, in words."""
+    given = {"validation": validation_split, "test": test_split}
+    for name, value in given.items():
+        if value is not None:
+            check_fraction(f"{name}_split", value)
+    root = os.fspath(root)
+    if not os.path.isdir(root):
+        raise ValueError(f"`root` must be a folder of videos. Received: root={root!r}.")
+    split_folders = [s for s in SPLITS if _holds_labels(os.path.join(root, s))]
+    own_folder = os.path.join(root, split)
+
+    if not split_folders:  # root/<label>/*.mp4: hold out shares of each label
+        shares = {name: DEFAULT_SHARES[name] if value is None else value
+                  for name, value in given.items()}
+        pool_root, labels = root, None
+        if split not in SPLITS:
+            raise ValueError(
+                f"`split` must be one of {', '.join(SPLITS)} for a folder "
+                f"without split folders. Received: split={split!r}."
+            )
+        where = (f"{split} share of {root!r} (validation_split="
+                 f"{shares['validation']}, test_split={shares['test']})")
+        _check_shares(shares)
+    else:
+        for name, value in given.items():
+            if value is not None and name in split_folders:
+                raise ValueError(
+                    f"{root!r} has a {name!r} folder, so {name}_split={value} "
+                    f"would hold out a second {name} set. Drop {name}_split, "
+                    f"or move root/{name}/ into root/train/ to hold out a share."
+                )
+        shares = {n: v for n, v in given.items() if v}
+        _check_shares(shares)
+        # Label indices agree across split folders even where one lacks a label.
+        labels = sorted({label for s in split_folders
+                         for label in _subfolders(os.path.join(root, s))})
+        if split not in shares:  # the split's own folder
+            if not _holds_labels(own_folder):
+                names = ", ".join(f"'{s}'" for s in split_folders)
+                raise ValueError(
+                    f"{root!r} has no {split!r} subfolder (it has {names}). "
+                    f"Put the videos in root/{split}/<label>/, "
+                    + (f"or pass {split}_split=0.15 to hold out a share of "
+                       "root/train/." if split in given else
+                       f"or load one of {names}.")
+                )
+            items, labels = scan_folder(own_folder, labels=labels)
+            where = repr(own_folder)
+            if split == "train" and shares:
+                items = held_out_items(items, labels, "train", shares)
+                where += f" less its held-out {' and '.join(shares)} share"
+            return items, labels, where
+        pool_root = os.path.join(root, "train")
+        if not _holds_labels(pool_root):
+            raise ValueError(
+                f"{split}_split holds out a share of root/train/, which "
+                f"{root!r} lacks. Put the training videos in root/train/<label>/."
+            )
+        where = f"{split}_split={shares[split]} of {pool_root!r}"
+
+    items, labels = scan_folder(pool_root, labels=labels)
+    held = {n: v for n, v in shares.items() if v}
+    if split != "train" and not held.get(split):
+        raise ValueError(
+            f"{split}_split=0 holds out no {split} files of {pool_root!r}. "
+            f"Pass {split}_split > 0 or put the videos in root/{split}/<label>/."
+        )
+    pool_size = len(items)
+    items = held_out_items(items, labels, split, held)
+    if not items:
+        raise ValueError(
+            f"The {where} is empty: each label has too few files "
+            f"({pool_size} in all). Add videos, or put "
+            f"the {split} videos in root/{split}/<label>/."
+        )
+    return items, labels, where
+
+
+def _probe(items, split, where):
+    """Drops files with no decodable frame; warns once, naming them.
+
+    Returns the readable items and the skipped `(path, reason)` pairs.
+    Raises `ValueError` when no file is readable.
+    """
+    paths = [p for p, _ in items]
+    workers = min(8, os.cpu_count() or 1, len(paths))
+    with concurrent.futures.ThreadPoolExecutor(max(workers, 1)) as pool:
+        reasons = list(pool.map(unreadable_reason, paths))
+    readable = [item for item, why in zip(items, reasons) if why is None]
+    skipped = [(p, why) for p, why in zip(paths, reasons) if why is not None]
+    listed = "; ".join(f"{p!r}: {why}" for p, why in skipped[:5])
+    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    if not readable:
+        raise ValueError(
+            f"No readable video in the {split!r} split ({where}): all "
+            f"{len(skipped)} file(s) skipped: {listed}{more}. Check that "
+            "OpenCV can play them (cv2.VideoCapture)."
+        )
+    if skipped:
+        warnings.warn(
+            f"Skipped {len(skipped)} of {len(paths)} video file(s) of the "
+            f"{split!r} split with no decodable frame: {listed}{more}.",
+            stacklevel=3,
+        )
+    return readable, skipped
+
+
 class _SkipLog:
-    """Counts unreadable files (map calls run on several threads)."""
+    """Counts files that fail while iterating (map calls run on several
+    threads): a file that opened when loaded but fails later."""
 
     def __init__(self, skipped):
         self.skipped = skipped
@@ -183,21 +554,6 @@ class _SkipLog:
         )
 
 
-def _split_items(items, split, validation_split, seed):
-    """Deterministic per-label split into train and validation."""
-    rng = np.random.default_rng(seed)
-    by_label = {}
-    for item in items:
-        by_label.setdefault(item[1], []).append(item)
-    chosen = []
-    for group in by_label.values():
-        order = rng.permutation(len(group))
-        n_val = int(round(validation_split * len(group)))
-        keep = order[:n_val] if split == "validation" else order[n_val:]
-        chosen.extend(group[i] for i in sorted(keep))
-    return chosen
-
-
 def video_folder_dataset(
     root,
     split="train",
@@ -205,32 +561,34 @@ def video_folder_dataset(
     frames=16,
     image_size=(112, 112),
     validation_split=None,
+    test_split=None,
     random_sampling=None,
     shuffle=None,
     seed=0,
 ):
-    """Builds the unbatched dataset and its info (see `load("video_folder")`)."""
+    """Builds the unbatched dataset and its info (see `load("video_folder")`).
+
+    Args:
+        root: str. `root/<label>/*.mp4` or `root/<split>/<label>/*.mp4`.
+        split: str. `"train"`, `"validation"`, `"test"`, or a subfolder of
+            `root` holding label folders.
+        frames: int. Frames per clip. Defaults to 16.
+        image_size: int or (height, width). Defaults to (112, 112).
+        validation_split: float in [0, 1) or None. Share of each label held
+            out as `"validation"`. None: 0.15 without split folders, else
+            `root/validation/` is needed for that split.
+        test_split: float in [0, 1) or None. The same for `"test"`.
+        random_sampling: bool or None. One random frame per segment instead
+            of uniform frames; None: on for `"train"` only.
+        shuffle: bool or None. Shuffle file names every epoch; None: on for
+            `"train"` only.
+        seed: int. Seeds sampling and shuffling (not the split, which is
+            fixed by file names).
+    """
     frames = check_int("frames", frames)
     image_size = check_image_size(image_size)
-    split_root = os.path.join(os.fspath(root), split)
-    if os.path.isdir(split_root):
-        items, labels = scan_folder(split_root)
-    else:
-        items, labels = scan_folder(root)
-        if validation_split is not None:
-            check_fraction("validation_split", validation_split)
-            if split not in ("train", "validation"):
-                raise ValueError(
-                    "With `validation_split`, split must be 'train' or "
-                    f"'validation'. Received: split={split!r}."
-                )
-            items = _split_items(items, split, validation_split, seed)
-        elif split != "train":
-            raise ValueError(
-                f"{root!r} has no {split!r} subfolder. Put the videos in "
-                f"root/{split}/<label>/, or pass validation_split=0.2 to carve "
-                "a validation split out of root/<label>/."
-            )
+    items, labels, where = _plan(root, split, validation_split, test_split)
+    items, skipped = _probe(items, split, where)
     if random_sampling is None:
         random_sampling = split == "train"
     if shuffle is None:
@@ -243,7 +601,8 @@ def video_folder_dataset(
         source="folder",
         class_names=labels,
         num_examples=len(items),
-        description=f"Videos under {os.fspath(root)!r}.",
+        skipped=list(skipped),
+        description=f"Videos under {os.fspath(root)!r}: the {where}.",
         shuffled=shuffle,
     )
     log = _SkipLog(info.skipped)
@@ -284,13 +643,14 @@ def video_folder_dataset(
     "video_folder",
     task="video_tagger",
     source="folder",
-    description="Your videos in root/<label>/*.mp4|avi (or root/<split>/<label>/), "
-    "decoded with OpenCV.",
+    description="Your videos in root/<label>/*.mp4|avi (70/15/15 split by file) "
+    "or root/<split>/<label>/, decoded with OpenCV.",
 )
 def _build(split, *, seed=0, shuffle=None, **options):
     reject_unknown_options(
         "video_folder", options,
-        ("root", "frames", "image_size", "validation_split", "random_sampling"),
+        ("root", "frames", "image_size", "validation_split", "test_split",
+         "random_sampling"),
     )
     if "root" not in options:
         raise TypeError(

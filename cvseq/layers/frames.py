@@ -44,16 +44,34 @@ class TimeDistributed(keras.layers.TimeDistributed):
 
 @keras.saving.register_keras_serializable(package="cvseq")
 class FrameMask(keras.layers.Layer):
-    """Marks the real frames of clips padded with all-zero frames.
+    """Marks the real frames of clips padded at the end with all-zero frames.
 
     Input `(batch, frames, height, width, channels)`; output a boolean
-    `(batch, frames)` tensor, `True` where a frame has any non-zero pixel.
-    Pass it as `mask=` to a recurrent layer so padding at the end of a clip
-    is skipped.
+    `(batch, frames)` tensor: `True` up to and including the last frame
+    with a non-zero pixel, `False` for the all-zero frames after it. Only
+    trailing all-zero frames are padding: a black frame at the start or in
+    the middle of a clip (a fade to black, a dark first frame) stays real,
+    and the first frame is always real, so an all-black clip is one frame
+    long rather than empty. The mask is therefore always right-padded and
+    never empty, as the cuDNN LSTM/GRU kernels require on GPU. Pass it as
+    `mask=` to a recurrent layer so padding at the end of a clip is skipped.
+
+    Example:
+
+    >>> clips = np.ones((1, 5, 2, 2, 3))
+    >>> clips[0, [0, 2, 4]] = 0  # black first, middle and last frames
+    >>> FrameMask()(clips).numpy()
+    array([[ True,  True,  True,  True, False]])
     """
 
     def call(self, clips):
-        return ops.any(ops.not_equal(clips, 0), axis=(2, 3, 4))
+        lit = ops.any(ops.not_equal(clips, 0), axis=(2, 3, 4))
+        # A frame is real when it or any later frame is lit: count lit frames
+        # from the end (a reversed cumulative sum).
+        lit_after = ops.flip(ops.cumsum(ops.cast(ops.flip(lit, axis=1), "int32"),
+                                        axis=1), axis=1)
+        first = ops.arange(ops.shape(clips)[1]) == 0
+        return ops.logical_or(lit_after > 0, first[None, :])
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:2])
