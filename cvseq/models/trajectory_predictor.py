@@ -53,32 +53,26 @@ class StepNormalization(keras.layers.Layer):
       training data (the same value for every example), to turn normalised
       predictions back into positions.
 
-    The scale is a non-trainable weight, saved with the model. `adapt(data)`
-    sets it from a whole data set (like `keras.layers.Normalization.adapt`);
-    until then, every training batch updates it as a running
-    root-mean-square over all training steps seen so far, like the moving
-    statistics of `BatchNormalization`, so `model.fit` alone also yields a
-    model in the data's units. An untrained, unadapted layer has scale 1.
+    The scale is the square root of a non-trainable weight, the mean
+    squared step length, saved with the model beside the number of steps it
+    averages. `adapt(data)` sets both from a whole data set (like
+    `keras.layers.Normalization.adapt`); every training batch then adds its
+    steps to the running mean, like the moving statistics of
+    `BatchNormalization`, so `model.fit` alone also yields a model in the
+    data's units (and more epochs on the same data leave an adapted scale
+    where it is). An untrained, unadapted layer has scale 1.
     """
 
     def build(self, input_shape):
-        self.scale = self.add_weight(
-            shape=(), initializer="ones", trainable=False, name="scale"
-        )
-        # Squared step lengths summed over the training batches seen, and
-        # their count; `adapted` freezes the scale once `adapt` has set it.
-        self.sum_of_squares = self.add_weight(
-            shape=(), initializer="zeros", trainable=False, name="sum_of_squares"
+        self.step_variance = self.add_weight(
+            shape=(), initializer="ones", trainable=False, name="step_variance"
         )
         self.count = self.add_weight(
             shape=(), initializer="zeros", trainable=False, name="count"
         )
-        self.adapted = self.add_weight(
-            shape=(), initializer="zeros", trainable=False, name="adapted"
-        )
 
     def adapt(self, data, steps=None):
-        """Sets the scale from past positions and freezes it.
+        """Sets the scale from past positions.
 
         Args:
             data: past positions `(n, history, features)` as a NumPy array
@@ -101,32 +95,31 @@ class StepNormalization(keras.layers.Layer):
             total, count = _step_statistics(keras.ops.convert_to_numpy(data))
         if count == 0:
             raise ValueError("`data` holds no past positions to adapt on.")
-        scale = np.sqrt(total / count)
-        # Tracks that never move give no unit; keep the scale of 1.
-        self.scale.assign(scale if scale > 0 else 1.0)
-        self.sum_of_squares.assign(total)
+        self.step_variance.assign(total / count)
         self.count.assign(count)
-        self.adapted.assign(1.0)
+
+    @property
+    def scale(self):
+        """The unit of the normalised features: the RMS step length."""
+        variance = ops.convert_to_tensor(self.step_variance)
+        # Tracks that never move give no unit: keep 1.
+        return ops.sqrt(ops.where(variance > 0, variance, 1.0))
 
     def call(self, positions, training=False):
         positions = ops.cast(positions, self.compute_dtype)
         steps = _steps(positions)
-        scale = self.scale
         if training:
-            # Running root-mean-square step over all training batches, until
-            # `adapt` fixes the scale (adapted == 1).
-            learning = 1.0 - self.adapted
-            total = self.sum_of_squares + learning * ops.sum(ops.square(steps))
-            count = self.count + learning * ops.cast(
+            # Running mean of the squared step length over all the training
+            # steps seen (those of `adapt` included).
+            batch_count = ops.cast(
                 ops.shape(steps)[0] * ops.shape(steps)[1], self.compute_dtype
             )
-            running = ops.sqrt(total / ops.maximum(count, 1.0))
-            scale = ops.where(
-                self.adapted > 0, self.scale, ops.where(running > 0, running, 1.0)
+            count = self.count + batch_count
+            self.step_variance.assign(
+                (self.step_variance * self.count + ops.sum(ops.square(steps))) / count
             )
-            self.sum_of_squares.assign(total)
             self.count.assign(count)
-            self.scale.assign(scale)
+        scale = self.scale
         last = positions[:, -1:]
         steps = ops.concatenate([ops.zeros_like(positions[:, :1]), steps], axis=1)
         features = ops.concatenate([steps, positions - last], axis=-1) / scale
@@ -204,7 +197,7 @@ def trajectory_predictor(
             Defaults to 64.
         dropout: float in [0, 1). Dropout on the encoder's summary.
             Defaults to 0.0.
-        compile: bool. Compile with Adam(2e-3, epsilon=1e-12: gradients
+        compile: bool. Compile with Adam(5e-3, epsilon=1e-12: gradients
             scale with the square of the unit, and a larger epsilon would
             damp learning in small units such as degrees), mean squared
             error, and the average and final displacement errors (`ade`,
@@ -255,7 +248,7 @@ def trajectory_predictor(
     if compile:
         model.compile(
             jit_compile=False,
-            optimizer=keras.optimizers.Adam(2e-3, epsilon=1e-12),
+            optimizer=keras.optimizers.Adam(5e-3, epsilon=1e-12),
             loss="mse",
             metrics=[AverageDisplacementError(), FinalDisplacementError()],
         )
