@@ -61,15 +61,15 @@ def test_untrained_model_is_constant_velocity():
     """Zero residual head: the model predicts constant velocity, in any unit
     and origin, before and after the scale is learned."""
     past, _ = _vessels("test", count=64)
+    model = trajectory_predictor(history=10, horizon=5, units=8)
     for shifted in (past, (past + 1e5) * 1000.0, past / 1000.0 - 7.0):
-        model = trajectory_predictor(history=10, horizon=5, units=8)
         expected = constant_velocity(shifted, 5)
         tolerance = 1e-6 * float(np.abs(shifted).max())
-        np.testing.assert_allclose(model.predict(shifted, verbose=0), expected,
-                                   rtol=0, atol=tolerance)
         model.get_layer("step_normalization").adapt(shifted)
-        np.testing.assert_allclose(model.predict(shifted, verbose=0), expected,
-                                   rtol=0, atol=tolerance)
+        np.testing.assert_allclose(model(shifted), expected, rtol=0, atol=tolerance)
+    untrained = trajectory_predictor(history=10, horizon=5, units=8)  # scale 1
+    np.testing.assert_allclose(untrained(past), constant_velocity(past, 5), rtol=0,
+                               atol=1e-6 * float(np.abs(past).max()))
 
 
 def test_adapt_learns_the_step_length():
@@ -89,32 +89,22 @@ def test_adapt_learns_the_step_length():
         layer.adapt(np.zeros((4, 1, 2)))
 
 
-def test_fit_learns_the_scale_without_adapt():
-    """A plain `model.fit` sets the scale from the training batches."""
+def test_fit_learns_the_scale_and_save_keeps_it():
+    """A plain `model.fit` (no `adapt`) sets the scale from the training
+    batches; the `.keras` file keeps it."""
     past, future = _vessels("train", count=256)
     model = trajectory_predictor(history=10, horizon=5, units=8)
     model.fit(past, future, batch_size=64, epochs=1, verbose=0)
+    scale = float(model.get_layer("step_normalization").scale)
     reference = trajectory_predictor(history=10, horizon=5).get_layer("step_normalization")
     reference.adapt(past)
-    np.testing.assert_allclose(
-        float(model.get_layer("step_normalization").scale), float(reference.scale), rtol=1e-4
-    )
-
-
-def test_save_and_load_keep_the_normalisation():
-    past, future = _vessels("train", count=128)
-    model = trajectory_predictor(history=10, horizon=5, units=8)
-    model.get_layer("step_normalization").adapt(past)
-    model.fit(past, future, batch_size=64, epochs=1, verbose=0)
-    scale = float(model.get_layer("step_normalization").scale)
+    np.testing.assert_allclose(scale, float(reference.scale), rtol=1e-4)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")
         model.save(path)
         loaded = keras.saving.load_model(path, safe_mode=True)
     assert float(loaded.get_layer("step_normalization").scale) == scale
-    assert scale > 50  # metres, not the initial 1
-    np.testing.assert_allclose(loaded.predict(past, verbose=0),
-                               model.predict(past, verbose=0), rtol=1e-5, atol=1e-2)
+    np.testing.assert_allclose(loaded(past[:64]), model(past[:64]), rtol=1e-5, atol=1e-2)
 
 
 def test_same_relative_error_in_any_unit_and_origin():
