@@ -190,25 +190,53 @@ def _displacement(y_true, y_pred):
     return ops.sqrt(ops.sum(ops.square(ops.cast(y_true, y_pred.dtype) - y_pred), axis=-1))
 
 
+class RunningStepScale(keras.layers.Layer):
+    """The running mean squared step length of the training data, and its
+    root (the unit the plain trajectory model works in)."""
+
+    def build(self, _):
+        self.variance = self.add_weight(shape=(), initializer="ones", trainable=False)
+        self.count = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+    def call(self, p, training=False):
+        steps = p[:, 1:] - p[:, :-1]
+        if training:
+            count = self.count + ops.cast(ops.shape(steps)[0] * ops.shape(steps)[1],
+                                          "float32")
+            self.variance.assign(
+                (self.variance * self.count + ops.sum(ops.square(steps))) / count)
+            self.count.assign(count)
+        return ops.sqrt(ops.where(self.variance > 0, self.variance, 1.0))
+
+
 def plain_trajectory_predictor(*, history=12, horizon=8, features=2, units=64,
                                recurrent="lstm"):
     """`cvseq.trajectory_predictor` (dropout 0): past -> future positions."""
     past = keras.Input((history, features))
-    # Each position next to its step from the previous one (0 at the first).
-    x = keras.layers.Lambda(lambda p: ops.concatenate(
-        [p, ops.concatenate([ops.zeros_like(p[:, :1]), p[:, 1:] - p[:, :-1]], axis=1)],
-        axis=-1))(past)
+    scale = RunningStepScale()(past)
+    # Steps (0 at the first) and offsets from the last position, in units
+    # of the scale.
+    x = keras.layers.Lambda(lambda t: ops.concatenate(
+        [ops.concatenate([ops.zeros_like(t[0][:, :1]), t[0][:, 1:] - t[0][:, :-1]], axis=1),
+         t[0] - t[0][:, -1:]], axis=-1) / t[1])([past, scale])
     x = keras.layers.Dense(units, activation="relu")(x)
     summary, *states = RNN[recurrent](units, return_state=True)(x)
     x = keras.layers.RepeatVector(horizon)(summary)
     x = RNN[recurrent](units, return_sequences=True)(x, initial_state=states)
-    steps = keras.layers.Dense(features)(x)
-    # Positions: the last observed one plus the running sum of the steps.
-    future = keras.layers.Lambda(lambda t: t[0][:, -1:] + ops.cumsum(t[1], axis=1))(
-        [past, steps])
+    residual = keras.layers.Dense(features, kernel_initializer="zeros")(x)
+    # Constant velocity from the last position, plus the summed residuals.
+    future = keras.layers.Lambda(lambda t: (
+        t[0][:, -1:]
+        + ops.reshape(ops.arange(1, horizon + 1, dtype="float32"), (1, -1, 1))
+        * (t[0][:, -1:] - t[0][:, -2:-1])
+        + t[2] * ops.cumsum(t[1], axis=1)))([past, residual, scale])
     model = keras.Model(past, future)
     model.compile(
-        keras.optimizers.Adam(5e-3), "mse", jit_compile=False,
+        keras.optimizers.Adam(5e-3, epsilon=1e-12), jit_compile=False,
+        # Mean Euclidean distance (the floor keeps an exact prediction's
+        # gradient finite).
+        loss=lambda t, p: ops.mean(
+            ops.sqrt(ops.maximum(ops.sum(ops.square(t - p), axis=-1), 1e-30)), axis=-1),
         metrics=[
             keras.metrics.MeanMetricWrapper(
                 lambda t, p: ops.mean(_displacement(t, p), axis=-1), name="ade"),

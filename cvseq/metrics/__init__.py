@@ -16,6 +16,7 @@ from cvseq.metrics.text import (  # noqa: E402
 from cvseq.metrics.tracking import TrackingEvaluator, box_iou  # noqa: E402
 from cvseq.metrics.trajectory import (  # noqa: E402
     AverageDisplacementError,
+    DisplacementLoss,
     FinalDisplacementError,
     average_displacement_error,
     constant_velocity,

@@ -95,3 +95,36 @@ class FinalDisplacementError(keras.metrics.MeanMetricWrapper):
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
+
+
+def _safe_distance(diff):
+    # max(., 1e-30): an exact prediction (a moored ship, constant velocity
+    # on a straight path) has distance 0, where sqrt's gradient is infinite;
+    # the floor is far below any squared error in any unit, and its
+    # gradient is 0 there instead of NaN.
+    return ops.sqrt(ops.maximum(ops.sum(ops.square(diff), axis=-1), 1e-30))
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class DisplacementLoss(keras.losses.Loss):
+    """The average displacement error as a loss: mean Euclidean distance.
+
+    Unlike mean squared error it weighs every trajectory by its distance,
+    not its square, so a few long, unforeseeable excursions (a ship that
+    turns, a digit that bounces) do not pull every prediction toward
+    hedging; its minimum is the ADE that models are scored with.
+
+    `y_true`, `y_pred`: `(batch, horizon, features)`; per example the mean
+    distance over the horizon.
+    """
+
+    def __init__(self, name="displacement", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def call(self, y_true, y_pred):
+        y_pred = ops.convert_to_tensor(y_pred)
+        diff = ops.cast(y_true, y_pred.dtype) - y_pred
+        return ops.mean(_safe_distance(diff), axis=-1)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, "dtype": self.dtype}

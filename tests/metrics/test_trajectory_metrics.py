@@ -44,3 +44,21 @@ def test_constant_velocity():
     bent = np.array([[[0, 0], [2, 0], [3, 0]]], float)  # steps 2 then 1
     np.testing.assert_allclose(constant_velocity(bent, 1), [[[4, 0]]])
     np.testing.assert_allclose(constant_velocity(bent, 1, window=3), [[[4.5, 0]]])
+
+
+def test_displacement_loss_is_ade_with_finite_gradients():
+    import keras
+    import tensorflow as tf
+
+    from cvseq.metrics import DisplacementLoss
+
+    loss = DisplacementLoss()
+    assert float(loss(TRUE, PRED.astype("float32"))) == pytest.approx(21 / 6)
+    # An exact prediction (distance 0 at the middle step) keeps gradients finite.
+    pred = tf.Variable(PRED.astype("float32"))
+    with tf.GradientTape() as tape:
+        value = loss(TRUE.astype("float32"), pred)
+    gradient = tape.gradient(value, pred).numpy()
+    assert np.all(np.isfinite(gradient)) and np.all(gradient[0, 1] == 0)
+    restored = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert isinstance(restored, DisplacementLoss)
