@@ -531,8 +531,10 @@ def evaluate_tracker(tracker, detections, true_boxes, true_ids, *, iou_threshold
         tracker: a `Tracker`; it is reset before each clip.
         detections: per clip, one `(boxes, scores)` per frame.
         true_boxes: per clip, float `(frames, objects, 4)` true boxes
-            `(x1, y1, x2, y2)`.
-        true_ids: per clip, int `(objects,)` their ids.
+            `(x1, y1, x2, y2)`, or a list of `(n_t, 4)` per frame when
+            objects come and go.
+        true_ids: per clip, int `(objects,)` their ids, or a list of
+            `(n_t,)` per frame (as `cvseq.datasets.mot_tracks` gives).
         iou_threshold: float in (0, 1]. Overlap a track needs to match a
             true object (see `cvseq.metrics.TrackingEvaluator`). Defaults
             to 0.5.
@@ -560,8 +562,10 @@ def evaluate_tracker(tracker, detections, true_boxes, true_ids, *, iou_threshold
         clip_out = track_clip(tracker, clip_detections)
         seconds += time.perf_counter() - start
         evaluator.next_sequence()
-        for frame_boxes, out in zip(clip_boxes, clip_out):
-            evaluator.update(clip_ids, frame_boxes, out.ids, out.boxes)
+        per_frame = len(clip_ids) == len(clip_boxes) and np.ndim(clip_ids[0]) == 1
+        for t, (frame_boxes, out) in enumerate(zip(clip_boxes, clip_out)):
+            frame_ids = clip_ids[t] if per_frame else clip_ids
+            evaluator.update(frame_ids, frame_boxes, out.ids, out.boxes)
         outputs.append(clip_out)
     metrics = evaluator.result()
     metrics["frames_per_second"] = sum(len(c) for c in outputs) / max(seconds, 1e-9)

@@ -13,7 +13,7 @@ import pytest
 
 from cvseq.datasets.mot_tracks import SEQUENCES, load_mot_sequence
 from cvseq.metrics import TrackingEvaluator, box_iou
-from cvseq.tracking import Tracker
+from cvseq.tracking import Tracker, evaluate_tracker
 
 NAMES = sorted(SEQUENCES)
 
@@ -152,3 +152,13 @@ def test_blob_rule_would_break_real_tracks(sequence):
     blob = score(sequence, track(sequence, truth, Tracker(merge_coverage=0.5)))
     default = score(sequence, track(sequence, truth))
     assert default["mota"] > blob["mota"], (default, blob)
+
+
+def test_evaluate_tracker_takes_per_frame_ids(sequence):
+    """The library's scorer on a real sequence agrees with the one here."""
+    truth = [(boxes, None) for boxes in sequence.boxes]
+    metrics, outputs = evaluate_tracker(Tracker(), [truth], [sequence.boxes], [sequence.ids])
+    here = score(sequence, track(sequence, truth))
+    assert metrics["mota"] == pytest.approx(here["mota"])
+    assert metrics["idf1"] == pytest.approx(here["idf1"])
+    assert len(outputs[0]) == len(sequence.boxes)
