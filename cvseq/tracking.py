@@ -1,16 +1,23 @@
 """Multi-object tracking by detection: Kalman (or learned) motion + Hungarian.
 
 Each frame, `Tracker.update(boxes, scores)` predicts where every live track
-is now, matches tracks to the frame's detections with the Hungarian
-algorithm (`scipy.optimize.linear_sum_assignment`) on a cost made of box
-overlap and centre distance, corrects the matched tracks, starts tentative
-tracks from unmatched detections, and lets unmatched tracks coast on their
-prediction until they have been missed for more than `max_age` frames.
+is now, matches tracks to the frame's detections in two passes as ByteTrack
+does (confident detections to every track, then weak ones to the confirmed
+tracks left over) with the Hungarian algorithm
+(`scipy.optimize.linear_sum_assignment`) on a cost made of box overlap and
+centre distance, gated by IoU or the track's Kalman gate; it corrects the
+matched tracks, starts tentative tracks from unmatched confident
+detections, and keeps unmatched tracks on their prediction until they have
+been missed for more than `max_age` frames.
 
 Motion is predicted by a constant-velocity Kalman filter (filterpy) on the
 box centre and size, or by a trained `cvseq.trajectory_predictor` model that
 reads the track's last positions (the Kalman filter then still smooths the
 box and covers young tracks whose history is too short for the model).
+
+The defaults suit detectors that box each object (checked on real
+pedestrian tracks, `cvseq.datasets.mot_tracks`); blob detectors, whose
+boxes merge when objects overlap, take `BLOB_OPTIONS`.
 """
 
 import collections
