@@ -51,6 +51,9 @@ BLOB_OPTIONS = {
     "max_age": 5,
 }
 
+# Boxes of a detector model scoring under this are dropped; between it and
+# the tracker's `min_score` they only continue tracks (ByteTrack's 0.1).
+_LOW_SCORE = 0.1
 # Cost of a pair the gates rule out; larger than any allowed cost.
 _FORBIDDEN = 1e6
 # DeepSORT's noise scales: standard deviations as fractions of box height.
@@ -588,15 +591,19 @@ def frame_detector(detector="blobs", *, threshold=0.5):
             background), or a model from `cvseq.object_detector`, which
             sees each frame resized to its input size; its boxes are
             returned in frame pixels. Defaults to `"blobs"`.
-        threshold: float in [0, 1]. Lowest score of a model's box kept
-            (the blob detector keeps every blob). Defaults to 0.5.
+        threshold: float in [0, 1]. Lowest score of a model's box that
+            starts a track (`tracker_options["min_score"]`); weaker boxes
+            down to `min(threshold, 0.1)` are kept too, for the tracker's
+            second pass (ByteTrack's low threshold). The blob detector keeps
+            every blob. Defaults to 0.5.
 
     Returns:
         A function from uint8 frames `(n, height, width, 3)` RGB to a list
         of n `(boxes, scores)`: float32 `(k, 4)` `(x1, y1, x2, y2)` and
         `(k,)`. Its `tracker_options` attribute holds the `Tracker`
-        options that suit the detector (`BLOB_OPTIONS` for blobs, none for
-        a model): `Tracker(motion, **detect.tracker_options)`.
+        options that suit the detector (`BLOB_OPTIONS` for blobs,
+        `min_score=threshold` for a model):
+        `Tracker(motion, **detect.tracker_options)`.
     """
     threshold = check_fraction("threshold", threshold, inclusive_one=True)
     if isinstance(detector, str):
@@ -617,8 +624,8 @@ def frame_detector(detector="blobs", *, threshold=0.5):
             "`detector` must be 'blobs' or a cvseq.object_detector model (one "
             f"with a `detect` method). Received: detector={detector!r}."
         )
-    detect = functools.partial(_detect_with_model, detector, threshold)
-    detect.tracker_options = {}
+    detect = functools.partial(_detect_with_model, detector, min(threshold, _LOW_SCORE))
+    detect.tracker_options = {"min_score": threshold}
     return detect
 
 

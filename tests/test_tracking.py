@@ -214,3 +214,31 @@ def test_low_score_detections_keep_tracks_but_start_none():
     assert out.ids.tolist() == [1]
     np.testing.assert_allclose(out.scores, [0.3])
     assert len(tracker.tracks) == 1
+
+
+class _StubModel:
+    """A detector model's output: boxes scoring 0.9, 0.3 and 0.05."""
+
+    inputs = [np.zeros((1, 16, 16, 3))]
+    bounding_box_format = "xyxy"
+
+    def detect(self, images):
+        raise AssertionError("not called")
+
+    def predict(self, images, verbose=0):
+        n = len(images)
+        return {
+            "boxes": np.tile([[[0.0, 0.0, 4.0, 4.0], [8.0, 8.0, 12.0, 12.0],
+                               [2.0, 2.0, 6.0, 6.0]]], (n, 1, 1)),
+            "scores": np.tile([[0.9, 0.3, 0.05]], (n, 1)),
+            "num_detections": np.full(n, 3),
+        }
+
+
+def test_model_detector_keeps_weak_boxes_for_the_second_pass():
+    detect = frame_detector(_StubModel(), threshold=0.5)
+    assert detect.tracker_options == {"min_score": 0.5}
+    (boxes, scores), = detect(np.zeros((1, 16, 16, 3), np.uint8))
+    np.testing.assert_allclose(scores, [0.9, 0.3])  # 0.05 < 0.1 dropped
+    tracker = Tracker(**detect.tracker_options)
+    assert tracker.update(boxes, scores).ids.tolist() == [1]  # 0.3 starts none
