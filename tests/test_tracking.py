@@ -242,3 +242,22 @@ def test_model_detector_keeps_weak_boxes_for_the_second_pass():
     np.testing.assert_allclose(scores, [0.9, 0.3])  # 0.05 < 0.1 dropped
     tracker = Tracker(**detect.tracker_options)
     assert tracker.update(boxes, scores).ids.tolist() == [1]  # 0.3 starts none
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0, 30.0])
+def test_gates_follow_the_box_size_not_pixels(scale):
+    """The same scene in any unit gives the same ids: two objects moving 1.5
+    box widths a frame (no overlap between frames) and a third that
+    appears later beside them."""
+    tracker = Tracker()
+    ids = []
+    for t in range(10):
+        boxes = [box(10 + 15 * t, 10), box(160 - 15 * t, 40)]
+        if t >= 4:
+            boxes.append(box(100, 70 + 2 * t))
+        out = tracker.update(np.array(boxes, np.float64) * scale)
+        ids.append(out.ids.tolist())
+    # Frame 1: the velocity is still unknown, but 15 units away lies inside
+    # the young tracks' wide Kalman gate (no IoU with the last box).
+    assert ids[:4] == [[1, 2]] * 4
+    assert ids[5:] == [[1, 2, 3]] * 5, ids
