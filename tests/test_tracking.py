@@ -7,7 +7,7 @@ import pytest
 import cvseq
 from cvseq.datasets import digit_tracks
 from cvseq.metrics import TrackingEvaluator
-from cvseq.tracking import Tracker
+from cvseq.tracking import BLOB_OPTIONS, Tracker, frame_detector
 
 
 def box(x, y, size=10):
@@ -20,9 +20,10 @@ def ids_by_object(tracker, frames):
     for detections in frames:
         out = tracker.update(np.array([b for _, b in detections]).reshape(-1, 4))
         for tracked_box, track_id in zip(out.boxes, out.ids):
-            # Each reported box is the detection of one object.
+            # Each reported box is the detection of one object (where two
+            # objects' boxes coincide, the box says nothing about which).
             match = [o for o, b in detections if np.allclose(b, tracked_box)]
-            if match:
+            if len(match) == 1:
                 seen.setdefault(match[0], []).append(int(track_id))
         assert len(out.ids) == len(set(out.ids.tolist()))
     return seen
@@ -143,6 +144,8 @@ def test_learned_motion_model_is_used():
         (dict(max_age=-1), "max_age"),
         (dict(iou_threshold=1.5), "iou_threshold"),
         (dict(max_distance=-1), "max_distance"),
+        (dict(report_coasting=-1), "report_coasting"),
+        (dict(merge_coverage=2.0), "merge_coverage"),
     ],
 )
 def test_bad_arguments(kwargs, match):
@@ -161,10 +164,10 @@ def test_mismatched_scores():
         Tracker().update(np.array([box(0, 0)]), scores=[0.5, 0.5])
 
 
-def _mota(motion, clips, boxes, ids):
+def _mota(motion, clips, boxes, ids, **options):
     evaluator = TrackingEvaluator()
     for clip, clip_boxes, clip_ids in zip(clips, boxes, ids):
-        tracker = Tracker(motion, image_size=clip.shape[1:3])
+        tracker = Tracker(motion, image_size=clip.shape[1:3], **options)
         evaluator.next_sequence()
         for frame, true_boxes in zip(clip, clip_boxes):
             out = tracker.update(*digit_tracks.detect_digits(frame))
@@ -176,9 +179,15 @@ def test_kalman_tracker_mota_on_digit_tracks():
     """Three digits per clip, detected by blobs (they merge when digits
     overlap), 50 held-out clips of 40 frames."""
     clips, boxes, ids = digit_tracks.generate_tracks("test", num_clips=50)
-    result = _mota("kalman", clips, boxes, ids)
+    result = _mota("kalman", clips, boxes, ids, **BLOB_OPTIONS)
     assert result["mota"] >= 0.8, result
     assert result["idf1"] >= 0.8, result
+
+
+def test_blob_detector_carries_its_tracker_options():
+    assert frame_detector("blobs").tracker_options == BLOB_OPTIONS
+    assert Tracker(**frame_detector("blobs").tracker_options).merge_coverage == 0.5
+    assert Tracker().merge_coverage is None  # off for real detectors
 
 
 @pytest.mark.slow
@@ -190,5 +199,64 @@ def test_learned_motion_tracker_mota_on_digit_tracks():
         epochs=20, verbose=0,
     )
     clips, boxes, ids = digit_tracks.generate_tracks("test", num_clips=25)
-    learned = _mota(model, clips, boxes, ids)
+    learned = _mota(model, clips, boxes, ids, **BLOB_OPTIONS)
     assert learned["mota"] >= 0.8, learned
+
+
+def test_low_score_detections_keep_tracks_but_start_none():
+    """ByteTrack's second pass: a weak box continues a track, never starts one."""
+    tracker = Tracker(min_score=0.5, report_coasting=0)
+    for t in range(3):
+        tracker.update(np.array([box(10 + 2 * t, 10)]), scores=[0.9])
+    # The object's box now scores 0.3 (partly hidden); a weak flash elsewhere.
+    out = tracker.update(np.array([box(16, 10), box(70, 70)]), scores=[0.3, 0.3])
+    assert out.ids.tolist() == [1]
+    np.testing.assert_allclose(out.scores, [0.3])
+    assert len(tracker.tracks) == 1
+
+
+class _StubModel:
+    """A detector model's output: boxes scoring 0.9, 0.3 and 0.05."""
+
+    inputs = [np.zeros((1, 16, 16, 3))]
+    bounding_box_format = "xyxy"
+
+    def detect(self, images):
+        raise AssertionError("not called")
+
+    def predict(self, images, verbose=0):
+        n = len(images)
+        return {
+            "boxes": np.tile([[[0.0, 0.0, 4.0, 4.0], [8.0, 8.0, 12.0, 12.0],
+                               [2.0, 2.0, 6.0, 6.0]]], (n, 1, 1)),
+            "scores": np.tile([[0.9, 0.3, 0.05]], (n, 1)),
+            "num_detections": np.full(n, 3),
+        }
+
+
+def test_model_detector_keeps_weak_boxes_for_the_second_pass():
+    detect = frame_detector(_StubModel(), threshold=0.5)
+    assert detect.tracker_options == {"min_score": 0.5}
+    (boxes, scores), = detect(np.zeros((1, 16, 16, 3), np.uint8))
+    np.testing.assert_allclose(scores, [0.9, 0.3])  # 0.05 < 0.1 dropped
+    tracker = Tracker(**detect.tracker_options)
+    assert tracker.update(boxes, scores).ids.tolist() == [1]  # 0.3 starts none
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0, 30.0])
+def test_gates_follow_the_box_size_not_pixels(scale):
+    """The same scene in any unit gives the same ids: two objects moving 1.5
+    box widths a frame (no overlap between frames) and a third that
+    appears later beside them."""
+    tracker = Tracker()
+    ids = []
+    for t in range(10):
+        boxes = [box(10 + 15 * t, 10), box(160 - 15 * t, 40)]
+        if t >= 4:
+            boxes.append(box(100, 70 + 2 * t))
+        out = tracker.update(np.array(boxes, np.float64) * scale)
+        ids.append(out.ids.tolist())
+    # Frame 1: the velocity is still unknown, but 15 units away lies inside
+    # the young tracks' wide Kalman gate (no IoU with the last box).
+    assert ids[:4] == [[1, 2]] * 4
+    assert ids[5:] == [[1, 2, 3]] * 5, ids
