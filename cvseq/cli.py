@@ -47,7 +47,7 @@ def _key_values(pairs, flag):
 
 
 def _user_error(message):
-    from cvseq.tasks import UserInputError
+    from cvseq.errors import UserInputError
 
     return UserInputError(message)
 
@@ -65,7 +65,8 @@ def build_parser():
     train = commands.add_parser(
         "train", help="train a model on a data set",
         description="Train TASK on --dataset and write a run directory. Running "
-        "the same command again resumes an interrupted run.")
+        "the same command again resumes an interrupted run; a finished run is "
+        "never replaced unless you pass --overwrite (or continued: --resume).")
     train.add_argument("task", help="a task from `cvseq list`, e.g. video_tagger")
     train.add_argument("--dataset", help="data set name (default: the task's embedded one)")
     train.add_argument("--epochs", type=int, default=8)
@@ -83,6 +84,14 @@ def build_parser():
                        choices=["auto", "default", "mirrored", "multi_worker"],
                        help="tf.distribute strategy (default: auto)")
     train.add_argument("--out", default=None, help="run directory (default runs/TASK)")
+    existing = train.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--overwrite", action="store_true",
+        help="replace the run in --out (finished or interrupted) with a new one")
+    existing.add_argument(
+        "--resume", action="store_true",
+        help="train the finished run in --out further, up to --epochs in all "
+        "(same options); an interrupted run resumes without it")
 
     evaluate = commands.add_parser("evaluate", help="held-out metrics of a saved model")
     evaluate.add_argument("model", help="a .keras file written by `cvseq train`")
@@ -198,84 +207,184 @@ def _metric_key(task, multi_label):
     return "f1" if multi_label else task.metric
 
 
+def _finished_message(out, finished):
+    epochs = finished.get("epochs")
+    what = f"{finished.get('task', 'a model')}, {epochs} epochs" if epochs else "a model"
+    more = f"{epochs + 1} or more" if isinstance(epochs, int) else "more epochs"
+    return (f"{out!r} holds a finished run ({what}). Pass "
+            f"--resume --epochs N (N: the total, {more}) to train it further, "
+            "--overwrite to replace it, or another --out for a new run.")
+
+
+class _FromUserOptions:
+    """Turns the ValueError/TypeError of a factory or data set, raised on
+    options the user gave, into one `cvseq: error:` line."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        from cvseq.errors import UserInputError
+
+        if kind is None or issubclass(kind, UserInputError):
+            return False
+        if issubclass(kind, (ValueError, TypeError)):
+            raise _user_error(_first_line(err)) from err
+        return False
+
+
+def _first_line(err):
+    text = str(err).strip()
+    return text.splitlines()[0] if text else repr(err)
+
+
+def _check_counts(args, names):
+    """Command-line counts must be positive: 0 never means "the default"."""
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            flag = "--" + name.replace("_", "-")
+            raise _user_error(f"{flag} must be at least 1. Received: {flag} {value}.")
+
+
 def cmd_train(args):
     import keras
 
     import cvseq
     from cvseq import callbacks as cvseq_callbacks
-    from cvseq import reporting, tasks
+    from cvseq import reporting, tasks, training
 
+    _check_counts(args, ("epochs", "batch_size", "frames", "image_size"))
     task = tasks.get_task(args.task)
     dataset = args.dataset or task.default_dataset
     out = args.out or os.path.join("runs", task.name)
-    os.makedirs(out, exist_ok=True)
+    run_dir = training.RunDirectory(out)
+    state = run_dir.state
+    if state == "finished" and not (args.overwrite or args.resume):
+        raise _user_error(_finished_message(out, run_dir.finished()))
+    if state == "new" and args.resume:
+        raise _user_error(f"--resume: {out!r} holds no run to resume (no model.keras, "
+                          "no backup/). Leave out --resume to start a new run there.")
     options = {"frames": args.frames, "image_size": args.image_size}
-    data_options = {**task.data_options(options), **_key_values(args.data, "--data")}
     model_options = _key_values(args.set, "--set")
     if args.backbone:
         model_options["backbone"] = args.backbone
 
     keras.utils.set_random_seed(args.seed)
     strategy = cvseq.distribute.strategy(args.strategy)
-    load = dict(batch_size=args.batch_size, seed=args.seed, with_info=True, **data_options)
-    train, info = cvseq.datasets.load(dataset, "train", **load)
-    try:
-        validation, _ = cvseq.datasets.load(dataset, "validation", **load)
-    except ValueError:
-        validation = None  # the data set has no validation split
-    test, _ = cvseq.datasets.load(dataset, "test", **load)
-    print(f"Task {task.name} on {info.name} ({info.source}, {info.num_examples} "
-          f"training examples); run directory {out}")
-
-    with strategy.scope():
-        model = task.build(info, options, model_options)
+    with _FromUserOptions():
+        data_options = {**task.data_options(options), **_key_values(args.data, "--data")}
+        load = dict(batch_size=args.batch_size, seed=args.seed, with_info=True,
+                    **data_options)
+        train, info = cvseq.datasets.load(dataset, "train", **load)
+        try:
+            validation, _ = cvseq.datasets.load(dataset, "validation", **load)
+        except ValueError:
+            validation = None  # the data set has no validation split
+        test, _ = cvseq.datasets.load(dataset, "test", **load)
     run = {
         "task": task.name, "dataset": info.name, "class_names": info.class_names,
         "multi_label": bool(info.multi_label), "data_options": _jsonable(data_options),
         "model_options": _jsonable(model_options), "seed": args.seed,
-        "epochs": args.epochs, "strategy": type(strategy).__name__,
+        "batch_size": args.batch_size, "epochs": args.epochs,
+        "strategy": type(strategy).__name__,
     }
-    with open(os.path.join(out, "run.json"), "w") as f:
-        json.dump(run, f, indent=2)
+    initial_epoch = 0
+    if not args.overwrite and state != "new":
+        if state == "interrupted":
+            recorded = run_dir.pending() or {}
+            initial_epoch = int(recorded.get("initial_epoch", 0))
+            what = "an interrupted run"
+        else:  # --resume a finished run
+            recorded = run_dir.finished()
+            initial_epoch = int(recorded.get("epochs") or len(
+                cvseq_callbacks.read_log(run_dir.file(training.LOG_FILE))))
+            what = "a finished run"
+            if args.epochs <= initial_epoch:
+                raise _user_error(
+                    f"--resume: the run in {out!r} has trained {initial_epoch} epochs "
+                    f"and --epochs is the total. Received: --epochs {args.epochs}; "
+                    f"pass {initial_epoch + 1} or more.")
+        changes = training.option_changes(recorded, run)
+        if changes:
+            raise _user_error(
+                f"{out!r} holds {what} with other options ({'; '.join(changes)}). "
+                "Run it with its own options to continue it, pass --overwrite to "
+                "start again there, or choose another --out.")
+    run["initial_epoch"] = initial_epoch
+    print(f"Task {task.name} on {info.name} ({info.source}, {info.num_examples} "
+          f"training examples); run directory {out}")
 
-    callbacks = cvseq_callbacks.fault_tolerant(out)
-    history = model.fit(train, validation_data=validation, epochs=args.epochs,
-                        callbacks=callbacks)
+    with strategy.scope(), _FromUserOptions():
+        if initial_epoch:  # continues the finished model (and its optimizer)
+            model = _load_model(run_dir.file(training.MODEL_FILE))
+        else:
+            model = task.build(info, options, model_options)
+    if state == "interrupted" and not args.overwrite:
+        _check_backup_fits(model, run_dir, out)
+    created = not os.path.isdir(out)
+    try:
+        run_dir.begin(run, overwrite=args.overwrite)
+    except OSError as err:
+        raise _user_error(f"Cannot write the run directory {out!r}: "
+                          f"{err.strerror or err}.") from err
+
+    callbacks = cvseq_callbacks.fault_tolerant(out, keep_backup=True)
+    kill_points = [training.KillPoints()] if os.environ.get(training.KILL_ENV) else []
+    try:
+        history = model.fit(train, validation_data=validation, epochs=args.epochs,
+                            initial_epoch=initial_epoch, callbacks=callbacks + kill_points)
+    except BaseException:
+        run_dir.abandon(created)
+        raise
     diverged = cvseq_callbacks.divergence(callbacks)
     if diverged:
         print(f"cvseq: error: {diverged}", file=sys.stderr)
         return 1
-    results = model.evaluate(test, verbose=0, return_dict=True)
-    model_path = os.path.join(out, "model.keras")
-    model.save(model_path)
-
+    results = model.evaluate(test, verbose=0, return_dict=True, callbacks=kill_points)
     history_logs = _full_history(out, history)
-    with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump({"test": results, "history": history_logs}, f, indent=2)
     reporting.plot_history(history_logs, os.path.join(out, "curves.png"),
                            title=f"{task.name} on {info.name}")
     picture = _prediction_picture(task, model, test, run,
                                   os.path.join(out, "predictions.png"))
+    del run["initial_epoch"]
+    run_dir.commit(model, run, {"test": results, "history": history_logs})
     key = _metric_key(task, info.multi_label)
     print(f"Held-out {key}: {results.get(key, float('nan')):.4f}")
     saved = ["metrics.json", "curves.png"] + (["predictions.png"] if picture else [])
-    print(f"Saved {model_path}, {', '.join(saved)} in {out}")
+    print(f"Saved {run_dir.file(training.MODEL_FILE)}, {', '.join(saved)} in {out}")
     return 0
 
 
-def _full_history(out, history):
-    """Epoch metrics across resumed runs, from the appended CSV log."""
-    import csv
+def _check_backup_fits(model, run_dir, out):
+    """A backup/ left by a run of another model is named, not loaded blindly."""
+    for path in run_dir.backup_weights():
+        try:
+            if model.optimizer is not None and not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            model.load_weights(path)
+            return
+        except Exception as err:  # noqa: BLE001 (any load failure means: not this model)
+            problem = _first_line(err)[:200]
+    if run_dir.backup_weights():
+        raise _user_error(
+            f"{os.path.join(out, 'backup')!r} holds weights that do not fit this "
+            f"model ({problem}); it was left by a run with other options. Pass "
+            "--overwrite to discard it, or choose another --out.")
 
-    path = os.path.join(out, "log.csv")
-    if not os.path.isfile(path):
+
+def _full_history(out, history):
+    """Epoch metrics across resumed runs, from the CSV log (one row an epoch)."""
+    from cvseq.callbacks import read_log
+
+    rows = read_log(os.path.join(out, "log.csv"))
+    if not rows:
         return history.history
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
+    by_epoch = {int(row["epoch"]): row for row in rows}  # the last row of an epoch
     logs = {}
-    for row in rows:
-        for key, value in row.items():
-            if key != "epoch":
+    for epoch in sorted(by_epoch):
+        for key, value in by_epoch[epoch].items():
+            if key != "epoch" and value != "":
                 logs.setdefault(key, []).append(float(value))
     return logs
 
@@ -502,15 +611,16 @@ def main(argv=None):
     warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed")
     from cvseq.backbones import WeightsUnavailableError
     from cvseq.datasets import DatasetUnavailableError
+    from cvseq.errors import UserInputError
 
     if os.environ.get("CVSEQ_DEBUG"):
         return COMMANDS[args.command](args)  # full tracebacks
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, TypeError, OSError, DatasetUnavailableError,
-            WeightsUnavailableError) as err:
-        message = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
-        print(f"cvseq: error: {message}", file=sys.stderr)
+    # Only user mistakes are one line; anything else is a bug and shows its
+    # traceback.
+    except (UserInputError, DatasetUnavailableError, WeightsUnavailableError) as err:
+        print(f"cvseq: error: {_first_line(err)}", file=sys.stderr)
         return EXIT_USER_ERROR
 
 

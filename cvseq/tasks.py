@@ -12,10 +12,7 @@ import os
 import numpy as np
 
 from cvseq._validation import check_image_size
-
-
-class UserInputError(ValueError):
-    """A mistake in what the user gave (file, option, data); shown as one line."""
+from cvseq.errors import UserInputError  # noqa: F401 (re-exported)
 
 
 @dataclasses.dataclass(frozen=True)
