@@ -24,11 +24,25 @@ from cvseq.models import (  # noqa: E402
     video_tagger,
 )
 
+
+
+def __getattr__(name):
+    # `cvseq.callbacks` and `cvseq.export` on first use, so `import cvseq`
+    # does not load the TFLite converter.
+    if name in ("callbacks", "export"):
+        import importlib
+
+        return importlib.import_module(f"cvseq.{name}")
+    raise AttributeError(f"module 'cvseq' has no attribute {name!r}")
+
+
 __all__ = [
     "backbones",
     "boxes",
+    "callbacks",
     "datasets",
     "distribute",
+    "export",
     "generation",
     "image_captioner",
     "image_classifier",

@@ -183,23 +183,42 @@ def cmd_list(args):
 
 def _load_run(model_path):
     run_path = os.path.join(os.path.dirname(os.path.abspath(model_path)), "run.json")
-    if os.path.isfile(run_path):
+    if not os.path.isfile(run_path):
+        return {}
+    try:
         with open(run_path) as f:
-            return json.load(f)
-    return {}
+            run = json.load(f)
+    except (OSError, ValueError) as err:
+        raise _user_error(f"Cannot read {run_path!r} beside the model: "
+                          f"{_first_line(err)[:200]}. Restore it, or remove it to "
+                          "use the model without its run description.") from err
+    if not isinstance(run, dict):
+        raise _user_error(f"{run_path!r} is not a run description (a JSON object).")
+    return run
 
 
 def _load_model(path):
+    import zipfile
+
     import keras
 
     if not os.path.isfile(path):
         raise _user_error(f"No such model file: {path!r}.")
+    unreadable = (f"{path!r} is not a readable .keras archive ({{}}). Use the "
+                  "model.keras of a finished `cvseq train` run, or save the model "
+                  "again with model.save(...).")
+    if path.endswith(".keras") and not zipfile.is_zipfile(path):
+        raise _user_error(unreadable.format("not a zip file: truncated, corrupt or "
+                                            "another format"))
     try:
         return keras.saving.load_model(path)
+    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as err:
+        raise _user_error(unreadable.format(
+            f"{type(err).__name__}: {_first_line(err)[:200]}")) from err
     except Exception as err:
         raise _user_error(
             f"Cannot load {path!r} as a Keras model ({type(err).__name__}: "
-            f"{str(err).splitlines()[0][:200]})."
+            f"{_first_line(err)[:200]})."
         ) from err
 
 
@@ -413,24 +432,54 @@ def _prediction_picture(task, model, dataset, run, path):
     return reporting.plot_clip_predictions(inputs, true, pred, path)
 
 
+def _check_classes(model, info, dataset):
+    """Data with more classes than the model predicts is refused up front."""
+    shape = tuple(model.outputs[0].shape) if len(model.outputs) == 1 else ()
+    outputs = shape[-1] if shape else None
+    names = info.class_names or []
+    if names and isinstance(outputs, int) and len(names) > outputs:
+        raise _user_error(
+            f"The data of {dataset!r} has {len(names)} classes (labels 0 to "
+            f"{len(names) - 1}) but the model predicts {outputs}. Evaluate it on data "
+            "with the classes it was trained on (the data options in its run.json).")
+
+
+def _label_error(err):
+    """The line of a TensorFlow error that says what is wrong with the data."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for line in lines:
+        if "label value" in line or "out of range" in line.lower():
+            return line[:300]
+    return lines[-1][:300] if lines else repr(err)
+
+
 def cmd_evaluate(args):
+    import tensorflow as tf
+
     import cvseq
     from cvseq import tasks
 
+    _check_counts(args, ("batch_size",))
     model = _load_model(args.model)
     run = _load_run(args.model)
     task = tasks.get_task(run.get("task") or model.name)
     dataset = args.dataset or run.get("dataset") or task.default_dataset
     data_options = {**run.get("data_options", {}), **task.options_from_model(model),
                     **_key_values(args.data, "--data")}
-    data = cvseq.datasets.load(dataset, args.split, batch_size=args.batch_size,
-                               **data_options)
+    with _FromUserOptions():
+        data, info = cvseq.datasets.load(dataset, args.split, batch_size=args.batch_size,
+                                         with_info=True, **data_options)
+    _check_classes(model, info, dataset)
     try:
         results = model.evaluate(data, verbose=0, return_dict=True)
     except ValueError as err:
         raise _user_error(
             f"The data of {dataset!r} does not fit this model: "
             f"{str(err).splitlines()[0][:300]}"
+        ) from err
+    except tf.errors.InvalidArgumentError as err:
+        raise _user_error(
+            f"The data of {dataset!r} does not fit this model: {_label_error(err)}"
         ) from err
     print(json.dumps({"model": args.model, "dataset": dataset, "split": args.split,
                       **{k: round(float(v), 6) for k, v in results.items()}}, indent=2))
@@ -446,18 +495,34 @@ def cmd_predict(args):
     model = _load_model(args.model)
     run = {**_load_run(args.model), "threshold": args.threshold}
     task = tasks.get_task(run.get("task") or model.name)
-    for source, line in zip(args.inputs, task.predict(model, args.inputs, run)):
+    with _FromUserOptions():  # the inputs are the user's
+        lines = task.predict(model, args.inputs, run)
+    for source, line in zip(args.inputs, lines):
         print(f"{source}: {line}")
     return 0
 
 
 def cmd_export(args):
+    import tensorflow as tf
+
     from cvseq import export
 
     model = _load_model(args.model)
     base = os.path.splitext(args.model)[0]
     out = args.out or (base + ".tflite" if args.format == "tflite" else base + "_saved_model")
-    path = export.export(model, out, format=args.format)
+    if os.path.lexists(out):
+        raise _user_error(f"--out {out!r} exists; export does not replace it. Remove "
+                          "it, or pass another --out.")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        problem = "is not a directory" if not os.path.isdir(parent) else "is not writable"
+        raise _user_error(f"Cannot export to {out!r}: {parent!r} {problem}. Pass "
+                          "--out in a directory you can write to.")
+    try:
+        with _FromUserOptions():
+            path = export.export(model, out, format=args.format)
+    except (OSError, tf.errors.OpError) as err:
+        raise _user_error(f"Cannot write {out!r}: {_first_line(err)[:300]}") from err
     print(f"Exported {args.model} as {args.format} to {path}")
     return 0
 
@@ -517,7 +582,6 @@ def cmd_track(args):
                                      threshold=args.threshold)
     names = {"motion": "kalman" if motion == "kalman" else args.motion,
              "detector": args.detector}
-    os.makedirs(args.out, exist_ok=True)
     if args.dataset:
         return _track_dataset(args, motion, detect, names)
     return _track_videos(args, motion, detect)
@@ -535,10 +599,13 @@ def _track_dataset(args, motion, detect, names):
     if args.clips < 1:
         raise _user_error(f"--clips must be at least 1. Received: {args.clips}.")
     options = {"num_clips": args.clips, **_key_values(args.data, "--data")}
-    data = cvseq.datasets.load(args.dataset, args.split, batch_size=options["num_clips"],
-                               shuffle=False, **options)
+    with _FromUserOptions():
+        data = cvseq.datasets.load(args.dataset, args.split,
+                                   batch_size=options["num_clips"], shuffle=False,
+                                   **options)
     clips, targets = next(iter(data))
     clips = clips.numpy()
+    os.makedirs(args.out, exist_ok=True)
     true_boxes, true_ids = targets["boxes"].numpy(), targets["ids"].numpy()
     detections = [detect(clip) for clip in clips]
     tracker = tracking.Tracker(motion, image_size=clips.shape[2:4])
@@ -570,6 +637,7 @@ def _track_videos(args, motion, detect):
     from cvseq.datasets.video_folder import VideoReadError, read_frames
 
     written = set()
+    os.makedirs(args.out, exist_ok=True)
     for path in args.videos:
         if not os.path.isfile(path):
             raise _user_error(f"No such video file: {path!r}.")

@@ -1,10 +1,5 @@
-import csv
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import cv2
 import numpy as np
@@ -12,15 +7,8 @@ import pytest
 
 from cvseq import cli
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--frames", "4", "--image-size", "16", "--batch-size", "16",
         "--data", "num_clips=64", "--set", "units=8"]
-
-
-def _env():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 @pytest.fixture(scope="module")

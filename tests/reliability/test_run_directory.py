@@ -91,3 +91,94 @@ def test_killed_while_saving_or_continuing_a_finished_run(
     assert open(os.path.join(out, "model.keras"), "rb").read() == before
     _kill_at_each(["save:model", "save:committed"], command, cvseq_subprocess, out)
     assert_consistent_run(out, 3)
+
+
+def _copy(finished_run, tmp_path):
+    out = str(tmp_path / "run")
+    shutil.copytree(finished_run, out)
+    return out
+
+
+@pytest.mark.parametrize("extra, says", [
+    ([], "--resume --epochs N"),                      # the same command again
+    (["--epochs", "5", "--set", "units=16"], "--overwrite"),
+    (["--resume", "--epochs", "2"], "pass 3 or more"),  # --epochs is the total
+    (["--resume", "--epochs", "4", "--set", "units=16"], "'units': 16"),
+    (["--resume", "--epochs", "4", "--seed", "1"], "seed: 0 in the run, 1 now"),
+    (["--epochs", "0"], "--epochs must be at least 1"),
+])
+def test_a_finished_run_is_not_replaced_unless_asked(
+        extra, says, finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    out = _copy(finished_run, tmp_path)
+    before = snapshot(out)
+    argv = ["train", *tiny_train, "--epochs", "2", "--out", out, *extra]
+    assert says in cvseq_error(argv)
+    assert snapshot(out) == before
+
+
+def test_overwrite_replaces_and_resume_continues(finished_run, tmp_path, tiny_train):
+    from cvseq import cli
+
+    out = _copy(finished_run, tmp_path)
+    assert cli.main(["train", *tiny_train, "--epochs", "3", "--out", out,
+                     "--resume"]) == 0
+    assert_consistent_run(out, 3)
+    assert cli.main(["train", *tiny_train, "--epochs", "1", "--out", out,
+                     "--overwrite"]) == 0
+    assert_consistent_run(out, 1)
+
+
+def test_an_interrupted_run_with_other_options_is_refused(
+        finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    out = _copy(finished_run, tmp_path)
+    run_dir = training.RunDirectory(out)
+    # As a `--resume --epochs 4` killed in its first epoch leaves it.
+    run_dir.begin({**run_dir.finished(), "epochs": 4, "initial_epoch": 2})
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "4", "--out", out,
+                           "--set", "units=32"])
+    assert "interrupted run" in message and "'units': 32" in message
+    assert snapshot(out) == before
+
+
+def test_a_stale_backup_of_another_model_is_named(
+        tmp_path, tiny_train, cvseq_error, snapshot):
+    import cvseq
+
+    out = tmp_path / "run"
+    (out / "backup").mkdir(parents=True)  # left by an older cvseq: no record
+    other = cvseq.video_tagger(4, frames=4, image_size=16, units=32)
+    other.save_weights(str(out / "backup" / "latest.weights.h5"))
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "2", "--out", out])
+    assert "backup" in message and "--overwrite" in message
+    assert snapshot(out) == before
+
+
+def test_resume_needs_a_run(tmp_path, tiny_train, cvseq_error):
+    out = tmp_path / "none"
+    assert "no run to resume" in cvseq_error(
+        ["train", *tiny_train, "--out", out, "--resume"])
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra", [["--set", "units=0"], ["--data", "num_clips=0"],
+                                   ["--frames", "0"], ["--image-size", "-4"]])
+def test_bad_options_leave_no_run_directory(extra, tmp_path, tiny_train, cvseq_error):
+    out = tmp_path / "new"
+    cvseq_error(["train", *tiny_train, "--epochs", "1", "--out", out, *extra])
+    assert not out.exists()
+
+
+def test_a_train_that_fails_leaves_no_empty_run_directory(
+        tmp_path, tiny_train, monkeypatch):
+    from cvseq import cli
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("a fault in the first epoch")
+
+    monkeypatch.setattr(keras.Model, "fit", fail)
+    out = tmp_path / "new"
+    with pytest.raises(RuntimeError, match="first epoch"):
+        cli.main(["train", *tiny_train, "--epochs", "1", "--out", str(out)])
+    assert not out.exists()
