@@ -13,9 +13,13 @@ set, class names, options), `metrics.json` (held-out metrics and history),
 `log.csv`, `curves.png` and `predictions.png`. `track` runs
 `cvseq.tracking.Tracker` (nothing to train) on a data set's clips, scored
 against their true ids, or on video files, writing one CSV each. Run the same `train` command
-again after a crash and it resumes from the last finished epoch. User
-mistakes (unknown task, unreadable file, data that does not fit the model)
-print one line and exit with status 2 (set CVSEQ_DEBUG=1 for the traceback).
+again after a crash and it resumes from the last finished epoch; a finished
+run directory is replaced only with `--overwrite` and trained further only
+with `--resume` (`cvseq.training.RunDirectory`). User mistakes
+(`cvseq.errors.UserInputError`: unknown task, unreadable file, data that
+does not fit the model) print one line and exit with status 2 (set
+CVSEQ_DEBUG=1 for the traceback); any other exception is a bug and shows
+its traceback.
 """
 
 import argparse
@@ -204,7 +208,7 @@ def _load_model(path):
 
     if not os.path.isfile(path):
         raise _user_error(f"No such model file: {path!r}.")
-    unreadable = (f"{path!r} is not a readable .keras archive ({{}}). Use the "
+    unreadable = (f"Cannot load {path!r}: not a readable .keras archive ({{}}). Use the "
                   "model.keras of a finished `cvseq train` run, or save the model "
                   "again with model.save(...).")
     if path.endswith(".keras") and not zipfile.is_zipfile(path):
@@ -314,6 +318,13 @@ def cmd_train(args):
             recorded = run_dir.pending() or {}
             initial_epoch = int(recorded.get("initial_epoch", 0))
             what = "an interrupted run"
+            done = max(run_dir.epochs_done(), initial_epoch)
+            if args.epochs < max(done, initial_epoch + 1):
+                raise _user_error(
+                    f"{out!r} holds an interrupted run that has trained {done} "
+                    f"epochs, and --epochs is the total. Received: --epochs "
+                    f"{args.epochs}; pass {max(done, initial_epoch + 1)} or more "
+                    "(or --overwrite to start again).")
         else:  # --resume a finished run
             recorded = run_dir.finished()
             initial_epoch = int(recorded.get("epochs") or len(

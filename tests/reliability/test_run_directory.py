@@ -182,3 +182,16 @@ def test_a_train_that_fails_leaves_no_empty_run_directory(
     with pytest.raises(RuntimeError, match="first epoch"):
         cli.main(["train", *tiny_train, "--epochs", "1", "--out", str(out)])
     assert not out.exists()
+
+
+def test_an_interrupted_run_is_not_cut_shorter_than_it_trained(
+        finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    out = tmp_path / "run"
+    run_dir = training.RunDirectory(str(out))
+    record = {**json.load(open(os.path.join(finished_run, "run.json"))), "epochs": 3}
+    run_dir.begin({**record, "initial_epoch": 0})
+    (out / "backup" / "training_metadata.json").write_text('{"epoch": 2, "batch": 0}')
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "1", "--out", out])
+    assert "trained 2 epochs" in message and "pass 2 or more" in message
+    assert snapshot(out) == before
