@@ -316,6 +316,11 @@ def cmd_train(args):
     if not args.overwrite and state != "new":
         if state == "interrupted":
             recorded = run_dir.pending() or {}
+            if recorded.get("diverged"):
+                raise _user_error(
+                    f"{out!r} holds a run that diverged ({recorded['diverged']}); its "
+                    "backup holds the diverged weights. Pass --overwrite to start "
+                    "again (with other options or data), or choose another --out.")
             initial_epoch = int(recorded.get("initial_epoch", 0))
             what = "an interrupted run"
             done = max(run_dir.epochs_done(), initial_epoch)
@@ -369,6 +374,10 @@ def cmd_train(args):
         raise
     diverged = cvseq_callbacks.divergence(callbacks)
     if diverged:
+        # Not resumable: the backup holds the diverged weights, and a re-run
+        # with no epoch left would save them as the trained model.
+        training.write_json(os.path.join(run_dir.backup, training.RUN_FILE),
+                            {**run, "diverged": diverged.split(". ")[0]})
         print(f"cvseq: error: {diverged}", file=sys.stderr)
         return 1
     results = model.evaluate(test, verbose=0, return_dict=True, callbacks=kill_points)

@@ -272,3 +272,20 @@ def test_a_bug_is_not_dressed_as_a_user_mistake(monkeypatch):
     monkeypatch.setitem(cli.COMMANDS, "list", broken)
     with pytest.raises(ValueError, match="internal bug"):
         cli.main(["list"])
+
+
+# --- more of the same spirit ------------------------------------------------------
+
+
+def test_train_out_is_an_existing_file(tmp_path, tiny_train, cvseq_error):
+    out = tmp_path / "notes.txt"
+    out.write_text("mine")
+    assert "Cannot write the run directory" in cvseq_error(
+        ["train", *tiny_train, "--epochs", "1", "--out", out])
+    assert out.read_text() == "mine"
+
+
+def test_evaluate_an_unknown_split_or_a_directory(finished_run, tmp_path, cvseq_error):
+    model = os.path.join(finished_run, "model.keras")
+    assert "split" in cvseq_error(["evaluate", model, "--split", "tset"])
+    assert "No such model file" in cvseq_error(["evaluate", tmp_path])

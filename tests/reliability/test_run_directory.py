@@ -48,8 +48,10 @@ def assert_consistent_run(out, epochs):
     assert model.output_shape[-1] == len(run["class_names"])
 
 
-def _kill_at_each(phases, command, cvseq_subprocess, out):
-    """Runs `command` once per phase, killed there, then once to the end."""
+def _kill_at_each(phases, command, cvseq_subprocess, out, old_model=None):
+    """Runs `command` once per phase, killed there, then once to the end.
+    Until the save renames the new model into place, model.keras is absent
+    (a new run) or still the `old_model` bytes (a continued run)."""
     for phase in phases:
         killed = cvseq_subprocess(*command, env={training.KILL_ENV: phase})
         assert killed.returncode == -signal.SIGKILL, (phase, killed.stderr[-2000:])
@@ -57,8 +59,12 @@ def _kill_at_each(phases, command, cvseq_subprocess, out):
         assert training.RunDirectory(out).state == "interrupted", phase
         epochs = _logged_epochs(out)
         assert epochs == sorted(set(epochs)), (phase, epochs)
-        if phase in ("batch:2:1", "epoch_end:2", "evaluate", "save:model"):
-            assert not os.path.exists(os.path.join(out, "model.keras")), phase
+        if phase in ("batch:2:1", "batch:3:1", "epoch_end:2", "evaluate", "save:model"):
+            model = os.path.join(out, "model.keras")
+            if old_model is None:
+                assert not os.path.exists(model), phase
+            else:
+                assert open(model, "rb").read() == old_model, phase
     final = cvseq_subprocess(*command)
     assert final.returncode == 0, final.stderr[-2000:]
 
@@ -86,10 +92,8 @@ def test_killed_while_saving_or_continuing_a_finished_run(
     shutil.copytree(finished_run, out)
     before = open(os.path.join(out, "model.keras"), "rb").read()
     command = ["train", *tiny_train, "--epochs", "3", "--out", out, "--resume"]
-    killed = cvseq_subprocess(*command, env={training.KILL_ENV: "batch:3:1"})
-    assert killed.returncode == -signal.SIGKILL
-    assert open(os.path.join(out, "model.keras"), "rb").read() == before
-    _kill_at_each(["save:model", "save:committed"], command, cvseq_subprocess, out)
+    _kill_at_each(["batch:3:1", "save:model", "save:committed"], command,
+                  cvseq_subprocess, out, old_model=before)
     assert_consistent_run(out, 3)
 
 
@@ -194,4 +198,20 @@ def test_an_interrupted_run_is_not_cut_shorter_than_it_trained(
     before = snapshot(out)
     message = cvseq_error(["train", *tiny_train, "--epochs", "1", "--out", out])
     assert "trained 2 epochs" in message and "pass 2 or more" in message
+    assert snapshot(out) == before
+
+
+def test_a_diverged_run_is_not_resumed_into_a_model(
+        finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    out = tmp_path / "run"
+    record = json.load(open(os.path.join(finished_run, "run.json")))
+    # As `cvseq train` leaves a run whose loss became NaN in its last epoch:
+    # a re-run with no epoch left must not save the NaN weights as the model.
+    training.RunDirectory(str(out)).begin(
+        {**record, "initial_epoch": 0, "diverged": "Training stopped: the loss "
+         "became nan at epoch 2, batch 1"})
+    (out / "backup" / "training_metadata.json").write_text('{"epoch": 2, "batch": 0}')
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "2", "--out", out])
+    assert "diverged" in message and "--overwrite" in message
     assert snapshot(out) == before
