@@ -365,7 +365,8 @@ def cmd_train(args):
                           f"{err.strerror or err}.") from err
 
     callbacks = cvseq_callbacks.fault_tolerant(out, keep_backup=True)
-    kill_points = [training.KillPoints()] if os.environ.get(training.KILL_ENV) else []
+    testing = bool(os.environ.get(training.KILL_ENV))  # the kill-at-a-phase test hook
+    kill_points = [training.KillPoints()] if testing else []
     try:
         history = model.fit(train, validation_data=validation, epochs=args.epochs,
                             initial_epoch=initial_epoch, callbacks=callbacks + kill_points)
@@ -380,7 +381,8 @@ def cmd_train(args):
                             {**run, "diverged": diverged.split(". ")[0]})
         print(f"cvseq: error: {diverged}", file=sys.stderr)
         return 1
-    results = model.evaluate(test, verbose=0, return_dict=True, callbacks=kill_points)
+    results = model.evaluate(test, verbose=0, return_dict=True, callbacks=(
+        [training.KillPoints(evaluation=True)] if testing else []))
     history_logs = _full_history(out, history)
     reporting.plot_history(history_logs, os.path.join(out, "curves.png"),
                            title=f"{task.name} on {info.name}")

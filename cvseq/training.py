@@ -151,12 +151,14 @@ def kill_point(name):
 
 
 class KillPoints(keras.callbacks.Callback):
-    """Calls `kill_point` after each batch ("batch:E:B"), after each epoch
-    ("epoch_end:E", once it is logged and backed up: put it last) and
-    during evaluation ("evaluate", after the first batch)."""
+    """Calls `kill_point` after each training batch ("batch:E:B"), after each
+    epoch ("epoch_end:E", once it is logged and backed up: put it last)
+    and, given to the final `evaluate` as `KillPoints(evaluation=True)`,
+    after its first batch ("evaluate"; not during `fit`'s validation)."""
 
-    def __init__(self):
+    def __init__(self, evaluation=False):
         super().__init__()
+        self.evaluation = evaluation
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -169,7 +171,8 @@ class KillPoints(keras.callbacks.Callback):
         kill_point(f"epoch_end:{epoch + 1}")
 
     def on_test_batch_end(self, batch, logs=None):
-        kill_point("evaluate")
+        if self.evaluation:
+            kill_point("evaluate")
 
 
 def write_json(path, value):
