@@ -10,6 +10,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from cvseq import backbones, boxes, datasets, distribute, generation, layers  # noqa: E402
 from cvseq import metrics, music, text, tracking, training  # noqa: E402
+from cvseq import errors  # noqa: E402
 from cvseq.models import (  # noqa: E402
     image_captioner,
     image_classifier,
@@ -42,6 +43,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "distribute",
+    "errors",
     "export",
     "generation",
     "image_captioner",

@@ -88,18 +88,15 @@ def test_export_into_a_read_only_directory(finished_run, tmp_path, cvseq_error):
         locked.chmod(0o700)
 
 
-def test_predict_refuses_a_huge_image_before_decoding_it(finished_run, tmp_path,
-                                                         cvseq_error):
+def test_predict_refuses_a_huge_image_before_decoding_it(tmp_path, cvseq_error):
+    model = tmp_path / "model.keras"
+    cvseq.image_classifier(2, image_size=32, backbone="small_cnn").save(str(model))
+    (tmp_path / "run.json").write_text('{"task": "image_classifier"}')
     image = tmp_path / "huge.png"
     image.write_bytes(_png_claiming(60000, 60000))
-    message = cvseq_error(["predict", os.path.join(finished_run, "model.keras"),
-                           image])
-    # A video model reads videos: the image is refused as a video here; the
-    # pixel limit is the image readers', checked below on an image model.
-    assert "huge.png" in message
-    with pytest.raises(cvseq.errors.UserInputError, match="60000x60000"):
-        tasks.read_image_inputs([str(image)], cvseq.image_classifier(
-            2, image_size=32, backbone="small_cnn"))
+    message = cvseq_error(["predict", model, image])
+    assert "60000x60000" in message and "100,000,000 pixels" in message
+    assert tasks.MAX_IMAGE_PIXELS == 100_000_000  # the limit the README states
 
 
 # --- .keras files that are not readable archives -------------------------------
