@@ -10,6 +10,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from cvseq import backbones, boxes, datasets, distribute, generation, layers  # noqa: E402
 from cvseq import metrics, music, text, tracking, training  # noqa: E402
+from cvseq import errors  # noqa: E402
 from cvseq.models import (  # noqa: E402
     image_captioner,
     image_classifier,
@@ -24,11 +25,26 @@ from cvseq.models import (  # noqa: E402
     video_tagger,
 )
 
+
+
+def __getattr__(name):
+    # `cvseq.callbacks` and `cvseq.export` on first use, so `import cvseq`
+    # does not load the TFLite converter.
+    if name in ("callbacks", "export"):
+        import importlib
+
+        return importlib.import_module(f"cvseq.{name}")
+    raise AttributeError(f"module 'cvseq' has no attribute {name!r}")
+
+
 __all__ = [
     "backbones",
     "boxes",
+    "callbacks",
     "datasets",
     "distribute",
+    "errors",
+    "export",
     "generation",
     "image_captioner",
     "image_classifier",

@@ -13,9 +13,13 @@ set, class names, options), `metrics.json` (held-out metrics and history),
 `log.csv`, `curves.png` and `predictions.png`. `track` runs
 `cvseq.tracking.Tracker` (nothing to train) on a data set's clips, scored
 against their true ids, or on video files, writing one CSV each. Run the same `train` command
-again after a crash and it resumes from the last finished epoch. User
-mistakes (unknown task, unreadable file, data that does not fit the model)
-print one line and exit with status 2 (set CVSEQ_DEBUG=1 for the traceback).
+again after a crash and it resumes from the last finished epoch; a finished
+run directory is replaced only with `--overwrite` and trained further only
+with `--resume` (`cvseq.training.RunDirectory`). User mistakes
+(`cvseq.errors.UserInputError`: unknown task, unreadable file, data that
+does not fit the model) print one line and exit with status 2 (set
+CVSEQ_DEBUG=1 for the traceback); any other exception is a bug and shows
+its traceback.
 """
 
 import argparse
@@ -47,7 +51,7 @@ def _key_values(pairs, flag):
 
 
 def _user_error(message):
-    from cvseq.tasks import UserInputError
+    from cvseq.errors import UserInputError
 
     return UserInputError(message)
 
@@ -65,7 +69,8 @@ def build_parser():
     train = commands.add_parser(
         "train", help="train a model on a data set",
         description="Train TASK on --dataset and write a run directory. Running "
-        "the same command again resumes an interrupted run.")
+        "the same command again resumes an interrupted run; a finished run is "
+        "never replaced unless you pass --overwrite (or continued: --resume).")
     train.add_argument("task", help="a task from `cvseq list`, e.g. video_tagger")
     train.add_argument("--dataset", help="data set name (default: the task's embedded one)")
     train.add_argument("--epochs", type=int, default=8)
@@ -83,6 +88,14 @@ def build_parser():
                        choices=["auto", "default", "mirrored", "multi_worker"],
                        help="tf.distribute strategy (default: auto)")
     train.add_argument("--out", default=None, help="run directory (default runs/TASK)")
+    existing = train.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--overwrite", action="store_true",
+        help="replace the run in --out (finished or interrupted) with a new one")
+    existing.add_argument(
+        "--resume", action="store_true",
+        help="train the finished run in --out further, up to --epochs in all "
+        "(same options); an interrupted run resumes without it")
 
     evaluate = commands.add_parser("evaluate", help="held-out metrics of a saved model")
     evaluate.add_argument("model", help="a .keras file written by `cvseq train`")
@@ -174,23 +187,42 @@ def cmd_list(args):
 
 def _load_run(model_path):
     run_path = os.path.join(os.path.dirname(os.path.abspath(model_path)), "run.json")
-    if os.path.isfile(run_path):
+    if not os.path.isfile(run_path):
+        return {}
+    try:
         with open(run_path) as f:
-            return json.load(f)
-    return {}
+            run = json.load(f)
+    except (OSError, ValueError) as err:
+        raise _user_error(f"Cannot read {run_path!r} beside the model: "
+                          f"{_first_line(err)[:200]}. Restore it, or remove it to "
+                          "use the model without its run description.") from err
+    if not isinstance(run, dict):
+        raise _user_error(f"{run_path!r} is not a run description (a JSON object).")
+    return run
 
 
 def _load_model(path):
+    import zipfile
+
     import keras
 
     if not os.path.isfile(path):
         raise _user_error(f"No such model file: {path!r}.")
+    unreadable = (f"Cannot load {path!r}: not a readable .keras archive ({{}}). Use the "
+                  "model.keras of a finished `cvseq train` run, or save the model "
+                  "again with model.save(...).")
+    if path.endswith(".keras") and not zipfile.is_zipfile(path):
+        raise _user_error(unreadable.format("not a zip file: truncated, corrupt or "
+                                            "another format"))
     try:
         return keras.saving.load_model(path)
+    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as err:
+        raise _user_error(unreadable.format(
+            f"{type(err).__name__}: {_first_line(err)[:200]}")) from err
     except Exception as err:
         raise _user_error(
             f"Cannot load {path!r} as a Keras model ({type(err).__name__}: "
-            f"{str(err).splitlines()[0][:200]})."
+            f"{_first_line(err)[:200]})."
         ) from err
 
 
@@ -198,84 +230,202 @@ def _metric_key(task, multi_label):
     return "f1" if multi_label else task.metric
 
 
+def _finished_message(out, finished):
+    epochs = finished.get("epochs")
+    what = f"{finished.get('task', 'a model')}, {epochs} epochs" if epochs else "a model"
+    more = f"{epochs + 1} or more" if isinstance(epochs, int) else "more epochs"
+    return (f"{out!r} holds a finished run ({what}). Pass "
+            f"--resume --epochs N (N: the total, {more}) to train it further, "
+            "--overwrite to replace it, or another --out for a new run.")
+
+
+class _FromUserOptions:
+    """Turns the ValueError/TypeError of a factory or data set, raised on
+    options the user gave, into one `cvseq: error:` line."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        from cvseq.errors import UserInputError
+
+        if kind is None or issubclass(kind, UserInputError):
+            return False
+        if issubclass(kind, (ValueError, TypeError)):
+            raise _user_error(_first_line(err)) from err
+        return False
+
+
+def _first_line(err):
+    text = str(err).strip()
+    return text.splitlines()[0] if text else repr(err)
+
+
+def _check_counts(args, names):
+    """Command-line counts must be positive: 0 never means "the default"."""
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            flag = "--" + name.replace("_", "-")
+            raise _user_error(f"{flag} must be at least 1. Received: {flag} {value}.")
+
+
 def cmd_train(args):
     import keras
 
     import cvseq
     from cvseq import callbacks as cvseq_callbacks
-    from cvseq import reporting, tasks
+    from cvseq import reporting, tasks, training
 
+    _check_counts(args, ("epochs", "batch_size", "frames", "image_size"))
     task = tasks.get_task(args.task)
     dataset = args.dataset or task.default_dataset
     out = args.out or os.path.join("runs", task.name)
-    os.makedirs(out, exist_ok=True)
+    run_dir = training.RunDirectory(out)
+    state = run_dir.state
+    if state == "finished" and not (args.overwrite or args.resume):
+        raise _user_error(_finished_message(out, run_dir.finished()))
+    if state == "new" and args.resume:
+        raise _user_error(f"--resume: {out!r} holds no run to resume (no model.keras, "
+                          "no backup/). Leave out --resume to start a new run there.")
     options = {"frames": args.frames, "image_size": args.image_size}
-    data_options = {**task.data_options(options), **_key_values(args.data, "--data")}
     model_options = _key_values(args.set, "--set")
     if args.backbone:
         model_options["backbone"] = args.backbone
 
     keras.utils.set_random_seed(args.seed)
     strategy = cvseq.distribute.strategy(args.strategy)
-    load = dict(batch_size=args.batch_size, seed=args.seed, with_info=True, **data_options)
-    train, info = cvseq.datasets.load(dataset, "train", **load)
-    try:
-        validation, _ = cvseq.datasets.load(dataset, "validation", **load)
-    except ValueError:
-        validation = None  # the data set has no validation split
-    test, _ = cvseq.datasets.load(dataset, "test", **load)
-    print(f"Task {task.name} on {info.name} ({info.source}, {info.num_examples} "
-          f"training examples); run directory {out}")
-
-    with strategy.scope():
-        model = task.build(info, options, model_options)
+    with _FromUserOptions():
+        data_options = {**task.data_options(options), **_key_values(args.data, "--data")}
+        load = dict(batch_size=args.batch_size, seed=args.seed, with_info=True,
+                    **data_options)
+        train, info = cvseq.datasets.load(dataset, "train", **load)
+        try:
+            validation, _ = cvseq.datasets.load(dataset, "validation", **load)
+        except ValueError:
+            validation = None  # the data set has no validation split
+        test, _ = cvseq.datasets.load(dataset, "test", **load)
     run = {
         "task": task.name, "dataset": info.name, "class_names": info.class_names,
         "multi_label": bool(info.multi_label), "data_options": _jsonable(data_options),
         "model_options": _jsonable(model_options), "seed": args.seed,
-        "epochs": args.epochs, "strategy": type(strategy).__name__,
+        "batch_size": args.batch_size, "epochs": args.epochs,
+        "strategy": type(strategy).__name__,
     }
-    with open(os.path.join(out, "run.json"), "w") as f:
-        json.dump(run, f, indent=2)
+    initial_epoch = 0
+    if not args.overwrite and state != "new":
+        if state == "interrupted":
+            recorded = run_dir.pending() or {}
+            if recorded.get("diverged"):
+                raise _user_error(
+                    f"{out!r} holds a run that diverged ({recorded['diverged']}); its "
+                    "backup holds the diverged weights. Pass --overwrite to start "
+                    "again (with other options or data), or choose another --out.")
+            initial_epoch = int(recorded.get("initial_epoch", 0))
+            what = "an interrupted run"
+            done = max(run_dir.epochs_done(), initial_epoch)
+            if args.epochs < max(done, initial_epoch + 1):
+                raise _user_error(
+                    f"{out!r} holds an interrupted run that has trained {done} "
+                    f"epochs, and --epochs is the total. Received: --epochs "
+                    f"{args.epochs}; pass {max(done, initial_epoch + 1)} or more "
+                    "(or --overwrite to start again).")
+        else:  # --resume a finished run
+            recorded = run_dir.finished()
+            initial_epoch = int(recorded.get("epochs") or len(
+                cvseq_callbacks.read_log(run_dir.file(training.LOG_FILE))))
+            what = "a finished run"
+            if args.epochs <= initial_epoch:
+                raise _user_error(
+                    f"--resume: the run in {out!r} has trained {initial_epoch} epochs "
+                    f"and --epochs is the total. Received: --epochs {args.epochs}; "
+                    f"pass {initial_epoch + 1} or more.")
+        changes = training.option_changes(recorded, run)
+        if changes:
+            raise _user_error(
+                f"{out!r} holds {what} with other options ({'; '.join(changes)}). "
+                "Run it with its own options to continue it, pass --overwrite to "
+                "start again there, or choose another --out.")
+    run["initial_epoch"] = initial_epoch
+    print(f"Task {task.name} on {info.name} ({info.source}, {info.num_examples} "
+          f"training examples); run directory {out}")
 
-    callbacks = cvseq_callbacks.fault_tolerant(out)
-    history = model.fit(train, validation_data=validation, epochs=args.epochs,
-                        callbacks=callbacks)
+    with strategy.scope(), _FromUserOptions():
+        if initial_epoch:  # continues the finished model (and its optimizer)
+            model = _load_model(run_dir.file(training.MODEL_FILE))
+        else:
+            model = task.build(info, options, model_options)
+    if state == "interrupted" and not args.overwrite:
+        _check_backup_fits(model, run_dir, out)
+    created = not os.path.isdir(out)
+    try:
+        run_dir.begin(run, overwrite=args.overwrite)
+    except OSError as err:
+        raise _user_error(f"Cannot write the run directory {out!r}: "
+                          f"{err.strerror or err}.") from err
+
+    callbacks = cvseq_callbacks.fault_tolerant(out, keep_backup=True)
+    testing = bool(os.environ.get(training.KILL_ENV))  # the kill-at-a-phase test hook
+    kill_points = [training.KillPoints()] if testing else []
+    try:
+        history = model.fit(train, validation_data=validation, epochs=args.epochs,
+                            initial_epoch=initial_epoch, callbacks=callbacks + kill_points)
+    except BaseException:
+        run_dir.abandon(created)
+        raise
     diverged = cvseq_callbacks.divergence(callbacks)
     if diverged:
+        # Not resumable: the backup holds the diverged weights, and a re-run
+        # with no epoch left would save them as the trained model.
+        training.write_json(os.path.join(run_dir.backup, training.RUN_FILE),
+                            {**run, "diverged": diverged.split(". ")[0]})
         print(f"cvseq: error: {diverged}", file=sys.stderr)
         return 1
-    results = model.evaluate(test, verbose=0, return_dict=True)
-    model_path = os.path.join(out, "model.keras")
-    model.save(model_path)
-
+    results = model.evaluate(test, verbose=0, return_dict=True, callbacks=(
+        [training.KillPoints(evaluation=True)] if testing else []))
     history_logs = _full_history(out, history)
-    with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump({"test": results, "history": history_logs}, f, indent=2)
     reporting.plot_history(history_logs, os.path.join(out, "curves.png"),
                            title=f"{task.name} on {info.name}")
     picture = _prediction_picture(task, model, test, run,
                                   os.path.join(out, "predictions.png"))
+    del run["initial_epoch"]
+    run_dir.commit(model, run, {"test": results, "history": history_logs})
     key = _metric_key(task, info.multi_label)
     print(f"Held-out {key}: {results.get(key, float('nan')):.4f}")
     saved = ["metrics.json", "curves.png"] + (["predictions.png"] if picture else [])
-    print(f"Saved {model_path}, {', '.join(saved)} in {out}")
+    print(f"Saved {run_dir.file(training.MODEL_FILE)}, {', '.join(saved)} in {out}")
     return 0
 
 
-def _full_history(out, history):
-    """Epoch metrics across resumed runs, from the appended CSV log."""
-    import csv
+def _check_backup_fits(model, run_dir, out):
+    """A backup/ left by a run of another model is named, not loaded blindly."""
+    for path in run_dir.backup_weights():
+        try:
+            if model.optimizer is not None and not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            model.load_weights(path)
+            return
+        except Exception as err:  # noqa: BLE001 (any load failure means: not this model)
+            problem = _first_line(err)[:200]
+    if run_dir.backup_weights():
+        raise _user_error(
+            f"{os.path.join(out, 'backup')!r} holds weights that do not fit this "
+            f"model ({problem}); it was left by a run with other options. Pass "
+            "--overwrite to discard it, or choose another --out.")
 
-    path = os.path.join(out, "log.csv")
-    if not os.path.isfile(path):
+
+def _full_history(out, history):
+    """Epoch metrics across resumed runs, from the CSV log (one row an epoch)."""
+    from cvseq.callbacks import read_log
+
+    rows = read_log(os.path.join(out, "log.csv"))
+    if not rows:
         return history.history
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
+    by_epoch = {int(row["epoch"]): row for row in rows}  # the last row of an epoch
     logs = {}
-    for row in rows:
-        for key, value in row.items():
-            if key != "epoch":
+    for epoch in sorted(by_epoch):
+        for key, value in by_epoch[epoch].items():
+            if key != "epoch" and value != "":
                 logs.setdefault(key, []).append(float(value))
     return logs
 
@@ -304,24 +454,54 @@ def _prediction_picture(task, model, dataset, run, path):
     return reporting.plot_clip_predictions(inputs, true, pred, path)
 
 
+def _check_classes(model, info, dataset):
+    """Data with more classes than the model predicts is refused up front."""
+    shape = tuple(model.outputs[0].shape) if len(model.outputs) == 1 else ()
+    outputs = shape[-1] if shape else None
+    names = info.class_names or []
+    if names and isinstance(outputs, int) and len(names) > outputs:
+        raise _user_error(
+            f"The data of {dataset!r} has {len(names)} classes (labels 0 to "
+            f"{len(names) - 1}) but the model predicts {outputs}. Evaluate it on data "
+            "with the classes it was trained on (the data options in its run.json).")
+
+
+def _label_error(err):
+    """The line of a TensorFlow error that says what is wrong with the data."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for line in lines:
+        if "label value" in line or "out of range" in line.lower():
+            return line[:300]
+    return lines[-1][:300] if lines else repr(err)
+
+
 def cmd_evaluate(args):
+    import tensorflow as tf
+
     import cvseq
     from cvseq import tasks
 
+    _check_counts(args, ("batch_size",))
     model = _load_model(args.model)
     run = _load_run(args.model)
     task = tasks.get_task(run.get("task") or model.name)
     dataset = args.dataset or run.get("dataset") or task.default_dataset
     data_options = {**run.get("data_options", {}), **task.options_from_model(model),
                     **_key_values(args.data, "--data")}
-    data = cvseq.datasets.load(dataset, args.split, batch_size=args.batch_size,
-                               **data_options)
+    with _FromUserOptions():
+        data, info = cvseq.datasets.load(dataset, args.split, batch_size=args.batch_size,
+                                         with_info=True, **data_options)
+    _check_classes(model, info, dataset)
     try:
         results = model.evaluate(data, verbose=0, return_dict=True)
     except ValueError as err:
         raise _user_error(
             f"The data of {dataset!r} does not fit this model: "
             f"{str(err).splitlines()[0][:300]}"
+        ) from err
+    except tf.errors.InvalidArgumentError as err:
+        raise _user_error(
+            f"The data of {dataset!r} does not fit this model: {_label_error(err)}"
         ) from err
     print(json.dumps({"model": args.model, "dataset": dataset, "split": args.split,
                       **{k: round(float(v), 6) for k, v in results.items()}}, indent=2))
@@ -337,18 +517,34 @@ def cmd_predict(args):
     model = _load_model(args.model)
     run = {**_load_run(args.model), "threshold": args.threshold}
     task = tasks.get_task(run.get("task") or model.name)
-    for source, line in zip(args.inputs, task.predict(model, args.inputs, run)):
+    with _FromUserOptions():  # the inputs are the user's
+        lines = task.predict(model, args.inputs, run)
+    for source, line in zip(args.inputs, lines):
         print(f"{source}: {line}")
     return 0
 
 
 def cmd_export(args):
+    import tensorflow as tf
+
     from cvseq import export
 
     model = _load_model(args.model)
     base = os.path.splitext(args.model)[0]
     out = args.out or (base + ".tflite" if args.format == "tflite" else base + "_saved_model")
-    path = export.export(model, out, format=args.format)
+    if os.path.lexists(out):
+        raise _user_error(f"--out {out!r} exists; export does not replace it. Remove "
+                          "it, or pass another --out.")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        problem = "is not a directory" if not os.path.isdir(parent) else "is not writable"
+        raise _user_error(f"Cannot export to {out!r}: {parent!r} {problem}. Pass "
+                          "--out in a directory you can write to.")
+    try:
+        with _FromUserOptions():
+            path = export.export(model, out, format=args.format)
+    except (OSError, tf.errors.OpError) as err:
+        raise _user_error(f"Cannot write {out!r}: {_first_line(err)[:300]}") from err
     print(f"Exported {args.model} as {args.format} to {path}")
     return 0
 
@@ -408,7 +604,6 @@ def cmd_track(args):
                                      threshold=args.threshold)
     names = {"motion": "kalman" if motion == "kalman" else args.motion,
              "detector": args.detector}
-    os.makedirs(args.out, exist_ok=True)
     if args.dataset:
         return _track_dataset(args, motion, detect, names)
     return _track_videos(args, motion, detect)
@@ -426,10 +621,13 @@ def _track_dataset(args, motion, detect, names):
     if args.clips < 1:
         raise _user_error(f"--clips must be at least 1. Received: {args.clips}.")
     options = {"num_clips": args.clips, **_key_values(args.data, "--data")}
-    data = cvseq.datasets.load(args.dataset, args.split, batch_size=options["num_clips"],
-                               shuffle=False, **options)
+    with _FromUserOptions():
+        data = cvseq.datasets.load(args.dataset, args.split,
+                                   batch_size=options["num_clips"], shuffle=False,
+                                   **options)
     clips, targets = next(iter(data))
     clips = clips.numpy()
+    os.makedirs(args.out, exist_ok=True)
     true_boxes, true_ids = targets["boxes"].numpy(), targets["ids"].numpy()
     detections = [detect(clip) for clip in clips]
     tracker = tracking.Tracker(motion, image_size=clips.shape[2:4])
@@ -461,6 +659,7 @@ def _track_videos(args, motion, detect):
     from cvseq.datasets.video_folder import VideoReadError, read_frames
 
     written = set()
+    os.makedirs(args.out, exist_ok=True)
     for path in args.videos:
         if not os.path.isfile(path):
             raise _user_error(f"No such video file: {path!r}.")
@@ -502,15 +701,16 @@ def main(argv=None):
     warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed")
     from cvseq.backbones import WeightsUnavailableError
     from cvseq.datasets import DatasetUnavailableError
+    from cvseq.errors import UserInputError
 
     if os.environ.get("CVSEQ_DEBUG"):
         return COMMANDS[args.command](args)  # full tracebacks
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, TypeError, OSError, DatasetUnavailableError,
-            WeightsUnavailableError) as err:
-        message = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
-        print(f"cvseq: error: {message}", file=sys.stderr)
+    # Only user mistakes are one line; anything else is a bug and shows its
+    # traceback.
+    except (UserInputError, DatasetUnavailableError, WeightsUnavailableError) as err:
+        print(f"cvseq: error: {_first_line(err)}", file=sys.stderr)
         return EXIT_USER_ERROR
 
 

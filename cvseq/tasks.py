@@ -11,11 +11,8 @@ import os
 
 import numpy as np
 
-from cvseq._validation import check_image_size
-
-
-class UserInputError(ValueError):
-    """A mistake in what the user gave (file, option, data); shown as one line."""
+from cvseq._validation import check_image_size, check_int
+from cvseq.errors import UserInputError  # noqa: F401 (re-exported)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +88,39 @@ def read_video_inputs(paths, model):
     return np.stack(clips)
 
 
+# The largest image `cvseq predict` decodes (100 megapixels, 300 MB as RGB):
+# a file whose header claims more is refused before any pixel is decoded.
+MAX_IMAGE_PIXELS = 100_000_000
+
+
+def _header_size(path):
+    """`(width, height)` from an image file's header, without decoding the
+    pixels; None when Pillow does not know the format (OpenCV may)."""
+    import warnings
+
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        # Pillow's own bomb check would raise before telling the size; ours
+        # is applied by the caller.
+        Image.MAX_IMAGE_PIXELS = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return image.size
+    except Exception:  # noqa: BLE001 (unknown format: let OpenCV try)
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
 def read_image_inputs(paths, model):
-    """Reads image files (any OpenCV format) resized to the model's input."""
+    """Reads image files (any OpenCV format) resized to the model's input.
+
+    Files whose header claims more than `MAX_IMAGE_PIXELS` pixels are
+    refused before decoding.
+    """
     import cv2
 
     image_input = next((t for t in model.inputs if len(t.shape) == 4), None)
@@ -101,7 +129,17 @@ def read_image_inputs(paths, model):
     height, width = image_input.shape[1:3]
     images = []
     for path in paths:
-        image = cv2.imread(path, cv2.IMREAD_COLOR) if os.path.isfile(path) else None
+        size = _header_size(path) if os.path.isfile(path) else None
+        if size and size[0] * size[1] > MAX_IMAGE_PIXELS:
+            raise UserInputError(
+                f"Image {path!r} is {size[0]}x{size[1]} pixels by its header, more "
+                f"than the {MAX_IMAGE_PIXELS:,} pixels cvseq decodes. Resize it first.")
+        try:
+            image = cv2.imread(path, cv2.IMREAD_COLOR) if os.path.isfile(path) else None
+        except cv2.error as err:
+            raise UserInputError(
+                f"Cannot read image {path!r}: {str(err).strip().splitlines()[-1][:200]}"
+            ) from err
         if image is None:
             raise UserInputError(f"Cannot read image {path!r} (missing or not an image).")
         image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
@@ -146,10 +184,17 @@ def _classify(read):
     return predict
 
 
+def _given(options, name, default):
+    """`options[name]`, or `default` when it is absent or None (never when 0:
+    zero is checked, and refused, like any other value)."""
+    value = options.get(name)
+    return default if value is None else value
+
+
 def _video_data_options(options):
     return {
-        "frames": options.get("frames") or 8,
-        "image_size": check_image_size(options.get("image_size") or 32),
+        "frames": check_int("frames", _given(options, "frames", 8)),
+        "image_size": check_image_size(_given(options, "image_size", 32)),
     }
 
 
@@ -231,7 +276,7 @@ def _generate_sequence(model, inputs, run):
 
 def _captions_data_options(options):
     size = options.get("image_size")
-    return {"image_size": check_image_size(size)} if size else {}
+    return {} if size is None else {"image_size": check_image_size(size)}
 
 
 def _build_image_captioner(info, options, model_options):
@@ -257,13 +302,22 @@ def _build_trajectory_predictor(info, options, model_options):
 
 def _predict_trajectory(model, inputs, run):
     """Each input is a CSV file of positions, one `x,y` row per time step."""
-    history = model.inputs[0].shape[1]
+    history, features = model.inputs[0].shape[1:3]
     lines = []
     for path in inputs:
         try:
             track = np.loadtxt(path, delimiter=",", ndmin=2, dtype="float32")
         except (OSError, ValueError) as err:
             raise UserInputError(f"Cannot read positions from {path!r}: {err}.") from err
+        if track.size and track.shape[1] != features:
+            raise UserInputError(
+                f"{path!r} has {track.shape[1]} columns; the model reads {features} "
+                "(one `x,y` row per time step).")
+        bad = np.flatnonzero(~np.isfinite(track).all(axis=1))
+        if len(bad):
+            raise UserInputError(
+                f"{path!r} has NaN or infinite positions (row {bad[0] + 1} of "
+                f"{len(track)}); every row must hold finite numbers.")
         if len(track) < history:
             raise UserInputError(
                 f"{path!r} has {len(track)} positions; the model reads the last "
@@ -276,7 +330,7 @@ def _predict_trajectory(model, inputs, run):
 
 def _image_data_options(default):
     def options_(options):
-        return {"image_size": check_image_size(options.get("image_size") or default)}
+        return {"image_size": check_image_size(_given(options, "image_size", default))}
     return options_
 
 

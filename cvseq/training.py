@@ -1,4 +1,4 @@
-"""Fine-tuning in two stages, the second one line.
+"""Fine-tuning in two stages, and run directories that never lose a model.
 
 Stage 1 trains a new head on a frozen pretrained backbone; stage 2 unfreezes
 the backbone and trains everything at a lower learning rate:
@@ -10,7 +10,19 @@ model.fit(train, epochs=5)
 cvseq.training.unfreeze_backbone(model, learning_rate=1e-4) # stage 2
 model.fit(train, epochs=5)
 ```
+
+`RunDirectory` is the run directory of `cvseq train` (`model.keras`,
+`run.json`, `metrics.json`, `log.csv`, pictures, and `backup/` while
+training): the trained model is saved under a temporary name and renamed
+into place, `run.json` is written with it (never before), and `backup/` is
+deleted only after the model, metrics and run description are on disk, so
+a run killed at any instant is resumed by running the same command again.
 """
+
+import json
+import os
+import shutil
+import signal
 
 import keras
 
@@ -103,3 +115,224 @@ def unfreeze_backbone(model, learning_rate=1e-4, *, freeze_batch_norm=True):
     config["optimizer"] = keras.saving.serialize_keras_object(fresh)
     model.compile_from_config(config)
     return model
+
+
+# ---------------------------------------------------------------------------
+# Run directories.
+# ---------------------------------------------------------------------------
+
+MODEL_FILE = "model.keras"
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.json"
+LOG_FILE = "log.csv"
+BACKUP_DIR = "backup"
+PICTURES = ("curves.png", "predictions.png")
+# The options of a run: a re-run with other values would train another model
+# (or the same one on other data), so it may not continue this one.
+RUN_OPTIONS = ("task", "dataset", "data_options", "model_options", "seed", "batch_size")
+# Written while the final model is being saved; renamed into place after.
+_SAVING = ".model-saving.keras"
+_DELETING = ".backup-deleting"
+# Test hook: the phase at which the process kills itself with SIGKILL (see
+# `kill_point`); tests/reliability/test_run_directory.py uses it.
+KILL_ENV = "CVSEQ_KILL_AT"
+
+
+def kill_point(name):
+    """Kills this process (SIGKILL) when `$CVSEQ_KILL_AT` is `name`.
+
+    A test hook to interrupt `cvseq train` at an exact phase ("batch:E:B",
+    "epoch_end:E", "evaluate", "save:model", "save:model_replaced",
+    "save:committed"; epochs and batches count from 1); nothing happens
+    when the variable is unset.
+    """
+    if os.environ.get(KILL_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillPoints(keras.callbacks.Callback):
+    """Calls `kill_point` after each training batch ("batch:E:B"), after each
+    epoch ("epoch_end:E", once it is logged and backed up: put it last)
+    and, given to the final `evaluate` as `KillPoints(evaluation=True)`,
+    after its first batch ("evaluate"; not during `fit`'s validation)."""
+
+    def __init__(self, evaluation=False):
+        super().__init__()
+        self.evaluation = evaluation
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        kill_point(f"batch:{self._epoch}:{batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        kill_point(f"epoch_end:{epoch + 1}")
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.evaluation:
+            kill_point("evaluate")
+
+
+def write_json(path, value):
+    """Writes `value` as JSON to `path` atomically (temporary file, rename)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(value, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            value = json.load(f)
+        return value if isinstance(value, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _plain(value):
+    """`value` as JSON reads it back (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+class RunDirectory:
+    """The files of one training run, and what state they are in.
+
+    `state` is one of:
+
+    - `"new"`: no model and no backup (absent, empty, or leftovers of a run
+      killed before it backed up its first epoch).
+    - `"interrupted"`: `backup/` exists: a run started and not yet saved;
+      `pending()` is its description, `epochs_done()` its backed-up epochs.
+    - `"finished"`: `model.keras` and no `backup/`; `finished()` is its
+      `run.json`.
+
+    Args:
+        path: str. The directory (created by `begin`).
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    @property
+    def backup(self):
+        return self.file(BACKUP_DIR)
+
+    @property
+    def state(self):
+        if os.path.isdir(self.backup):
+            return "interrupted"
+        if os.path.isfile(self.file(MODEL_FILE)):
+            return "finished"
+        return "new"
+
+    def finished(self):
+        """The `run.json` of the finished run (`{}` when it has none)."""
+        return _read_json(self.file(RUN_FILE)) or {}
+
+    def pending(self):
+        """The description of the interrupted run, or None when unknown.
+
+        Written into `backup/` by `begin`; a backup left by cvseq before
+        0.1.1 has none, and its run wrote `run.json` when it started.
+        """
+        return (_read_json(os.path.join(self.backup, RUN_FILE))
+                or _read_json(self.file(RUN_FILE)))
+
+    def epochs_done(self):
+        """Epochs of the interrupted run that `backup/` holds (0 if none)."""
+        for name in ("training_metadata.json", "training_metadata.json.bkp"):
+            metadata = _read_json(os.path.join(self.backup, name))
+            if metadata and isinstance(metadata.get("epoch"), int):
+                return metadata["epoch"]
+        return 0
+
+    def backup_weights(self):
+        """The backed-up weights files, newest first (may be empty)."""
+        path = os.path.join(self.backup, "latest.weights.h5")
+        return [p for p in (path, path + ".bkp") if os.path.isfile(p)]
+
+    def begin(self, run, *, overwrite=False):
+        """Creates the directory and records `run` as the run in progress.
+
+        A new run (and `overwrite=True`) first removes what an earlier run
+        left: its model, metrics, log, pictures and backup.
+        """
+        if overwrite or self.state == "new":
+            self.clear()
+        os.makedirs(self.backup, exist_ok=True)
+        write_json(os.path.join(self.backup, RUN_FILE), _plain(run))
+
+    def clear(self):
+        """Removes every file a run writes (nothing else in the directory)."""
+        for name in (MODEL_FILE, RUN_FILE, METRICS_FILE, LOG_FILE, *PICTURES, _SAVING,
+                     *(n + ".tmp" for n in (RUN_FILE, METRICS_FILE, LOG_FILE))):
+            if os.path.isfile(self.file(name)):
+                os.remove(self.file(name))
+        for name in (BACKUP_DIR, _DELETING):
+            if os.path.isdir(self.file(name)):
+                shutil.rmtree(self.file(name))
+
+    def abandon(self, created):
+        """After a failed fresh run: removes what it wrote if it backed up no
+        epoch (and the directory itself if `created` and now empty)."""
+        if self.state != "interrupted" or self.epochs_done() or self.backup_weights():
+            return
+        if (self.pending() or {}).get("initial_epoch", 0) > 0:
+            return  # continues a finished model: keep it as it is
+        shutil.rmtree(self.backup)
+        if not os.path.isfile(self.file(MODEL_FILE)):
+            for name in (LOG_FILE, *PICTURES):
+                if os.path.isfile(self.file(name)):
+                    os.remove(self.file(name))
+        if created and os.path.isdir(self.path) and not os.listdir(self.path):
+            os.rmdir(self.path)
+
+    def commit(self, model, run, metrics):
+        """Saves the trained model with its description and metrics.
+
+        The model goes to a temporary file first; then the model, then
+        `metrics.json`, then `run.json` are renamed into place and `backup/`
+        is deleted last. Until then the directory stays "interrupted" and a
+        re-run restores the backup and saves again, so a kill at any instant
+        loses nothing.
+        """
+        saving = self.file(_SAVING)
+        model.save(saving)
+        with open(saving, "rb+") as f:
+            os.fsync(f.fileno())
+        for name, value in ((METRICS_FILE, metrics), (RUN_FILE, run)):
+            tmp = self.file(name + ".tmp")
+            with open(tmp, "w") as f:
+                json.dump(_plain(value), f, indent=2)
+                f.flush()
+                os.fsync(f.fileno())
+        kill_point("save:model")
+        os.replace(saving, self.file(MODEL_FILE))
+        kill_point("save:model_replaced")
+        for name in (METRICS_FILE, RUN_FILE):
+            os.replace(self.file(name + ".tmp"), self.file(name))
+        kill_point("save:committed")
+        # Renamed first, so a kill while deleting never leaves half a backup.
+        if os.path.isdir(self.file(_DELETING)):
+            shutil.rmtree(self.file(_DELETING))
+        os.replace(self.backup, self.file(_DELETING))
+        shutil.rmtree(self.file(_DELETING))
+
+
+def option_changes(recorded, run):
+    """`["model_options: {'units': 8} in the run, {'units': 32} now", ...]`
+    for the `RUN_OPTIONS` in which `run` differs from `recorded`."""
+    recorded, run = _plain(recorded), _plain(run)
+    return [
+        f"{key}: {recorded.get(key)!r} in the run, {run.get(key)!r} now"
+        for key in RUN_OPTIONS
+        if key in recorded and recorded.get(key) != run.get(key)
+    ]

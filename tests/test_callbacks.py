@@ -22,4 +22,34 @@ def test_stop_on_divergence_says_where_and_what_to_do():
 def test_fault_tolerant_set(tmp_path):
     found = callbacks.fault_tolerant(str(tmp_path))
     kinds = {type(c).__name__ for c in found}
-    assert kinds == {"BackupAndRestore", "CSVLogger", "StopOnDivergence"}
+    assert kinds == {"EpochLog", "BackupAndRestore", "StopOnDivergence"}
+    # The log row of an epoch is written before its backup.
+    assert [type(c).__name__ for c in found][:2] == ["EpochLog", "BackupAndRestore"]
+
+
+def _fit(log, initial_epoch, epochs):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=epochs, verbose=0,
+              initial_epoch=initial_epoch, callbacks=[log])
+
+
+def test_epoch_log_never_holds_two_rows_for_one_epoch(tmp_path):
+    path = str(tmp_path / "log.csv")
+    _fit(callbacks.EpochLog(path), 0, 3)
+    assert [r["epoch"] for r in callbacks.read_log(path)] == ["0", "1", "2"]
+    # A run killed after logging epoch 2 and before backing it up resumes
+    # at epoch 2: the row is replaced, not repeated.
+    _fit(callbacks.EpochLog(path), 2, 4)
+    rows = callbacks.read_log(path)
+    assert [r["epoch"] for r in rows] == ["0", "1", "2", "3"]
+    assert list(rows[0]) == ["epoch", "loss"]
+
+
+def test_epoch_log_drops_a_row_cut_short(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,loss\n0,1.5\n1,1.2\n2,1.")  # killed mid-write
+    assert [r["epoch"] for r in callbacks.read_log(str(path))] == ["0", "1"]
+    _fit(callbacks.EpochLog(str(path)), 2, 3)
+    assert path.read_text().splitlines()[:3] == ["epoch,loss", "0,1.5", "1,1.2"]
+    assert [r["epoch"] for r in callbacks.read_log(str(path))] == ["0", "1", "2"]

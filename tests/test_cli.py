@@ -1,10 +1,5 @@
-import csv
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import cv2
 import numpy as np
@@ -12,15 +7,8 @@ import pytest
 
 from cvseq import cli
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--frames", "4", "--image-size", "16", "--batch-size", "16",
         "--data", "num_clips=64", "--set", "units=8"]
-
-
-def _env():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -115,36 +103,8 @@ def test_same_seed_same_metrics(tmp_path):
     assert results[0] == results[1]
 
 
-def _epochs_logged(out):
-    path = os.path.join(out, "log.csv")
-    if not os.path.isfile(path):
-        return []
-    with open(path) as f:
-        return [int(row["epoch"]) for row in csv.DictReader(f)]
-
-
-def test_killed_run_resumes_and_ends_with_the_same_epochs(tmp_path):
-    out = str(tmp_path / "run")
-    command = [sys.executable, "-m", "cvseq.cli", "train", "video_tagger",
-               "--epochs", "4", "--out", out, "--frames", "4", "--image-size", "16",
-               "--batch-size", "8", "--data", "num_clips=400", "--set", "units=8"]
-    first = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
-    while len(_epochs_logged(out)) < 2 and first.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    assert first.poll() is None, "the first run ended before it could be killed"
-    first.send_signal(signal.SIGKILL)  # mid-epoch 3
-    first.wait()
-    assert _epochs_logged(out) == [0, 1]
-    assert not os.path.isfile(os.path.join(out, "model.keras"))
-
-    second = subprocess.run(command, env=_env(), capture_output=True, text=True,
-                            timeout=300)
-    assert second.returncode == 0, second.stderr[-2000:]
-    assert _epochs_logged(out) == [0, 1, 2, 3]  # resumed at epoch 3, 4 in all
-    metrics = json.load(open(os.path.join(out, "metrics.json")))
-    assert len(metrics["history"]["loss"]) == 4
+# Killed runs, re-runs into a finished run directory, --resume and
+# --overwrite: tests/reliability/test_run_directory.py.
 
 
 TASK_RUNS = {

@@ -57,7 +57,9 @@ def generate_captions(split, *, num_images=None, image_size=(48, 48), max_digits
         `(images, captions)`: uint8 `(n, h, w, 3)` and a list of n str.
     """
     digits.check_split("digit_captions", split)
-    num_images = check_int("num_images", num_images or DEFAULT_IMAGES[split])
+    num_images = check_int(
+        "num_images", DEFAULT_IMAGES[split] if num_images is None else num_images
+    )
     image_size = check_image_size(image_size, minimum=24)
     max_digits = check_int("max_digits", max_digits)
     if max_digits > len(COUNTS):

@@ -185,7 +185,9 @@ def generate(
     """
     digits.check_split("digit scenes", split)
     image_size = check_image_size(image_size, minimum=16)
-    num_scenes = check_int("num_scenes", num_scenes or DEFAULT_SCENES[split])
+    num_scenes = check_int(
+        "num_scenes", DEFAULT_SCENES[split] if num_scenes is None else num_scenes
+    )
     max_digits = check_int("max_digits", max_digits)
     side = min(image_size)
     if digit_size is None:

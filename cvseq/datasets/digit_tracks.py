@@ -94,7 +94,9 @@ def generate_tracks(
         int32 `(n, num_digits)` ids (`0 .. num_digits - 1`).
     """
     digits.check_split("digit_tracks", split)
-    num_clips = check_int("num_clips", num_clips or DEFAULT_CLIPS[split])
+    num_clips = check_int(
+        "num_clips", DEFAULT_CLIPS[split] if num_clips is None else num_clips
+    )
     frames = check_int("frames", frames)
     image_size = check_image_size(image_size, minimum=16)
     num_digits = check_int("num_digits", num_digits)
@@ -143,7 +145,8 @@ def generate_trajectories(
     """
     digits.check_split("digit_trajectories", split)
     num_trajectories = check_int(
-        "num_trajectories", num_trajectories or DEFAULT_TRAJECTORIES[split]
+        "num_trajectories",
+        DEFAULT_TRAJECTORIES[split] if num_trajectories is None else num_trajectories,
     )
     history = check_int("history", history, minimum=2)
     horizon = check_int("horizon", horizon)

@@ -95,7 +95,9 @@ def generate(
     frames = check_int("frames", frames)
     image_size = check_image_size(image_size, minimum=16)
     check_choice("label", label, LABELS)
-    num_clips = check_int("num_clips", num_clips or DEFAULT_CLIPS[split])
+    num_clips = check_int(
+        "num_clips", DEFAULT_CLIPS[split] if num_clips is None else num_clips
+    )
     max_digits = check_int("max_digits", max_digits)
 
     images, digit_labels = digits.digit_images(split)

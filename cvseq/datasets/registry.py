@@ -149,6 +149,7 @@ def load(
     entry = _REGISTRY[name]
     dataset, info = entry.build(split, seed=seed, shuffle=shuffle, **options)
     info.element_spec = dataset.element_spec
+    _check_class_labels(name, info)
     if shuffle and not info.shuffled:
         buffer = info.num_examples if info.num_examples else 1024
         dataset = dataset.shuffle(
@@ -156,6 +157,19 @@ def load(
         )
     dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     return (dataset, info) if with_info else dataset
+
+
+def _check_class_labels(name, info):
+    """Class labels are integers: float labels (0.5, 1.7) would be cast and
+    train as classes without a word."""
+    spec = info.element_spec[1] if isinstance(info.element_spec, tuple) else None
+    if (info.class_names and not info.multi_label
+            and isinstance(spec, tf.TensorSpec) and not spec.dtype.is_integer):
+        raise TypeError(
+            f"Data set {name!r} gives labels of dtype {spec.dtype.name}; class labels "
+            f"are integers 0 to {len(info.class_names) - 1}. Map the labels to class "
+            "indices (or set multi_label for multi-hot targets)."
+        )
 
 
 def reject_unknown_options(name, options, allowed):

@@ -18,27 +18,50 @@ from cvseq.datasets.registry import (
 )
 
 
-def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=False, seed=0):
+def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=False,
+              seed=0, needs_ffmpeg=False):
     """`tfds.load` with a clear error when the data cannot be had.
+
+    The error names the real cause: a missing Python package or program
+    (TFDS's video builders import `importlib_resources` and prepare clips
+    with the `ffmpeg` program) is reported as such, not as a network fault.
 
     Returns:
         `(dataset, tfds_info)`; the dataset yields feature dicts.
     """
+    import shutil
+
     import tensorflow_datasets as tfds
 
+    alternative = (
+        f" Offline, use the embedded data set {offline_alternative!r} "
+        f"(cvseq.datasets.load({offline_alternative!r}, ...))."
+        if offline_alternative else ""
+    )
     try:
         builder = tfds.builder(name, data_dir=data_dir)
+        if needs_ffmpeg and not builder.is_prepared() and not shutil.which("ffmpeg"):
+            raise DatasetUnavailableError(
+                f"Preparing TFDS data set {name!r} needs the ffmpeg program, which "
+                "is not on PATH: install it (apt-get install ffmpeg, brew install "
+                f"ffmpeg), or pass data_dir= with a prepared copy.{alternative}"
+            )
         builder.download_and_prepare()
         read_config = tfds.ReadConfig(shuffle_seed=seed) if shuffle else None
         dataset = builder.as_dataset(
             split=split, shuffle_files=shuffle, read_config=read_config
         )
+    except DatasetUnavailableError:
+        raise
+    except ImportError as err:
+        missing = getattr(err, "name", None) or str(err)
+        raise DatasetUnavailableError(
+            f"TFDS cannot build data set {name!r}: the Python package {missing!r} "
+            f"is missing ({type(err).__name__}: {err}). Install it (pip install "
+            f"{missing.split('.')[0].replace('_', '-')}); cvseq's setup.cfg lists "
+            f"what TFDS's builders need.{alternative}"
+        ) from err
     except Exception as err:
-        alternative = (
-            f" Offline, use the embedded data set {offline_alternative!r} "
-            f"(cvseq.datasets.load({offline_alternative!r}, ...))."
-            if offline_alternative else ""
-        )
         raise DatasetUnavailableError(
             f"Could not load TFDS data set {name!r}, split {split!r} "
             f"({type(err).__name__}: {str(err)[:300]}). Without network, TFDS "
@@ -89,6 +112,7 @@ def _ucf101(split, *, seed=0, shuffle=False, **options):
     dataset, tfds_info = load_tfds(
         "ucf101", split, data_dir=options.get("data_dir"),
         offline_alternative="moving_digits", shuffle=shuffle, seed=seed,
+        needs_ffmpeg=True,
     )
     training = split.startswith("train")
 

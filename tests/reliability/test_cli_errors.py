@@ -1,0 +1,288 @@
+"""One line per user mistake, never a traceback, never a silent default
+(issue 11, points 6-11).
+
+A CLI case checks exit status 2, one stderr line starting `cvseq: error:`
+(the `cvseq_error` fixture) and that the files the command must not touch
+are byte-identical afterwards.
+"""
+
+import os
+import shutil
+import struct
+import sys
+import zipfile
+import zlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import cvseq
+from cvseq import cli, tasks
+
+
+def _png_claiming(width, height):
+    """A PNG whose header says `width` x `height` (its pixels are not there)."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+# --- evaluate, export, predict: tracebacks before issue 11 -------------------
+
+
+def test_evaluate_data_with_more_classes_than_the_model(finished_run, cvseq_error,
+                                                        snapshot):
+    before = snapshot(finished_run)
+    message = cvseq_error(["evaluate", os.path.join(finished_run, "model.keras"),
+                           "--data", "label=motion", "--data", "num_clips=8"])
+    assert "8 classes" in message and "predicts 4" in message
+    assert snapshot(finished_run) == before
+
+
+def test_export_never_replaces_an_existing_file(finished_run, tmp_path, cvseq_error,
+                                                snapshot):
+    target = tmp_path / "model.tflite"
+    target.write_bytes(b"the user's own file")
+    message = cvseq_error(["export", os.path.join(finished_run, "model.keras"),
+                           "--format", "tflite", "--out", target])
+    assert "exists" in message and "--out" in message
+    assert target.read_bytes() == b"the user's own file"
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "keep.txt").write_text("mine")
+    before = snapshot(saved)
+    cvseq_error(["export", os.path.join(finished_run, "model.keras"), "--out", saved])
+    assert snapshot(saved) == before
+
+
+def test_export_into_a_place_that_cannot_be_written(finished_run, tmp_path,
+                                                    cvseq_error):
+    model = os.path.join(finished_run, "model.keras")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    assert "is not a directory" in cvseq_error(
+        ["export", model, "--format", "tflite", "--out", a_file / "model.tflite"])
+    assert "is not a directory" in cvseq_error(
+        ["export", model, "--out", tmp_path / "missing" / "sm"])
+    assert ".tflite" in cvseq_error(  # a ValueError of export(), one line
+        ["export", model, "--format", "tflite", "--out", tmp_path / "model.bin"])
+    assert not (tmp_path / "model.bin").exists()
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root writes into read-only directories")
+def test_export_into_a_read_only_directory(finished_run, tmp_path, cvseq_error):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert "not writable" in cvseq_error(
+            ["export", os.path.join(finished_run, "model.keras"), "--format", "tflite",
+             "--out", locked / "model.tflite"])
+    finally:
+        locked.chmod(0o700)
+
+
+def test_predict_refuses_a_huge_image_before_decoding_it(tmp_path, cvseq_error):
+    model = tmp_path / "model.keras"
+    cvseq.image_classifier(2, image_size=32, backbone="small_cnn").save(str(model))
+    (tmp_path / "run.json").write_text('{"task": "image_classifier"}')
+    image = tmp_path / "huge.png"
+    image.write_bytes(_png_claiming(60000, 60000))
+    message = cvseq_error(["predict", model, image])
+    assert "60000x60000" in message and "100,000,000 pixels" in message
+    assert tasks.MAX_IMAGE_PIXELS == 100_000_000  # the limit the README states
+
+
+# --- .keras files that are not readable archives -------------------------------
+
+
+def _bad_archives(finished_run, tmp_path):
+    data = open(os.path.join(finished_run, "model.keras"), "rb").read()
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(data[: len(data) // 2])
+    text = tmp_path / "text.keras"
+    text.write_text("not a model")
+    empty = tmp_path / "empty.keras"
+    empty.write_bytes(b"")
+    return [truncated, text, empty]
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "export"])
+def test_corrupt_keras_files_are_named_as_such(command, finished_run, tmp_path,
+                                               cvseq_error):
+    for path in _bad_archives(finished_run, tmp_path):
+        argv = [command, path] + (["clip.mp4"] if command == "predict" else [])
+        message = cvseq_error(argv)
+        assert "not a readable .keras archive" in message, message
+        assert "File not found" not in message
+
+
+def test_a_zip_that_is_not_a_model(tmp_path, cvseq_error):
+    path = tmp_path / "other.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    assert "other.keras" in cvseq_error(["evaluate", path])
+
+
+def test_a_broken_run_json_is_named(finished_run, tmp_path, cvseq_error):
+    out = tmp_path / "run"
+    shutil.copytree(finished_run, out)
+    (out / "run.json").write_text("{ truncated")
+    message = cvseq_error(["evaluate", out / "model.keras"])
+    assert "run.json" in message
+
+
+# --- zero and negative counts are errors, never "the default" -------------------
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["train", "video_tagger", "--frames", "0"], "--frames must be at least 1"),
+    (["train", "video_tagger", "--image-size", "0"], "--image-size must be at least 1"),
+    (["train", "video_tagger", "--batch-size", "-1"], "--batch-size must be at least 1"),
+    (["train", "video_tagger", "--epochs", "0"], "--epochs must be at least 1"),
+    (["train", "video_tagger", "--data", "num_clips=0"], "num_clips"),
+    (["train", "video_tagger", "--data", "frames=0"], "frames"),
+    (["train", "image_classifier", "--image-size", "4"], "image_size"),
+    (["train", "video_tagger", "--set", "units=0"], "units"),
+    (["train", "video_tagger", "--set", "units='eight'"], "units"),
+    (["train", "video_tagger", "--data", "colour=red"], "unknown option"),
+    (["track", "--dataset", "digit_tracks", "--clips", "0"], "--clips"),
+    (["track", "--dataset", "digit_tracks", "--data", "num_digits=0"], "num_digits"),
+])
+def test_bad_counts_and_options_are_one_line(argv, says, tmp_path, cvseq_error):
+    out = tmp_path / "out"
+    message = cvseq_error(argv + ["--out", out])
+    assert says in message, message
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name, option", [
+    ("moving_digits", "num_clips"), ("digit_tracks", "num_clips"),
+    ("digit_trajectories", "num_trajectories"), ("digit_detection", "num_scenes"),
+    ("digit_captions", "num_images"),
+])
+def test_zero_examples_is_an_error_in_the_api(name, option):
+    with pytest.raises(ValueError, match=option):
+        cvseq.datasets.load(name, "test", **{option: 0})
+
+
+# --- float labels and NaN inputs at the data boundary --------------------------
+
+
+def test_float_class_labels_are_refused():
+    from cvseq.datasets import registry
+
+    @registry.register_dataset("float_labels", task="image_classifier",
+                               source="folder", description="test")
+    def build(split, *, seed=0, shuffle=None):
+        images = np.zeros((4, 8, 8, 3), np.uint8)
+        labels = np.array([0.0, 0.5, 1.7, 1.0], np.float32)
+        info = registry.DatasetInfo("float_labels", split, "image_classifier",
+                                    "folder", ["a", "b"])
+        return tf.data.Dataset.from_tensor_slices((images, labels)), info
+
+    try:
+        with pytest.raises(TypeError, match="float32.*integers 0 to 1"):
+            cvseq.datasets.load("float_labels")
+    finally:
+        registry._REGISTRY.pop("float_labels")
+
+
+@pytest.fixture(scope="module")
+def trajectory_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trajectory")
+    model = cvseq.trajectory_predictor(history=4, horizon=2, units=4)
+    model.save(str(out / "model.keras"))
+    (out / "run.json").write_text('{"task": "trajectory_predictor"}')
+    return str(out / "model.keras")
+
+
+@pytest.mark.parametrize("rows, says", [
+    ("1,2\n3,nan\n5,6\n7,8\n", "NaN or infinite positions (row 2 of 4)"),
+    ("1,2\n3,4\n5,inf\n7,8\n", "row 3 of 4"),
+    ("1,2,3\n3,4,5\n5,6,7\n7,8,9\n", "3 columns"),
+    ("1,2\n", "1 positions"),
+    ("a,b\n", "Cannot read positions"),
+])
+def test_trajectory_csv_with_nan_or_the_wrong_shape(rows, says, trajectory_model,
+                                                    tmp_path, cvseq_error):
+    track = tmp_path / "track.csv"
+    track.write_text(rows)
+    assert says in cvseq_error(["predict", trajectory_model, track])
+
+
+# --- the package: lazy modules, TFDS causes, bugs stay visible -----------------
+
+
+def test_callbacks_and_export_are_attributes_of_cvseq():
+    # The README calls them as attributes; they load on first use.
+    assert {"callbacks", "export"} <= set(cvseq.__all__)
+    assert cvseq.__getattr__("callbacks") is sys.modules["cvseq.callbacks"]
+    assert cvseq.__getattr__("export") is sys.modules["cvseq.export"]
+    assert callable(cvseq.callbacks.fault_tolerant)
+    assert callable(cvseq.export.export_tflite)
+    with pytest.raises(AttributeError, match="no_such"):
+        cvseq.no_such
+
+
+def test_tfds_reports_a_missing_package_not_the_network(monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def builder(name, data_dir=None):
+        raise ModuleNotFoundError("No module named 'importlib_resources'",
+                                  name="importlib_resources")
+
+    monkeypatch.setattr(tfds, "builder", builder)
+    with pytest.raises(cvseq.datasets.DatasetUnavailableError) as caught:
+        cvseq.datasets.load("ucf101", "test")
+    message = str(caught.value)
+    assert "'importlib_resources' is missing" in message
+    assert "network" not in message.lower()
+    import importlib_resources  # noqa: F401 (the dependency setup.cfg installs)
+
+
+def test_tfds_video_builders_say_they_need_ffmpeg(monkeypatch):
+    import shutil as shutil_module
+
+    import tensorflow_datasets as tfds
+
+    class Unprepared:
+        def is_prepared(self):
+            return False
+
+    monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: Unprepared())
+    monkeypatch.setattr(shutil_module, "which", lambda program: None)
+    with pytest.raises(cvseq.datasets.DatasetUnavailableError, match="ffmpeg"):
+        cvseq.datasets.load("ucf101", "test")
+
+
+def test_a_bug_is_not_dressed_as_a_user_mistake(monkeypatch):
+    def broken(args):
+        raise ValueError("an internal bug")
+
+    monkeypatch.setitem(cli.COMMANDS, "list", broken)
+    with pytest.raises(ValueError, match="internal bug"):
+        cli.main(["list"])
+
+
+# --- more of the same spirit ------------------------------------------------------
+
+
+def test_train_out_is_an_existing_file(tmp_path, tiny_train, cvseq_error):
+    out = tmp_path / "notes.txt"
+    out.write_text("mine")
+    assert "Cannot write the run directory" in cvseq_error(
+        ["train", *tiny_train, "--epochs", "1", "--out", out])
+    assert out.read_text() == "mine"
+
+
+def test_evaluate_an_unknown_split_or_a_directory(finished_run, tmp_path, cvseq_error):
+    model = os.path.join(finished_run, "model.keras")
+    assert "split" in cvseq_error(["evaluate", model, "--split", "tset"])
+    assert "No such model file" in cvseq_error(["evaluate", tmp_path])

@@ -1,0 +1,219 @@
+"""A trained run is never lost or silently replaced (issue 11, points 1-3, 14).
+
+`cvseq train` is killed with SIGKILL at each phase of a run (mid-epoch,
+between epochs, during the final evaluation, at three instants of the
+final save) through the `CVSEQ_KILL_AT` hook; after every kill the same
+command is run again, and the run ends as one complete, consistent run.
+"""
+
+import csv
+import json
+import os
+import shutil
+import signal
+
+import keras
+import pytest
+
+from cvseq import training
+
+RUN_FILES = sorted(["model.keras", "run.json", "metrics.json", "log.csv",
+                    "curves.png", "predictions.png"])
+STEPS_PER_EPOCH = 2  # tiny_train: 16 clips in batches of 8
+
+
+def _logged_epochs(out):
+    path = os.path.join(out, "log.csv")
+    if not os.path.isfile(path):
+        return []
+    with open(path) as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+def assert_consistent_run(out, epochs):
+    """model.keras, run.json, metrics.json and log.csv describe one run of
+    `epochs` epochs, and nothing else is left in the directory."""
+    assert sorted(os.listdir(out)) == RUN_FILES
+    run = json.load(open(os.path.join(out, "run.json")))
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    with open(os.path.join(out, "log.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert run["epochs"] == epochs
+    assert [int(row["epoch"]) for row in rows] == list(range(epochs))
+    assert metrics["history"]["loss"] == [float(row["loss"]) for row in rows]
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    # The saved optimizer counted exactly the steps of `epochs` epochs: the
+    # model is the one trained for them, not a restart nor a stale one.
+    assert int(model.optimizer.iterations) == epochs * STEPS_PER_EPOCH
+    assert model.output_shape[-1] == len(run["class_names"])
+
+
+def _kill_at_each(phases, command, cvseq_subprocess, out, old_model=None):
+    """Runs `command` once per phase, killed there, then once to the end.
+
+    `phases` maps each phase to the epochs log.csv holds after the kill.
+    Until the save renames the new model into place, model.keras is absent
+    (a new run) or still the `old_model` bytes (a continued run)."""
+    for phase, logged in phases.items():
+        killed = cvseq_subprocess(*command, env={training.KILL_ENV: phase})
+        assert killed.returncode == -signal.SIGKILL, (phase, killed.stderr[-2000:])
+        # Not finished yet: the backup is kept until the model is saved.
+        assert training.RunDirectory(out).state == "interrupted", phase
+        assert _logged_epochs(out) == logged, phase
+        if phase in ("batch:2:1", "batch:3:1", "epoch_end:2", "evaluate", "save:model"):
+            model = os.path.join(out, "model.keras")
+            if old_model is None:
+                assert not os.path.exists(model), phase
+            else:
+                assert open(model, "rb").read() == old_model, phase
+    final = cvseq_subprocess(*command)
+    assert final.returncode == 0, final.stderr[-2000:]
+
+
+def test_killed_at_every_phase_the_rerun_ends_one_consistent_run(
+        tmp_path, tiny_train, cvseq_subprocess):
+    """Mid-epoch, between epochs, during the final evaluation, and during
+    the save (the new model renamed into place, metrics and run.json not
+    yet): each re-run continues from where the kill left it."""
+    out = str(tmp_path / "run")
+    command = ["train", *tiny_train, "--epochs", "3", "--out", out]
+    _kill_at_each({"batch:2:1": [0], "epoch_end:2": [0, 1], "evaluate": [0, 1, 2],
+                   "save:model_replaced": [0, 1, 2]}, command, cvseq_subprocess, out)
+    assert_consistent_run(out, 3)
+
+
+@pytest.mark.slow
+def test_killed_while_saving_or_continuing_a_finished_run(
+        tmp_path, tiny_train, cvseq_subprocess, finished_run):
+    """The other instants of the save (model written under its temporary
+    name; everything renamed, backup not yet deleted), in a run that
+    continues a finished one with --resume: the finished model stays until
+    the longer run replaces it."""
+    out = str(tmp_path / "run")
+    shutil.copytree(finished_run, out)
+    before = open(os.path.join(out, "model.keras"), "rb").read()
+    command = ["train", *tiny_train, "--epochs", "3", "--out", out, "--resume"]
+    _kill_at_each({"batch:3:1": [0, 1], "save:model": [0, 1, 2],
+                   "save:committed": [0, 1, 2]}, command, cvseq_subprocess, out,
+                  old_model=before)
+    assert_consistent_run(out, 3)
+
+
+def _copy(finished_run, tmp_path):
+    out = str(tmp_path / "run")
+    shutil.copytree(finished_run, out)
+    return out
+
+
+@pytest.mark.parametrize("extra, says", [
+    ([], "--resume --epochs N"),                      # the same command again
+    (["--epochs", "5", "--set", "units=16"], "--overwrite"),
+    (["--resume", "--epochs", "2"], "pass 3 or more"),  # --epochs is the total
+    (["--resume", "--epochs", "4", "--set", "units=16"], "'units': 16"),
+    (["--resume", "--epochs", "4", "--seed", "1"], "seed: 0 in the run, 1 now"),
+    (["--epochs", "0"], "--epochs must be at least 1"),
+])
+def test_a_finished_run_is_not_replaced_unless_asked(
+        extra, says, finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    out = _copy(finished_run, tmp_path)
+    before = snapshot(out)
+    argv = ["train", *tiny_train, "--epochs", "2", "--out", out, *extra]
+    assert says in cvseq_error(argv)
+    assert snapshot(out) == before
+
+
+def test_overwrite_replaces_and_resume_continues(finished_run, tmp_path, tiny_train):
+    from cvseq import cli
+
+    out = _copy(finished_run, tmp_path)
+    assert cli.main(["train", *tiny_train, "--epochs", "3", "--out", out,
+                     "--resume"]) == 0
+    assert_consistent_run(out, 3)
+    assert cli.main(["train", *tiny_train, "--epochs", "1", "--out", out,
+                     "--overwrite"]) == 0
+    assert_consistent_run(out, 1)
+
+
+def test_an_interrupted_run_with_other_options_is_refused(
+        finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    out = _copy(finished_run, tmp_path)
+    run_dir = training.RunDirectory(out)
+    # As a `--resume --epochs 4` killed in its first epoch leaves it.
+    run_dir.begin({**run_dir.finished(), "epochs": 4, "initial_epoch": 2})
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "4", "--out", out,
+                           "--set", "units=32"])
+    assert "interrupted run" in message and "'units': 32" in message
+    assert snapshot(out) == before
+
+
+def test_a_stale_backup_of_another_model_is_named(
+        tmp_path, tiny_train, cvseq_error, snapshot):
+    import cvseq
+
+    out = tmp_path / "run"
+    (out / "backup").mkdir(parents=True)  # left by an older cvseq: no record
+    other = cvseq.video_tagger(4, frames=4, image_size=16, units=32)
+    other.save_weights(str(out / "backup" / "latest.weights.h5"))
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "2", "--out", out])
+    assert "backup" in message and "--overwrite" in message
+    assert snapshot(out) == before
+
+
+def test_resume_needs_a_run(tmp_path, tiny_train, cvseq_error):
+    out = tmp_path / "none"
+    assert "no run to resume" in cvseq_error(
+        ["train", *tiny_train, "--out", out, "--resume"])
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra", [["--set", "units=0"], ["--data", "num_clips=0"],
+                                   ["--frames", "0"], ["--image-size", "-4"]])
+def test_bad_options_leave_no_run_directory(extra, tmp_path, tiny_train, cvseq_error):
+    out = tmp_path / "new"
+    cvseq_error(["train", *tiny_train, "--epochs", "1", "--out", out, *extra])
+    assert not out.exists()
+
+
+def test_a_train_that_fails_leaves_no_empty_run_directory(
+        tmp_path, tiny_train, monkeypatch):
+    from cvseq import cli
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("a fault in the first epoch")
+
+    monkeypatch.setattr(keras.Model, "fit", fail)
+    out = tmp_path / "new"
+    with pytest.raises(RuntimeError, match="first epoch"):
+        cli.main(["train", *tiny_train, "--epochs", "1", "--out", str(out)])
+    assert not out.exists()
+
+
+def test_an_interrupted_run_is_not_cut_shorter_than_it_trained(
+        finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    out = tmp_path / "run"
+    run_dir = training.RunDirectory(str(out))
+    record = {**json.load(open(os.path.join(finished_run, "run.json"))), "epochs": 3}
+    run_dir.begin({**record, "initial_epoch": 0})
+    (out / "backup" / "training_metadata.json").write_text('{"epoch": 2, "batch": 0}')
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "1", "--out", out])
+    assert "trained 2 epochs" in message and "pass 2 or more" in message
+    assert snapshot(out) == before
+
+
+def test_a_diverged_run_is_not_resumed_into_a_model(
+        finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    out = tmp_path / "run"
+    record = json.load(open(os.path.join(finished_run, "run.json")))
+    # As `cvseq train` leaves a run whose loss became NaN in its last epoch:
+    # a re-run with no epoch left must not save the NaN weights as the model.
+    training.RunDirectory(str(out)).begin(
+        {**record, "initial_epoch": 0, "diverged": "Training stopped: the loss "
+         "became nan at epoch 2, batch 1"})
+    (out / "backup" / "training_metadata.json").write_text('{"epoch": 2, "batch": 0}')
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "2", "--out", out])
+    assert "diverged" in message and "--overwrite" in message
+    assert snapshot(out) == before
