@@ -630,7 +630,8 @@ def _track_dataset(args, motion, detect, names):
     os.makedirs(args.out, exist_ok=True)
     true_boxes, true_ids = targets["boxes"].numpy(), targets["ids"].numpy()
     detections = [detect(clip) for clip in clips]
-    tracker = tracking.Tracker(motion, image_size=clips.shape[2:4])
+    tracker = tracking.Tracker(motion, image_size=clips.shape[2:4],
+                               **detect.tracker_options)
     print(f"Tracking {len(clips)} {args.split} clips of {clips.shape[1]} frames from "
           f"{args.dataset}; motion {names['motion']}, detector {names['detector']}")
     metrics, outputs = tracking.evaluate_tracker(tracker, detections, true_boxes, true_ids)
@@ -677,7 +678,8 @@ def _track_videos(args, motion, detect):
                 writer.writerow(["frame", "track_id", "x1", "y1", "x2", "y2", "score"])
                 for frames in read_frames(path):
                     if tracker is None:
-                        tracker = tracking.Tracker(motion, image_size=frames.shape[1:3])
+                        tracker = tracking.Tracker(motion, image_size=frames.shape[1:3],
+                                                   **detect.tracker_options)
                     for boxes, scores in detect(frames):
                         out = tracker.update(boxes, scores)
                         for box, track_id, score in zip(out.boxes, out.ids, out.scores):
