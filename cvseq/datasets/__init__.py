@@ -32,6 +32,7 @@ from cvseq.datasets import tfds_text  # noqa: E402,F401
 from cvseq.datasets import digit_images  # noqa: E402,F401
 from cvseq.datasets import digit_scenes  # noqa: E402,F401
 from cvseq.datasets import tfds_vision  # noqa: E402,F401
+from cvseq.datasets import fashion_images  # noqa: E402,F401
 
 __all__ = [
     "DatasetInfo",
