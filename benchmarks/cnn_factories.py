@@ -40,7 +40,7 @@ import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
 import cvseq  # noqa: E402
-from cvseq.backbones import COMPACT_CNN_BLOCKS  # noqa: E402
+from cvseq.backbones import COMPACT_CNN_FILTERS  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import cached_batches, kit_against_plain  # noqa: E402
@@ -85,15 +85,14 @@ def _small_cnn(x, *, taps=None):
 
 def _compact_cnn(x):
     """cvseq's `compact_cnn` backbone (`image_classifier`'s default) with
-    stock layers: Conv-BN-ReLU blocks of 32, 2x64 and 2x128 filters,
-    max-pooling between blocks (output stride 4)."""
-    for block, (filters, convolutions) in enumerate(COMPACT_CNN_BLOCKS, start=1):
-        if block > 1:
+    stock layers: 4 x (conv, BN, ReLU) of 32, 64, 128 and 256 filters,
+    max-pooling after the first three (output stride 8)."""
+    for stage, filters in enumerate(COMPACT_CNN_FILTERS, start=1):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization(momentum=0.9)(x)
+        x = keras.layers.ReLU()(x)
+        if stage < len(COMPACT_CNN_FILTERS):
             x = keras.layers.MaxPooling2D(2)(x)
-        for _ in range(convolutions):
-            x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-            x = keras.layers.BatchNormalization(momentum=0.9)(x)
-            x = keras.layers.ReLU()(x)
     return x
 
 

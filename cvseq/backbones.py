@@ -139,39 +139,39 @@ def _small_cnn(input_shape, weights):
     return model
 
 
-# compact_cnn: (filters, convolutions) per block; 2x2 max-pooling between
-# blocks, none after the last (output stride 4). One convolution at full
-# resolution: a second one there would cost a third of the network's
-# multiply-adds (measured on Fashion-MNIST at 32x32, see _compact_cnn).
-COMPACT_CNN_BLOCKS = ((32, 1), (64, 2), (128, 2))
+# compact_cnn: small_cnn's four stages at twice the width. Measured on real
+# product photos (Fashion-MNIST, 32x32, 10,000 training images, 5 epochs):
+# small_cnn 0.844; a plain Keras VGG-style CNN (2 x Conv-BN-ReLU + pool per
+# block, 32/64/128, 0.29M) 0.878 in 527 s; this 0.876 in 265 s. A VGG-style
+# variant (32, 2x64, 2x128, output stride 4) reached only 0.847 as slowly.
+COMPACT_CNN_FILTERS = (32, 64, 128, 256)
 
 
 @register_backbone(
     "compact_cnn",
     preprocessing="unit",
     imagenet=False,
-    min_size=8,
-    description="3-block conv/batch-norm/ReLU CNN (32, 2x64, 2x128 filters), "
-    "output stride 4 (0.28M parameters); image_classifier's default, as "
-    "accurate as a plain Keras VGG-style CNN on real photos.",
-    feature_layers=("block1_relu1", "block2_relu2", "block3_relu2"),
+    min_size=16,
+    description="4-stage conv/batch-norm CNN (32, 64, 128, 256 filters), "
+    "output stride 8 (0.39M parameters); image_classifier's default, as "
+    "accurate as a plain Keras Conv-BN CNN on real photos.",
+    feature_layers=("block1_relu", "block2_relu", "block3_relu", "block4_relu"),
 )
 def _compact_cnn(input_shape, weights):
-    # Why not `small_cnn` for images: on real product photos (Fashion-MNIST,
-    # 32x32) its 0.1M parameters fell 6 points short of a plain Keras
-    # Conv-BN CNN of 0.3M; this one matches it (README, BENCHMARKS.md).
-    # Spatial dims are open so a saved backbone loads at any image size.
+    # Why not small_cnn for images: on real photos its 0.1M parameters fall
+    # 3-6 points short of a plain Keras Conv-BN CNN; width, not depth, is
+    # what it lacks (see above). Spatial dims are open so a saved backbone
+    # loads at any image size.
     inputs = keras.Input((None, None, input_shape[-1]), name="images")
     x = inputs
-    for block, (filters, convolutions) in enumerate(COMPACT_CNN_BLOCKS, start=1):
-        if block > 1:
+    for block, filters in enumerate(COMPACT_CNN_FILTERS, start=1):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                                name=f"block{block}_conv")(x)
+        # momentum=0.9 and cross-replica statistics, as in small_cnn.
+        x = BatchNormalization(momentum=0.9, name=f"block{block}_bn")(x)
+        x = keras.layers.ReLU(name=f"block{block}_relu")(x)
+        if block < len(COMPACT_CNN_FILTERS):  # output stride 8
             x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-        for i in range(1, convolutions + 1):
-            x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
-                                    name=f"block{block}_conv{i}")(x)
-            # momentum=0.9 and cross-replica statistics, as in small_cnn.
-            x = BatchNormalization(momentum=0.9, name=f"block{block}_bn{i}")(x)
-            x = keras.layers.ReLU(name=f"block{block}_relu{i}")(x)
     model = keras.Model(inputs, x, name="compact_cnn")
     if weights is not None:
         model.load_weights(weights)
