@@ -162,8 +162,8 @@ COMPACT_CNN_FILTERS = (32, 64, 128, 256)
 def _compact_cnn(input_shape, weights):
     # Why not small_cnn for images: on real photos its 0.1M parameters fell
     # 3.4 points short of a plain Keras Conv-BN CNN at 10,000 images (6 in
-    # the run at 20,000, 0.1 in ours); width, not depth, is what it
-    # lacks (see above). Spatial dims are open so a saved backbone loads at
+    # the run at 20,000, 0.1 in ours); more width, not VGG-style
+    # depth, is what helped (see above). Spatial dims are open so a saved backbone loads at
     # any image size.
     inputs = keras.Input((None, None, input_shape[-1]), name="images")
     x = inputs
