@@ -12,6 +12,12 @@ timed in alternation, best of `--rounds` (see `_timing.py`).
     python benchmarks/cnn_factories.py                          # CPU-sized defaults
     python benchmarks/cnn_factories.py --only image_segmenter --steps 20
     python benchmarks/cnn_factories.py --image-size 128 --batch-size 32   # GPU
+    python benchmarks/cnn_factories.py --real-images --batch-size 32      # accuracy race
+
+`--real-images` answers another question: is `image_classifier`'s default
+as accurate as the CNN a Keras user would write (`plain_conv_bn_cnn`), at
+equal epochs on real photos, and how fast is it next to it? See
+`race_on_real_images`.
 
 The `plain_*` builders are importable (tests check that each computes the
 same function as its cvseq model, weights copied across).
@@ -22,7 +28,9 @@ import json
 import math
 import os
 import platform
+import statistics
 import sys
+import time
 import traceback
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -32,6 +40,7 @@ import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
 import cvseq  # noqa: E402
+from cvseq.backbones import COMPACT_CNN_FILTERS  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import cached_batches, kit_against_plain  # noqa: E402
@@ -74,6 +83,19 @@ def _small_cnn(x, *, taps=None):
     return x
 
 
+def _compact_cnn(x):
+    """cvseq's `compact_cnn` backbone (`image_classifier`'s default) with
+    stock layers: 4 x (conv, BN, ReLU) of 32, 64, 128 and 256 filters,
+    max-pooling after the first three (output stride 8)."""
+    for stage, filters in enumerate(COMPACT_CNN_FILTERS, start=1):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization(momentum=0.9)(x)
+        x = keras.layers.ReLU()(x)
+        if stage < len(COMPACT_CNN_FILTERS):
+            x = keras.layers.MaxPooling2D(2)(x)
+    return x
+
+
 def _compile_classifier(model):
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(),
@@ -83,11 +105,31 @@ def _compile_classifier(model):
 
 
 def plain_image_classifier(num_classes, image_size, dropout=0.2):
-    """`cvseq.image_classifier(num_classes, image_size=...)` (small_cnn) with
-    stock Keras layers."""
+    """`cvseq.image_classifier(num_classes, image_size=...)` (compact_cnn)
+    with stock Keras layers."""
     images = keras.Input((image_size, image_size, 3))
     x = keras.layers.Rescaling(1 / 255)(images)
-    x = _small_cnn(x)
+    x = _compact_cnn(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(dropout)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    return _compile_classifier(keras.Model(images, outputs))
+
+
+def plain_conv_bn_cnn(num_classes, image_size, filters=(32, 64, 128), dropout=0.2):
+    """The CNN a Keras user writes for small images, as the accuracy
+    reference: per block two Conv-BN-ReLU and a 2x2 max-pool (32, 64, 128
+    filters; 0.29M parameters), global average pooling, dropout, a dense
+    softmax; Adam(1e-3). Not cvseq's architecture: the question is whether
+    cvseq's default is as accurate."""
+    images = keras.Input((image_size, image_size, 3))
+    x = keras.layers.Rescaling(1 / 255)(images)
+    for width in filters:
+        for _ in range(2):
+            x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
+            x = keras.layers.BatchNormalization(momentum=0.9)(x)
+            x = keras.layers.ReLU()(x)
+        x = keras.layers.MaxPooling2D(2)(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(dropout)(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
@@ -277,6 +319,98 @@ def measure(name, *, batch_size, steps, rounds, image_size=None, frames=8):
         return {"error": f"{type(err).__name__}: {err}"}
 
 
+# ---------------------------------------------------------------------------
+# Accuracy on real images: the default classifier against plain Keras.
+# ---------------------------------------------------------------------------
+
+
+def real_image_models(image_size, names=None):
+    """The models of the accuracy race, each seeded alike: cvseq's default
+    `image_classifier`, the same with the video models' `small_cnn`, and the
+    plain Keras Conv-BN CNN (`plain_conv_bn_cnn`); `names` picks some."""
+    builders = {
+        "cvseq_default": lambda: cvseq.image_classifier(10, image_size=image_size),
+        "cvseq_small_cnn": lambda: cvseq.image_classifier(
+            10, image_size=image_size, backbone="small_cnn"),
+        "plain_keras_cnn": lambda: plain_conv_bn_cnn(10, image_size),
+    }
+    models = {}
+    for name in names or builders:
+        build_model = builders[name]
+        keras.utils.set_random_seed(0)
+        models[name] = build_model()
+    return models
+
+
+def race_on_real_images(*, train_images=20_000, epochs=5, image_size=32,
+                        batch_size=32, test_images=10_000, seed=0, models=None):
+    """Trains each model on the same real images (Fashion-MNIST product
+    photos, `fashion_products`), one epoch each in turn, and returns per
+    model its held-out accuracy after `epochs` epochs and its training rate.
+
+    Interleaving the epochs (A, B, C, A, B, C, ...) exposes every model to
+    the same load on a shared machine, so the rate ratios hold where the
+    absolute rates do not. Each model sees the same batches in the same
+    order. The rate is images/s of the fastest epoch after the first (which
+    traces the graph) and the median epoch; ratios are over
+    `"plain_keras_cnn"` when it is in `models`, else over the first model.
+
+    Args:
+        train_images, test_images: int. Examples from the training split
+            and the official test split, balanced over the 10 classes.
+        epochs: int. Training epochs for every model (>= 2).
+        image_size: int. Side of the square images (28 -> bilinear).
+        batch_size: int. Defaults to 32, as `cvseq.datasets.load`.
+        seed: int. Seeds the shuffling.
+        models: dict name -> compiled model, or None for `real_image_models`.
+
+    Returns:
+        A dict with `"data"` and, per model, `accuracy`, `parameters`,
+        `images_per_s` (best), `median_images_per_s`, `epoch_seconds`,
+        `ratio_speed_over_plain` and `accuracy_minus_plain`.
+    """
+    from cvseq.datasets import fashion_images
+
+    if epochs < 2:
+        raise ValueError(f"`epochs` must be at least 2 (the first traces). Received: {epochs}.")
+    images, labels = fashion_images.generate(
+        "train", image_size=image_size, examples_per_class=train_images // 10)
+    test, test_labels = fashion_images.generate(
+        "test", image_size=image_size, examples_per_class=test_images // 10)
+    models = models or real_image_models(image_size)
+
+    def batches():  # the same seeded order for every model
+        data = tf.data.Dataset.from_tensor_slices((images, labels))
+        data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    datasets = {name: batches() for name in models}
+    seconds = {name: [] for name in models}
+    for _ in range(epochs):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.fit(datasets[name], epochs=1, verbose=0)
+            seconds[name].append(time.perf_counter() - start)
+    rows = {}
+    for name, model in models.items():
+        rates = [len(images) / t for t in seconds[name][1:]]
+        accuracy = model.evaluate(test, test_labels, batch_size=256, verbose=0,
+                                  return_dict=True)["accuracy"]
+        rows[name] = {"accuracy": round(float(accuracy), 4),
+                      "parameters": model.count_params(),
+                      "images_per_s": round(max(rates), 1),
+                      "median_images_per_s": round(statistics.median(rates), 1),
+                      "epoch_seconds": [round(t, 1) for t in seconds[name]]}
+    reference = rows.get("plain_keras_cnn", next(iter(rows.values())))
+    for row in rows.values():
+        row["ratio_speed_over_plain"] = round(row["images_per_s"] / reference["images_per_s"], 3)
+        row["accuracy_minus_plain"] = round(row["accuracy"] - reference["accuracy"], 4)
+    return {"data": f"fashion_products (Fashion-MNIST, Debian dataset-fashion-mnist): "
+                    f"{len(images)} training images, {len(test)} of the official test set, "
+                    f"{image_size}x{image_size} RGB, {epochs} epochs, batch {batch_size}",
+            **rows}
+
+
 def _names(text):
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in FACTORIES]
@@ -300,6 +434,14 @@ def main(argv=None):
                         + ", ".join(f"{k} {v}" for k, v in IMAGE_SIZE.items()) + ")")
     parser.add_argument("--frames", type=int, default=8,
                         help="frames per clip (video_classifier_3d)")
+    parser.add_argument("--real-images", action="store_true",
+                        help="instead: accuracy race of image_classifier's default "
+                        "against a plain Keras Conv-BN CNN on real product photos "
+                        "(fashion_products), epochs interleaved")
+    parser.add_argument("--train-images", type=int, default=20_000,
+                        help="--real-images: training images (default 20000)")
+    parser.add_argument("--epochs", type=int, default=5,
+                        help="--real-images: epochs for every model (default 5)")
     args = parser.parse_args(argv)
     result = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
@@ -309,6 +451,13 @@ def main(argv=None):
                      "image_sizes": {n: args.image_size or IMAGE_SIZE[n]
                                      for n in args.only}},
     }
+    if args.real_images:
+        result["real_images"] = race_on_real_images(
+            train_images=args.train_images, epochs=args.epochs,
+            image_size=args.image_size or IMAGE_SIZE["image_classifier"],
+            batch_size=args.batch_size)
+        print(json.dumps(result, indent=2))
+        return result
     for name in args.only:
         result[name] = measure(name, batch_size=args.batch_size, steps=args.steps,
                                rounds=args.rounds, image_size=args.image_size,

@@ -5,9 +5,9 @@ turns any of these into a `keras.Model` named `"backbone"` that takes raw
 pixels in [0, 255] and returns a feature map `(batch, h, w, channels)` (or a
 pooled vector with `pooling="avg"|"max"`):
 
-- a registered name from `list_backbones()` (`"small_cnn"`, Keras
-  applications such as `"mobilenet_v3_small"`, `"efficientnet_b0"`,
-  `"resnet50"`);
+- a registered name from `list_backbones()` (`"small_cnn"`,
+  `"compact_cnn"`, Keras applications such as `"mobilenet_v3_small"`,
+  `"efficientnet_b0"`, `"resnet50"`);
 - a `keras.Model` (a cvseq task model contributes its `"backbone"` layer);
 - a path to a saved `.keras` model (the same rule applies);
 - a KerasHub preset: a local preset directory, or a preset name (which needs
@@ -134,6 +134,48 @@ def _small_cnn(input_shape, weights):
         else:
             x = keras.layers.ReLU(name=f"stage{stage}")(x)
     model = keras.Model(inputs, x, name="small_cnn")
+    if weights is not None:
+        model.load_weights(weights)
+    return model
+
+
+# compact_cnn: small_cnn's four stages at twice the width. Measured on real
+# product photos (Fashion-MNIST, 32x32, 5 epochs; README "Image
+# classification"): at 10,000 training images small_cnn 0.844, a plain Keras
+# Conv-BN CNN (2 x Conv-BN-ReLU + pool per block, 32/64/128, 0.29M) 0.878,
+# this 0.876 at half the plain CNN's time; at 20,000: 0.890, 0.892, 0.893 and
+# 1.63x the plain CNN's speed. A VGG-style variant (32, 2x64, 2x128, output
+# stride 4, 0.28M) reached only 0.847 at 10,000, as slowly as the plain CNN.
+COMPACT_CNN_FILTERS = (32, 64, 128, 256)
+
+
+@register_backbone(
+    "compact_cnn",
+    preprocessing="unit",
+    imagenet=False,
+    min_size=16,
+    description="4-stage conv/batch-norm CNN (32, 64, 128, 256 filters), "
+    "output stride 8 (0.39M parameters); image_classifier's default, as "
+    "accurate as a plain Keras Conv-BN CNN on real photos.",
+    feature_layers=("block1_relu", "block2_relu", "block3_relu", "block4_relu"),
+)
+def _compact_cnn(input_shape, weights):
+    # Why not small_cnn for images: on real photos its 0.1M parameters fell
+    # 3.4 points short of a plain Keras Conv-BN CNN at 10,000 images (6 in
+    # the issue's run at 20,000, 0.1 in ours); more width, not VGG-style
+    # depth, is what helped (see above). Spatial dims are open so a saved backbone loads at
+    # any image size.
+    inputs = keras.Input((None, None, input_shape[-1]), name="images")
+    x = inputs
+    for block, filters in enumerate(COMPACT_CNN_FILTERS, start=1):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                                name=f"block{block}_conv")(x)
+        # momentum=0.9 and cross-replica statistics, as in small_cnn.
+        x = BatchNormalization(momentum=0.9, name=f"block{block}_bn")(x)
+        x = keras.layers.ReLU(name=f"block{block}_relu")(x)
+        if block < len(COMPACT_CNN_FILTERS):  # output stride 8
+            x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+    model = keras.Model(inputs, x, name="compact_cnn")
     if weights is not None:
         model.load_weights(weights)
     return model

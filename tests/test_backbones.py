@@ -138,3 +138,36 @@ def test_weights_rejects_a_whole_model(tmp_path):
     path.write_bytes(b"x")
     with pytest.raises(ValueError, match="backbone="):
         backbones.build_backbone("small_cnn", weights=str(path))
+
+
+def test_compact_cnn_is_the_image_classifiers_default_not_the_videos():
+    import inspect
+
+    from cvseq import image_classifier, video_tagger
+
+    assert inspect.signature(image_classifier).parameters["backbone"].default == "compact_cnn"
+    assert inspect.signature(video_tagger).parameters["backbone"].default == "small_cnn"
+    model = image_classifier(3, image_size=16)
+    assert backbones.get_backbone(model).get_layer("compact_cnn") is not None
+
+
+def test_compact_cnn_shape_parameters_and_pyramid():
+    model = backbones.build_backbone("compact_cnn", image_size=32)
+    assert model.get_layer("preprocessing").mode == "unit"
+    assert model.output.shape == (None, 4, 4, 256)  # output stride 8
+    # small_cnn's stages at twice the width: 0.39M parameters, against 0.1M.
+    assert 380_000 < model.count_params() < 400_000
+    pyramid = backbones.build_feature_pyramid("compact_cnn", image_size=32)
+    assert [tuple(t.shape[1:]) for t in pyramid.outputs] == [
+        (32, 32, 32), (16, 16, 64), (8, 8, 128), (4, 4, 256)]
+
+
+def test_compact_cnn_saved_loads_at_another_size(tmp_path):
+    source = backbones.build_backbone("compact_cnn", image_size=16, pooling="avg")
+    path = str(tmp_path / "compact.keras")
+    source.save(path)
+    loaded = backbones.build_backbone(path, image_size=24, pooling="avg")
+    assert loaded.output.shape == (None, 256)
+    again = backbones.build_backbone(path, image_size=16, pooling="avg")
+    np.testing.assert_allclose(source.predict(_images(16), verbose=0),
+                               again.predict(_images(16), verbose=0), atol=1e-5)

@@ -56,7 +56,10 @@ def test_pretrained_backbone_makes_a_small_second_task_learn_better(tmp_path):
     the test split."""
     size = 24
     keras.utils.set_random_seed(0)
-    first = image_classifier(10, image_size=size)
+    # small_cnn, pinned: with the default compact_cnn the head alone already
+    # reaches 0.948 and unfreezing on 20 images loses 0.011 (stage 2 0.937,
+    # scratch 0.852), so stage 2 > stage 1 would test the data, not the code.
+    first = image_classifier(10, image_size=size, backbone="small_cnn")
     first.fit(cvseq.datasets.load("digits", "train", image_size=size), epochs=6, verbose=0)
     path = str(tmp_path / "digits_backbone.keras")
     cvseq.backbones.get_backbone(first).save(path)
@@ -75,7 +78,7 @@ def test_pretrained_backbone_makes_a_small_second_task_learn_better(tmp_path):
     stage2 = tuned.evaluate(test_images, test_parity, verbose=0, return_dict=True)["accuracy"]
 
     keras.utils.set_random_seed(2)
-    scratch = image_classifier(2, image_size=size)
+    scratch = image_classifier(2, image_size=size, backbone="small_cnn")
     scratch.fit(images, parity, epochs=60, batch_size=16, verbose=0)
     baseline = scratch.evaluate(test_images, test_parity, verbose=0, return_dict=True)["accuracy"]
 

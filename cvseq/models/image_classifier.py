@@ -15,7 +15,7 @@ def image_classifier(
     num_classes,
     *,
     image_size=(224, 224),
-    backbone="small_cnn",
+    backbone="compact_cnn",
     weights=None,
     multi_label=False,
     dropout=0.2,
@@ -38,7 +38,9 @@ def image_classifier(
         backbone: str or `keras.Model`. A name from
             `cvseq.backbones.list_backbones()`, a model (a cvseq model gives
             its backbone), a path to a saved `.keras` model, or a KerasHub
-            preset. Defaults to `"small_cnn"`.
+            preset. Defaults to `"compact_cnn"` (0.39M parameters; on
+            real photos as accurate as a plain Keras Conv-BN CNN of 0.3M,
+            where the video models' faster `"small_cnn"` falls short).
         weights: None, `"imagenet"` or a weights file for a registered
             backbone. Defaults to None.
         multi_label: bool. Independent tags (sigmoid, binary cross-entropy)

