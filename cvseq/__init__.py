@@ -23,6 +23,7 @@ from cvseq.models import (  # noqa: E402
     video_classifier_3d,
     video_tagger,
 )
+from cvseq.models.task import Task  # noqa: E402
 
 __all__ = [
     "backbones",
@@ -48,4 +49,5 @@ __all__ = [
     "video_classifier_3d",
     "video_tagger",
     "__version__",
+    "Task",
 ]

@@ -8,6 +8,7 @@ from keras import ops
 from cvseq import backbones
 from cvseq._validation import check_bool, check_image_size, check_num_classes
 from cvseq.layers import ImagePreprocessing
+from cvseq.models.task import Task
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -175,9 +176,11 @@ def image_segmenter(
     )(x)
 
     # Model.
-    model = keras.Model(images, outputs, name=name or "image_segmenter")
-    if compile:
-        model.compile(
+    model = Task(
+        images,
+        outputs,
+        name=name or "image_segmenter",
+        compile_defaults=dict(
             jit_compile=False,
             optimizer=keras.optimizers.Adam(1e-3),
             loss=DiceCrossEntropy(num_classes),
@@ -187,5 +190,9 @@ def image_segmenter(
                     num_classes, sparse_y_pred=False, name="mean_iou"
                 ),
             ],
-        )
+        ),
+        targets="class_ids",
+    )
+    if compile:
+        model.compile()
     return model

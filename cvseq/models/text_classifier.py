@@ -8,7 +8,7 @@ from cvseq.models._common import (
     RECURRENT,
     check_classes,
     classification_head,
-    compile_classifier,
+    classifier_task,
     recurrent_layer,
     token_inputs,
 )
@@ -90,7 +90,5 @@ def text_classifier(
     outputs = classification_head(x, num_classes, multi_label=False, dropout=dropout)
 
     # Model.
-    model = keras.Model(inputs, outputs, name=name or "text_classifier")
-    if compile:
-        compile_classifier(model, num_classes, multi_label=False)
-    return model
+    return classifier_task(inputs, outputs, num_classes, multi_label=False,
+                           compile=compile, name=name or "text_classifier")

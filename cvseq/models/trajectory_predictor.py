@@ -5,6 +5,7 @@ from keras import ops
 
 from cvseq._validation import check_bool, check_choice, check_fraction, check_int
 from cvseq.metrics.trajectory import AverageDisplacementError, FinalDisplacementError
+from cvseq.models.task import Task
 
 RECURRENT_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
@@ -120,12 +121,13 @@ def trajectory_predictor(
     future = AccumulateSteps(dtype="float32", name="future")([past, steps])
 
     # Model.
-    model = keras.Model(past, future, name=name or "trajectory_predictor")
-    if compile:
-        model.compile(
+    model = Task(past, future, name=name or "trajectory_predictor", targets="values",
+                 compile_defaults=dict(
             jit_compile=False,
             optimizer=keras.optimizers.Adam(5e-3),
             loss="mse",
             metrics=[AverageDisplacementError(), FinalDisplacementError()],
-        )
+        ))
+    if compile:
+        model.compile()
     return model

@@ -13,7 +13,7 @@ from cvseq.layers import ImagePreprocessing
 from cvseq.models._common import (
     check_classes,
     classification_head,
-    compile_classifier,
+    classifier_task,
 )
 
 BLOCKS = ("r2plus1d", "c3d")
@@ -107,10 +107,8 @@ def video_classifier_3d(
     )
 
     # Model.
-    model = keras.Model(clips, outputs, name=name or "video_classifier_3d")
-    if compile:
-        compile_classifier(model, num_classes, multi_label=multi_label)
-    return model
+    return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
+                           compile=compile, name=name or "video_classifier_3d")
 
 
 def _check_filters(filters):
