@@ -57,7 +57,7 @@ def _yolo_detector_class():
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class ObjectDetector(Task, _yolo_detector_class()):
+class ObjectDetector(_yolo_detector_class(), Task):
     """keras-cv's `YOLOV8Detector` speaking cvseq's box convention.
 
     Targets are `{"boxes": (batch, max_boxes, 4), "labels": (batch,
@@ -204,16 +204,21 @@ class ObjectDetector(Task, _yolo_detector_class()):
         optimizer = keras.optimizers.get(optimizer)
         if classification_loss is None:
             classification_loss = ClassCrossEntropy()
-        _yolo_detector_class().compile(
-            self,
-            optimizer=optimizer,
-            box_loss=box_loss,
-            classification_loss=classification_loss,
-            box_loss_weight=box_loss_weight,
-            classification_loss_weight=classification_loss_weight,
-            jit_compile=jit_compile,
-            **kwargs,
-        )
+        # keras-cv's compile ends in `Task.compile` (next in the MRO), which
+        # must pass its arguments through untouched.
+        _untracked(self, "_compiling_as_parent", True)
+        try:
+            super().compile(
+                optimizer=optimizer,
+                box_loss=box_loss,
+                classification_loss=classification_loss,
+                box_loss_weight=box_loss_weight,
+                classification_loss_weight=classification_loss_weight,
+                jit_compile=jit_compile,
+                **kwargs,
+            )
+        finally:
+            _untracked(self, "_compiling_as_parent", False)
         self._detector_compile_config = {
             "optimizer": optimizer,
             "box_loss": box_loss,

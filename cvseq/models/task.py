@@ -120,6 +120,12 @@ class Task(keras.Model):
         keeping the task's loss and metrics. Other keyword arguments (and
         `jit_compile`, which the defaults may set) go to `keras.Model.compile`.
         """
+        if getattr(self, "_compiling_as_parent", False):
+            # A parent's compile calling through (keras-cv's YOLOv8 for the
+            # object detector, which resolved its own defaults).
+            metrics = None if isinstance(metrics, str) and metrics == "auto" else metrics
+            return super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                                   **kwargs)
         _untracked(self, "_compile_arguments", {
             "optimizer": optimizer, "loss": loss, "metrics": metrics, **kwargs
         })
