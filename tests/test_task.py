@@ -219,3 +219,14 @@ def test_fixture_loads_and_predicts_the_same(path):
 def test_fixtures_are_small():
     total = sum(os.path.getsize(p) for p in glob.glob(os.path.join(FIXTURES, "*")))
     assert 0 < total < 3 * 2**20
+
+
+def test_a_loaded_task_is_compiled_as_saved(tmp_path):
+    model = cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)
+    model.compile(optimizer="sgd")
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.compiled and isinstance(loaded.optimizer, keras.optimizers.SGD)
+    assert type(loaded.loss) is type(model.loss)
+    loaded.fit(["good film", "bad film"], np.array([0, 1]), epochs=1, verbose=0)

@@ -163,7 +163,8 @@ def image_captioner(
         name: str or None. Model name. Defaults to `"image_captioner"`.
 
     Returns:
-        An `ImageCaptioner` (a `keras.Model` with `.caption()`) from
+        An `ImageCaptioner` (a `cvseq.models.GenerativeModel`;
+        `.caption()` is `.generate()`) from
         `{"images": (batch, height, width, 3) pixels in [0, 255],
         "decoder_input": int32 (batch, sequence_length)}` to next-word
         probabilities `(batch, sequence_length, vocabulary_size)`.

@@ -117,7 +117,7 @@ def image_segmenter(
         name: str or None. Model name. Defaults to `"image_segmenter"`.
 
     Returns:
-        A `keras.Model` from raw pixels `(batch, height, width, 3)` in
+        A `cvseq.Task` from raw pixels `(batch, height, width, 3)` in
         [0, 255] to per-pixel class probabilities `(batch, height, width,
         num_classes)`. It fits on integer masks `(batch, height, width)`.
 

@@ -125,7 +125,7 @@ def language_model(
         name: str or None. Model name. Defaults to `"language_model"`.
 
     Returns:
-        A `LanguageModel` (a `keras.Model` with `.generate()`) from strings
+        A `LanguageModel` (a `cvseq.models.GenerativeModel`) from strings
         `(batch,)` (or int token ids `(batch, sequence_length)`) to next-token
         probabilities `(batch, sequence_length, vocabulary_size)`.
 

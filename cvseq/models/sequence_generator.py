@@ -215,7 +215,7 @@ def sequence_generator(
         name: str or None. Model name. Defaults to `"sequence_generator"`.
 
     Returns:
-        A `SequenceGenerator` (a `keras.Model` with `.generate()`) from
+        A `SequenceGenerator` (a `cvseq.models.GenerativeModel`) from
         token strings `(batch, sequence_length)` (`""` pads; int ids for an
         int `vocabulary`) to next-token probabilities `(batch,
         sequence_length, vocabulary_size)`.

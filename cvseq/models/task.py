@@ -149,6 +149,14 @@ class Task(keras.Model):
             kwargs = {**defaults, **kwargs}
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        """Compiles a loaded model as it was saved (Keras skips models whose
+        `compile` is overridden unless they define this)."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built and getattr(self, "optimizer", None) is not None:
+            self.optimizer.build(self.trainable_variables)
+
     # Inputs -------------------------------------------------------------
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
