@@ -247,7 +247,7 @@ def test_the_generation_contract(generating_models, name, tmp_path):
         # (equal batch sizes: an untrained model's near-ties can flip with
         # the batch size's float rounding).
         one = model.generate(inputs[0], max_length=5, sampler="greedy")
-        one_as_batch = model.generate([inputs[0]], max_length=5)
+        one_as_batch = model.generate([inputs[0]], max_length=5, sampler="greedy")
     for output in (*sampled, beam, greedy):
         for item in output:
             # Words, characters (a character-level translator) or tokens.
