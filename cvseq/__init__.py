@@ -24,6 +24,7 @@ from cvseq.models import (  # noqa: E402
     video_classifier_3d,
     video_tagger,
 )
+from cvseq.models.task import Task  # noqa: E402
 
 
 
@@ -64,4 +65,5 @@ __all__ = [
     "video_classifier_3d",
     "video_tagger",
     "__version__",
+    "Task",
 ]

@@ -1,7 +1,9 @@
 """Decoding shared by every generating model: greedy, sampling, beam search.
 
 The generating models (`language_model`, `translator`, `sequence_generator`,
-`image_captioner`) all decode through `decode`, which runs a keras-hub
+`image_captioner`) share one user-facing contract,
+`model.generate(inputs, *, max_length, sampler, temperature, seed, ...)`
+(`cvseq.models.GenerativeModel`), and all decode through `decode`, which runs a keras-hub
 sampler (`keras_hub.samplers.GreedySampler`, `TopKSampler`, `TopPSampler`,
 `RandomSampler`, `BeamSampler`) over a fixed-length token buffer.
 

@@ -268,7 +268,7 @@ def _generate_sequence(model, inputs, run):
     lines = []
     for primer in inputs:
         seed = None if primer.strip() in ("", "-") else [primer.split()]
-        tokens = model.generate(seed, random_seed=0)
+        tokens = model.generate(seed, seed=0)
         tokens = tokens[0] if tokens and isinstance(tokens[0], (list, tuple)) else tokens
         lines.append(" ".join(str(t) for t in tokens))
     return lines

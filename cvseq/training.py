@@ -105,13 +105,22 @@ def unfreeze_backbone(model, learning_rate=1e-4, *, freeze_batch_norm=True):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False
 
-    config = model.get_compile_config()
     optimizer = model.optimizer
     if getattr(optimizer, "inner_optimizer", None) is not None:  # loss scaling
         optimizer = optimizer.inner_optimizer
     optimizer_config = optimizer.get_config()
     optimizer_config["learning_rate"] = learning_rate
     fresh = optimizer.__class__.from_config(optimizer_config)
+    from cvseq.models.task import Task
+
+    if isinstance(model, Task) and model.compile_arguments:
+        # Through the Task's compile: the same arguments as the last compile
+        # ("auto" ones resolve to the task's defaults again), a fresh optimizer.
+        model.compile(**{**model.compile_arguments, "optimizer": fresh})
+        return model
+    # A plain keras.Model (or a Task loaded compiled from a file): its
+    # compile config, with the fresh optimizer.
+    config = model.get_compile_config()
     config["optimizer"] = keras.saving.serialize_keras_object(fresh)
     model.compile_from_config(config)
     return model

@@ -63,7 +63,7 @@ def main(argv=None):
         texts.extend(t.decode("utf-8") for t in batch_texts.numpy())
         labels.append(batch_labels.numpy())
     labels = np.concatenate(labels)
-    probabilities = model.predict(np.array(texts, dtype=object), verbose=0)
+    probabilities = model.predict(texts, verbose=0)
     scores = cvseq.metrics.classification_scores(labels, probabilities)
     majority = np.bincount(labels).max() / len(labels)
     print(reporting.per_class_report(labels, probabilities.argmax(-1), info.class_names))

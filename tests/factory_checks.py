@@ -1,8 +1,10 @@
 """The one helper every factory test calls.
 
 `check_factory(...)` builds a model with a factory and checks, in order:
-the output shape of `predict`; one `fit` step with the default compile;
-that `compile=False` returns an uncompiled model; the `.keras` round trip in
+that it is a `cvseq.Task`; the output shape of `predict`; one `fit` step
+with the default compile; that `compile=False` returns an uncompiled model
+whose `compile(optimizer="sgd")` alone takes the task's default loss (the
+Task contract); the `.keras` round trip in
 safe mode with equal predictions (and, if the model has them, equal
 generated outputs); and that each bad argument raises a `ValueError` or
 `TypeError` whose message names the argument.
@@ -13,6 +15,8 @@ import tempfile
 
 import keras
 import numpy as np
+
+import cvseq
 
 # Hides TensorFlow's start-up chatter in test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -88,7 +92,7 @@ def check_factory(
 
     # Build, predict, one fit step.
     model = factory(*args, **kwargs)
-    assert isinstance(model, keras.Model)
+    assert isinstance(model, cvseq.Task), f"{factory.__name__} must return a cvseq.Task"
     assert model.compiled, "compile=True (the default) must compile the model"
     predictions = model.predict(inputs, verbose=0)
     assert _shapes(predictions) == output_shape, (
@@ -105,6 +109,13 @@ def check_factory(
     # Uncompiled when asked.
     uncompiled = factory(*args, **{**kwargs, "compile": False})
     assert not uncompiled.compiled, "compile=False must return an uncompiled model"
+    # The Task contract: an optimizer alone, the task's loss (never compiled
+    # before, so nothing of an earlier compile can be kept).
+    uncompiled.compile(optimizer="sgd")
+    assert isinstance(uncompiled.optimizer, keras.optimizers.SGD)
+    assert type(uncompiled.loss) is type(model.loss), (
+        f"compile(optimizer=...) gave loss {uncompiled.loss!r}, the factory {model.loss!r}"
+    )
 
     # Save and load in safe mode: same predictions.
     with tempfile.TemporaryDirectory() as tmp:

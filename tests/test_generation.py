@@ -184,3 +184,114 @@ def test_top_k_larger_than_the_vocabulary_keeps_every_token():
     tokens = decode(counting_step(), prompt, initial_states=zeros(1),
                     sampler="top_k", top_k=50, seed=0)
     assert tokens.shape == (1, 8) and tokens.max() < 10
+
+
+# The one generation contract of the four generating tasks ------------------
+
+
+def _generating_models():
+    import cvseq
+    from cvseq import text
+    from cvseq.datasets import captions
+
+    lines = ["to be or not to be", "that is the question"]
+    images, _ = captions.generate_captions("train", num_images=2, image_size=24,
+                                           max_digits=1)
+    return {
+        "language_model": (
+            cvseq.language_model(vocabulary=text.build_vocabulary(lines),
+                                 sequence_length=6, units=8),
+            ["to be", "that is"]),
+        "sequence_generator": (
+            cvseq.sequence_generator(vocabulary=["60:1", "62:1", "64:1"],
+                                     sequence_length=6, units=8),
+            [["60:1"], "62:1 64:1"]),
+        "translator": (
+            cvseq.translator(
+                source_vocabulary=text.build_vocabulary(["Spain"], level="character"),
+                target_vocabulary=text.build_vocabulary(["España"], level="character"),
+                sequence_length=(8, 8), units=8),
+            ["Spain", "Germany"]),
+        "image_captioner": (
+            cvseq.image_captioner(vocabulary=captions.VOCABULARY, image_size=24,
+                                  sequence_length=6, units=8),
+            images),
+    }
+
+
+@pytest.fixture(scope="module")
+def generating_models():
+    return _generating_models()
+
+
+@pytest.mark.parametrize(
+    "name", ["language_model", "sequence_generator", "translator", "image_captioner"])
+def test_the_generation_contract(generating_models, name, tmp_path):
+    import warnings
+
+    from cvseq.models import GenerativeModel
+
+    model, inputs = generating_models[name]
+    assert isinstance(model, GenerativeModel)
+    assert model.tokenizer is not None  # a property on every task
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # no old names used
+        # The same keywords everywhere; seeded sampling is repeatable.
+        sampled = [model.generate(inputs, max_length=5, sampler="top_k",
+                                  temperature=0.8, seed=s) for s in (3, 3)]
+        assert sampled[0] == sampled[1]
+        assert len(sampled[0]) == len(inputs)
+        beam = model.generate(inputs, max_length=5, sampler="beam", beam_width=2)
+        greedy = model.generate(inputs, max_length=5)
+        # One input gives one output, equal to a batch of that one input
+        # (equal batch sizes: an untrained model's near-ties can flip with
+        # the batch size's float rounding).
+        one = model.generate(inputs[0], max_length=5, sampler="greedy")
+        one_as_batch = model.generate([inputs[0]], max_length=5, sampler="greedy")
+    for output in (*sampled, beam, greedy):
+        for item in output:
+            # Words, characters (a character-level translator) or tokens.
+            tokens = (item.split() if " " in item else list(item)) \
+                if isinstance(item, str) else item
+            assert len(tokens) <= 5
+    assert [one] == one_as_batch
+    # The aliases are the same call.
+    alias = {"translator": "translate", "image_captioner": "caption"}.get(name)
+    if alias:
+        assert getattr(model, alias)(inputs, max_length=5, sampler="beam",
+                                     beam_width=2) == beam
+    # After a .keras round trip: the same outputs, seeded and beam.
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.generate(inputs, max_length=5, sampler="top_k", temperature=0.8,
+                           seed=3) == sampled[0]
+    assert loaded.generate(inputs, max_length=5, sampler="beam", beam_width=2) == beam
+    # Zero and negative lengths are errors, not the default length.
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="`max_length` must be at least 1"):
+            model.generate(inputs, max_length=bad)
+
+
+@pytest.mark.parametrize("name, old, new", [
+    ("language_model", {"prompt": "to be"}, "inputs"),
+    ("sequence_generator", {"random_seed": 0}, "seed"),
+    ("sequence_generator", {"length": 2}, "max_length"),
+    ("translator", {"texts": ["Spain"]}, "inputs"),
+    ("image_captioner", {"images": None}, "inputs"),
+])
+def test_old_keyword_names_warn_and_name_the_new_one(generating_models, name, old,
+                                                     new):
+    model, inputs = generating_models[name]
+    kwargs = {"images": inputs[:1]} if "images" in old else dict(old)
+    if "random_seed" in old:
+        kwargs["max_length"] = 3
+    with pytest.warns(DeprecationWarning, match=f"`{new}="):
+        model.generate(**kwargs)
+
+
+def test_an_unknown_keyword_lists_the_contract(generating_models):
+    model, inputs = generating_models["language_model"]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'length'.*"
+                       "max_length"):
+        model.generate(inputs, length=3)

@@ -1,5 +1,7 @@
-"""One factory per use case; each returns a (compiled) `keras.Model`."""
+"""One factory per use case; each returns a (compiled) `cvseq.Task`."""
 
+from cvseq.models.task import Task
+from cvseq.models.generative import GenerativeModel
 from cvseq.models.image_captioner import ImageCaptioner, image_captioner
 from cvseq.models.image_classifier import image_classifier
 from cvseq.models.image_segmenter import DiceCrossEntropy, image_segmenter
@@ -14,10 +16,12 @@ from cvseq.models.video_tagger import video_tagger
 
 __all__ = [
     "DiceCrossEntropy",
+    "GenerativeModel",
     "ImageCaptioner",
     "LanguageModel",
     "ObjectDetector",
     "SequenceGenerator",
+    "Task",
     "Translator",
     "image_captioner",
     "image_classifier",

@@ -3,6 +3,7 @@
 import keras
 
 from cvseq import text
+from cvseq.models.task import Task
 from cvseq._validation import (
     check_bool,
     check_choice,
@@ -29,20 +30,19 @@ def classification_head(x, num_classes, *, multi_label, dropout, name="predictio
     )(x)
 
 
-def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
-    """Compiles with the defaults of a (multi-label) classification task.
+def classifier_compile_defaults(num_classes, *, multi_label, learning_rate=1e-3):
+    """The compile defaults of a (multi-label) classification task.
 
     Single-label: Adam, sparse categorical cross-entropy on integer labels,
     accuracy. Multi-label: Adam, binary cross-entropy on multi-hot float
     targets `(batch, num_classes)`, AUC and precision, recall and F1 at 0.5.
     """
-    optimizer = keras.optimizers.Adam(learning_rate)
     # XLA is off: it cannot use the cuDNN RNN kernels on GPU, and on CPU it
     # made the tagger's step 1.8x slower (measured, see README).
     if multi_label:
-        model.compile(
+        return dict(
             jit_compile=False,
-            optimizer=optimizer,
+            optimizer=keras.optimizers.Adam(learning_rate),
             loss=keras.losses.BinaryCrossentropy(),
             metrics=[
                 keras.metrics.AUC(multi_label=True, num_labels=num_classes, name="auc"),
@@ -51,13 +51,36 @@ def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
                 keras.metrics.F1Score(average="micro", threshold=0.5, name="f1"),
             ],
         )
-    else:
-        model.compile(
-            jit_compile=False,
-            optimizer=optimizer,
-            loss=keras.losses.SparseCategoricalCrossentropy(),
-            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        )
+    return dict(
+        jit_compile=False,
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+
+
+def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
+    """Compiles `model` with `classifier_compile_defaults` (kept for callers
+    that compile a plain `keras.Model`; factories use `classifier_task`)."""
+    model.compile(**classifier_compile_defaults(
+        num_classes, multi_label=multi_label, learning_rate=learning_rate))
+    return model
+
+
+def classifier_task(inputs, outputs, num_classes, *, multi_label, compile, name,
+                    learning_rate=1e-3):
+    """A `Task` with the classification defaults, compiled if `compile`."""
+    model = Task(
+        inputs,
+        outputs,
+        name=name,
+        compile_defaults=classifier_compile_defaults(
+            num_classes, multi_label=multi_label, learning_rate=learning_rate
+        ),
+        targets="multi_hot" if multi_label else "class_ids",
+    )
+    if compile:
+        model.compile()
     return model
 
 
@@ -81,8 +104,8 @@ def next_token_head(x, vocabulary_size, *, dropout):
     return keras.layers.Activation("softmax", dtype="float32", name="predictions")(x)
 
 
-def compile_next_token_model(model, *, learning_rate=1e-3, clipnorm=1.0):
-    """Compiles a model that predicts a token distribution at every step.
+def next_token_compile_defaults(*, learning_rate=1e-3, clipnorm=1.0):
+    """The compile defaults of a model that predicts a token at every step.
 
     Adam with gradient clipping (RNNs), sparse categorical cross-entropy,
     accuracy and perplexity. Padding (id 0 in the inputs) is masked out of
@@ -91,7 +114,7 @@ def compile_next_token_model(model, *, learning_rate=1e-3, clipnorm=1.0):
     """
     import keras_hub
 
-    model.compile(
+    return dict(
         jit_compile=False,
         optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
         loss=keras.losses.SparseCategoricalCrossentropy(),
@@ -100,6 +123,12 @@ def compile_next_token_model(model, *, learning_rate=1e-3, clipnorm=1.0):
             keras_hub.metrics.Perplexity(mask_token_id=0, name="perplexity"),
         ],
     )
+
+
+def compile_next_token_model(model, *, learning_rate=1e-3, clipnorm=1.0):
+    """Compiles `model` with `next_token_compile_defaults`."""
+    model.compile(**next_token_compile_defaults(
+        learning_rate=learning_rate, clipnorm=clipnorm))
     return model
 
 
@@ -146,8 +175,8 @@ def next_token_model(
     `"logits"`) are what `GenerativeModel` steps through when generating.
 
     Returns:
-        A `model_class` instance, compiled by `compile_next_token_model`
-        when `compile` is True.
+        A `model_class` instance (a `GenerativeModel`), compiled with
+        `next_token_compile_defaults` when `compile` is True.
     """
     # Arguments.
     vocabulary = text.check_vocabulary("vocabulary", vocabulary)
@@ -175,5 +204,5 @@ def next_token_model(
     # Model.
     model = model_class(inputs, outputs, name=name)
     if compile:
-        compile_next_token_model(model)
+        model.compile()
     return model

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from cvseq import generation, text
+from cvseq.models.generative import GenerativeModel
 
 
 def decoder_vocabulary(tokenizer):
@@ -21,15 +22,22 @@ def decoder_vocabulary(tokenizer):
     }
 
 
-class TextDecoderModel(keras.Model):
+class TextDecoderModel(GenerativeModel):
     """A functional model with a decoder that writes text, `"[START]"` first.
 
     Subclasses set `vocabulary_key`: the attribute, and the config key, that
-    holds the `decoder_vocabulary` dict (e.g. `"target_vocabulary"`). The
-    decoder's teacher-forced input layer is named `"decoder_input"`.
+    holds the `decoder_vocabulary` dict (e.g. `"target_vocabulary"`); and
+    implement `_batch(inputs) -> (batch, single)` (checks the inputs) and
+    `_initial_states(batch) -> states` (runs the encoder: the decoder's
+    initial states and whatever `_step` reads, such as attention memory).
+    The decoder's teacher-forced input layer is named `"decoder_input"`.
     """
 
     vocabulary_key = None
+    # Inputs encoded and decoded together.
+    decode_batch_size = 64
+    # Decoder positions beyond `max_length`: "[START]" (and room for "[END]").
+    _extra_positions = 1
 
     def get_config(self):
         config = super().get_config()
@@ -52,6 +60,36 @@ class TextDecoderModel(keras.Model):
             split=vocabulary["split"],
             vocabulary=list(vocabulary["tokens"]),
         )
+
+    @property
+    def tokenizer(self):
+        """A `TextVectorization` with the decoder vocabulary, `[START]`, `[END]`."""
+        return self._decoder_tokenizer()
+
+    def _generate(self, inputs, *, max_length, **sampler_options):
+        """Encodes `decode_batch_size` inputs at a time, then writes.
+
+        `max_length` (most tokens written) defaults to the longest the
+        model learned: decoder positions minus `"[START]"`.
+        """
+        batch, single = self._batch(inputs)
+        if max_length is None:
+            max_length = self._decoder_length() - 1
+        vectorizer = self.tokenizer
+        step = self._step()
+        out = []
+        for begin in range(0, len(batch), self.decode_batch_size):
+            chunk = batch[begin:begin + self.decode_batch_size]
+            out.extend(self._write(
+                vectorizer,
+                step,
+                self._initial_states(chunk),
+                batch_size=len(chunk),
+                prompt_length=max_length + self._extra_positions,
+                max_length=max_length,
+                **sampler_options,
+            ))
+        return out[0] if single else out
 
     def _decoder_length(self):
         """Decoder positions: `"[START]"` plus the tokens written."""

@@ -13,7 +13,6 @@ from cvseq._validation import (
 )
 from cvseq.models._common import (
     RECURRENT,
-    compile_next_token_model,
     next_token_head,
     recurrent_layer,
 )
@@ -34,10 +33,6 @@ class ImageCaptioner(TextDecoderModel):
     # Captions are tokenized outside the graph (they arrive as ids), so the
     # vocabulary is kept in the config under this key rather than as a layer.
     vocabulary_key = "caption_vocabulary"
-
-    def tokenizer(self):
-        """A `TextVectorization` with the caption vocabulary, `[START]`, `[END]`."""
-        return self._decoder_tokenizer()
 
     @property
     def sequence_length(self):
@@ -68,34 +63,19 @@ class ImageCaptioner(TextDecoderModel):
 
         return step
 
-    def caption(
-        self,
-        images,
-        *,
-        beam_width=1,
-        max_length=None,
-        sampler=None,
-        temperature=1.0,
-        top_k=10,
-        seed=None,
-        batch_size=64,
-    ):
-        """Writes a caption for each image.
+    _deprecated_keywords = {"images": "inputs"}
+
+    def caption(self, images=None, *, batch_size=None, **kwargs):
+        """Writes a caption for each image: `generate` under its task's name.
 
         Args:
             images: uint8 or float `(batch, height, width, 3)` in [0, 255],
                 or one image `(height, width, 3)`.
-            beam_width: int. 1 decodes greedily; more runs beam search
-                keeping that many captions. Defaults to 1.
-            max_length: int or None. Most words per caption. Defaults to
-                None: `sequence_length - 1`, the longest the model learned.
-            sampler: str, `keras_hub.samplers.Sampler` or None. Overrides
-                the choice made by `beam_width` (e.g. `"top_k"` to sample).
-                Defaults to None.
-            temperature: float > 0. Softmax temperature. Defaults to 1.0.
-            top_k: int. Words kept by `sampler="top_k"`. Defaults to 10.
-            seed: int or None. Seeds a random sampler. Defaults to None.
-            batch_size: int. Images decoded together. Defaults to 64.
+            batch_size: int or None. Images decoded together. Defaults to
+                None: `decode_batch_size` (64).
+            **kwargs: `max_length` (most words; defaults to
+                `sequence_length - 1`), `sampler`, `temperature`, `seed`,
+                `top_k`, `top_p`, `beam_width`: see `generate`.
 
         Returns:
             A list of str (one str for one image).
@@ -105,43 +85,31 @@ class ImageCaptioner(TextDecoderModel):
         >>> model.caption(images[:2], beam_width=3)
         ['two digits 4 at top left and 0 at bottom right', 'one digit 7 at top right']
         """
+        if batch_size is None:
+            return self.generate(images, **kwargs)
+        batch_size = check_int("batch_size", batch_size)
+        self.decode_batch_size, default = batch_size, self.decode_batch_size
+        try:
+            return self.generate(images, **kwargs)
+        finally:
+            self.decode_batch_size = default
+
+    def _batch(self, images):
+        if images is None:
+            raise ValueError("`inputs` is missing: give images to caption.")
         images = np.asarray(images)
         single = images.ndim == 3
         if single:
             images = images[None]
-        if images.ndim != 4:
-            raise ValueError(
-                "`images` must be (batch, height, width, 3) or one (height, "
-                f"width, 3) image. Received: shape {images.shape}."
-            )
-        beam_width = check_int("beam_width", beam_width)
-        max_length = check_int("max_length", max_length or self.sequence_length - 1)
-        batch_size = check_int("batch_size", batch_size)
-        if sampler is None:
-            sampler = "beam" if beam_width > 1 else "greedy"
+        spec = self.get_layer("images").output
+        images = self._check_input(images, "images", spec, "caption", "")
+        if not len(images):
+            raise ValueError("`inputs` holds no images: give at least one to caption.")
+        return images, single
 
-        vectorizer = self.tokenizer()
-        encoder = self._encoder()
-        step = self._step()
-        captions = []
-        for begin in range(0, len(images), batch_size):
-            context, *states = encoder(images[begin:begin + batch_size], training=False)
-            # "[START]" then at most `max_length` words ("[END]" included
-            # when it comes earlier).
-            captions.extend(self._write(
-                vectorizer,
-                step,
-                [*states, context],
-                batch_size=len(context),
-                prompt_length=max_length + 1,
-                max_length=max_length,
-                sampler=sampler,
-                temperature=temperature,
-                top_k=top_k,
-                beam_width=beam_width,
-                seed=seed,
-            ))
-        return captions[0] if single else captions
+    def _initial_states(self, images):
+        context, *states = self._encoder()(images, training=False)
+        return [*states, context]
 
 
 def image_captioner(
@@ -195,7 +163,8 @@ def image_captioner(
         name: str or None. Model name. Defaults to `"image_captioner"`.
 
     Returns:
-        An `ImageCaptioner` (a `keras.Model` with `.caption()`) from
+        An `ImageCaptioner` (a `cvseq.models.GenerativeModel`;
+        `.caption()` is `.generate()`) from
         `{"images": (batch, height, width, 3) pixels in [0, 255],
         "decoder_input": int32 (batch, sequence_length)}` to next-word
         probabilities `(batch, sequence_length, vocabulary_size)`.
@@ -268,5 +237,5 @@ def image_captioner(
     )
     model.caption_vocabulary = decoder_vocabulary(tokenizer)
     if compile:
-        compile_next_token_model(model)
+        model.compile()
     return model

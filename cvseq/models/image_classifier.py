@@ -7,7 +7,7 @@ from cvseq._validation import check_bool, check_fraction, check_image_size
 from cvseq.models._common import (
     check_classes,
     classification_head,
-    compile_classifier,
+    classifier_task,
 )
 
 
@@ -88,7 +88,5 @@ def image_classifier(
     )
 
     # Model.
-    model = keras.Model(images, outputs, name=name or "image_classifier")
-    if compile:
-        compile_classifier(model, num_classes, multi_label=multi_label)
-    return model
+    return classifier_task(images, outputs, num_classes, multi_label=multi_label,
+                           compile=compile, name=name or "image_classifier")

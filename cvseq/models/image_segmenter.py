@@ -8,6 +8,7 @@ from keras import ops
 from cvseq import backbones
 from cvseq._validation import check_bool, check_image_size, check_num_classes
 from cvseq.layers import ImagePreprocessing
+from cvseq.models.task import Task
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -116,7 +117,7 @@ def image_segmenter(
         name: str or None. Model name. Defaults to `"image_segmenter"`.
 
     Returns:
-        A `keras.Model` from raw pixels `(batch, height, width, 3)` in
+        A `cvseq.Task` from raw pixels `(batch, height, width, 3)` in
         [0, 255] to per-pixel class probabilities `(batch, height, width,
         num_classes)`. It fits on integer masks `(batch, height, width)`.
 
@@ -175,9 +176,11 @@ def image_segmenter(
     )(x)
 
     # Model.
-    model = keras.Model(images, outputs, name=name or "image_segmenter")
-    if compile:
-        model.compile(
+    model = Task(
+        images,
+        outputs,
+        name=name or "image_segmenter",
+        compile_defaults=dict(
             jit_compile=False,
             optimizer=keras.optimizers.Adam(1e-3),
             loss=DiceCrossEntropy(num_classes),
@@ -187,5 +190,9 @@ def image_segmenter(
                     num_classes, sparse_y_pred=False, name="mean_iou"
                 ),
             ],
-        )
+        ),
+        targets="class_ids",
+    )
+    if compile:
+        model.compile()
     return model

@@ -3,55 +3,13 @@
 import keras
 import numpy as np
 
-from cvseq import generation, text
-from cvseq._validation import check_int
+from cvseq import text
 from cvseq.models._common import next_token_model
-
-
-class GenerativeModel(keras.Model):
-    """A functional next-token model that can step its cells one at a time."""
-
-    def _cells(self):
-        layers = []
-        i = 1
-        while any(layer.name == f"recurrent_{i}" for layer in self.layers):
-            layers.append(self.get_layer(f"recurrent_{i}").cell)
-            i += 1
-        return layers
-
-    def _step(self):
-        return generation.recurrent_step(
-            self.get_layer("embedding"), self._cells(), self.get_layer("logits")
-        )
-
-    def _decode(self, prompts, max_length, *, stop_token_ids=None,
-                suppress_token_ids=None, **sampler_options):
-        """Prompt id lists in, `(tokens, prompt_mask)` buffers out."""
-        longest = max(len(p) for p in prompts)
-        if longest >= max_length:
-            raise ValueError(
-                f"`max_length` ({max_length}) must be greater than the longest "
-                f"prompt ({longest} tokens): it counts the prompt too."
-            )
-        buffer = text.pad(prompts, max_length)
-        mask = np.zeros(buffer.shape, bool)
-        for i, p in enumerate(prompts):
-            mask[i, : len(p)] = True
-        cells = self._cells()
-        tokens = generation.decode(
-            self._step(),
-            buffer,
-            initial_states=generation.zero_states(cells, len(prompts)),
-            prompt_mask=mask,
-            stop_token_ids=stop_token_ids,
-            suppress_token_ids=suppress_token_ids,
-            **sampler_options,
-        )
-        return tokens, mask
+from cvseq.models.generative import GenerativeModel, NextTokenModel  # noqa: F401
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class LanguageModel(GenerativeModel):
+class LanguageModel(NextTokenModel):
     """A `language_model`: a functional model with `.generate()`.
 
     Build it with `cvseq.language_model(...)`; it saves to `.keras` and
@@ -71,57 +29,38 @@ class LanguageModel(GenerativeModel):
             return self.tokenizer.get_config()["output_sequence_length"]
         return self.inputs[0].shape[1]
 
-    def generate(
-        self,
-        prompt,
-        max_length=None,
-        *,
-        sampler="greedy",
-        temperature=1.0,
-        top_k=10,
-        top_p=0.9,
-        beam_width=4,
-        seed=None,
-    ):
-        """Continues a prompt token by token.
+    _deprecated_keywords = {"prompt": "inputs"}
 
-        Args:
-            prompt: str or list of str (token-id models: a list of int ids,
-                or a list of such lists). Each prompt needs at least one
-                token.
-            max_length: int or None. Tokens in the result, prompt included.
-                Defaults to None: the model's `sequence_length`.
-            sampler: `"greedy"`, `"top_k"`, `"top_p"`, `"random"`, `"beam"`
-                or a `keras_hub.samplers.Sampler`. Defaults to `"greedy"`.
-            temperature: float > 0. Softmax temperature. Defaults to 1.0.
-            top_k: int. Tokens kept by `"top_k"`. Defaults to 10.
-            top_p: float. Probability mass kept by `"top_p"`. Defaults to 0.9.
-            beam_width: int. Beams kept by `"beam"`. Defaults to 4.
-            seed: int or None. Seeds the random samplers: the same seed gives
-                the same text. Defaults to None.
+    def _generate(self, prompt, *, max_length, **sampler_options):
+        """`generate` (see `GenerativeModel.generate`) for prompts.
 
-        Returns:
-            The prompt and its continuation, as it tokenizes (e.g. lowercased
-            words without punctuation): a str for one prompt, a list for a
-            list of prompts. Token-id models return int lists.
+        `inputs` is a str or a list of str (token-id models: a list of int
+        ids, or a list of such lists), each with at least one token;
+        `max_length` counts the prompt and defaults to the model's
+        `sequence_length`. Returns the prompt and its continuation as it
+        tokenizes (e.g. lowercased words without punctuation): a str for
+        one prompt, a list for a list of prompts; token-id models return
+        int lists.
 
         Example:
 
         >>> model.generate("to be or not", max_length=12, sampler="top_k",
         ...                seed=1)   # a str of 12 words, the same for seed=1
         """
+        if prompt is None:
+            raise ValueError("`inputs` is missing: give a prompt to continue.")
         tokenizer = self.tokenizer
         single = isinstance(prompt, str) or (
             tokenizer is None and len(prompt) and np.ndim(prompt[0]) == 0
         )
         prompts = [prompt] if single else list(prompt)
         if not prompts:
-            raise ValueError("`prompt` is empty: give a prompt to continue.")
+            raise ValueError("`inputs` is empty: give a prompt to continue.")
         if tokenizer is not None:
             if not all(isinstance(p, str) for p in prompts):
                 raise TypeError(
-                    "`prompt` must be a str or a list of str for a model that "
-                    f"reads text. Received: prompt={prompt!r}."
+                    "`inputs` must be a str or a list of str for a model that "
+                    f"reads text. Received: inputs={prompt!r}."
                 )
             vectorizer = text.make_vectorizer(tokenizer)
             ids = text.encode(vectorizer, prompts)
@@ -133,19 +72,13 @@ class LanguageModel(GenerativeModel):
                 "Every prompt needs at least one token of the vocabulary. "
                 f"Received empty prompt(s): {empty!r}."
             )
-        max_length = check_int(
-            "max_length", max_length or self.sequence_length, minimum=2
-        )
+        if max_length is None:
+            max_length = self.sequence_length
         tokens, _ = self._decode(
             ids,
             max_length,
             suppress_token_ids=[0, 1],  # padding and "[UNK]"
-            sampler=sampler,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            beam_width=beam_width,
-            seed=seed,
+            **sampler_options,
         )
         if tokenizer is None:
             out = [[int(t) for t in row if t] for row in tokens]
@@ -192,7 +125,7 @@ def language_model(
         name: str or None. Model name. Defaults to `"language_model"`.
 
     Returns:
-        A `LanguageModel` (a `keras.Model` with `.generate()`) from strings
+        A `LanguageModel` (a `cvseq.models.GenerativeModel`) from strings
         `(batch,)` (or int token ids `(batch, sequence_length)`) to next-token
         probabilities `(batch, sequence_length, vocabulary_size)`.
 

@@ -9,6 +9,7 @@ from keras import ops
 from cvseq import backbones
 from cvseq import boxes as box_utils
 from cvseq._validation import check_bool, check_image_size, check_num_classes
+from cvseq.models.task import Task, _untracked
 
 # Architectures of keras-cv's YOLOv8 backbone presets (their parameter
 # counts match the presets'), built here so that no download is needed;
@@ -56,7 +57,7 @@ def _yolo_detector_class():
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class ObjectDetector(_yolo_detector_class()):
+class ObjectDetector(_yolo_detector_class(), Task):
     """keras-cv's `YOLOV8Detector` speaking cvseq's box convention.
 
     Targets are `{"boxes": (batch, max_boxes, 4), "labels": (batch,
@@ -64,7 +65,8 @@ class ObjectDetector(_yolo_detector_class()):
     `predict` returns `{"boxes", "labels", "scores", "num_detections"}`
     after non-max suppression. Calling the model directly (`model(images)`)
     returns the raw head outputs used by the loss. Build it with
-    `cvseq.object_detector`.
+    `cvseq.object_detector`. A `cvseq.Task`: `compile()` alone (or with
+    `optimizer=` alone) takes the factory's defaults.
     """
 
     def __init__(self, backbone, num_classes, bounding_box_format="xyxy",
@@ -168,23 +170,55 @@ class ObjectDetector(_yolo_detector_class()):
             found["num_detections"].append(count)
         return {key: ops.stack(values) for key, values in found.items()}
 
-    # Compile: keras-cv's signature; remembered so a saved model reloads
-    # compiled and `cvseq.training.unfreeze_backbone` can recompile it.
-    def compile(self, optimizer="adam", box_loss="ciou",
-                classification_loss=None, box_loss_weight=7.5,
+    # Compile: keras-cv's losses under the Task contract; the arguments are
+    # remembered so a saved model reloads compiled and
+    # `cvseq.training.unfreeze_backbone` can recompile it.
+    def _fallback_compile_defaults(self):
+        return dict(
+            optimizer=keras.optimizers.Adam(1e-3, global_clipnorm=10.0),
+            box_loss="ciou",
+            classification_loss=ClassCrossEntropy(),
+        )
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", *,
+                box_loss="ciou", classification_loss=None, box_loss_weight=7.5,
                 classification_loss_weight=0.5, jit_compile=False, **kwargs):
+        """Compiles with YOLOv8's box and class losses.
+
+        `optimizer="auto"` is Adam(1e-3) with global gradient clipping at
+        10; the losses are set by `box_loss` (`"ciou"`) and
+        `classification_loss` (None: `ClassCrossEntropy`), so `loss` and
+        `metrics` must stay `"auto"` (keras-cv's YOLOv8 takes no metrics:
+        use `cvseq.metrics.detection` on `predict`'s output).
+        """
+        for argument, value in (("loss", loss), ("metrics", metrics)):
+            if not (isinstance(value, str) and value == "auto") and value is not None:
+                raise ValueError(
+                    f"`{argument}` cannot be set on an object detector. Received: "
+                    f"{argument}={value!r}. Set `box_loss=` and "
+                    "`classification_loss=` instead (metrics: "
+                    "cvseq.metrics.detection on predict's output)."
+                )
+        if isinstance(optimizer, str) and optimizer == "auto":
+            optimizer = self._fallback_compile_defaults()["optimizer"]
         optimizer = keras.optimizers.get(optimizer)
         if classification_loss is None:
             classification_loss = ClassCrossEntropy()
-        super().compile(
-            optimizer=optimizer,
-            box_loss=box_loss,
-            classification_loss=classification_loss,
-            box_loss_weight=box_loss_weight,
-            classification_loss_weight=classification_loss_weight,
-            jit_compile=jit_compile,
-            **kwargs,
-        )
+        # keras-cv's compile ends in `Task.compile` (next in the MRO), which
+        # must pass its arguments through untouched.
+        _untracked(self, "_compiling_as_parent", True)
+        try:
+            super().compile(
+                optimizer=optimizer,
+                box_loss=box_loss,
+                classification_loss=classification_loss,
+                box_loss_weight=box_loss_weight,
+                classification_loss_weight=classification_loss_weight,
+                jit_compile=jit_compile,
+                **kwargs,
+            )
+        finally:
+            _untracked(self, "_compiling_as_parent", False)
         self._detector_compile_config = {
             "optimizer": optimizer,
             "box_loss": box_loss,
@@ -193,6 +227,8 @@ class ObjectDetector(_yolo_detector_class()):
             "classification_loss_weight": classification_loss_weight,
             "jit_compile": jit_compile,
         }
+        _untracked(self, "_compile_arguments",
+                   dict(self._detector_compile_config, **kwargs))
 
     def get_compile_config(self):
         config = getattr(self, "_detector_compile_config", None)
@@ -438,9 +474,5 @@ def object_detector(
         name=name or "object_detector",
     )
     if compile:
-        model.compile(
-            optimizer=keras.optimizers.Adam(1e-3, global_clipnorm=10.0),
-            box_loss="ciou",
-            classification_loss=ClassCrossEntropy(),
-        )
+        model.compile()
     return model

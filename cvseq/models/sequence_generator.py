@@ -1,107 +1,145 @@
 """One-to-many: from a start token (and an optional primer), a whole sequence."""
 
+import warnings
+
 import keras
 
 from cvseq import text
 from cvseq._validation import check_int
 from cvseq.models._common import next_token_model
-from cvseq.models.language_model import GenerativeModel
+from cvseq.models.generative import NextTokenModel
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class SequenceGenerator(GenerativeModel):
+class SequenceGenerator(NextTokenModel):
     """A `sequence_generator`: a functional model with `.generate()`.
 
     Build it with `cvseq.sequence_generator(...)`; it saves to `.keras` and
     loads back with `keras.saving.load_model`, `.generate()` included.
     """
 
+    default_sampler = "top_k"  # greedy decoding tends to loop on a few tokens
+    _deprecated_keywords = {"random_seed": "seed"}
+
     @property
-    def tokens(self):
-        """All token strings by id (padding, `"[UNK]"`, ..., `"[START]"`,
-        `"[END]"`), or None for a model fed token ids."""
+    def tokenizer(self):
+        """The model's `StringLookup` (token strings to ids), or None for a
+        model fed token ids."""
         names = {layer.name for layer in self.layers}
-        if "tokenizer" not in names:
-            return None
-        return [str(t) for t in self.get_layer("tokenizer").get_vocabulary()]
+        return self.get_layer("tokenizer") if "tokenizer" in names else None
 
-    def generate(
-        self,
-        seed=None,
-        length=64,
-        *,
-        sampler="top_k",
-        temperature=1.0,
-        top_k=10,
-        top_p=0.9,
-        beam_width=4,
-        random_seed=None,
-    ):
-        """Generates a sequence from the start token, or continues a primer.
+    @property
+    def sequence_length(self):
+        """Tokens per training window."""
+        return self.inputs[0].shape[1]
 
-        Args:
-            seed: None, a list of tokens, or a list of such lists. The start
-                of the sequence: None starts from `"[START]"` alone; tokens
-                (e.g. the first notes of a melody) are played in after it.
-                Token-id models need at least one id per seed. Defaults to
-                None.
-            length: int. Tokens to generate after the seed; fewer if the
-                model ends the sequence (`"[END]"`). Defaults to 64.
-            sampler: `"greedy"`, `"top_k"`, `"top_p"`, `"random"`, `"beam"`
-                or a `keras_hub.samplers.Sampler`. Defaults to `"top_k"`
-                (greedy decoding tends to loop on a few tokens).
-            temperature: float > 0. Softmax temperature. Defaults to 1.0.
-            top_k: int. Tokens kept by `"top_k"`. Defaults to 10.
-            top_p: float. Probability mass kept by `"top_p"`. Defaults to 0.9.
-            beam_width: int. Beams kept by `"beam"`. Defaults to 4.
-            random_seed: int or None. Seeds the random samplers: the same
-                value gives the same sequence. Defaults to None.
+    def generate(self, inputs=None, *args, length=None, seed=None, **kwargs):
+        """Writes a sequence from the start token, or continues opening tokens.
+
+        `inputs` (see `GenerativeModel.generate` for the other arguments):
+        None starts from `"[START]"` alone; a list of tokens (e.g. the first
+        notes of a melody), or one str of space-separated tokens
+        (`"60:1 62:1"`), is played in after it; a list of such lists gives
+        one sequence each. Token-id models need at least one id per input.
+        `max_length` counts the opening tokens and the generated ones
+        (fewer when the model ends the sequence with `"[END]"`); None
+        generates `sequence_length` tokens after the opening. The default
+        sampler is `"top_k"` (greedy decoding loops on a few tokens).
 
         Returns:
-            The seed followed by the generated tokens, as a list (of token
-            strings, or ints for token-id models); a list of lists when
-            `seed` is a list of lists.
+            The opening followed by the generated tokens, as a list (of
+            token strings, or ints for token-id models); a list of lists
+            for a batch.
 
         Example:
 
-        >>> model.generate(length=8, random_seed=0)  # up to 8 tokens, e.g.
+        >>> model.generate(max_length=8, seed=0)  # up to 8 tokens, e.g.
         ['72:1', '72:1', '71:0.5', '69:1', '71:1', '72:1', '74:1', '76:1']
         """
-        length = check_int("length", length)
-        batch = seed is not None and len(seed) > 0 and isinstance(seed[0], (list, tuple))
-        seeds = [list(s) for s in seed] if batch else [list(seed or [])]
-        tokens = self.tokens
+        # The previous release called the opening tokens `seed` and the
+        # random seed `random_seed`; a `seed` that is not an int is an opening.
+        if seed is not None and not isinstance(seed, int) and inputs is None:
+            warnings.warn(
+                "`seed=` for the opening tokens is deprecated: pass them as "
+                "`inputs` (the first argument); `seed=` is now the random seed.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            inputs, seed = seed, None
+        if length is not None or args:
+            if len(args) > 1 or (args and length is not None):
+                raise TypeError(
+                    "SequenceGenerator.generate() takes `inputs` as its only "
+                    "positional argument; pass `max_length=` by keyword."
+                )
+            length = check_int("length", args[0] if args else length)
+            warnings.warn(
+                "`length` (tokens after the opening) is deprecated: use "
+                "`max_length=` (tokens in the result, opening included).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            openings, _ = self._openings(inputs)
+            kwargs["max_length"] = max(len(s) for s in openings) + length
+        return super().generate(inputs, seed=seed, **kwargs)
+
+    def _openings(self, inputs):
+        """`(list of token lists, batch)` from `inputs` (see `generate`)."""
+        if inputs is None:
+            return [[]], False
+        if isinstance(inputs, str):
+            return [inputs.split()], False
+        inputs = list(inputs)
+        batch = bool(inputs) and not isinstance(inputs[0], (str, int)) and (
+            isinstance(inputs[0], (list, tuple, str)) or hasattr(inputs[0], "__len__"))
+        if not batch:
+            return [inputs], False
+        return [s.split() if isinstance(s, str) else list(s) for s in inputs], True
+
+    def _generate(self, inputs, *, max_length, **sampler_options):
+        seeds, batch = self._openings(inputs)
+        tokens = None if self.tokenizer is None else [
+            str(t) for t in self.tokenizer.get_vocabulary()]
         if tokens is None:
+            wrong = [t for s in seeds for t in s if isinstance(t, str)]
+            if wrong:
+                raise TypeError(
+                    "A model fed token ids takes int ids as `inputs`. "
+                    f"Received tokens such as {wrong[0]!r}."
+                )
             prompts = [[int(t) for t in s] for s in seeds]
             if not all(prompts):
                 raise ValueError(
-                    "A model fed token ids needs at least one id per `seed` "
-                    f"(there is no start token). Received: seed={seed!r}."
+                    "A model fed token ids needs at least one id per input "
+                    f"(there is no start token). Received: inputs={inputs!r}."
                 )
-            stop, suppress = None, [0]
+            stop, suppress, opening = None, [0], 0
         else:
             index = {t: i for i, t in enumerate(tokens)}
             start, end = index[text.START], index[text.END]
-            unknown = sorted({t for s in seeds for t in s if t not in index})
+            unknown = sorted({str(t) for s in seeds for t in s if t not in index})
             if unknown:
                 raise ValueError(
-                    f"`seed` has tokens that are not in the vocabulary: "
-                    f"{unknown[:5]}."
+                    f"`inputs` has tokens that are not in the vocabulary: "
+                    f"{unknown[:5]}. A str is split at spaces into tokens "
+                    "(\"60:1 62:1\"); pass a list of tokens otherwise."
                 )
             prompts = [[start] + [index[t] for t in s] for s in seeds]
-            stop, suppress = [end], [0, 1, start]
-        max_length = max(len(p) for p in prompts) + length
-        ids, mask = self._decode(
+            stop, suppress, opening = [end], [0, 1, start], 1
+        longest = max(len(p) for p in prompts) - opening
+        if max_length is None:
+            max_length = longest + self.sequence_length
+        elif max_length <= longest:
+            raise ValueError(
+                f"`max_length` ({max_length}) must be greater than the longest "
+                f"opening ({longest} tokens): it counts the opening too."
+            )
+        ids, _ = self._decode(
             prompts,
-            max_length,
+            max_length + opening,
             stop_token_ids=stop,
             suppress_token_ids=suppress,
-            sampler=sampler,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            beam_width=beam_width,
-            seed=random_seed,
+            **sampler_options,
         )
         out = []
         for row, prompt in zip(ids, prompts):
@@ -114,6 +152,14 @@ class SequenceGenerator(GenerativeModel):
                 generated = generated[: generated.index(stop[0])]
             out.append([tokens[t] for t in prompt[1:] + generated if t])
         return out if batch else out[0]
+
+    @property
+    def tokens(self):
+        """All token strings by id (padding, `"[UNK]"`, ..., `"[START]"`,
+        `"[END]"`), or None for a model fed token ids."""
+        if self.tokenizer is None:
+            return None
+        return [str(t) for t in self.tokenizer.get_vocabulary()]
 
 
 def _tokens_input(vocabulary, sequence_length):
@@ -169,7 +215,7 @@ def sequence_generator(
         name: str or None. Model name. Defaults to `"sequence_generator"`.
 
     Returns:
-        A `SequenceGenerator` (a `keras.Model` with `.generate()`) from
+        A `SequenceGenerator` (a `cvseq.models.GenerativeModel`) from
         token strings `(batch, sequence_length)` (`""` pads; int ids for an
         int `vocabulary`) to next-token probabilities `(batch,
         sequence_length, vocabulary_size)`.
@@ -179,7 +225,7 @@ def sequence_generator(
     >>> ds, info = cvseq.datasets.load("bach_chorales", "train", with_info=True)
     >>> model = sequence_generator(vocabulary=info.class_names, sequence_length=64)
     >>> model.fit(ds, epochs=10)
-    >>> notes = model.generate(length=48, random_seed=0)
+    >>> notes = model.generate(max_length=48, seed=0)
     >>> cvseq.music.write_midi(notes, "chorale.mid")
     """
     # Arguments.

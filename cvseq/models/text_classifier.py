@@ -8,7 +8,7 @@ from cvseq.models._common import (
     RECURRENT,
     check_classes,
     classification_head,
-    compile_classifier,
+    classifier_task,
     recurrent_layer,
     token_inputs,
 )
@@ -52,18 +52,17 @@ def text_classifier(
         name: str or None. Model name. Defaults to `"text_classifier"`.
 
     Returns:
-        A `keras.Model` from strings `(batch,)` (a `tf.string` tensor or a
-        NumPy array of dtype object; Keras refuses NumPy's fixed-width
-        unicode arrays) (or int token ids
-        `(batch, length)` when `vocabulary` is an int) to class
-        probabilities `(batch, num_classes)`.
+        A `cvseq.Task` from strings `(batch,)` (a list of str, a NumPy
+        `str_` or object array, a `tf.string` tensor or a `tf.data`
+        dataset) (or int token ids `(batch, length)` when `vocabulary` is
+        an int) to class probabilities `(batch, num_classes)`.
 
     Example:
 
     >>> vocabulary = cvseq.text.build_vocabulary(train_texts, max_tokens=20000)
     >>> model = text_classifier(2, vocabulary=vocabulary)
     >>> model.fit(cvseq.datasets.load("rotten_tomatoes", "train"), epochs=3)
-    >>> model.predict(np.array(["a gripping, beautiful film"], dtype=object)).shape
+    >>> model.predict(["a gripping, beautiful film"]).shape
     (1, 2)
     """
     # Arguments.
@@ -90,7 +89,5 @@ def text_classifier(
     outputs = classification_head(x, num_classes, multi_label=False, dropout=dropout)
 
     # Model.
-    model = keras.Model(inputs, outputs, name=name or "text_classifier")
-    if compile:
-        compile_classifier(model, num_classes, multi_label=False)
-    return model
+    return classifier_task(inputs, outputs, num_classes, multi_label=False,
+                           compile=compile, name=name or "text_classifier")

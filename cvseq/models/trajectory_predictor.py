@@ -20,6 +20,7 @@ from cvseq.metrics.trajectory import (
     DisplacementLoss,
     FinalDisplacementError,
 )
+from cvseq.models.task import Task
 
 RECURRENT_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
@@ -252,12 +253,13 @@ def trajectory_predictor(
     )
 
     # Model.
-    model = keras.Model(past, future, name=name or "trajectory_predictor")
-    if compile:
-        model.compile(
+    model = Task(past, future, name=name or "trajectory_predictor", targets="values",
+                 compile_defaults=dict(
             jit_compile=False,
             optimizer=keras.optimizers.Adam(5e-3, epsilon=1e-12),
             loss=DisplacementLoss(),
             metrics=[AverageDisplacementError(), FinalDisplacementError()],
-        )
+        ))
+    if compile:
+        model.compile()
     return model

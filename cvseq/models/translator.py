@@ -7,7 +7,6 @@ from cvseq import generation, text
 from cvseq._validation import check_bool, check_choice, check_fraction, check_int
 from cvseq.models._common import (
     RECURRENT,
-    compile_next_token_model,
     next_token_head,
     recurrent_layer,
 )
@@ -75,68 +74,31 @@ class Translator(TextDecoderModel):
 
         return step
 
-    def translate(
-        self,
-        texts,
-        *,
-        beam_width=1,
-        max_length=None,
-        sampler=None,
-        temperature=1.0,
-        top_k=10,
-        seed=None,
-    ):
-        """Translates source texts.
+    _deprecated_keywords = {"texts": "inputs"}
+    _extra_positions = 2  # "[START]" and room for "[END]"
 
-        Args:
-            texts: str or list of str.
-            beam_width: int. 1 decodes greedily; more runs beam search
-                keeping that many hypotheses. Defaults to 1.
-            max_length: int or None. Most tokens per translation. Defaults to
-                None: `target_length - 1`, the longest the model learned.
-            sampler: str, `keras_hub.samplers.Sampler` or None. Overrides the
-                choice made by `beam_width` (e.g. `"top_k"` to sample).
-                Defaults to None.
-            temperature: float > 0. Softmax temperature. Defaults to 1.0.
-            top_k: int. Tokens kept by `sampler="top_k"`. Defaults to 10.
-            seed: int or None. Seeds a random sampler. Defaults to None.
-
-        Returns:
-            The translation (str) of one text, or a list of them.
+    def translate(self, texts=None, **kwargs):
+        """Translates a str or a list of str: `generate` under its task's name.
 
         Example:
 
         >>> model.translate(["Germany", "Spain"], beam_width=4)  # two str
         """
+        return self.generate(texts, **kwargs)
+
+    def _batch(self, texts):
         single = isinstance(texts, str)
-        texts = [texts] if single else list(texts)
+        texts = [texts] if single else list(texts if texts is not None else [])
         if not texts or not all(isinstance(t, str) for t in texts):
             raise TypeError(
-                f"`texts` must be a str or a non-empty list of str. Received: {texts!r}."
+                f"`inputs` must be a str or a non-empty list of str. Received: {texts!r}."
             )
-        beam_width = check_int("beam_width", beam_width)
-        max_length = check_int("max_length", max_length or self.target_length - 1)
-        if sampler is None:
-            sampler = "beam" if beam_width > 1 else "greedy"
+        return texts, single
 
-        source_ids, memory, *states = self._encoder()(
-            np.array(texts, dtype=object)
-        )
+    def _initial_states(self, texts):
+        source_ids, memory, *states = self._encoder()(np.array(texts, dtype=object))
         memory_mask = keras.ops.cast(keras.ops.not_equal(source_ids, 0), "float32")
-        out = self._write(
-            self.target_tokenizer(),
-            self._step(),
-            [*states, memory, memory_mask],
-            batch_size=len(texts),
-            prompt_length=max_length + 2,
-            max_length=max_length,
-            sampler=sampler,
-            temperature=temperature,
-            top_k=top_k,
-            beam_width=beam_width,
-            seed=seed,
-        )
-        return out[0] if single else out
+        return [*states, memory, memory_mask]
 
 
 def translator(
@@ -287,5 +249,5 @@ def translator(
     )
     model.target_vocabulary = decoder_vocabulary(target_tokenizer)
     if compile:
-        compile_next_token_model(model)
+        model.compile()
     return model

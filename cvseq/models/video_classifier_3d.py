@@ -13,7 +13,7 @@ from cvseq.layers import ImagePreprocessing
 from cvseq.models._common import (
     check_classes,
     classification_head,
-    compile_classifier,
+    classifier_task,
 )
 
 BLOCKS = ("r2plus1d", "c3d")
@@ -66,7 +66,7 @@ def video_classifier_3d(
         name: str or None. Model name. Defaults to `"video_classifier_3d"`.
 
     Returns:
-        A `keras.Model` from raw pixels `(batch, frames, height, width, 3)`
+        A `cvseq.Task` from raw pixels `(batch, frames, height, width, 3)`
         in [0, 255] to class probabilities `(batch, num_classes)`.
 
     Example:
@@ -107,10 +107,8 @@ def video_classifier_3d(
     )
 
     # Model.
-    model = keras.Model(clips, outputs, name=name or "video_classifier_3d")
-    if compile:
-        compile_classifier(model, num_classes, multi_label=multi_label)
-    return model
+    return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
+                           compile=compile, name=name or "video_classifier_3d")
 
 
 def _check_filters(filters):

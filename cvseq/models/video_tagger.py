@@ -14,7 +14,7 @@ from cvseq.layers import FrameMask, TimeDistributed
 from cvseq.models._common import (
     check_classes,
     classification_head,
-    compile_classifier,
+    classifier_task,
 )
 
 RECURRENT_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -137,7 +137,5 @@ def video_tagger(
     )
 
     # Model.
-    model = keras.Model(clips, outputs, name=name or "video_tagger")
-    if compile:
-        compile_classifier(model, num_classes, multi_label=multi_label)
-    return model
+    return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
+                           compile=compile, name=name or "video_tagger")

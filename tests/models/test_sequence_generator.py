@@ -20,9 +20,9 @@ BAD_ARGUMENTS = {
 
 def _generate(model):
     return [
-        model.generate(length=6, random_seed=1),
-        model.generate(["60:1"], 5, sampler="greedy"),
-        model.generate([["60:1"], ["64:1", "62:1"]], 3, sampler="beam"),
+        model.generate(max_length=6, seed=1),
+        model.generate(["60:1"], max_length=6, sampler="greedy"),
+        model.generate([["60:1"], ["64:1", "62:1"]], max_length=5, sampler="beam"),
     ]
 
 
@@ -58,12 +58,12 @@ def test_inputs_start_and_end_each_sequence():
 
 def test_generate_starts_from_the_seed_and_stays_in_the_vocabulary():
     model = sequence_generator(vocabulary=VOCABULARY, sequence_length=4, units=8)
-    out = model.generate(["64:1", "62:1"], 10, sampler="random", random_seed=0)
+    out = model.generate(["64:1", "62:1"], max_length=12, sampler="random", seed=0)
     assert out[:2] == ["64:1", "62:1"]
     assert 2 <= len(out) <= 12
     assert set(out) <= set(VOCABULARY)
-    assert model.generate(length=12, random_seed=4) == model.generate(
-        length=12, random_seed=4
+    assert model.generate(max_length=12, seed=4) == model.generate(
+        max_length=12, seed=4
     )
     with pytest.raises(ValueError, match="not in the vocabulary"):
         model.generate(["99:7"])
@@ -72,10 +72,10 @@ def test_generate_starts_from_the_seed_and_stays_in_the_vocabulary():
 def test_token_id_model():
     model = sequence_generator(vocabulary=9, sequence_length=4, units=4)
     assert model.predict(np.array([[2, 3, 4, 0]]), verbose=0).shape == (1, 4, 9)
-    out = model.generate([2], 5, sampler="greedy")
+    out = model.generate([2], max_length=6, sampler="greedy")
     assert out[0] == 2 and len(out) == 6
     with pytest.raises(ValueError, match="at least one id"):
-        model.generate(None, 3)
+        model.generate(None, max_length=3)
 
 
 @pytest.mark.slow
@@ -110,6 +110,6 @@ def test_predicts_held_out_chorale_notes_above_the_most_frequent_note():
     assert scores["accuracy"] > baseline["accuracy"] + 0.05
     assert scores["nll"] < baseline["nll"] - 0.5
 
-    melody = model.generate(length=32, random_seed=3)
-    assert melody == model.generate(length=32, random_seed=3)
+    melody = model.generate(max_length=32, seed=3)
+    assert melody == model.generate(max_length=32, seed=3)
     assert melody and all(cvseq.music.parse_token(t) for t in melody)

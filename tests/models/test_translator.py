@@ -102,7 +102,7 @@ def test_translate_takes_one_string_and_validates():
     assert isinstance(model.translate("Spain"), str)
     with pytest.raises(ValueError, match="beam_width"):
         model.translate("Spain", beam_width=0)
-    with pytest.raises(TypeError, match="texts"):
+    with pytest.raises(TypeError, match="`inputs` must be a str"):
         model.translate([1, 2])
 
 

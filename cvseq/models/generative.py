@@ -1,0 +1,198 @@
+"""`GenerativeModel`: the one generation contract of the four generating tasks.
+
+`language_model`, `sequence_generator`, `translator` and `image_captioner`
+all decode with
+
+    model.generate(inputs, *, max_length=None, sampler=None, temperature=1.0,
+                   seed=None, top_k=10, top_p=0.9, beam_width=None)
+
+(`translate` and `caption` are aliases) and all expose `model.tokenizer` as
+a property. What `inputs` holds is the task's: a prompt (language model),
+opening tokens (sequence generator), source texts (translator), images
+(captioner); one input gives one output, a batch a list. `max_length`
+always counts the tokens of the returned output.
+"""
+
+import warnings
+
+import numpy as np
+
+from cvseq import generation, text
+from cvseq._validation import check_int
+from cvseq.models.task import Task
+
+_UNSET = object()
+
+
+class GenerativeModel(Task):
+    """A `Task` that writes token sequences with `generate`.
+
+    Subclasses implement `_generate(inputs, *, max_length, **sampler_options)`
+    and `tokenizer`, and may set `default_sampler` and
+    `_deprecated_keywords` (`{old name: new name}` accepted for one release
+    with a `DeprecationWarning`).
+    """
+
+    default_sampler = "greedy"
+    _deprecated_keywords = {}
+    _fallback_targets = "class_ids"
+
+    def _fallback_compile_defaults(self):
+        # Models saved before the defaults were kept in the config.
+        from cvseq.models._common import next_token_compile_defaults
+
+        return next_token_compile_defaults()
+
+    @property
+    def tokenizer(self):
+        """The tokenizer of the text the model writes (see subclasses)."""
+        raise NotImplementedError
+
+    def generate(
+        self,
+        inputs=None,
+        *args,
+        max_length=None,
+        sampler=None,
+        temperature=1.0,
+        seed=None,
+        top_k=10,
+        top_p=0.9,
+        beam_width=None,
+        **deprecated,
+    ):
+        """Writes a sequence for each input, token by token.
+
+        Args:
+            inputs: what the task continues or reads: a prompt (str, or a
+                list of str; token-id models: int ids), opening tokens (a
+                list of str tokens or a space-separated str), source texts
+                or images. One input gives one output; a batch (a list) a
+                list of outputs.
+            max_length: int >= 1 or None. Most tokens in each returned
+                output (a prompt or opening counts). None: the task's
+                default (the length the model was trained on).
+            sampler: `"greedy"`, `"top_k"`, `"top_p"`, `"random"`, `"beam"`,
+                a `keras_hub.samplers.Sampler`, or None: `"beam"` when
+                `beam_width` > 1, else the task's default (`"greedy"`;
+                `"top_k"` for the sequence generator, where greedy loops).
+            temperature: float > 0. Softmax temperature. Defaults to 1.0.
+            seed: int >= 0 or None. Seeds the random samplers: the same seed
+                gives the same output. Defaults to None.
+            top_k: int. Tokens kept by `"top_k"`. Defaults to 10.
+            top_p: float in (0, 1]. Mass kept by `"top_p"`. Defaults to 0.9.
+            beam_width: int or None. Beams kept by `"beam"` (4 when None).
+
+        Returns:
+            One output (a str; a list of tokens for the sequence generator)
+            or a list of them for a batch of inputs.
+        """
+        inputs, max_length, seed = self._old_arguments(
+            inputs, args, max_length, seed, deprecated
+        )
+        if max_length is not None:
+            max_length = check_int("max_length", max_length)
+        if beam_width is not None:
+            beam_width = check_int("beam_width", beam_width)
+        if sampler is None:
+            sampler = "beam" if (beam_width or 1) > 1 else self.default_sampler
+        if seed is not None:
+            seed = check_int("seed", seed, minimum=0)
+        # Validates the sampler and its options before any decoding.
+        generation.get_sampler(sampler, temperature=temperature, top_k=top_k,
+                               top_p=top_p, beam_width=beam_width or 4, seed=seed)
+        return self._generate(
+            inputs,
+            max_length=max_length,
+            sampler=sampler,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            beam_width=beam_width or 4,
+            seed=seed,
+        )
+
+    def _old_arguments(self, inputs, args, max_length, seed, deprecated):
+        """Maps the keyword names of the previous release, with a warning."""
+        for old, value in deprecated.items():
+            new = self._deprecated_keywords.get(old)
+            if new is None:
+                raise TypeError(
+                    f"{type(self).__name__}.generate() got an unexpected keyword "
+                    f"argument {old!r}. Its arguments: inputs, max_length, "
+                    "sampler, temperature, seed, top_k, top_p, beam_width."
+                )
+            warnings.warn(
+                f"`{old}=` is deprecated and will be removed in the next release: "
+                f"use `{new}=` instead.",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            if new == "inputs":
+                inputs = value
+            elif new == "seed":
+                seed = value
+            elif new == "max_length":
+                max_length = value
+        if args:
+            if len(args) > 1 or max_length is not None:
+                raise TypeError(
+                    f"{type(self).__name__}.generate() takes `inputs` as its only "
+                    "positional argument; pass `max_length=` by keyword."
+                )
+            warnings.warn(
+                "Passing the length by position is deprecated: use `max_length=`.",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            max_length = args[0]
+        return inputs, max_length, seed
+
+    def _generate(self, inputs, *, max_length, **sampler_options):
+        raise NotImplementedError
+
+
+class NextTokenModel(GenerativeModel):
+    """A functional next-token model that can step its cells one at a time.
+
+    The layer names `"embedding"`, `"recurrent_1"`, ..., `"logits"` (see
+    `cvseq.models._common.next_token_model`) are what it steps through.
+    """
+
+    def _cells(self):
+        layers = []
+        i = 1
+        while any(layer.name == f"recurrent_{i}" for layer in self.layers):
+            layers.append(self.get_layer(f"recurrent_{i}").cell)
+            i += 1
+        return layers
+
+    def _step(self):
+        return generation.recurrent_step(
+            self.get_layer("embedding"), self._cells(), self.get_layer("logits")
+        )
+
+    def _decode(self, prompts, max_length, *, stop_token_ids=None,
+                suppress_token_ids=None, **sampler_options):
+        """Prompt id lists in, `(tokens, prompt_mask)` buffers out."""
+        longest = max(len(p) for p in prompts)
+        if longest >= max_length:
+            raise ValueError(
+                f"`max_length` ({max_length}) must be greater than the longest "
+                f"prompt ({longest} tokens): it counts the prompt too."
+            )
+        buffer = text.pad(prompts, max_length)
+        mask = np.zeros(buffer.shape, bool)
+        for i, p in enumerate(prompts):
+            mask[i, : len(p)] = True
+        cells = self._cells()
+        tokens = generation.decode(
+            self._step(),
+            buffer,
+            initial_states=generation.zero_states(cells, len(prompts)),
+            prompt_mask=mask,
+            stop_token_ids=stop_token_ids,
+            suppress_token_ids=suppress_token_ids,
+            **sampler_options,
+        )
+        return tokens, mask

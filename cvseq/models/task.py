@@ -1,0 +1,380 @@
+"""`cvseq.Task`: the one `keras.Model` base that every factory returns.
+
+A task knows its own compile defaults (`compile()` with no argument, or
+`compile(optimizer="sgd")` alone, compiles with the task's loss and metrics)
+and takes what users naturally pass to `fit`, `evaluate` and `predict`:
+Python lists and NumPy arrays of str (any dtype) or `tf.Tensor`s for text
+inputs, uint8 or float pixels for images. NumPy (and list) inputs are
+checked at the boundary, before Keras traces anything: their shapes against
+the model's inputs, floats for NaN and inf, and class labels for being
+integers in range. `tf.data` datasets and other iterables pass through
+unchecked (checking them would cost a pass over the data; the cvseq data
+sets validate their examples as they load them).
+"""
+
+import numbers
+
+import keras
+import numpy as np
+
+# What `targets=` says about the labels `fit` and `evaluate` receive.
+TARGETS = ("class_ids", "multi_hot", "values")
+
+
+def _is_string_dtype(dtype):
+    return dtype is not None and "string" in str(dtype)
+
+
+def _serialize_compile(arguments):
+    """Compile keyword arguments -> a JSON-able dict (Keras object configs)."""
+    serialized = {}
+    for key, value in arguments.items():
+        if key == "metrics" and value is not None:
+            value = [keras.saving.serialize_keras_object(m) for m in value]
+        elif key in ("optimizer", "loss"):
+            value = keras.saving.serialize_keras_object(value)
+        serialized[key] = value
+    return serialized
+
+
+def _deserialize_compile(serialized):
+    """Fresh compile objects from `_serialize_compile`'s dict."""
+    arguments = dict(serialized)
+    if "optimizer" in arguments:
+        arguments["optimizer"] = keras.optimizers.get(arguments["optimizer"])
+    if "loss" in arguments:
+        arguments["loss"] = keras.losses.get(arguments["loss"])
+    if arguments.get("metrics") is not None:
+        arguments["metrics"] = [keras.metrics.get(m) for m in arguments["metrics"]]
+    return arguments
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class Task(keras.Model):
+    """A `keras.Model` that knows its task: compile defaults and input checks.
+
+    Build one like a functional model, with the task's compile defaults:
+
+        Task(inputs, outputs, compile_defaults={"optimizer": ..., "loss":
+             ..., "metrics": [...]}, targets="class_ids")
+
+    Every cvseq factory returns one (or a subclass: the generating models,
+    the object detector). The defaults are saved with the model, so a
+    loaded model compiles the same way.
+
+    Args:
+        *args, **kwargs: as for a functional `keras.Model`.
+        compile_defaults: dict or None. Keyword arguments of `compile` that
+            `"auto"` stands for (`optimizer`, `loss`, `metrics`, and any
+            other compile argument such as `jit_compile`).
+        targets: `"class_ids"`, `"multi_hot"`, `"values"` or None. What
+            `fit`/`evaluate` check NumPy targets for: integer class ids in
+            `[0, num_classes)` (num_classes from the output's last axis),
+            multi-hot rows in [0, 1], or finite values. None checks nothing.
+    """
+
+    def __init__(self, *args, compile_defaults=None, targets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if targets is not None and targets not in TARGETS:
+            raise ValueError(
+                f"`targets` must be one of {', '.join(map(repr, TARGETS))} or "
+                f"None. Received: targets={targets!r}."
+            )
+        _untracked(self, "_compile_defaults", None if compile_defaults is None
+                   else _serialize_compile(compile_defaults))
+        self._targets = targets
+        _untracked(self, "_compile_arguments", {})
+
+    # Defaults of models saved before these were in the config (subclasses).
+    def _fallback_compile_defaults(self):
+        return None
+
+    _fallback_targets = None
+
+    @property
+    def compile_defaults(self):
+        """Fresh objects for `compile`'s `"auto"` arguments (a dict), or None."""
+        serialized = getattr(self, "_compile_defaults", None)
+        if serialized is None:
+            defaults = self._fallback_compile_defaults()
+            return None if defaults is None else dict(defaults)
+        return _deserialize_compile(serialized)
+
+    @property
+    def targets(self):
+        """What `fit` checks NumPy targets for (see the class docstring)."""
+        return getattr(self, "_targets", None) or self._fallback_targets
+
+    @property
+    def compile_arguments(self):
+        """The arguments of the last `compile` call (`"auto"` kept as given)."""
+        return dict(getattr(self, "_compile_arguments", {}))
+
+    # Compile ------------------------------------------------------------
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Compiles; each `"auto"` argument takes the task's default.
+
+        So `model.compile()` restores the factory's compile, and
+        `model.compile(optimizer="sgd")` changes the optimizer alone,
+        keeping the task's loss and metrics. Other keyword arguments (and
+        `jit_compile`, which the defaults may set) go to `keras.Model.compile`.
+        """
+        if getattr(self, "_compiling_as_parent", False):
+            # A parent's compile calling through (keras-cv's YOLOv8 for the
+            # object detector, which resolved its own defaults).
+            metrics = None if isinstance(metrics, str) and metrics == "auto" else metrics
+            return super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                                   **kwargs)
+        _untracked(self, "_compile_arguments", {
+            "optimizer": optimizer, "loss": loss, "metrics": metrics, **kwargs
+        })
+        auto = [name for name, value in
+                (("optimizer", optimizer), ("loss", loss), ("metrics", metrics))
+                if isinstance(value, str) and value == "auto"]
+        if auto:
+            defaults = self.compile_defaults
+            if defaults is None:
+                received = ", ".join(f"{a}='auto'" for a in auto)
+                raise ValueError(
+                    f"{self.name!r} has no compile defaults, so {received} "
+                    "cannot be resolved. Pass the optimizer, loss and metrics "
+                    "explicitly."
+                )
+            optimizer = defaults.pop("optimizer") if optimizer == "auto" else optimizer
+            loss = defaults.pop("loss", None) if loss == "auto" else loss
+            metrics = defaults.pop("metrics", None) if metrics == "auto" else metrics
+            for key in ("optimizer", "loss", "metrics"):
+                defaults.pop(key, None)
+            kwargs = {**defaults, **kwargs}
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def compile_from_config(self, config):
+        """Compiles a loaded model as it was saved (Keras skips models whose
+        `compile` is overridden unless they define this)."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built and getattr(self, "optimizer", None) is not None:
+            self.optimizer.build(self.trainable_variables)
+
+    # Inputs -------------------------------------------------------------
+
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        x, y = self._check_data(x, y, "fit")
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+            vx, vy = self._check_data(
+                validation_data[0], validation_data[1], "fit", prefix="validation_data: "
+            )
+            validation_data = (vx, vy, *validation_data[2:])
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        x, y = self._check_data(x, y, "evaluate")
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        x, _ = self._check_data(x, None, "predict")
+        return super().predict(x, *args, **kwargs)
+
+    def _check_data(self, x, y, method, prefix=""):
+        """Converts and checks in-memory `x` (and `y`); passes datasets through."""
+        if x is None or not _in_memory(x):
+            return x, y
+        inputs = self._named_inputs()
+        if isinstance(x, dict):
+            unknown = sorted(set(x) - set(inputs))
+            if unknown:
+                raise ValueError(
+                    f"{prefix}`x` has keys {unknown} that are not inputs of "
+                    f"{self.name!r}; its inputs are {sorted(inputs)}."
+                )
+            x = {key: self._check_input(value, key, inputs[key], method, prefix)
+                 for key, value in x.items()}
+            sizes = {v.shape[0] for v in x.values()}
+        elif len(inputs) == 1:
+            name, spec = next(iter(inputs.items()))
+            x = self._check_input(x, name, spec, method, prefix)
+            sizes = {x.shape[0]}
+        else:
+            return x, y
+        if sizes == {0}:
+            raise ValueError(
+                f"{prefix}`x` holds no examples: `{method}` needs at least one. "
+                "Received: an empty input."
+            )
+        if y is not None and _in_memory(y) and not isinstance(y, dict):
+            y = self._check_targets(y, prefix)
+        return x, y
+
+    def _named_inputs(self):
+        model_inputs = self.inputs or []
+        return {getattr(t, "name", f"input_{i}"): t for i, t in enumerate(model_inputs)}
+
+    def _check_input(self, value, name, spec, method, prefix):
+        expected = tuple(spec.shape)
+        if _is_string_dtype(spec.dtype):
+            return self._string_input(value, name, expected, prefix)
+        if not hasattr(value, "shape"):
+            value = np.asarray(value)
+            if value.dtype == object:
+                raise TypeError(
+                    f"{prefix}`x` ({name!r}) must be numbers of shape "
+                    f"{_shape_text(expected)}. Received ragged or non-numeric "
+                    "data; pad it to one shape first."
+                )
+        _check_shape(tuple(value.shape), expected, name, prefix)
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            if not np.all(np.isfinite(value)):
+                bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+                raise ValueError(
+                    f"{prefix}`x` ({name!r}) holds {bad} NaN or infinite "
+                    f"value(s); `{method}` needs finite inputs. Drop or repair "
+                    "those examples (e.g. np.nan_to_num) first."
+                )
+        return value
+
+    def _string_input(self, value, name, expected, prefix):
+        import tensorflow as tf
+
+        if isinstance(value, (tf.Tensor, tf.RaggedTensor)):
+            if value.dtype != tf.string:
+                raise TypeError(
+                    f"{prefix}`x` ({name!r}) must be strings. Received a "
+                    f"tensor of dtype {value.dtype.name}."
+                )
+            _check_shape(tuple(value.shape), expected, name, prefix)
+            return value
+        if isinstance(value, (str, bytes)):
+            raise ValueError(
+                f"{prefix}`x` ({name!r}) must be a batch of texts of shape "
+                f"{_shape_text(expected)}. Received one str: wrap it in a "
+                f"list, e.g. [{value!r}]."
+            )
+        array = np.asarray(value, dtype=object)
+        _check_shape(array.shape, expected, name, prefix)
+        flat = array.reshape(-1)
+        wrong = [v for v in flat if not isinstance(v, (str, bytes))]
+        if wrong:
+            raise TypeError(
+                f"{prefix}`x` ({name!r}) must hold str. Received "
+                f"{type(wrong[0]).__name__} values, e.g. {wrong[0]!r}."
+            )
+        # Keras takes strings as tensors (NumPy's fixed-width 'U' arrays,
+        # and object arrays of more than one axis, it refuses).
+        return tf.constant(array if array.size else np.zeros(array.shape, bytes),
+                           dtype=tf.string)
+
+    def _check_targets(self, y, prefix):
+        kind = self.targets
+        if kind is None:
+            return y
+        if not hasattr(y, "shape"):
+            y = np.asarray(y)
+        if not isinstance(y, np.ndarray):
+            return y  # tensors: Keras checks them as it runs
+        if y.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{prefix}`y` must be numbers. Received dtype {y.dtype}."
+            )
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError(
+                f"{prefix}`y` holds NaN or infinite values. Drop or repair "
+                "those examples first."
+            )
+        if kind == "values" or y.size == 0:
+            return y
+        outputs = self.outputs or []
+        num_classes = outputs[0].shape[-1] if len(outputs) == 1 else None
+        if kind == "multi_hot":
+            if y.min() < 0 or y.max() > 1:
+                raise ValueError(
+                    f"{prefix}`y` must be multi-hot tags in [0, 1] of shape "
+                    f"(batch, {num_classes}). Received values from {y.min()} "
+                    f"to {y.max()}."
+                )
+            return y
+        if y.dtype.kind == "f":
+            fractional = y[y != np.round(y)]
+            if fractional.size:
+                raise ValueError(
+                    f"{prefix}`y` must be integer class ids. Received float "
+                    f"labels such as {fractional.reshape(-1)[0].item()!r}; a class "
+                    "is not a fraction (for soft or multi-hot targets build "
+                    "the model with multi_label=True)."
+                )
+        if y.min() < 0 or (num_classes is not None and y.max() >= num_classes):
+            raise ValueError(
+                f"{prefix}`y` must be class ids in [0, {num_classes}) for "
+                f"{self.name!r}, which has {num_classes} classes. Received "
+                f"labels from {y.min().item()} to {y.max().item()}. Build the model with "
+                "num_classes covering every label, or remap the labels."
+            )
+        return y
+
+    # Config -------------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        if getattr(self, "_compile_defaults", None) is not None:
+            config["compile_defaults"] = self._compile_defaults
+        if getattr(self, "_targets", None) is not None:
+            config["targets"] = self._targets
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        defaults = config.pop("compile_defaults", None)
+        targets = config.pop("targets", None)
+        model = super().from_config(config, custom_objects=custom_objects)
+        _untracked(model, "_compile_defaults", defaults)
+        model._targets = targets
+        return model
+
+
+def _untracked(model, name, value):
+    """Sets an attribute that Keras' tracker must not collect (the compile
+    arguments hold metric objects, which would join `model.metrics`)."""
+    object.__setattr__(model, name, value)
+
+
+def _in_memory(x):
+    """NumPy arrays, lists, tensors, dicts of them: not datasets or generators."""
+    if isinstance(x, dict):
+        return all(_in_memory(v) for v in x.values())
+    if isinstance(x, (np.ndarray, list, tuple, str, bytes, numbers.Number)):
+        return True
+    return type(x).__name__ in ("EagerTensor", "Tensor", "RaggedTensor")
+
+
+def _shape_text(shape):
+    return "(" + ", ".join("batch" if i == 0 else ("any" if d is None else str(d))
+                           for i, d in enumerate(shape)) + ")"
+
+
+def _check_shape(received, expected, name, prefix):
+    """A clear message when `received` cannot feed an input of `expected` shape."""
+    fits = len(received) == len(expected) and all(
+        e is None or r is None or r == e for r, e in zip(received[1:], expected[1:])
+    )
+    if fits:
+        return
+    hint = ""
+    if len(received) == len(expected) - 1 and all(
+        e is None or r == e for r, e in zip(received, expected[1:])
+    ):
+        hint = " This is one example without its batch axis: pass x[None]."
+    elif len(expected) == 5 and len(received) == 4 and received[-1:] == (3,):
+        hint = (" This is a batch of images; the model reads clips (batch, "
+                "frames, height, width, 3): stack frames into clips.")
+    elif len(expected) >= 4 and expected[-1] == 3 and received[-1:] == (1,):
+        hint = (" It looks like grayscale (one channel): repeat it to three, "
+                "np.repeat(x, 3, axis=-1).")
+    elif len(expected) >= 4 and expected[-1] == 3 and len(received) == len(expected) - 1:
+        hint = (" It looks like grayscale without a channel axis: "
+                "np.repeat(x[..., None], 3, axis=-1).")
+    raise ValueError(
+        f"{prefix}`x` ({name!r}) must have shape {_shape_text(expected)} "
+        f"(rank {len(expected)}). Received shape {tuple(received)} "
+        f"(rank {len(received)}).{hint}"
+    )

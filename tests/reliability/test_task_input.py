@@ -1,0 +1,118 @@
+"""Bad input at the model boundary (`cvseq.Task` fit/evaluate/predict, and
+`generate`): one clear error that says what was received and what the model
+expects, before Keras traces anything (issue 11 points 9, 11 and 12)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import cvseq
+from cvseq import text
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return cvseq.video_tagger(3, frames=2, image_size=16, units=4)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    reviews = ["a gripping film", "dull and long", "great fun"]
+    return cvseq.text_classifier(2, vocabulary=text.build_vocabulary(reviews), units=4)
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return cvseq.sequence_generator(vocabulary=["60:1", "62:1"], sequence_length=3,
+                                    units=4)
+
+
+def test_a_grayscale_batch_given_to_a_video_model(tagger):
+    with pytest.raises(ValueError, match=r"\(batch, 2, 16, 16, 3\).*Received shape "
+                       r"\(1, 2, 16, 16, 1\).*grayscale"):
+        tagger.predict(np.zeros((1, 2, 16, 16, 1), "uint8"), verbose=0)
+
+
+def test_a_batch_of_images_given_to_a_video_model(tagger):
+    with pytest.raises(ValueError, match=r"Received shape \(4, 16, 16, 3\).*clips"):
+        tagger.predict(np.zeros((4, 16, 16, 3), "uint8"), verbose=0)
+
+
+def test_one_clip_without_its_batch_axis(tagger):
+    with pytest.raises(ValueError, match=r"without its batch axis: pass x\[None\]"):
+        tagger.predict(np.zeros((2, 16, 16, 3), "uint8"), verbose=0)
+
+
+def test_nan_pixels_are_refused_before_training(tagger):
+    clips = np.zeros((2, 2, 16, 16, 3), "float32")
+    clips[1, 0, 3, 3, 0] = np.nan
+    weights = [w.copy() for w in tagger.get_weights()]
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
+        tagger.fit(clips, np.array([0, 1]), epochs=1, verbose=0)
+    for before, after in zip(weights, tagger.get_weights()):
+        np.testing.assert_array_equal(before, after)  # nothing trained
+
+
+def test_float_labels_are_not_classes(tagger):
+    clips = np.zeros((2, 2, 16, 16, 3), "uint8")
+    with pytest.raises(ValueError, match="integer class ids.*0.5"):
+        tagger.fit(clips, np.array([0.5, 1.7]), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"class ids in \[0, 3\).*from 0 to 7"):
+        tagger.evaluate(clips, np.array([0, 7]), verbose=0)
+    with pytest.raises(ValueError, match="validation_data: `y`"):
+        tagger.fit(clips, np.array([0, 1]), validation_data=(clips, np.array([0, 9])),
+                   epochs=1, verbose=0)
+
+
+def test_integer_valued_float_labels_still_train(tagger):
+    clips = np.zeros((2, 2, 16, 16, 3), "uint8")
+    tagger.fit(clips, np.array([0.0, 2.0]), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("kind", ["list", "str_", "object", "tensor", "dataset"])
+def test_texts_as_users_pass_them(classifier, kind):
+    texts = ["a gripping film", "dull and long"]
+    labels = np.array([1, 0])
+    x = {"list": texts,
+         "str_": np.array(texts),
+         "object": np.array(texts, dtype=object),
+         "tensor": tf.constant(texts)}.get(kind)
+    if kind == "dataset":
+        data = tf.data.Dataset.from_tensor_slices((texts, labels)).batch(2)
+        classifier.fit(data, epochs=1, verbose=0)
+        assert classifier.predict(data, verbose=0).shape == (2, 2)
+        return
+    classifier.fit(x, labels, epochs=1, verbose=0)
+    classifier.evaluate(x, labels, verbose=0)
+    assert classifier.predict(x, verbose=0).shape == (2, 2)
+
+
+def test_predict_on_nothing_is_a_clear_error(classifier):
+    with pytest.raises(ValueError, match="holds no examples"):
+        classifier.predict([], verbose=0)
+
+
+def test_one_str_is_not_a_batch(classifier):
+    with pytest.raises(ValueError, match=r"wrap it in a list.*\['great movie'\]"):
+        classifier.predict("great movie", verbose=0)
+
+
+def test_numbers_given_to_a_text_model(classifier):
+    with pytest.raises(TypeError, match="must hold str.*int"):
+        classifier.predict([1, 2], verbose=0)
+
+
+@pytest.mark.parametrize("max_length", [0, -3])
+def test_zero_or_negative_max_length_is_an_error(generator, max_length):
+    with pytest.raises(ValueError, match=f"`max_length` must be at least 1. "
+                       f"Received: max_length={max_length}"):
+        generator.generate(max_length=max_length)
+
+
+def test_a_string_seed_is_space_separated_tokens(generator):
+    with pytest.deprecated_call():
+        tokens = generator.generate(seed="60:1", max_length=3, sampler="greedy")
+    assert tokens[0] == "60:1" and len(tokens) <= 3
+    assert generator.generate("60:1 62:1", max_length=3, seed=0)[:2] == ["60:1", "62:1"]
+    with pytest.raises(ValueError, match=r"not in the vocabulary: \['61:1'\]"):
+        generator.generate("60:1 61:1", max_length=4)

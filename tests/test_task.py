@@ -1,0 +1,236 @@
+"""The task contract: every factory returns a `cvseq.Task` whose
+`compile(optimizer=...)` alone keeps the task's loss and metrics, and
+`.keras` files saved by earlier commits keep loading and predicting the same.
+"""
+
+import glob
+import os
+import warnings
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import cvseq
+from cvseq import text
+from cvseq.datasets import captions
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "0d9c082")
+RNG = np.random.default_rng(0)
+
+
+def _images(n, size):
+    return RNG.integers(0, 256, (n, size, size, 3)).astype("uint8")
+
+
+def _text_classifier():
+    reviews = ["a gripping film", "dull and long", "great fun"]
+    model = cvseq.text_classifier(2, vocabulary=text.build_vocabulary(reviews),
+                                  units=4, compile=False)
+    return model, reviews, np.array([1, 0, 1])  # a plain list of str
+
+
+def _language_model():
+    lines = ["to be or not to be", "that is the question"]
+    vocabulary = text.build_vocabulary(lines)
+    windows, targets = text.language_model_windows(
+        lines, vocabulary=vocabulary, sequence_length=4)
+    model = cvseq.language_model(vocabulary=vocabulary, sequence_length=4,
+                                 units=4, compile=False)
+    return model, np.array(windows, dtype=str), targets  # a NumPy str_ array
+
+
+def _sequence_generator():
+    notes = ["60:1", "62:1", "64:1"]
+    inputs, targets = text.token_sequence_inputs(
+        [notes, notes[::-1]], vocabulary=notes, sequence_length=3)
+    model = cvseq.sequence_generator(vocabulary=notes, sequence_length=3, units=4,
+                                     compile=False)
+    return model, inputs.numpy().astype(str), targets  # 2-D str_, Keras refuses it
+
+
+def _translator():
+    sources, targets = ["Germany", "Spain"], ["Alemania", "España"]
+    source = text.build_vocabulary(sources, level="character")
+    target = text.build_vocabulary(targets, level="character")
+    inputs, ids = text.teacher_forcing_inputs(
+        sources, targets, target_vocabulary=target, sequence_length=(8, 10))
+    model = cvseq.translator(source_vocabulary=source, target_vocabulary=target,
+                             sequence_length=(8, 10), units=4, compile=False)
+    inputs["source"] = list(sources)  # a plain list of str
+    return model, inputs, ids
+
+
+def _image_captioner():
+    pictures, texts = captions.generate_captions(
+        "train", num_images=2, image_size=24, max_digits=1)
+    inputs, ids = captions.caption_inputs(
+        pictures, texts, vocabulary=captions.VOCABULARY, sequence_length=5)
+    model = cvseq.image_captioner(vocabulary=captions.VOCABULARY, image_size=24,
+                                  sequence_length=5, units=4, compile=False)
+    return model, inputs, ids
+
+
+def _object_detector():
+    model = cvseq.object_detector(2, image_size=32, backbone="yolo_v8_tiny",
+                                  compile=False)
+    targets = {"boxes": np.array([[[2, 2, 20, 20]], [[5, 5, 30, 25]]], "float32"),
+               "labels": np.array([[1], [0]], "int32")}
+    return model, _images(2, 32), targets
+
+
+FACTORIES = {
+    "image_classifier": lambda: (
+        cvseq.image_classifier(3, image_size=16, compile=False),
+        _images(2, 16), np.array([0, 2])),
+    "image_classifier_multi_label": lambda: (
+        cvseq.image_classifier(3, image_size=16, multi_label=True, compile=False),
+        _images(2, 16), np.array([[1, 0, 1], [0, 1, 0]], "float32")),
+    "image_segmenter": lambda: (
+        cvseq.image_segmenter(3, image_size=16, compile=False),
+        _images(2, 16), RNG.integers(0, 3, (2, 16, 16))),
+    "object_detector": _object_detector,
+    "video_tagger": lambda: (
+        cvseq.video_tagger(3, frames=2, image_size=16, units=4, compile=False),
+        RNG.integers(0, 256, (2, 2, 16, 16, 3)).astype("uint8"), np.array([0, 1])),
+    "video_classifier_3d": lambda: (
+        cvseq.video_classifier_3d(3, frames=2, image_size=16, filters=(4,),
+                                  compile=False),
+        RNG.integers(0, 256, (2, 2, 16, 16, 3)).astype("uint8"), np.array([2, 1])),
+    "trajectory_predictor": lambda: (
+        cvseq.trajectory_predictor(history=4, horizon=2, units=4, compile=False),
+        RNG.uniform(0, 1, (2, 4, 2)), RNG.uniform(0, 1, (2, 2, 2))),
+    "text_classifier": _text_classifier,
+    "language_model": _language_model,
+    "sequence_generator": _sequence_generator,
+    "translator": _translator,
+    "image_captioner": _image_captioner,
+}
+
+
+def test_the_sweep_covers_every_factory():
+    factories = {name for name in cvseq.models.__all__ if name[0].islower()}
+    assert factories <= {name.replace("_multi_label", "") for name in FACTORIES}
+
+
+@pytest.mark.parametrize("name", [
+    # YOLOv8's fit step traces a large graph (~25 s idle, 80 s on a busy box).
+    pytest.param(name, marks=pytest.mark.slow) if name == "object_detector" else name
+    for name in sorted(FACTORIES)
+])
+def test_compile_with_an_optimizer_alone_trains_with_the_task_defaults(name):
+    model, inputs, targets = FACTORIES[name]()
+    assert isinstance(model, cvseq.Task)
+    assert not model.compiled  # so nothing of an earlier compile can be kept
+    model.compile(optimizer="sgd")
+    assert isinstance(model.optimizer, keras.optimizers.SGD)
+    history = model.fit(inputs, targets, epochs=1, verbose=0).history
+    assert all(np.isfinite(v).all() for v in history.values()), history
+    defaults = model.compile_defaults
+    if name == "object_detector":
+        assert {"box_loss", "class_loss"} <= set(history)
+        return
+    # The task's default metrics, by their names, next to the loss.
+    names = {m.name for m in defaults["metrics"]}
+    assert set(history) == {"loss"} | names, history
+    # The same loss as the factory's compile=True.
+    assert type(model.loss) is type(defaults["loss"])
+
+
+def test_compile_auto_without_defaults_says_what_to_pass():
+    inputs = keras.Input((3,))
+    model = cvseq.Task(inputs, keras.layers.Dense(2)(inputs))
+    with pytest.raises(ValueError, match="optimizer='auto'.*explicitly"):
+        model.compile()
+    model.compile(optimizer="sgd", loss="mse", metrics=None)  # explicit works
+
+
+def test_unfreeze_backbone_recompiles_through_the_task():
+    model = cvseq.image_classifier(3, image_size=16, train_backbone=False,
+                                   compile=False)
+    model.compile(optimizer="sgd")
+    cvseq.training.unfreeze_backbone(model, learning_rate=1e-4)
+    assert isinstance(model.optimizer, keras.optimizers.SGD)
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+    assert model.compile_arguments["loss"] == "auto"  # still the task's loss
+    model.fit(_images(2, 16), np.array([0, 1]), epochs=1, verbose=0)
+
+
+def test_compile_defaults_survive_the_keras_round_trip(tmp_path):
+    model = cvseq.trajectory_predictor(history=4, horizon=2, units=4, compile=False)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, cvseq.Task) and loaded.targets == "values"
+    loaded.compile(optimizer="sgd")
+    assert {m.name for m in loaded.compile_defaults["metrics"]} == {"ade", "fde"}
+
+
+# Fixtures saved by commit 0d9c082 ------------------------------------------
+
+
+def _unflatten(arrays, prefix):
+    keys = sorted(k for k in arrays if k == prefix or k.startswith(prefix + "_"))
+    if keys == [prefix]:
+        return arrays[prefix]
+    return {k[len(prefix) + 1:]: arrays[k] for k in keys}
+
+
+def _generated(name, model, inputs):
+    """The decoding calls `make_fixtures.py` made, in today's API."""
+    if name == "language_model":
+        return [model.generate("to be", max_length=6),
+                model.generate(["that is"], max_length=5)]
+    if name == "sequence_generator":
+        return [model.generate(["60:1"], max_length=5, sampler="greedy")]
+    if name == "translator":
+        sources = ["Germany", "Spain", "France"]
+        return [model.generate(sources),
+                model.translate(sources[:2], sampler="beam", beam_width=2)]
+    if name == "image_captioner":
+        images = inputs["images"]
+        return [model.generate(images), model.caption(images[:1], beam_width=2)]
+    return []
+
+
+@pytest.mark.parametrize(
+    "path", sorted(glob.glob(os.path.join(FIXTURES, "*.keras"))),
+    ids=lambda p: os.path.basename(p)[:-6],
+)
+def test_fixture_loads_and_predicts_the_same(path):
+    name = os.path.basename(path)[:-len(".keras")]
+    arrays = dict(np.load(path[:-len(".keras")] + ".npz"))
+    model = keras.saving.load_model(path)  # safe mode
+    inputs = _unflatten(arrays, "x")  # strings as NumPy str_ arrays
+    expected = _unflatten(arrays, "y")
+    if not isinstance(model, cvseq.Task):
+        # Saved as a plain functional model: Keras takes strings as tensors.
+        inputs = keras.tree.map_structure(
+            lambda v: tf.constant(v.astype(object)) if v.dtype.kind == "U" else v,
+            inputs)
+    predicted = model.predict(inputs, verbose=0)
+    keras.tree.assert_same_structure(predicted, expected)
+    for got, want in zip(keras.tree.flatten(predicted), keras.tree.flatten(expected)):
+        np.testing.assert_allclose(got, want, atol=1e-5, rtol=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # today's names only
+        generated = [str(g) for g in _generated(name, model, inputs)]
+    stored = [str(arrays[f"g_{i}"][0]) for i in range(len(generated))]
+    assert generated == stored
+
+
+def test_fixtures_are_small():
+    total = sum(os.path.getsize(p) for p in glob.glob(os.path.join(FIXTURES, "*")))
+    assert 0 < total < 3 * 2**20
+
+
+def test_a_loaded_task_is_compiled_as_saved(tmp_path):
+    model = cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)
+    model.compile(optimizer="sgd")
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.compiled and isinstance(loaded.optimizer, keras.optimizers.SGD)
+    assert type(loaded.loss) is type(model.loss)
+    loaded.fit(["good film", "bad film"], np.array([0, 1]), epochs=1, verbose=0)
