@@ -263,3 +263,41 @@ def trajectory_predictor(
     if compile:
         model.compile()
     return model
+
+
+# Layers of the absolute-position model (cvseq 0.1.0 up to commit 0d9c082),
+# kept registered so that `.keras` files saved then still load and predict
+# the same (tests/test_task.py checks a fixture). New models do not use them.
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class MotionFeatures(keras.layers.Layer):
+    """Positions and the step since the previous one, side by side (legacy).
+
+    Input `(batch, time, features)`; output `(batch, time, 2 * features)`.
+    """
+
+    def call(self, positions):
+        steps = positions[:, 1:] - positions[:, :-1]
+        steps = ops.concatenate([ops.zeros_like(positions[:, :1]), steps], axis=1)
+        return ops.concatenate([positions, steps], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 2 * input_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class AccumulateSteps(keras.layers.Layer):
+    """`past[:, -1] + cumsum(steps)` (legacy).
+
+    Inputs `[past (batch, history, features), steps (batch, horizon,
+    features)]`; output `(batch, horizon, features)`.
+    """
+
+    def call(self, inputs):
+        past, steps = inputs
+        last = ops.cast(past[:, -1:], steps.dtype)
+        return last + ops.cumsum(steps, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
