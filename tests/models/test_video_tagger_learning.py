@@ -87,11 +87,11 @@ def test_tagger_tells_playback_speed_of_real_video_that_one_frame_cannot():
     triple speed, test clips from the last 20% of each video: the default
     tagger against the same model shown the middle frame.
 
-    The margin is modest on purpose: held-out accuracy at these settings
-    ranged from 0.61 to 0.80 with the order of the training batches alone
-    (measured), as the test split holds only a few dozen distinct moments
-    of footage; one frame stays at 0.51."""
-    frames = 4
+    8 frames, the example's setting: held-out 0.82 against 0.51 for one
+    frame (measured). At 4 frames the signal is weaker and accuracy ranged
+    from 0.61 to 0.80 with the order of the training batches alone, as the
+    test split holds only a few dozen distinct moments of footage."""
+    frames = FRAMES
 
     def data(split, **kwargs):
         return cvseq.datasets.load("sample_videos", split, frames=frames,
@@ -112,4 +112,4 @@ def test_tagger_tells_playback_speed_of_real_video_that_one_frame_cannot():
         accuracy[name] = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
     print(accuracy)
     assert accuracy["single_frame"] <= 0.62, accuracy  # chance is 0.5
-    assert accuracy["tagger"] >= accuracy["single_frame"] + 0.08, accuracy
+    assert accuracy["tagger"] >= accuracy["single_frame"] + 0.15, accuracy
