@@ -61,9 +61,7 @@ def plain_keras_tagger(num_classes, frames, image_size, units=128):
     cnn.add(keras.Input((*image_size, 3)))
     cnn.add(keras.layers.Rescaling(1 / 255))
     for stage, filters in enumerate((16, 32, 64, 128), start=1):
-        cnn.add(keras.layers.Conv2D(filters, 3, padding="same", use_bias=False))
-        cnn.add(keras.layers.BatchNormalization(momentum=0.9))
-        cnn.add(keras.layers.ReLU())
+        cnn.add(keras.layers.Conv2D(filters, 3, padding="same", activation="relu"))
         if stage < 4:
             cnn.add(keras.layers.MaxPooling2D(2))
     motion = keras.Sequential(name="motion")
@@ -115,7 +113,7 @@ def minimal_cnn_lstm(num_classes, frames, image_size, units=64):
 
 
 def tagger_variant(num_classes, frames, image_size, *, filters=(16, 32, 64, 128),
-                   batch_norm=True, spatial="what_where", motion=True, units=128):
+                   batch_norm=False, spatial="what_where", motion=True, units=128):
     """The tagger with one of its design choices changed: backbone stages
     (`filters`), batch norm, the per-frame descriptor (`spatial`:
     "what_where" pooled + projected map, "pool" pooled only), the motion
@@ -162,13 +160,15 @@ FRONTIER = {
     "minimal plain CNN+LSTM": minimal_cnn_lstm,
     "cvseq.video_tagger (default)": lambda n, f, size: cvseq.video_tagger(
         n, frames=f, image_size=size),
-    "no motion stream (old default)": lambda n, f, size: tagger_variant(
-        n, f, size, motion=False),
+    "no motion stream": lambda n, f, size: tagger_variant(n, f, size, motion=False),
+    "no motion stream, batch norm (old default)": lambda n, f, size: tagger_variant(
+        n, f, size, motion=False, batch_norm=True),
+    "batch norm in the backbone": lambda n, f, size: tagger_variant(
+        n, f, size, batch_norm=True),
     "3 backbone stages, 64 units": lambda n, f, size: tagger_variant(
         n, f, size, filters=(16, 32, 64), units=64),
     "3 stages, pooled only, 64 units": lambda n, f, size: tagger_variant(
         n, f, size, filters=(16, 32, 64), spatial="pool", units=64),
-    "no batch norm": lambda n, f, size: tagger_variant(n, f, size, batch_norm=False),
     "half width": lambda n, f, size: tagger_variant(n, f, size, filters=(8, 16, 32, 64)),
 }
 

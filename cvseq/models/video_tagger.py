@@ -65,7 +65,7 @@ def video_tagger(
     *,
     frames=16,
     image_size=(112, 112),
-    backbone="small_cnn",
+    backbone="frame_cnn",
     weights=None,
     recurrent="lstm",
     units=128,
@@ -96,7 +96,8 @@ def video_tagger(
         image_size: int or (height, width). Frame size. Defaults to
             `(112, 112)`.
         backbone: str or `keras.Model`. See `cvseq.backbones.build_backbone`.
-            Defaults to `"small_cnn"`.
+            Defaults to `"frame_cnn"` (`"small_cnn"` without batch
+            normalization, which trained worse on clips).
         weights: None, `"imagenet"` or a weights file for the backbone.
             Defaults to None.
         recurrent: `"lstm"` or `"gru"`. Defaults to `"lstm"`.
