@@ -140,13 +140,13 @@ def test_weights_rejects_a_whole_model(tmp_path):
         backbones.build_backbone("small_cnn", weights=str(path))
 
 
-def test_compact_cnn_is_the_image_classifiers_default_not_the_videos():
+def test_compact_cnn_is_the_image_classifiers_default_not_the_taggers():
     import inspect
 
     from cvseq import image_classifier, video_tagger
 
     assert inspect.signature(image_classifier).parameters["backbone"].default == "compact_cnn"
-    assert inspect.signature(video_tagger).parameters["backbone"].default == "small_cnn"
+    assert inspect.signature(video_tagger).parameters["backbone"].default == "frame_cnn"
     model = image_classifier(3, image_size=16)
     assert backbones.get_backbone(model).get_layer("compact_cnn") is not None
 
