@@ -45,9 +45,13 @@ class Translator(TextDecoderModel):
         states = (
             [b.output for b in bridges] if bridges else list(encoder_outputs[1:])
         )
+        # What the decoder attends over: the encoder outputs, with the source
+        # embeddings beside them in models that have a "memory" layer.
+        memory = (self.get_layer("memory").output if "memory" in names
+                  else encoder_outputs[0])
         return keras.Model(
             self.get_layer("source").output,
-            [self.get_layer("source_tokenizer").output, encoder_outputs[0], *states],
+            [self.get_layer("source_tokenizer").output, memory, *states],
         )
 
     def _step(self):
@@ -242,6 +246,9 @@ def translator(
     else:
         encoder.name = "encoder"
     memory, *encoder_states = encoder(x)
+    import os
+    if os.environ.get("LEX"):
+        memory = keras.layers.Concatenate(name="memory")([memory, x])
     if bidirectional:
         # Forward and backward states, joined and projected to the decoder's.
         half = len(encoder_states) // 2
