@@ -246,8 +246,12 @@ def translator(
     else:
         encoder.name = "encoder"
     memory, *encoder_states = encoder(x)
-    import os
-    if os.environ.get("LEX"):
+    if attention:
+        # The decoder attends over each source word's embedding beside its
+        # encoder output: a short path from a source word to the word that
+        # translates it (the "lexical model" of Nguyen and Chiang 2018), which
+        # a few thousand training pairs learn much sooner than the path
+        # through the encoder alone.
         memory = keras.layers.Concatenate(name="memory")([memory, x])
     if bidirectional:
         # Forward and backward states, joined and projected to the decoder's.
