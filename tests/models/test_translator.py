@@ -95,6 +95,23 @@ def test_step_decoding_matches_the_teacher_forced_model():
         assert "".join(vocabulary[i] for i in row[: len(output)]) == output
 
 
+def test_padding_is_left_out_of_loss_and_accuracy():
+    """More decoder padding changes neither the loss nor the token accuracy."""
+    source, target = _vocabularies()
+    scores = []
+    for length in (10, 24):
+        model = translator(source_vocabulary=source, target_vocabulary=target,
+                           sequence_length=(10, length), units=8, dropout=0.0)
+        if scores:
+            model.set_weights(weights)
+        weights = model.get_weights()
+        inputs, targets = text.teacher_forcing_inputs(
+            SOURCES, TARGETS, target_vocabulary=target, sequence_length=(10, length))
+        scores.append(model.evaluate(inputs, targets, verbose=0, return_dict=True))
+    for name in ("loss", "accuracy", "perplexity"):
+        assert scores[0][name] == pytest.approx(scores[1][name], rel=1e-5), name
+
+
 def test_translate_takes_one_string_and_validates():
     source, target = _vocabularies()
     model = translator(source_vocabulary=source, target_vocabulary=target,
