@@ -162,8 +162,11 @@ def translator(
     string; its final states start the decoder. The decoder reads the
     target so far (teacher forcing: during training it reads the true
     previous tokens, `"[START]"` first) and at each step attends over the
-    encoder outputs (one-head dot-product attention on learned projections)
-    before predicting the next token, `"[END]"` last.
+    encoder outputs and, beside them, the source embeddings (one-head
+    dot-product attention on learned projections; the embeddings give a
+    short path from a source word to its translation) before predicting
+    the next token, `"[END]"` last. Padding is left out of the loss and
+    the metrics.
     `cvseq.text.teacher_forcing_inputs` turns (source, target) string pairs
     into the model's inputs and targets; `model.translate(texts)` decodes
     with the shared greedy, beam or sampling decoders of `cvseq.generation`.
