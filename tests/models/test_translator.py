@@ -145,7 +145,7 @@ def test_translates_unseen_cldr_names_far_above_the_copy_baseline():
     model = translator(source_vocabulary=info.vocabulary["source"],
                        target_vocabulary=info.vocabulary["target"],
                        sequence_length=33, units=128)
-    model.fit(train, epochs=20, verbose=0)
+    model.fit(train, epochs=12, verbose=0)
 
     sources, references = phrase_pairs("test")
     hypotheses = model.translate(sources)
@@ -166,6 +166,28 @@ def test_translates_unseen_cldr_names_far_above_the_copy_baseline():
     assert model_bleu > scores["most frequent"][0] + 10
     assert model_char_bleu > copy_char_bleu
     assert model_exact > copy_exact
+
+
+def test_ding_phrases_are_real_word_pairs_split_by_entry():
+    import os
+
+    import cvseq
+    from cvseq.datasets import dictionary_phrases as ding
+
+    if not os.path.exists(ding.PATH):
+        pytest.skip("needs the Ding dictionary: apt-get install trans-de-en")
+    splits = {s: ding.dictionary_phrases(s) for s in ("train", "validation", "test")}
+    sources = {s: set(pairs[0]) for s, pairs in splits.items()}
+    assert not sources["train"] & (sources["validation"] | sources["test"])
+    train_sources, train_targets = splits["train"]
+    assert all(2 <= len(p.split()) <= 5 for p in train_sources + train_targets)
+    assert any("sth." in t for t in train_targets)  # kept for the word tokens
+    assert not any("{" in p or "[" in p for p in train_sources + train_targets)
+    dataset, info = cvseq.datasets.load("ding_phrases", "test", batch_size=4,
+                                        sequence_length=16, with_info=True)
+    inputs, targets = next(iter(dataset))
+    assert info.num_examples == len(splits["test"][0])
+    assert inputs["decoder_input"].shape == targets.shape == (4, 16)
 
 
 @pytest.mark.slow
