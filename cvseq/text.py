@@ -16,6 +16,8 @@ and `"[END]"`, which tokenization never produces.
 """
 
 import numbers
+import re
+from collections import Counter
 
 import keras
 import numpy as np
@@ -25,7 +27,53 @@ from cvseq._validation import check_choice, check_int
 
 LEVELS = ("word", "character")
 PAD, OOV, START, END = "", "[UNK]", "[START]", "[END]"
-_STANDARDIZE = (None, "lower_and_strip_punctuation", "lower", "strip_punctuation")
+SPLIT_PUNCTUATION = "lower_and_split_punctuation"
+_STANDARDIZE = (
+    None, SPLIT_PUNCTUATION, "lower_and_strip_punctuation", "lower", "strip_punctuation"
+)
+# Punctuation that becomes a token of its own. Apostrophes and hyphens stay
+# inside words ("one's", "e-mail"); everything else is split off, so
+# "he/she" -> "he / she" and "sth." -> "sth ." and nothing is lost.
+_PUNCTUATION = r"""([!"#$%&()*+,./:;<=>?@\[\\\]^_`{|}~¡¿«»„“”])"""
+# How `detokenize` glues split punctuation back: no space before closing
+# marks, none after opening marks, none around "/" and inside numbers.
+_GLUE = (
+    (re.compile(r" ([.,!?;:%)\]}»])"), r"\1"),
+    (re.compile(r"([(\[{«¿¡„]) "), r"\1"),
+    (re.compile(r" ?/ ?"), "/"),
+    (re.compile(r"(\d)([.,]) (\d)"), r"\1\2\3"),
+    (re.compile(r"\. ([’'])"), r".\1"),  # "sb. ’s" -> "sb.’s"
+)
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+def lower_and_split_punctuation(texts):
+    """Lowercases and puts spaces around punctuation (a `tf.string` tensor).
+
+    The word-level standardization of `build_vocabulary`: unlike Keras'
+    `"lower_and_strip_punctuation"` it keeps every character, so a model
+    that writes text can write "he/she" or "sth." (`detokenize` joins the
+    tokens back).
+    """
+    texts = tf.strings.lower(texts, encoding="utf-8")  # "Über" too, not ASCII only
+    return tf.strings.regex_replace(texts, _PUNCTUATION, r" \1 ")
+
+
+def split_words(text):
+    """The word tokens of one str, as `lower_and_split_punctuation` splits it."""
+    return re.sub(_PUNCTUATION, r" \1 ", text.lower()).split()
+
+
+def detokenize(tokens):
+    """Joins word tokens split by `lower_and_split_punctuation` into a str.
+
+    >>> detokenize(["to", "be", "down", "to", "sb", ".", "/", "sth", "."])
+    'to be down to sb./sth.'
+    """
+    joined = " ".join(tokens)
+    for pattern, replacement in _GLUE:
+        joined = pattern.sub(replacement, joined)
+    return joined
 
 
 def build_vocabulary(texts, *, level="word", max_tokens=20000, standardize="auto"):
@@ -37,9 +85,12 @@ def build_vocabulary(texts, *, level="word", max_tokens=20000, standardize="auto
         max_tokens: int or None. Keep the most frequent tokens, at most this
             many (padding and `"[UNK]"` included); None keeps all. Defaults
             to 20000.
-        standardize: `"auto"`, None, `"lower_and_strip_punctuation"`,
-            `"lower"` or `"strip_punctuation"`. `"auto"` lowercases and
-            strips punctuation for words and keeps characters as they are
+        standardize: `"auto"`, None, `"lower_and_split_punctuation"`,
+            `"lower_and_strip_punctuation"`, `"lower"` or
+            `"strip_punctuation"`. `"auto"` is `"lower_and_split_punctuation"`
+            for words (lowercase; each punctuation mark but apostrophes and
+            hyphens inside words is a token, so "he/she" and "sth." survive
+            a round trip, see `detokenize`) and keeps characters as they are
             (case, punctuation and spaces are tokens). Defaults to `"auto"`.
 
     Returns:
@@ -57,8 +108,10 @@ def build_vocabulary(texts, *, level="word", max_tokens=20000, standardize="auto
     check_choice("level", level, LEVELS)
     max_tokens = check_int("max_tokens", max_tokens, minimum=3, allow_none=True)
     if standardize == "auto":
-        standardize = "lower_and_strip_punctuation" if level == "word" else None
+        standardize = SPLIT_PUNCTUATION if level == "word" else None
     check_choice("standardize", standardize, ("auto",) + _STANDARDIZE)
+    if standardize == SPLIT_PUNCTUATION:
+        standardize = lower_and_split_punctuation
     if isinstance(texts, str):
         raise TypeError(
             "`texts` must be a list (or data set) of strings, not one string. "
@@ -165,6 +218,30 @@ def separator(vectorizer):
     return "" if vectorizer.get_config()["split"] == "character" else " "
 
 
+def splits_punctuation(standardize):
+    """Whether a `TextVectorization` `standardize` (or its saved form) splits punctuation."""
+    if isinstance(standardize, dict):  # serialized in a saved model's config
+        standardize = str(standardize.get("config")).split(">")[-1]
+    return standardize in (lower_and_split_punctuation, SPLIT_PUNCTUATION)
+
+
+def standardize_name(standardize):
+    """A `TextVectorization` `standardize` as JSON: None or a str name."""
+    return SPLIT_PUNCTUATION if splits_punctuation(standardize) else standardize
+
+
+def standardize_argument(name):
+    """What `TextVectorization(standardize=...)` takes for a `standardize_name`."""
+    return lower_and_split_punctuation if splits_punctuation(name) else name
+
+
+def join_tokens(vectorizer, tokens):
+    """Tokens back into text, as `vectorizer` split it (see `detokenize`)."""
+    if splits_punctuation(vectorizer.get_config()["standardize"]):
+        return detokenize(tokens)
+    return separator(vectorizer).join(tokens)
+
+
 def encode(vectorizer, texts):
     """Token ids of each text: a list of int lists, without padding."""
     ids = vectorizer(tf.constant(list(texts)))
@@ -175,8 +252,8 @@ def encode(vectorizer, texts):
 def decode_ids(vectorizer, rows):
     """Joins token ids back into strings (padding dropped)."""
     vocabulary = [str(t) for t in vectorizer.get_vocabulary()]
-    sep = separator(vectorizer)
-    return [sep.join(vocabulary[int(t)] for t in row if int(t) != 0) for row in rows]
+    return [join_tokens(vectorizer, [vocabulary[int(t)] for t in row if int(t) != 0])
+            for row in rows]
 
 
 def pad(rows, length, value=0):
@@ -354,3 +431,42 @@ def token_ids(tokens, vocabulary):
     return np.vectorize(lambda t: table.get(t, 1), otypes=["int32"])(tokens).reshape(
         tokens.shape
     )
+
+
+def dice_lexicon(sources, targets):
+    """The target word that co-occurs most with each source word (Dice).
+
+    The word-by-word baseline of translation: over aligned (source,
+    target) pairs, each source word `s` is mapped to the target word `t`
+    with the highest Dice coefficient `2 c(s, t) / (c(s) + c(t))`, where
+    `c` counts the pairs a word (or both words) occurs in. Words are
+    lowercased and split on whitespace, punctuation attached ("sb./sth."
+    is one word), which makes a stronger baseline on dictionary phrases
+    than splitting punctuation off.
+
+    Returns:
+        dict str -> str. Pass it to `translate_word_by_word`.
+    """
+    sources, targets = list(sources), list(targets)
+    if len(sources) != len(targets) or not sources:
+        raise ValueError(
+            "`sources` and `targets` must be aligned, non-empty lists of str. "
+            f"Received {len(sources)} sources and {len(targets)} targets."
+        )
+    source_counts, target_counts, pair_counts = Counter(), Counter(), Counter()
+    for source, target in zip(sources, targets):
+        source_words, target_words = set(source.lower().split()), set(target.lower().split())
+        source_counts.update(source_words)
+        target_counts.update(target_words)
+        pair_counts.update((s, t) for s in source_words for t in target_words)
+    best = {}
+    for (s, t), count in sorted(pair_counts.items()):
+        dice = 2 * count / (source_counts[s] + target_counts[t])
+        if dice > best.get(s, (0.0, None))[0]:
+            best[s] = (dice, t)
+    return {s: t for s, (_, t) in best.items()}
+
+
+def translate_word_by_word(texts, lexicon):
+    """Each word replaced by its `lexicon` entry (unknown words copied): list of str."""
+    return [" ".join(lexicon.get(w, w) for w in t.lower().split()) for t in texts]

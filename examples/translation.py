@@ -9,12 +9,18 @@ saves the model and its training curves.
     python examples/translation.py                     # TFDS ted_hrlr_translate/pt_to_en,
                                                        # or offline the embedded CLDR names
     python examples/translation.py --dataset cldr_names --epochs 30
+    python examples/translation.py --dataset ding_phrases   # German -> English dictionary
+                                                            # phrases (apt-get install trans-de-en)
 """
 
 import _common  # first: it quiets TensorFlow's start-up logs
 
 import cvseq
+from cvseq.datasets.dictionary_phrases import dictionary_phrases
 from cvseq.datasets.phrase_pairs import phrase_pairs
+
+
+_WORDS = {"ding_phrases": 16}  # decoder positions per data set, words
 
 
 def parse_args(argv=None):
@@ -26,7 +32,7 @@ def parse_args(argv=None):
     parser.add_argument("--no-attention", action="store_true")
     parser.add_argument("--sequence-length", type=int, default=None,
                         help="tokens per sentence (default: 33 characters for CLDR "
-                        "names, 40 words for TED)")
+                        "names, 16 words for Ding phrases, 40 words for TED)")
     parser.add_argument("--beam-width", type=int, default=4)
     return _common.parse_args(parser, argv, out="translation")
 
@@ -35,6 +41,9 @@ def held_out_pairs(info, dataset, split):
     """Source and reference strings of the held-out split."""
     if info.name == "cldr_names":
         return phrase_pairs(split)
+    if info.name == "ding_phrases":
+        sources, references = dictionary_phrases(split)
+        return sources, [r.lower() for r in references]  # the model writes lowercase
     vectorizer = cvseq.text.make_vectorizer(
         info.vocabulary["target"], extra_tokens=(cvseq.text.START, cvseq.text.END))
     end = cvseq.text.token_id(vectorizer, cvseq.text.END)
@@ -52,10 +61,11 @@ def main(argv=None):
     # TED sentences of 40 words, or CLDR names of 33 characters offline.
     train, validation, test, info = _common.load_with_fallback(
         args, args.dataset, "cldr_names",
-        options=dict(sequence_length=args.sequence_length or 40),
+        options=dict(sequence_length=args.sequence_length or _WORDS.get(args.dataset, 40)),
         fallback_options=dict(sequence_length=args.sequence_length or 33),
         reuse_vocabulary=True)
-    length = args.sequence_length or (33 if info.name == "cldr_names" else 40)
+    length = args.sequence_length or (
+        33 if info.name == "cldr_names" else _WORDS.get(info.name, 40))
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training pairs.")
 
     model = cvseq.translator(
@@ -73,6 +83,10 @@ def main(argv=None):
         print(f"  {sources[i]!r} -> {greedy[i]!r} | {beam[i]!r}  ({references[i]!r})")
 
     rows = {"greedy": greedy, f"beam {args.beam_width}": beam, "copy baseline": sources}
+    if info.name == "ding_phrases":
+        # Word by word with a lexicon learnt from the same training pairs.
+        lexicon = cvseq.text.dice_lexicon(*dictionary_phrases("train"))
+        rows["word by word"] = cvseq.text.translate_word_by_word(sources, lexicon)
     print(f"\n{'':>14}   BLEU  char-BLEU  exact match")
     for name, hypotheses in rows.items():
         print(f"{name:>14}  {cvseq.metrics.bleu(references, hypotheses):5.1f}  "

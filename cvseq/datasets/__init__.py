@@ -27,6 +27,7 @@ from cvseq.datasets import tfds_captions  # noqa: E402,F401
 from cvseq.datasets import reviews  # noqa: E402,F401
 from cvseq.datasets import prose  # noqa: E402,F401
 from cvseq.datasets import phrase_pairs  # noqa: E402,F401
+from cvseq.datasets import dictionary_phrases  # noqa: E402,F401
 from cvseq.datasets import chorales  # noqa: E402,F401
 from cvseq.datasets import tfds_text  # noqa: E402,F401
 from cvseq.datasets import digit_images  # noqa: E402,F401

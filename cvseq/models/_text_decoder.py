@@ -17,7 +17,7 @@ def decoder_vocabulary(tokenizer):
     config = tokenizer.get_config()
     return {
         "tokens": text.tokens_of(tokenizer),
-        "standardize": config["standardize"],
+        "standardize": text.standardize_name(config["standardize"]),
         "split": config["split"],
     }
 
@@ -56,7 +56,7 @@ class TextDecoderModel(GenerativeModel):
         """A `TextVectorization` with the decoder vocabulary, `[START]`, `[END]`."""
         vocabulary = getattr(self, self.vocabulary_key)
         return keras.layers.TextVectorization(
-            standardize=vocabulary["standardize"],
+            standardize=text.standardize_argument(vocabulary["standardize"]),
             split=vocabulary["split"],
             vocabulary=list(vocabulary["tokens"]),
         )

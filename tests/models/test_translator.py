@@ -95,6 +95,23 @@ def test_step_decoding_matches_the_teacher_forced_model():
         assert "".join(vocabulary[i] for i in row[: len(output)]) == output
 
 
+def test_padding_is_left_out_of_loss_and_accuracy():
+    """More decoder padding changes neither the loss nor the token accuracy."""
+    source, target = _vocabularies()
+    scores = []
+    for length in (10, 24):
+        model = translator(source_vocabulary=source, target_vocabulary=target,
+                           sequence_length=(10, length), units=8, dropout=0.0)
+        if scores:
+            model.set_weights(weights)
+        weights = model.get_weights()
+        inputs, targets = text.teacher_forcing_inputs(
+            SOURCES, TARGETS, target_vocabulary=target, sequence_length=(10, length))
+        scores.append(model.evaluate(inputs, targets, verbose=0, return_dict=True))
+    for name in ("loss", "accuracy", "perplexity"):
+        assert scores[0][name] == pytest.approx(scores[1][name], rel=1e-5), name
+
+
 def test_translate_takes_one_string_and_validates():
     source, target = _vocabularies()
     model = translator(source_vocabulary=source, target_vocabulary=target,
@@ -128,7 +145,7 @@ def test_translates_unseen_cldr_names_far_above_the_copy_baseline():
     model = translator(source_vocabulary=info.vocabulary["source"],
                        target_vocabulary=info.vocabulary["target"],
                        sequence_length=33, units=128)
-    model.fit(train, epochs=20, verbose=0)
+    model.fit(train, epochs=12, verbose=0)
 
     sources, references = phrase_pairs("test")
     hypotheses = model.translate(sources)
@@ -149,3 +166,73 @@ def test_translates_unseen_cldr_names_far_above_the_copy_baseline():
     assert model_bleu > scores["most frequent"][0] + 10
     assert model_char_bleu > copy_char_bleu
     assert model_exact > copy_exact
+
+
+def test_ding_phrases_are_real_word_pairs_split_by_entry():
+    import os
+
+    import cvseq
+    from cvseq.datasets import dictionary_phrases as ding
+
+    if not os.path.exists(ding.PATH):
+        pytest.skip("needs the Ding dictionary: apt-get install trans-de-en")
+    splits = {s: ding.dictionary_phrases(s) for s in ("train", "validation", "test")}
+    sources = {s: set(pairs[0]) for s, pairs in splits.items()}
+    assert not sources["train"] & (sources["validation"] | sources["test"])
+    train_sources, train_targets = splits["train"]
+    assert all(2 <= len(p.split()) <= 5 for p in train_sources + train_targets)
+    assert any("sth." in t for t in train_targets)  # kept for the word tokens
+    assert not any("{" in p or "[" in p for p in train_sources + train_targets)
+    dataset, info = cvseq.datasets.load("ding_phrases", "test", batch_size=4,
+                                        sequence_length=16, with_info=True)
+    inputs, targets = next(iter(dataset))
+    assert info.num_examples == len(splits["test"][0])
+    assert inputs["decoder_input"].shape == targets.shape == (4, 16)
+
+
+@pytest.mark.slow
+def test_learns_real_dictionary_phrases_far_above_copying():
+    """German -> English phrases of the Ding dictionary (Debian trans-de-en).
+
+    The factory defaults, word level, against the two baselines computed
+    here on the same pairs: copying the source, and word-by-word
+    translation with a Dice lexicon learnt from the training pairs. The
+    defaults beat copying by far but NOT yet the lexicon (issue 10 point 5
+    is open; docs/translator_real_data.md): the test prints both and
+    asserts the model's lead over copying. Seeded, but the model's BLEU
+    moves by about 2 between runs of other lengths or epochs (8.2 and
+    10.6 at 8 epochs).
+    """
+    import os
+
+    import keras
+
+    import cvseq
+    from cvseq.datasets import dictionary_phrases as ding
+    from cvseq.metrics import bleu, exact_match
+
+    if not os.path.exists(ding.PATH):
+        pytest.skip("needs the Ding dictionary: apt-get install trans-de-en")
+    keras.utils.set_random_seed(0)
+    # The data set's own length: the longest training target and "[END]".
+    train, info = cvseq.datasets.load("ding_phrases", "train", batch_size=32,
+                                      with_info=True)
+    model = translator(source_vocabulary=info.vocabulary["source"],
+                       target_vocabulary=info.vocabulary["target"],
+                       sequence_length=train.element_spec[1].shape[-1])
+    model.fit(train, epochs=6, verbose=0)
+
+    train_sources, train_targets = ding.dictionary_phrases("train")
+    sources, references = ding.dictionary_phrases("test")
+    references = [r.lower() for r in references]  # the models write lowercase
+    lexicon = text.dice_lexicon(train_sources, train_targets)
+    hypotheses = {
+        "model": model.translate(sources),
+        "word by word": text.translate_word_by_word(sources, lexicon),
+        "copy": [s.lower() for s in sources],
+    }
+    scores = {name: (bleu(references, h), exact_match(references, h))
+              for name, h in hypotheses.items()}
+    print("Ding phrases (BLEU, exact match):", scores)
+    assert scores["model"][0] > scores["copy"][0] + 4
+    assert scores["word by word"][0] > scores["copy"][0]
