@@ -68,17 +68,16 @@ def load_splits(args):
         if not args.root:
             raise SystemExit("--dataset video_folder needs --root path/to/videos")
         options = dict(root=args.root, frames=args.frames, image_size=size)
-        if os.path.isdir(os.path.join(args.root, "test")):
-            train, info = cvseq.datasets.load(
-                "video_folder", "train", with_info=True, **options, **common)
-            test = cvseq.datasets.load("video_folder", "test", **options, **common)
-            return train, test, test, info
-        options["validation_split"] = 0.2
         train, info = cvseq.datasets.load(
             "video_folder", "train", with_info=True, **options, **common)
-        test = cvseq.datasets.load("video_folder", "validation", **options, **common)
-        print("No test/ folder: holding out 20% of each label as the test set.")
-        return train, test, test, info
+        test = cvseq.datasets.load("video_folder", "test", **options, **common)
+        if os.path.isdir(os.path.join(args.root, "train")):
+            # root/<split>/<label>/: the test/ folder is the held-out set.
+            return train, test, test, info
+        # root/<label>/: video_folder holds out 15% of each label's files for
+        # validation and 15% for test, by a hash of the file names.
+        val = cvseq.datasets.load("video_folder", "validation", **options, **common)
+        return train, val, test, info
     # A TFDS data set: falls back to the embedded clips without network.
     options = dict(frames=args.frames, image_size=size)
     train, test, info = _common.load_with_fallback(
