@@ -113,27 +113,40 @@ def get_spec(name):
     feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
 )
 def _small_cnn(input_shape, weights):
-    # Spatial dims are left open so a saved small_cnn loads into a model of
-    # any image size.
+    return _conv_stages(input_shape, weights, name="small_cnn",
+                        filters=(16, 32, 64, 128), batch_norm=True)
+
+
+def _conv_stages(input_shape, weights, *, name, filters, batch_norm):
+    """Four Conv(3x3)-[BN]-ReLU stages, max-pooled after the first three.
+
+    Output stride 8; layers named `stage{n}_conv`, `stage{n}_bn`,
+    `stage{n}_relu`, and `stage{n}` for each stage's output, so the
+    registered `feature_layers` are the same for every such backbone.
+    Spatial dims are left open so a saved backbone loads into a model of
+    any image size.
+    """
     inputs = keras.Input((None, None, input_shape[-1]), name="images")
     x = inputs
-    for stage, filters in enumerate((16, 32, 64, 128), start=1):
+    for stage, width in enumerate(filters, start=1):
         x = keras.layers.Conv2D(
-            filters, 3, padding="same", use_bias=False, name=f"stage{stage}_conv"
+            width, 3, padding="same", use_bias=not batch_norm, name=f"stage{stage}_conv"
         )(x)
-        # momentum=0.9: moving statistics settle within the first epoch of
-        # a small data set (Keras' 0.99 leaves early validation far off).
-        # Synchronized: under tf.distribute the statistics are those of the
-        # global batch, so training on N replicas matches one device (and
-        # one device pays nothing for it; see cvseq.layers).
-        x = BatchNormalization(momentum=0.9, name=f"stage{stage}_bn")(x)
+        if batch_norm:
+            # momentum=0.9: moving statistics settle within the first epoch
+            # of a small data set (Keras' 0.99 leaves early validation far
+            # off). Synchronized: under tf.distribute the statistics are
+            # those of the global batch, so training on N replicas matches
+            # one device (and one device pays nothing for it; see
+            # cvseq.layers).
+            x = BatchNormalization(momentum=0.9, name=f"stage{stage}_bn")(x)
         # The last stage keeps its resolution: output stride 8.
-        if stage < 4:
+        if stage < len(filters):
             x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)
             x = keras.layers.MaxPooling2D(2, name=f"stage{stage}")(x)
         else:
             x = keras.layers.ReLU(name=f"stage{stage}")(x)
-    model = keras.Model(inputs, x, name="small_cnn")
+    model = keras.Model(inputs, x, name=name)
     if weights is not None:
         model.load_weights(weights)
     return model
@@ -157,28 +170,15 @@ COMPACT_CNN_FILTERS = (32, 64, 128, 256)
     description="4-stage conv/batch-norm CNN (32, 64, 128, 256 filters), "
     "output stride 8 (0.39M parameters); image_classifier's default, as "
     "accurate as a plain Keras Conv-BN CNN on real photos.",
-    feature_layers=("block1_relu", "block2_relu", "block3_relu", "block4_relu"),
+    feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
 )
 def _compact_cnn(input_shape, weights):
     # Why not small_cnn for images: on real photos its 0.1M parameters fell
     # 3.4 points short of a plain Keras Conv-BN CNN at 10,000 images (6 in
     # the issue's run at 20,000, 0.1 in ours); more width, not VGG-style
-    # depth, is what helped (see above). Spatial dims are open so a saved backbone loads at
-    # any image size.
-    inputs = keras.Input((None, None, input_shape[-1]), name="images")
-    x = inputs
-    for block, filters in enumerate(COMPACT_CNN_FILTERS, start=1):
-        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
-                                name=f"block{block}_conv")(x)
-        # momentum=0.9 and cross-replica statistics, as in small_cnn.
-        x = BatchNormalization(momentum=0.9, name=f"block{block}_bn")(x)
-        x = keras.layers.ReLU(name=f"block{block}_relu")(x)
-        if block < len(COMPACT_CNN_FILTERS):  # output stride 8
-            x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-    model = keras.Model(inputs, x, name="compact_cnn")
-    if weights is not None:
-        model.load_weights(weights)
-    return model
+    # depth, is what helped (see above).
+    return _conv_stages(input_shape, weights, name="compact_cnn",
+                        filters=COMPACT_CNN_FILTERS, batch_norm=True)
 
 
 def _keras_application(constructor, **extra):
@@ -666,18 +666,5 @@ def _frame_cnn(input_shape, weights):
     # highly correlated; with batch norm the tagger reached 0.69-0.72 on
     # moving digits (4 frames) against 0.94-0.99 without, and the same on
     # real video (0.80 against 0.81). See BENCHMARKS.md.
-    inputs = keras.Input((None, None, input_shape[-1]), name="images")
-    x = inputs
-    for stage, filters in enumerate((16, 32, 64, 128), start=1):
-        x = keras.layers.Conv2D(
-            filters, 3, padding="same", name=f"stage{stage}_conv"
-        )(x)
-        if stage < 4:
-            x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)
-            x = keras.layers.MaxPooling2D(2, name=f"stage{stage}")(x)
-        else:
-            x = keras.layers.ReLU(name=f"stage{stage}")(x)
-    model = keras.Model(inputs, x, name="frame_cnn")
-    if weights is not None:
-        model.load_weights(weights)
-    return model
+    return _conv_stages(input_shape, weights, name="frame_cnn",
+                        filters=(16, 32, 64, 128), batch_norm=False)
