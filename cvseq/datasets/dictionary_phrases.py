@@ -26,11 +26,10 @@ import functools
 import os
 import re
 
-import tensorflow as tf
-
 from cvseq import text
 from cvseq._validation import check_int
 from cvseq.datasets import _split
+from cvseq.datasets.phrase_pairs import translation_examples
 from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
@@ -142,12 +141,7 @@ def _ding_phrases(split, *, seed=0, shuffle=False, **options):
         text.make_vectorizer(vocabulary["target"]), train_targets)) + 1
     sequence_length = text.split_lengths(options.get("sequence_length", longest))
     sources, targets = dictionary_phrases(split, **pairs)
-    inputs, target_ids = text.teacher_forcing_inputs(
-        sources, targets, target_vocabulary=vocabulary["target"],
-        sequence_length=sequence_length,
-    )
-    inputs["source"] = tf.constant(sources)
-    dataset = tf.data.Dataset.from_tensor_slices((inputs, target_ids))
+    dataset = translation_examples(sources, targets, vocabulary, sequence_length)
     info = DatasetInfo(
         name="ding_phrases",
         split=split,

@@ -81,6 +81,21 @@ def phrase_pairs(split, *, source="en", target="es", max_characters=32):
     return [sources[i] for i in index], [targets[i] for i in index]
 
 
+def translation_examples(sources, targets, vocabulary, sequence_length):
+    """`(inputs, target_ids)` examples that a `translator` fits, unbatched.
+
+    `inputs` holds the raw `"source"` strings and the teacher-forced
+    `"target"` ids; `target_ids` the ids to predict. Shared by the phrase
+    data sets (CLDR names, dictionary phrases).
+    """
+    inputs, target_ids = text.teacher_forcing_inputs(
+        sources, targets, target_vocabulary=vocabulary["target"],
+        sequence_length=sequence_length,
+    )
+    inputs["source"] = tf.constant(sources)
+    return tf.data.Dataset.from_tensor_slices((inputs, target_ids))
+
+
 @register_dataset(
     "cldr_names",
     task="translator",
@@ -106,12 +121,7 @@ def _cldr_names(split, *, seed=0, shuffle=False, **options):
         "target": text.build_vocabulary(train_targets, level="character", max_tokens=None),
     }
     sources, targets = phrase_pairs(split, **pairs)
-    inputs, target_ids = text.teacher_forcing_inputs(
-        sources, targets, target_vocabulary=vocabulary["target"],
-        sequence_length=sequence_length,
-    )
-    inputs["source"] = tf.constant(sources)
-    dataset = tf.data.Dataset.from_tensor_slices((inputs, target_ids))
+    dataset = translation_examples(sources, targets, vocabulary, sequence_length)
     info = DatasetInfo(
         name="cldr_names",
         split=split,
@@ -125,4 +135,4 @@ def _cldr_names(split, *, seed=0, shuffle=False, **options):
     return dataset, info
 
 
-__all__ = ["phrase_pairs"]
+__all__ = ["phrase_pairs", "translation_examples"]

@@ -118,7 +118,7 @@ def video_tagger(
         name: str or None. Model name. Defaults to `"video_tagger"`.
 
     Returns:
-        A `keras.Model` from raw pixels `(batch, frames, height, width, 3)`
+        A `cvseq.Task` from raw pixels `(batch, frames, height, width, 3)`
         in [0, 255] to class probabilities `(batch, num_classes)`.
 
     Example:
