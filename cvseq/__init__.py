@@ -23,6 +23,7 @@ from cvseq.models import (  # noqa: E402
     translator,
     video_classifier_3d,
     video_tagger,
+    video_predictor,
 )
 
 
@@ -63,5 +64,6 @@ __all__ = [
     "translator",
     "video_classifier_3d",
     "video_tagger",
+    "video_predictor",
     "__version__",
 ]
