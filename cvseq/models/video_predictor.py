@@ -62,7 +62,8 @@ def _gaussian_kernel(size, sigma, channels):
 def ssim(y_true, y_pred):
     """Structural similarity per frame, `(batch, frames)`, computed as
     `tf.image.ssim(..., max_val=255)` does: an 11x11 Gaussian window (sigma
-    1.5, shrunk to the frame when smaller), valid convolution, k1=0.01,
+    1.5; shrunk to the frame when the frame is smaller, where
+    `tf.image.ssim` raises), valid convolution, k1=0.01,
     k2=0.03, averaged over pixels and channels."""
     y_true = ops.cast(y_true, "float32")
     y_pred = ops.cast(y_pred, "float32")
