@@ -4,8 +4,9 @@ Fits `cvseq.video_predictor` (Shi et al. 2015's encoder-forecaster) on
 frame sequences, then on held-out sequences prints the per-frame MSE (sum
 over a frame of squared [0, 1] errors, as Moving MNIST papers report it),
 PSNR and SSIM of the model, of copying the last context frame and of
-extrapolating the last two frames linearly; saves the model and a PNG strip
-of context, truth and prediction for a few held-out sequences.
+extrapolating the last two frames linearly; saves the model, a PNG strip
+of context, truth and prediction for a few held-out sequences and an
+animated GIF of one (truth beside prediction).
 
     python examples/video_prediction.py                    # embedded moving digits
     python examples/video_prediction.py --frames-in 10 --frames-out 10 \
@@ -51,9 +52,16 @@ def baselines(context, frames_out):
             "linear extrapolation": np.clip(last + k * step, 0, 255)}
 
 
+def _finite(values):
+    values = np.asarray(values)
+    return values[np.isfinite(values)]
+
+
 def scores(truth, predicted):
     return {"frame_mse": float(np.mean(vp.frame_mse(truth, predicted))),
-            "psnr": float(np.mean(vp.psnr(truth, predicted))),
+            # Frames predicted exactly (a digit that did not move) have an
+            # infinite PSNR; the mean is over the others.
+            "psnr": float(np.mean(_finite(vp.psnr(truth, predicted)))),
             "ssim": float(np.mean(vp.ssim(truth, predicted)))}
 
 
@@ -75,6 +83,23 @@ def save_strip(context, truth, predicted, path):
                               cmap="gray", vmin=0, vmax=255)
             axes[3 * i + r, 0].set_title(label, fontsize=6, loc="left")
     return _common.save_figure(fig, path)
+
+
+def save_gif(context, truth, predicted, path):
+    """One held-out sequence as an animated GIF: truth (left) beside the
+    prediction (right); the context frames show on both sides."""
+    from PIL import Image
+
+    frames = []
+    for t in range(context.shape[0] + truth.shape[0]):
+        left = context[t] if t < len(context) else truth[t - len(context)]
+        right = context[t] if t < len(context) else predicted[t - len(context)]
+        pair = np.clip(np.concatenate([left, right], axis=1), 0, 255).astype("uint8")
+        pair = pair[..., 0] if pair.shape[-1] == 1 else pair
+        frames.append(Image.fromarray(pair).resize(
+            (pair.shape[1] * 4, pair.shape[0] * 4), Image.NEAREST))
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=250, loop=0)
+    return path
 
 
 def main(argv=None):
@@ -108,9 +133,11 @@ def main(argv=None):
 
     strip = save_strip(context[:args.samples], truth[:args.samples],
                        predicted[:args.samples], os.path.join(args.out, "predictions.png"))
+    gif = save_gif(context[0], truth[0], predicted[0],
+                   os.path.join(args.out, "prediction.gif"))
     path = _common.save_run(args.out, model, "video_predictor.keras", history=history,
                             title="video_predictor", metrics=results)
-    print(f"Saved {path}, {strip}")
+    print(f"Saved {path}, {strip}, {gif}")
     return results
 
 
