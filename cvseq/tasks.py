@@ -452,4 +452,12 @@ def _predict_video_frames(model, inputs, run):
             + " ".join(f"{v:.1f}" for v in c) for c in change]
 
 
-register_task(Task("video_predictor", "ConvLSTM next-frame prediction (frames -> future frames)", "moving_digit_frames", _predictor_data_options, _build_video_predictor, _predict_video_frames, lambda m: {"frames_in": m.frames_in, "frames_out": m.frames_out, "image_size": tuple(m.inputs[0].shape[2:4])}, metric="frame_mse"))  # noqa: E501
+def _predictor_options_from_model(model):
+    return {"frames_in": model.frames_in, "frames_out": model.frames_out,
+            "image_size": tuple(model.inputs[0].shape[2:4])}
+
+
+register_task(
+    Task("video_predictor", "ConvLSTM next-frame prediction (frames -> future frames)",
+         "moving_digit_frames", _predictor_data_options, _build_video_predictor,
+         _predict_video_frames, _predictor_options_from_model, metric="frame_mse"))
