@@ -140,3 +140,26 @@ def test_learns_moving_digits_beyond_both_baselines():
     assert mse <= 0.7 * copy_mse
     assert mse < linear_mse
     assert ssim > copy_ssim
+
+
+def test_cli_trains_predicts_and_evaluates(tmp_path, capsys):
+    import cv2
+
+    from cvseq import cli
+
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "video_predictor", "--epochs", "1", "--batch-size", "16",
+                     "--out", out, "--frames", "4", "--image-size", "16",
+                     "--data", "num_clips=32", "--set", "filters=(4,)",
+                     "--set", "kernel_size=3"]) == 0, capsys.readouterr().err
+    model = os.path.join(out, "model.keras")
+    video = str(tmp_path / "clip.avi")
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (20, 20))
+    for t in range(8):
+        writer.write(np.full((20, 20, 3), 30 * t, np.uint8))
+    writer.release()
+    capsys.readouterr()
+    assert cli.main(["predict", model, video]) == 0, capsys.readouterr().err
+    assert "2 frames predicted" in capsys.readouterr().out
+    assert cli.main(["evaluate", model]) == 0
+    assert "frame_mse" in capsys.readouterr().out
