@@ -442,7 +442,9 @@ def _build_video_predictor(info, options, model_options):
 
 
 def _predict_video_frames(model, inputs, run):
-    """Each input is a video file: its last `frames_in` frames are the context."""
+    """Each input is a video file: `frames_in` frames sampled uniformly across
+    it (as `read_video_inputs` reads every video task's input) are the
+    context; grey models see each pixel's brightest channel."""
     clips = read_video_inputs(inputs, model).astype("float32")
     if model.inputs[0].shape[-1] == 1:
         clips = clips.max(axis=-1, keepdims=True)
