@@ -23,6 +23,7 @@ from cvseq.models import (  # noqa: E402
     translator,
     video_classifier_3d,
     video_tagger,
+    video_predictor,
 )
 from cvseq.models.task import Task  # noqa: E402
 
@@ -64,6 +65,7 @@ __all__ = [
     "translator",
     "video_classifier_3d",
     "video_tagger",
+    "video_predictor",
     "__version__",
     "Task",
 ]

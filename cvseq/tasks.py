@@ -421,3 +421,45 @@ for _task in (
          _predict_trajectory, metric="ade"),
 ):
     register_task(_task)
+
+
+# video_predictor: `--frames` counts context and future (half each).
+def _predictor_data_options(options):
+    data = _video_data_options(options)
+    frames = check_int("frames", data["frames"], minimum=2)
+    return {"frames_in": frames // 2, "frames_out": frames - frames // 2,
+            "image_size": data["image_size"]}
+
+
+def _build_video_predictor(info, options, model_options):
+    from cvseq import video_predictor
+
+    context, future = info.element_spec
+    return video_predictor(frames_in=int(context.shape[0]),
+                           frames_out=int(future.shape[0]),
+                           image_size=tuple(int(s) for s in context.shape[1:3]),
+                           channels=int(context.shape[3]), **model_options)
+
+
+def _predict_video_frames(model, inputs, run):
+    """Each input is a video file: `frames_in` frames sampled uniformly across
+    it (as `read_video_inputs` reads every video task's input) are the
+    context; grey models see each pixel's brightest channel."""
+    clips = read_video_inputs(inputs, model).astype("float32")
+    if model.inputs[0].shape[-1] == 1:
+        clips = clips.max(axis=-1, keepdims=True)
+    future = model.predict_frames(clips, model.frames_out)
+    change = np.abs(future - clips[:, -1:]).mean(axis=(2, 3, 4))
+    return [f"{len(c)} frames predicted; mean |change| from the last frame: "
+            + " ".join(f"{v:.1f}" for v in c) for c in change]
+
+
+def _predictor_options_from_model(model):
+    return {"frames_in": model.frames_in, "frames_out": model.frames_out,
+            "image_size": tuple(model.inputs[0].shape[2:4])}
+
+
+register_task(
+    Task("video_predictor", "ConvLSTM next-frame prediction (frames -> future frames)",
+         "moving_digit_frames", _predictor_data_options, _build_video_predictor,
+         _predict_video_frames, _predictor_options_from_model, metric="frame_mse"))

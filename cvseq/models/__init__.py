@@ -13,6 +13,7 @@ from cvseq.models.trajectory_predictor import trajectory_predictor
 from cvseq.models.translator import Translator, translator
 from cvseq.models.video_classifier_3d import video_classifier_3d
 from cvseq.models.video_tagger import video_tagger
+from cvseq.models.video_predictor import VideoPredictor, video_predictor
 
 __all__ = [
     "DiceCrossEntropy",
@@ -34,4 +35,6 @@ __all__ = [
     "translator",
     "video_classifier_3d",
     "video_tagger",
+    "VideoPredictor",
+    "video_predictor",
 ]

@@ -1,0 +1,165 @@
+import importlib
+import os
+import tempfile
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import cvseq
+from cvseq.datasets import frame_sequences
+# The module, not the factory that `cvseq.models` exports under its name.
+vp = importlib.import_module("cvseq.models.video_predictor")
+from tests.factory_checks import check_factory
+
+KWARGS = dict(frames_in=3, frames_out=2, image_size=(16, 16), filters=(4,),
+              kernel_size=3)
+
+
+def _frames(n=2, t=3, size=16, channels=1, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, t, size, size, channels)).astype("uint8")
+
+
+def test_factory_checks():
+    x, y = _frames(t=3), _frames(t=2, seed=1).astype("float32")
+    check_factory(
+        cvseq.video_predictor,
+        kwargs=KWARGS,
+        inputs=x,
+        targets=y,
+        output_shape=(2, 2, 16, 16, 1),
+        round_trip=lambda m: m.predict_frames(x, 5),
+        bad_arguments={
+            "frames_in": 0,
+            "frames_out": "10",
+            "image_size": (18, 16),
+            "channels": 2,
+            "filters": (8, 0),
+            "kernel_size": 4,
+            "loss": "hinge",
+            "compile": "yes",
+        },
+    )
+
+
+def test_rgb_two_layers_and_mse_loss():
+    model = cvseq.video_predictor(
+        frames_in=2, frames_out=1, image_size=(8, 12), channels=3, filters=(4, 4),
+        kernel_size=3,
+    )
+    assert model.loss.kind == "mse"  # "auto" on RGB
+    out = model.predict(_frames(t=2, channels=3)[:, :, :8, :12], verbose=0)
+    assert out.shape == (2, 1, 8, 12, 3)
+    assert np.all((out >= 0) & (out <= 255))
+
+
+def test_untrained_model_copies_the_last_frame():
+    # The forecaster adds to the last frame's logits from a zero start.
+    model = cvseq.video_predictor(**KWARGS)
+    x = _frames()
+    out = model.predict(x, verbose=0)
+    last = np.repeat(x[:, -1:].astype("float32"), 2, axis=1)
+    assert np.max(np.abs(out - last)) <= 0.011 * 255
+
+
+def test_predict_frames_past_frames_out_and_after_reload():
+    model = cvseq.video_predictor(**KWARGS)
+    x = _frames(t=5)
+    rolled = model.predict_frames(x, 5)
+    assert rolled.shape == (2, 5, 16, 16, 1)
+    # The first call is the model on the last frames_in frames; the second
+    # is the model on its own predictions.
+    first = model.predict(x[:, -3:], verbose=0)
+    np.testing.assert_allclose(rolled[:, :2], first, atol=1e-4)
+    context = np.concatenate([x[:, -3:].astype("float32"), first], axis=1)[:, -3:]
+    np.testing.assert_allclose(
+        rolled[:, 2:4], model.predict(context, verbose=0), atol=1e-4
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded, vp.VideoPredictor)
+    np.testing.assert_allclose(loaded.predict_frames(x, 5), rolled, atol=1e-4)
+
+
+def test_predict_frames_bad_input():
+    model = cvseq.video_predictor(**KWARGS)
+    with pytest.raises(ValueError, match="context"):
+        model.predict_frames(_frames(t=2), 4)
+    with pytest.raises(ValueError, match="n"):
+        model.predict_frames(_frames(), 0)
+
+
+def test_metrics_match_tf_image():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (2, 3, 24, 20, 3)).astype("float32")
+    b = np.clip(a + rng.normal(0, 30, a.shape), 0, 255).astype("float32")
+    flat_a, flat_b = a.reshape(-1, 24, 20, 3), b.reshape(-1, 24, 20, 3)
+    want_psnr = tf.image.psnr(flat_a, flat_b, max_val=255.0).numpy().reshape(2, 3)
+    want_ssim = tf.image.ssim(flat_a, flat_b, max_val=255.0).numpy().reshape(2, 3)
+    np.testing.assert_allclose(vp.psnr(a, b), want_psnr, rtol=1e-4)
+    np.testing.assert_allclose(vp.ssim(a, b), want_ssim, atol=1e-4)
+    # Frames smaller than the 11x11 window (tf.image.ssim refuses them):
+    # the window shrinks to the frame, and equal frames still score 1.
+    small = a[:, :, :8, :8]
+    np.testing.assert_allclose(vp.ssim(small, small), np.ones((2, 3)), atol=1e-5)
+    # Per-frame MSE: sum over the frame of squared [0, 1] errors.
+    np.testing.assert_allclose(
+        vp.frame_mse(a, b), np.sum(((a - b) / 255) ** 2, axis=(2, 3, 4)), rtol=1e-4
+    )
+
+
+def test_learns_moving_digits_beyond_both_baselines():
+    # Factory defaults (loss, optimiser, kernel) except the sizes the data
+    # and the test's time budget dictate: 32x32 frames, 4 -> 4, 16 filters.
+    keras.utils.set_random_seed(0)
+    options = dict(frames_in=4, frames_out=4, image_size=(32, 32))
+    x_train, y_train = frame_sequences.generate("train", num_clips=800, **options)
+    x_test, y_test = frame_sequences.generate("test", num_clips=100, **options)
+    model = cvseq.video_predictor(**options, filters=(16, 16))
+    model.fit(x_train, y_train, batch_size=8, epochs=4, verbose=0)
+    predicted = model.predict(x_test, verbose=0)
+
+    last = x_test[:, -1:].astype("float32")
+    copy_last = np.repeat(last, 4, axis=1)
+    step = last - x_test[:, -2:-1].astype("float32")
+    linear = np.clip(last + step * np.arange(1, 5).reshape(1, 4, 1, 1, 1), 0, 255)
+
+    def score(p):
+        return (float(np.mean(vp.frame_mse(y_test, p))),
+                float(np.mean(vp.ssim(y_test, p))))
+
+    mse, ssim = score(predicted)
+    copy_mse, copy_ssim = score(copy_last)
+    linear_mse, linear_ssim = score(linear)
+    print(f"model {mse:.1f}/{ssim:.3f} copy {copy_mse:.1f}/{copy_ssim:.3f} "
+          f"linear {linear_mse:.1f}/{linear_ssim:.3f}")
+    assert mse <= 0.7 * copy_mse
+    assert mse < linear_mse
+    assert ssim > copy_ssim
+
+
+def test_cli_trains_predicts_and_evaluates(tmp_path, capsys):
+    import cv2
+
+    from cvseq import cli
+
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "video_predictor", "--epochs", "1", "--batch-size", "16",
+                     "--out", out, "--frames", "4", "--image-size", "16",
+                     "--data", "num_clips=32", "--set", "filters=(4,)",
+                     "--set", "kernel_size=3"]) == 0, capsys.readouterr().err
+    model = os.path.join(out, "model.keras")
+    video = str(tmp_path / "clip.avi")
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (20, 20))
+    for t in range(8):
+        writer.write(np.full((20, 20, 3), 30 * t, np.uint8))
+    writer.release()
+    capsys.readouterr()
+    assert cli.main(["predict", model, video]) == 0, capsys.readouterr().err
+    assert "2 frames predicted" in capsys.readouterr().out
+    assert cli.main(["evaluate", model]) == 0
+    assert "frame_mse" in capsys.readouterr().out
