@@ -1,0 +1,46 @@
+"""cvseq's vision and video models on the JAX backend, without TensorFlow.
+
+Each test runs a script in a fresh process (the Keras backend is chosen at
+import), with `import tensorflow` blocked there.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("jax")  # in the [test] extra
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def _run(script, *args, timeout=600):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu")
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("KERAS_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, os.path.join(HERE, script), *args],
+        env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )
+    assert result.returncode == 0 and "ALL OK" in result.stdout, (
+        f"{script} failed (exit {result.returncode}):\n"
+        f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    )
+    return result.stdout
+
+
+def test_import_and_every_vision_and_video_factory_on_jax_without_tensorflow():
+    out = _run("no_tensorflow.py", "jax")
+    for name in ("video_tagger", "video_classifier_3d", "image_classifier",
+                 "image_segmenter", "trajectory_predictor"):
+        assert f"{name} OK" in out
+
+
+@pytest.mark.parametrize("source,target", [("tensorflow", "jax"), ("jax", "tensorflow")])
+def test_keras_file_saved_on_one_backend_loads_on_the_other(tmp_path, source, target):
+    pytest.importorskip("tensorflow")
+    _run("cross_backend.py", "save", source, str(tmp_path))
+    out = _run("cross_backend.py", "load", target, str(tmp_path))
+    assert "video_tagger load OK" in out and "image_segmenter load OK" in out
