@@ -1,9 +1,8 @@
 """Run as a script: `.keras` files across Keras backends.
 
-    python tests/backends/cross_backend.py save BACKEND DIR
-    python tests/backends/cross_backend.py load BACKEND DIR
+    python tests/backends/cross_backend.py BACKEND [load DIR] [save DIR]
 
-`save` builds a video tagger and an image segmenter under BACKEND, fits one
+Steps run in the order given. `save` builds a video tagger and an image segmenter under BACKEND, fits one
 step (so batch-norm statistics are not the initial ones) and writes each
 model, its inputs and its predictions to DIR. `load` loads them under
 BACKEND (another one) and checks the predictions are equal. Under a
@@ -14,7 +13,8 @@ machine without it. Prints "ALL OK" at the end.
 import os
 import sys
 
-mode, backend, directory = sys.argv[1:4]
+backend = sys.argv[1]
+steps = list(zip(sys.argv[2::2], sys.argv[3::2]))
 if backend != "tensorflow":
     for _name in ("tensorflow", "tensorflow_text", "tensorflow_datasets"):
         sys.modules[_name] = None
@@ -41,7 +41,9 @@ MODELS = {
     ),
 }
 
-for name, (build, inputs, targets) in MODELS.items():
+for (mode, directory), (name, (build, inputs, targets)) in (
+    (step, model) for step in steps for model in MODELS.items()
+):
     path = os.path.join(directory, f"{name}.keras")
     data = os.path.join(directory, f"{name}.npz")
     if mode == "save":
