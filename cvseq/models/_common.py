@@ -38,10 +38,12 @@ def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
     """
     optimizer = keras.optimizers.Adam(learning_rate)
     # XLA is off: it cannot use the cuDNN RNN kernels on GPU, and on CPU it
-    # made the tagger's step 1.8x slower (measured, see README).
+    # made the tagger's step 1.8x slower (measured, see README). On JAX
+    # "off" means op by op without any jit (the tagger's step ~80x slower on
+    # CPU, README "Backends"), so it stays on there.
     if multi_label:
         model.compile(
-            jit_compile=False,
+            jit_compile=keras.backend.backend() == "jax",
             optimizer=optimizer,
             loss=keras.losses.BinaryCrossentropy(),
             metrics=[
@@ -53,7 +55,7 @@ def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
         )
     else:
         model.compile(
-            jit_compile=False,
+            jit_compile=keras.backend.backend() == "jax",
             optimizer=optimizer,
             loss=keras.losses.SparseCategoricalCrossentropy(),
             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
@@ -92,7 +94,7 @@ def compile_next_token_model(model, *, learning_rate=1e-3, clipnorm=1.0):
     import keras_hub
 
     model.compile(
-        jit_compile=False,
+        jit_compile=keras.backend.backend() == "jax",
         optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[

@@ -178,7 +178,7 @@ def image_segmenter(
     model = keras.Model(images, outputs, name=name or "image_segmenter")
     if compile:
         model.compile(
-            jit_compile=False,
+            jit_compile=keras.backend.backend() == "jax",
             optimizer=keras.optimizers.Adam(1e-3),
             loss=DiceCrossEntropy(num_classes),
             metrics=[

@@ -255,7 +255,7 @@ def trajectory_predictor(
     model = keras.Model(past, future, name=name or "trajectory_predictor")
     if compile:
         model.compile(
-            jit_compile=False,
+            jit_compile=keras.backend.backend() == "jax",
             optimizer=keras.optimizers.Adam(5e-3, epsilon=1e-12),
             loss=DisplacementLoss(),
             metrics=[AverageDisplacementError(), FinalDisplacementError()],
