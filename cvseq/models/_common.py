@@ -39,7 +39,7 @@ def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
     optimizer = keras.optimizers.Adam(learning_rate)
     # XLA is off: it cannot use the cuDNN RNN kernels on GPU, and on CPU it
     # made the tagger's step 1.8x slower (measured, see README). On JAX
-    # "off" means op by op without any jit (the tagger's step ~80x slower on
+    # "off" means op by op without any jit (the tagger's step 100x slower on
     # CPU, README "Backends"), so it stays on there.
     if multi_label:
         model.compile(

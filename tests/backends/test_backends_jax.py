@@ -49,3 +49,24 @@ def test_keras_files_saved_on_tensorflow_load_on_jax_and_the_reverse(tmp_path):
     assert "video_tagger load OK" in out and "image_segmenter load OK" in out
     out = _run("cross_backend.py", "tensorflow", "load", str(from_jax))
     assert "video_tagger load OK" in out and "image_segmenter load OK" in out
+
+
+def test_gpu_script_runs_on_cpu_with_tiny_sizes(tmp_path):
+    # What a session lent a GPU runs (`benchmarks/gpu.sh`), on CPU and tiny,
+    # so it cannot fail for a silly reason when a GPU comes.
+    import json
+
+    out = tmp_path / "gpu.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("KERAS_BACKEND", None)
+    result = subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--device", "cpu",
+         "--tiny", "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=600, cwd=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(out.read_text())
+    assert report["backend"] == "jax" and report["device"] == "cpu"
+    tagger = report["results"]["video_tagger"]
+    assert tagger["float32"]["best"] > 0 and tagger["bfloat16"]["best"] > 0
+    assert tagger["ratio_bfloat16_over_float32"] > 0
