@@ -14,11 +14,11 @@ import math
 import statistics
 import time
 
-import tensorflow as tf
-
 
 def repeat_batches(inputs, targets, batch_size):
     """An endless, prefetched dataset of (inputs, targets) batches."""
+    import tensorflow as tf  # the rest of this module runs on any backend
+
     dataset = tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch_size)
     return dataset.repeat().prefetch(tf.data.AUTOTUNE)
 
@@ -27,6 +27,8 @@ def cached_batches(dataset, batch_size, num_batches):
     """The first `num_batches` full batches of a batched dataset, cached and
     repeated: every step sees `batch_size` real examples and the input
     pipeline does no work while the models are timed."""
+    import tensorflow as tf
+
     dataset = dataset.unbatch().batch(batch_size, drop_remainder=True)
     return dataset.take(num_batches).cache().repeat().prefetch(tf.data.AUTOTUNE)
 

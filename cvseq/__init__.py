@@ -8,7 +8,7 @@ import os as _os
 # chose a level.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from cvseq import backbones, boxes, datasets, distribute, generation, layers  # noqa: E402
+from cvseq import backbones, boxes, distribute, generation, layers  # noqa: E402
 from cvseq import metrics, music, text, tracking, training  # noqa: E402
 from cvseq import errors  # noqa: E402
 from cvseq.models import (  # noqa: E402
@@ -31,8 +31,10 @@ from cvseq.models.task import Task  # noqa: E402
 
 def __getattr__(name):
     # `cvseq.callbacks` and `cvseq.export` on first use, so `import cvseq`
-    # does not load the TFLite converter.
-    if name in ("callbacks", "export"):
+    # does not load the TFLite converter; `cvseq.datasets` (tf.data
+    # pipelines) too, so `import cvseq` works without TensorFlow (on JAX or
+    # PyTorch) and `cvseq.datasets` then raises one clear error.
+    if name in ("callbacks", "datasets", "export"):
         import importlib
 
         return importlib.import_module(f"cvseq.{name}")

@@ -19,7 +19,8 @@ Formats (case-insensitive):
 """
 
 import numpy as np
-import tensorflow as tf
+
+from cvseq._tf import tensorflow as _tensorflow
 
 from cvseq._validation import check_choice, check_image_size, check_int
 
@@ -60,6 +61,7 @@ def convert_format(boxes, source, target, *, image_size=None):
     ...                image_size=(100, 200))
     array([[40., 10., 80., 50.]], dtype=float32)
     """
+    tf = _tensorflow("cvseq.boxes.convert_format")
     import keras_cv
 
     source = check_format("source", source)
@@ -108,7 +110,11 @@ def pad(boxes, labels, max_boxes):
         tensor).
     """
     max_boxes = check_int("max_boxes", max_boxes)
-    if tf.is_tensor(boxes) or tf.is_tensor(labels):
+    try:  # NumPy input pads without TensorFlow
+        import tensorflow as tf
+    except ImportError:
+        tf = None
+    if tf is not None and (tf.is_tensor(boxes) or tf.is_tensor(labels)):
         boxes = tf.cast(boxes, tf.float32)[:max_boxes]
         labels = tf.cast(labels, tf.int32)[:max_boxes]
         extra = max_boxes - tf.shape(labels)[0]
@@ -143,6 +149,7 @@ def from_tfds(bbox, labels, image_size, *, max_boxes, target="xyxy"):
     Returns:
         `{"boxes": (max_boxes, 4), "labels": (max_boxes,)}`.
     """
+    tf = _tensorflow("cvseq.boxes.from_tfds")
     boxes = convert_format(
         tf.cast(bbox, tf.float32), "rel_yxyx", target, image_size=image_size
     )

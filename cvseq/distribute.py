@@ -25,8 +25,8 @@ import json
 import os
 
 import keras
-import tensorflow as tf
 
+from cvseq._tf import tensorflow as _tensorflow
 from cvseq._validation import check_choice
 
 KINDS = ("auto", "default", "mirrored", "multi_worker")
@@ -61,6 +61,7 @@ def strategy(kind="auto", *, devices=None):
         a multi-worker strategy must exist before other TensorFlow ops run.
     """
     check_choice("kind", kind, KINDS)
+    tf = _tensorflow("cvseq.distribute.strategy (tf.distribute)")
     if kind == "auto":
         if _workers_in_tf_config() > 1:
             kind = "multi_worker"
@@ -97,12 +98,28 @@ def mixed_precision(enabled="auto"):
     """
     check_choice("enabled", enabled, (True, False, "auto"))
     if enabled == "auto":
-        enabled = bool(tf.config.list_logical_devices("GPU"))
+        enabled = _gpu_visible()
     keras.config.set_dtype_policy("mixed_float16" if enabled else "float32")
     return keras.config.dtype_policy().name
 
 
+def _gpu_visible():
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    tf = _tensorflow("cvseq.distribute.mixed_precision on the TensorFlow backend")
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
 def _is_collective(strategy_):
+    import tensorflow as tf  # only called with a tf.distribute strategy
+
     return isinstance(
         strategy_,
         (
@@ -124,6 +141,7 @@ def patch_keras_multi_worker():
         return False
     if _patched:
         return True
+    tf = _tensorflow("cvseq.distribute (tf.distribute)")
     from keras.src.backend.tensorflow import trainer as tf_trainer
 
     original_build = tf_trainer.TensorFlowTrainer._maybe_symbolic_build

@@ -16,10 +16,12 @@ import warnings
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
+from cvseq._tf import tensorflow as _tensorflow
 from cvseq._validation import check_choice
+
+tf = _tensorflow("cvseq.export (SavedModel and TFLite export)")
 
 FORMATS = ("keras", "saved_model", "tflite")
 

@@ -21,7 +21,8 @@ from collections import Counter
 
 import keras
 import numpy as np
-import tensorflow as tf
+
+from cvseq._tf import tensorflow as _tensorflow
 
 from cvseq._validation import check_choice, check_int
 
@@ -117,6 +118,7 @@ def build_vocabulary(texts, *, level="word", max_tokens=20000, standardize="auto
             "`texts` must be a list (or data set) of strings, not one string. "
             f"Received: texts={texts[:40]!r}."
         )
+    tf = _tensorflow("cvseq.text (the text models' string layers)")
     if not isinstance(texts, tf.data.Dataset):
         texts = [str(t) for t in texts]
         if not texts:
@@ -132,6 +134,8 @@ def build_vocabulary(texts, *, level="word", max_tokens=20000, standardize="auto
 
 def check_vocabulary(name, vocabulary):
     """Validates a vocabulary argument; returns it (lists as lists of str)."""
+    # Keras' TextVectorization needs TensorFlow on every backend.
+    _tensorflow("cvseq.text (the text models' string layers)")
     if isinstance(vocabulary, keras.layers.TextVectorization):
         config = vocabulary.get_config()
         if config["output_mode"] != "int" or config["ngrams"]:
@@ -244,6 +248,7 @@ def join_tokens(vectorizer, tokens):
 
 def encode(vectorizer, texts):
     """Token ids of each text: a list of int lists, without padding."""
+    tf = _tensorflow("cvseq.text (the text models' string layers)")
     ids = vectorizer(tf.constant(list(texts)))
     ids = np.asarray(ids)
     return [[int(t) for t in row if t != 0] for row in ids]
@@ -413,6 +418,7 @@ def token_sequence_inputs(sequences, *, vocabulary, sequence_length):
             padding = [PAD] * (sequence_length + 1 - len(window))
             inputs.append(window[:-1] + padding)
             targets.append(window[1:] + padding)
+    tf = _tensorflow("cvseq.text (the text models' string layers)")
     inputs = tf.constant(inputs, tf.string, shape=(len(inputs), sequence_length))
     return inputs, token_ids(targets, vocabulary)
 

@@ -49,3 +49,15 @@ def test_defaults_to_synchronized_and_round_trips(tmp_path):
     assert type(loaded.layers[-1]) is cvseq.layers.BatchNormalization
     np.testing.assert_allclose(loaded.predict(INPUTS, verbose=0),
                                model.predict(INPUTS, verbose=0), atol=1e-6)
+
+
+def test_config_keeps_the_requested_synchronization():
+    # Off TensorFlow the layer runs unsynchronized (one replica, same
+    # numbers) but saves what was asked, so files load on every backend
+    # (tests/backends/ round-trips them between TensorFlow and JAX).
+    for requested in (True, False):
+        layer = cvseq.layers.BatchNormalization(synchronized=requested)
+        assert layer.get_config()["synchronized"] is requested
+        assert layer.synchronized is (requested and keras.backend.backend() == "tensorflow")
+        clone = cvseq.layers.BatchNormalization.from_config(layer.get_config())
+        assert clone.get_config()["synchronized"] is requested

@@ -7,7 +7,12 @@ offline; TFDS adapters need the network (or a prepared `data_dir`); folder
 readers read your own files.
 """
 
-from cvseq.datasets.registry import (
+from cvseq._tf import tensorflow as _tensorflow
+
+# The data sets are tf.data pipelines: without TensorFlow, say so at once.
+_tensorflow("cvseq.datasets (tf.data pipelines)")
+
+from cvseq.datasets.registry import (  # noqa: E402
     DatasetInfo,
     DatasetUnavailableError,
     describe_datasets,

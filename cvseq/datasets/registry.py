@@ -3,8 +3,7 @@
 import dataclasses
 import sys
 
-import tensorflow as tf
-
+from cvseq._tf import tensorflow as _tensorflow
 from cvseq._validation import check_bool, check_int
 
 
@@ -134,6 +133,7 @@ def load(
     >>> info.class_names
     ['right', 'left', 'down', 'up']
     """
+    tf = _tensorflow("cvseq.datasets.load (tf.data pipelines)")
     if name not in _REGISTRY:
         raise ValueError(
             f"Unknown data set {name!r}. Available: {', '.join(_REGISTRY)}. "
@@ -162,6 +162,8 @@ def load(
 def _check_class_labels(name, info):
     """Class labels are integers: float labels (0.5, 1.7) would be cast and
     train as classes without a word."""
+    import tensorflow as tf  # load() checked it is there
+
     spec = info.element_spec[1] if isinstance(info.element_spec, tuple) else None
     if (info.class_names and not info.multi_label
             and isinstance(spec, tf.TensorSpec) and not spec.dtype.is_integer):

@@ -1,7 +1,6 @@
 """Batch normalization that uses the global batch under tf.distribute."""
 
 import keras
-import tensorflow as tf
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -18,16 +17,33 @@ class BatchNormalization(keras.layers.BatchNormalization):
     formula (`E[x^2] - E[x]^2`) so both paths agree to float rounding.
 
     Takes the arguments of `keras.layers.BatchNormalization`; `synchronized`
-    defaults to True.
+    defaults to True. Synchronization across replicas exists only under
+    `tf.distribute`: on the JAX and PyTorch backends cvseq trains on one
+    replica, where synchronized and plain batch statistics are the same
+    numbers, so the layer runs Keras' plain path there (Keras itself rejects
+    `synchronized=True` off TensorFlow). The requested value is kept in the
+    config, so a model saved on one backend loads on any other.
     """
 
     def __init__(self, synchronized=True, **kwargs):
+        self._requested_synchronized = bool(synchronized)
+        if keras.backend.backend() != "tensorflow":
+            synchronized = False
         super().__init__(synchronized=synchronized, **kwargs)
 
+    def get_config(self):
+        config = super().get_config()
+        config["synchronized"] = self._requested_synchronized
+        return config
+
     def _moments(self, inputs, mask):
+        if not self.synchronized:  # always the case off TensorFlow
+            return super()._moments(inputs, mask)
+        import tensorflow as tf  # only reached on the TensorFlow backend
+
         context = tf.distribute.get_replica_context()
         several = context is not None and context.num_replicas_in_sync > 1
-        if mask is not None or several or not self.synchronized:
+        if mask is not None or several:
             return super()._moments(inputs, mask)
         x = inputs
         if x.dtype in (tf.float16, tf.bfloat16):  # statistics in float32

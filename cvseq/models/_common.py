@@ -38,7 +38,9 @@ def classifier_compile_defaults(num_classes, *, multi_label, learning_rate=1e-3)
     targets `(batch, num_classes)`, AUC and precision, recall and F1 at 0.5.
     """
     # XLA is off: it cannot use the cuDNN RNN kernels on GPU, and on CPU it
-    # made the tagger's step 1.8x slower (measured, see README).
+    # made the tagger's step 1.8x slower (measured, see README). On JAX
+    # "off" means op by op without any jit (the tagger's step 100x slower on
+    # CPU, README "Backends"), so it stays on there.
     if multi_label:
         return dict(
             jit_compile=False,

@@ -51,8 +51,19 @@ class ClassCrossEntropy(keras.losses.Loss):
 
 
 def _yolo_detector_class():
-    import keras_cv
+    try:
+        import keras_cv
+    except ImportError as error:  # keras-cv needs TensorFlow on every backend
+        from cvseq._tf import TensorFlowRequiredError, tensorflow
 
+        class _NeedsKerasCV(keras.Model):
+            def __init__(self, *args, **kwargs):
+                tensorflow("cvseq.object_detector (keras-cv's YOLOv8)")
+                raise TensorFlowRequiredError(
+                    f"cvseq.object_detector needs keras-cv: {error}"
+                )
+
+        return _NeedsKerasCV
     return keras_cv.models.YOLOV8Detector
 
 

@@ -1,0 +1,75 @@
+"""Run as a script: cvseq on a non-TensorFlow backend with TensorFlow blocked.
+
+    python tests/backends/no_tensorflow.py [jax|torch]
+
+Blocks `import tensorflow` (as in an environment without it, like the GPU
+machine that has JAX but no TensorFlow), then checks that `import cvseq`
+works, that the TensorFlow-only parts raise one clear error naming what to
+install, and runs `check_factory` for every vision and video factory (argument checks are
+plain Python, tested once under TensorFlow by tests/models/).
+Prints "ALL OK" at the end; any failure raises.
+"""
+
+import os
+import sys
+
+# `None` in sys.modules makes `import tensorflow` raise ImportError, as if
+# it were not installed (keras-cv and tensorflow-text import it too).
+for _name in ("tensorflow", "tensorflow_text", "tensorflow_datasets"):
+    sys.modules[_name] = None
+os.environ["KERAS_BACKEND"] = sys.argv[1] if len(sys.argv) > 1 else "jax"
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from factory_checks import check_factory  # noqa: E402
+
+import cvseq  # noqa: E402
+from cvseq._tf import TensorFlowRequiredError  # noqa: E402
+
+assert keras.backend.backend() == os.environ["KERAS_BACKEND"], keras.backend.backend()
+assert "tensorflow" not in {m.split(".")[0] for m, v in sys.modules.items() if v}
+
+
+def _raises_clear_error(what, call):
+    try:
+        call()
+    except TensorFlowRequiredError as error:
+        assert "pip install tensorflow" in str(error), str(error)
+        return
+    raise AssertionError(f"{what} did not raise TensorFlowRequiredError")
+
+
+_raises_clear_error("cvseq.datasets", lambda: cvseq.datasets)
+_raises_clear_error("cvseq.export", lambda: cvseq.export)
+_raises_clear_error("cvseq.distribute.strategy", cvseq.distribute.strategy)
+_raises_clear_error("cvseq.text", lambda: cvseq.text.build_vocabulary(["a b"]))
+_raises_clear_error("cvseq.translator", lambda: cvseq.translator(source_vocabulary=["a"], target_vocabulary=["b"]))
+assert cvseq.distribute.mixed_precision("auto") == "float32"  # no GPU here
+
+rng = np.random.default_rng(0)
+images = rng.integers(0, 256, (2, 16, 16, 3)).astype("uint8")
+clips = rng.integers(0, 256, (2, 4, 16, 16, 3)).astype("uint8")
+masks = rng.integers(0, 4, (2, 16, 16)).astype("int32")
+past = rng.uniform(0, 1, (2, 5, 2)).astype("float32")
+
+check_factory(cvseq.video_tagger, args=(3,),
+              kwargs=dict(frames=4, image_size=16, units=8),
+              inputs=clips, targets=np.array([0, 2]), output_shape=(2, 3))
+print("video_tagger OK", flush=True)
+check_factory(cvseq.video_classifier_3d, args=(3,),
+              kwargs=dict(frames=4, image_size=16, filters=(4, 8)),
+              inputs=clips, targets=np.array([0, 2]), output_shape=(2, 3))
+print("video_classifier_3d OK", flush=True)
+check_factory(cvseq.image_classifier, args=(3,), kwargs=dict(image_size=16),
+              inputs=images, targets=np.array([0, 2]), output_shape=(2, 3))
+print("image_classifier OK", flush=True)
+check_factory(cvseq.image_segmenter, args=(4,), kwargs=dict(image_size=16),
+              inputs=images, targets=masks, output_shape=(2, 16, 16, 4))
+print("image_segmenter OK", flush=True)
+check_factory(cvseq.trajectory_predictor,
+              kwargs=dict(history=5, horizon=3, units=8),
+              inputs=past, targets=np.zeros((2, 3, 2), "float32"),
+              output_shape=(2, 3, 2))
+print("trajectory_predictor OK", flush=True)
+print("ALL OK")

@@ -1,0 +1,72 @@
+"""cvseq's vision and video models on the JAX backend, without TensorFlow.
+
+Each test runs a script in a fresh process (the Keras backend is chosen at
+import), with `import tensorflow` blocked there.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("jax")  # in the [test] extra
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def _run(script, *args, timeout=600):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu")
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("KERAS_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, os.path.join(HERE, script), *args],
+        env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )
+    assert result.returncode == 0 and "ALL OK" in result.stdout, (
+        f"{script} failed (exit {result.returncode}):\n"
+        f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    )
+    return result.stdout
+
+
+def test_import_and_every_vision_and_video_factory_on_jax_without_tensorflow():
+    out = _run("no_tensorflow.py", "jax")
+    for name in ("video_tagger", "video_classifier_3d", "image_classifier",
+                 "image_segmenter", "trajectory_predictor"):
+        assert f"{name} OK" in out
+
+
+@pytest.mark.slow  # three processes, TensorFlow imported twice
+def test_keras_files_saved_on_tensorflow_load_on_jax_and_the_reverse(tmp_path):
+    pytest.importorskip("tensorflow")
+    from_tf, from_jax = tmp_path / "from_tf", tmp_path / "from_jax"
+    from_tf.mkdir()
+    from_jax.mkdir()
+    _run("cross_backend.py", "tensorflow", "save", str(from_tf))
+    out = _run("cross_backend.py", "jax", "load", str(from_tf), "save", str(from_jax))
+    assert "video_tagger load OK" in out and "image_segmenter load OK" in out
+    out = _run("cross_backend.py", "tensorflow", "load", str(from_jax))
+    assert "video_tagger load OK" in out and "image_segmenter load OK" in out
+
+
+def test_gpu_script_runs_on_cpu_with_tiny_sizes(tmp_path):
+    # What a session lent a GPU runs (`benchmarks/gpu.sh`), on CPU and tiny,
+    # so it cannot fail for a silly reason when a GPU comes.
+    import json
+
+    out = tmp_path / "gpu.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("KERAS_BACKEND", None)
+    result = subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--device", "cpu",
+         "--tiny", "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=600, cwd=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(out.read_text())
+    assert report["backend"] == "jax" and report["device"] == "cpu"
+    tagger = report["results"]["video_tagger"]
+    assert tagger["float32"]["best"] > 0 and tagger["bfloat16"]["best"] > 0
+    assert tagger["ratio_bfloat16_over_float32"] > 0
