@@ -13,10 +13,22 @@ Prints "ALL OK" at the end; any failure raises.
 import os
 import sys
 
-# `None` in sys.modules makes `import tensorflow` raise ImportError, as if
-# it were not installed (keras-cv and tensorflow-text import it too).
-for _name in ("tensorflow", "tensorflow_text", "tensorflow_datasets"):
-    sys.modules[_name] = None
+# A finder that refuses these imports, as if they were not installed
+# (keras-cv and tensorflow-text import TensorFlow too). Not `None` in
+# sys.modules: Keras reads `"tensorflow" in sys.modules` as "TensorFlow is
+# loaded" (its preprocessing layers would then try to use it).
+_BLOCKED = ("tensorflow", "tensorflow_text", "tensorflow_datasets")
+
+
+class _Blocker:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.split(".")[0] in _BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _Blocker)
 os.environ["KERAS_BACKEND"] = sys.argv[1] if len(sys.argv) > 1 else "jax"
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -72,4 +84,11 @@ check_factory(cvseq.trajectory_predictor,
               inputs=past, targets=np.zeros((2, 3, 2), "float32"),
               output_shape=(2, 3, 2))
 print("trajectory_predictor OK", flush=True)
+frames = rng.integers(0, 256, size=(2, 4, 8, 8, 1)).astype("uint8")
+check_factory(cvseq.video_predictor,
+              kwargs=dict(frames_in=2, frames_out=2, image_size=8, filters=(4,),
+                          kernel_size=3),
+              inputs=frames[:, :2], targets=frames[:, 2:],
+              output_shape=(2, 2, 8, 8, 1))
+print("video_predictor OK", flush=True)
 print("ALL OK")

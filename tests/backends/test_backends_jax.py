@@ -34,7 +34,7 @@ def _run(script, *args, timeout=600):
 def test_import_and_every_vision_and_video_factory_on_jax_without_tensorflow():
     out = _run("no_tensorflow.py", "jax")
     for name in ("video_tagger", "video_classifier_3d", "image_classifier",
-                 "image_segmenter", "trajectory_predictor"):
+                 "image_segmenter", "trajectory_predictor", "video_predictor"):
         assert f"{name} OK" in out
 
 
