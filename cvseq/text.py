@@ -56,6 +56,7 @@ def lower_and_split_punctuation(texts):
     that writes text can write "he/she" or "sth." (`detokenize` joins the
     tokens back).
     """
+    tf = _tensorflow("cvseq.text (the text models' string layers)")
     texts = tf.strings.lower(texts, encoding="utf-8")  # "Über" too, not ASCII only
     return tf.strings.regex_replace(texts, _PUNCTUATION, r" \1 ")
 

@@ -56,11 +56,13 @@ def _yolo_detector_class():
     except ImportError as error:  # keras-cv needs TensorFlow on every backend
         from cvseq._tf import TensorFlowRequiredError, tensorflow
 
+        reason = str(error)  # `error` is unbound once the except block ends
+
         class _NeedsKerasCV(keras.Model):
             def __init__(self, *args, **kwargs):
                 tensorflow("cvseq.object_detector (keras-cv's YOLOv8)")
                 raise TensorFlowRequiredError(
-                    f"cvseq.object_detector needs keras-cv: {error}"
+                    f"cvseq.object_detector needs keras-cv: {reason}"
                 )
 
         return _NeedsKerasCV
