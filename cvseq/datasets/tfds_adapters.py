@@ -40,12 +40,6 @@ def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=F
     )
     try:
         builder = tfds.builder(name, data_dir=data_dir)
-        if needs_ffmpeg and not builder.is_prepared() and not shutil.which("ffmpeg"):
-            raise DatasetUnavailableError(
-                f"Preparing TFDS data set {name!r} needs the ffmpeg program, which "
-                "is not on PATH: install it (apt-get install ffmpeg, brew install "
-                f"ffmpeg), or pass data_dir= with a prepared copy.{alternative}"
-            )
         builder.download_and_prepare()
         read_config = tfds.ReadConfig(shuffle_seed=seed) if shuffle else None
         dataset = builder.as_dataset(
@@ -62,6 +56,16 @@ def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=F
             f"what TFDS's builders need.{alternative}"
         ) from err
     except Exception as err:
+        # Checked only once preparing failed: a prepared copy (or TFDS's mock
+        # data in tests) needs no ffmpeg.
+        if needs_ffmpeg and not shutil.which("ffmpeg"):
+            raise DatasetUnavailableError(
+                f"Could not prepare TFDS data set {name!r} ({type(err).__name__}: "
+                f"{str(err)[:200]}). Preparing it needs the network and the ffmpeg "
+                "program, which is not on PATH: install it (apt-get install "
+                "ffmpeg, brew install ffmpeg), or pass data_dir= with a prepared "
+                f"copy.{alternative}"
+            ) from err
         raise DatasetUnavailableError(
             f"Could not load TFDS data set {name!r}, split {split!r} "
             f"({type(err).__name__}: {str(err)[:300]}). Without network, TFDS "
