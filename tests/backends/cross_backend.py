@@ -16,8 +16,8 @@ import sys
 backend = sys.argv[1]
 steps = list(zip(sys.argv[2::2], sys.argv[3::2]))
 if backend != "tensorflow":
-    for _name in ("tensorflow", "tensorflow_text", "tensorflow_datasets"):
-        sys.modules[_name] = None
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _block_tensorflow  # noqa: F401  (before keras and cvseq)
 os.environ["KERAS_BACKEND"] = backend
 
 import keras  # noqa: E402

@@ -13,22 +13,8 @@ Prints "ALL OK" at the end; any failure raises.
 import os
 import sys
 
-# A finder that refuses these imports, as if they were not installed
-# (keras-cv and tensorflow-text import TensorFlow too). Not `None` in
-# sys.modules: Keras reads `"tensorflow" in sys.modules` as "TensorFlow is
-# loaded" (its preprocessing layers would then try to use it).
-_BLOCKED = ("tensorflow", "tensorflow_text", "tensorflow_datasets")
-
-
-class _Blocker:
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name.split(".")[0] in _BLOCKED:
-            raise ModuleNotFoundError(f"No module named {name!r} (blocked)", name=name)
-        return None
-
-
-sys.meta_path.insert(0, _Blocker)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _block_tensorflow  # noqa: E402,F401  (before keras and cvseq)
 os.environ["KERAS_BACKEND"] = sys.argv[1] if len(sys.argv) > 1 else "jax"
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
