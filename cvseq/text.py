@@ -374,8 +374,11 @@ def language_model_windows(texts, *, vocabulary, sequence_length, stride=None):
     vectorizer = make_vectorizer(vocabulary)
     words = [str(t) for t in vectorizer.get_vocabulary()]
     # Out-of-vocabulary tokens are written as a character that tokenizes back
-    # to the OOV id ("[UNK]" would not: it loses its brackets, or splits).
-    words[1] = "\x00"
+    # to the OOV id under every standardization: "[UNK]" would not (it loses
+    # its brackets, or splits), nor "\x00" (the UTF-8 lowercasing of
+    # `lower_and_split_punctuation` ends the text there). A private-use
+    # code point is no letter, no punctuation and no space.
+    words[1] = "\ue000"
     sep = separator(vectorizer)
     windows, targets = [], []
     for ids in encode(vectorizer, texts):
