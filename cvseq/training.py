@@ -113,10 +113,10 @@ def unfreeze_backbone(model, learning_rate=1e-4, *, freeze_batch_norm=True):
     fresh = optimizer.__class__.from_config(optimizer_config)
     from cvseq.models.task import Task
 
-    if isinstance(model, Task) and model.compile_arguments:
+    if isinstance(model, Task) and model.get_compile_arguments():
         # Through the Task's compile: the same arguments as the last compile
         # ("auto" ones resolve to the task's defaults again), a fresh optimizer.
-        model.compile(**{**model.compile_arguments, "optimizer": fresh})
+        model.compile(**{**model.get_compile_arguments(), "optimizer": fresh})
         return model
     # A plain keras.Model (or a Task loaded compiled from a file): its
     # compile config, with the fresh optimizer.

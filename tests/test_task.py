@@ -127,7 +127,7 @@ def test_compile_with_an_optimizer_alone_trains_with_the_task_defaults(name):
     assert isinstance(model.optimizer, keras.optimizers.SGD)
     history = model.fit(inputs, targets, epochs=1, verbose=0).history
     assert all(np.isfinite(v).all() for v in history.values()), history
-    defaults = model.compile_defaults
+    defaults = model.get_compile_defaults()
     if name == "object_detector":
         assert {"box_loss", "class_loss"} <= set(history)
         return
@@ -153,7 +153,7 @@ def test_unfreeze_backbone_recompiles_through_the_task():
     cvseq.training.unfreeze_backbone(model, learning_rate=1e-4)
     assert isinstance(model.optimizer, keras.optimizers.SGD)
     assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
-    assert model.compile_arguments["loss"] == "auto"  # still the task's loss
+    assert model.get_compile_arguments()["loss"] == "auto"  # still the task's loss
     model.fit(_images(2, 16), np.array([0, 1]), epochs=1, verbose=0)
 
 
@@ -164,7 +164,7 @@ def test_compile_defaults_survive_the_keras_round_trip(tmp_path):
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded, cvseq.Task) and loaded.targets == "values"
     loaded.compile(optimizer="sgd")
-    assert {m.name for m in loaded.compile_defaults["metrics"]} == {"ade", "fde"}
+    assert {m.name for m in loaded.get_compile_defaults()["metrics"]} == {"ade", "fde"}
 
 
 # Fixtures saved by commit 0d9c082 ------------------------------------------

@@ -91,8 +91,7 @@ class Task(keras.Model):
 
     _fallback_targets = None
 
-    @property
-    def compile_defaults(self):
+    def get_compile_defaults(self):
         """Fresh objects for `compile`'s `"auto"` arguments (a dict), or None."""
         serialized = getattr(self, "_compile_defaults", None)
         if serialized is None:
@@ -105,8 +104,11 @@ class Task(keras.Model):
         """What `fit` checks NumPy targets for (see the class docstring)."""
         return getattr(self, "_targets", None) or self._fallback_targets
 
-    @property
-    def compile_arguments(self):
+    # Methods, not properties: Keras' saving walks a model's public
+    # attributes, and an optimizer object met there first (the one a loaded
+    # model was compiled with) was saved and loaded under that path instead
+    # of "optimizer", so a reloaded model lost its optimizer state.
+    def get_compile_arguments(self):
         """The arguments of the last `compile` call (`"auto"` kept as given)."""
         return dict(getattr(self, "_compile_arguments", {}))
 
@@ -133,7 +135,7 @@ class Task(keras.Model):
                 (("optimizer", optimizer), ("loss", loss), ("metrics", metrics))
                 if isinstance(value, str) and value == "auto"]
         if auto:
-            defaults = self.compile_defaults
+            defaults = self.get_compile_defaults()
             if defaults is None:
                 received = ", ".join(f"{a}='auto'" for a in auto)
                 raise ValueError(
