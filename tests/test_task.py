@@ -101,6 +101,11 @@ FACTORIES = {
     "trajectory_predictor": lambda: (
         cvseq.trajectory_predictor(history=4, horizon=2, units=4, compile=False),
         RNG.uniform(0, 1, (2, 4, 2)), RNG.uniform(0, 1, (2, 2, 2))),
+    "video_predictor": lambda: (
+        cvseq.video_predictor(frames_in=2, frames_out=2, image_size=8, filters=(4,),
+                              kernel_size=3, compile=False),
+        RNG.integers(0, 256, (2, 2, 8, 8, 1)).astype("uint8"),
+        RNG.integers(0, 256, (2, 2, 8, 8, 1)).astype("uint8")),
     "text_classifier": _text_classifier,
     "language_model": _language_model,
     "sequence_generator": _sequence_generator,
