@@ -135,6 +135,8 @@ def plain_translator(source_tokens, target_vocabulary_size, *, sequence_length,
     x = keras.layers.Dropout(dropout)(x)
     memory, *encoder_states = keras.layers.Bidirectional(
         RNN[recurrent](units, return_sequences=True, return_state=True))(x)
+    # Attention reads each source word's embedding beside its encoder output.
+    memory = keras.layers.Concatenate()([memory, x])
     half = len(encoder_states) // 2
     states = [
         keras.layers.Dense(units, activation="tanh")(
