@@ -77,13 +77,14 @@ def main(argv=None):
 
     sampling = dict(sampler="top_k", top_k=args.top_k, temperature=args.temperature)
     opening = [t.decode() for t in inputs.numpy()[0] if t and t != b"[START]"][:8]
+    # `max_length` counts the opening too: each melody gets `--length` new notes.
     melodies = {
-        "from the start token (seed 0)": model.generate(length=args.length,
-                                                        random_seed=0, **sampling),
-        "from the start token (seed 1)": model.generate(length=args.length,
-                                                        random_seed=1, **sampling),
-        "continuing a held-out opening": model.generate(opening, args.length,
-                                                        random_seed=0, **sampling),
+        "from the start token (seed 0)": model.generate(max_length=args.length, seed=0,
+                                                        **sampling),
+        "from the start token (seed 1)": model.generate(max_length=args.length, seed=1,
+                                                        **sampling),
+        "continuing a held-out opening": model.generate(
+            opening, max_length=len(opening) + args.length, seed=0, **sampling),
     }
     for i, (title, tokens) in enumerate(melodies.items()):
         path = music.write_midi(tokens, os.path.join(args.out, f"generated_{i}.mid"))
