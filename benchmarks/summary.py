@@ -142,8 +142,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     json_path = os.path.splitext(args.out)[0] + ".json"
     if args.render_only:
+        kept = _hand_written(args.out)
         with open(args.out, "w") as f:
-            f.write(render(_read_json(json_path)))
+            f.write(render(_read_json(json_path)) + kept)
         return
     part = "benchmarks" if args.skip_examples else args.part
     import tensorflow as tf
@@ -188,9 +189,28 @@ def main(argv=None):
 
     with open(json_path, "w") as f:
         json.dump(report, f, indent=2)
+    kept = _hand_written(args.out)
     with open(args.out, "w") as f:
-        f.write(render(report))
+        f.write(render(report) + kept)
     print(json.dumps(report, indent=2))
+
+
+# BENCHMARKS.md holds sections measured by other scripts (the image
+# classifier on real photos, the tagger's frontier, ...) after this line;
+# rewriting the generated part keeps them as they are.
+HAND_WRITTEN = "<!-- Hand-written sections below: summary.py keeps them as they are. -->"
+
+
+def _hand_written(path):
+    """The hand-written tail of an existing BENCHMARKS.md, from the
+    `HAND_WRITTEN` marker on ("" when there is none)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return ""
+    at = text.find(HAND_WRITTEN)
+    return "" if at < 0 else "\n" + text[at:]
 
 
 def _machine(m):

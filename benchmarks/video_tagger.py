@@ -57,12 +57,14 @@ class FrameDifferences(keras.layers.Layer):
 def plain_keras_tagger(num_classes, frames, image_size, units=128):
     """The tagger's architecture with stock Keras layers only (and the
     three-line frame difference above)."""
+    from cvseq.backbones import FRAME_CNN_FILTERS
+
     cnn = keras.Sequential(name="cnn")
     cnn.add(keras.Input((*image_size, 3)))
     cnn.add(keras.layers.Rescaling(1 / 255))
-    for stage, filters in enumerate((16, 32, 64, 128), start=1):
+    for stage, filters in enumerate(FRAME_CNN_FILTERS, start=1):
         cnn.add(keras.layers.Conv2D(filters, 3, padding="same", activation="relu"))
-        if stage < 4:
+        if stage < len(FRAME_CNN_FILTERS):
             cnn.add(keras.layers.MaxPooling2D(2))
     motion = keras.Sequential(name="motion")
     motion.add(keras.Input((*image_size, 3)))
@@ -112,17 +114,22 @@ def minimal_cnn_lstm(num_classes, frames, image_size, units=64):
     return model
 
 
-def tagger_variant(num_classes, frames, image_size, *, filters=(16, 32, 64, 128),
-                   batch_norm=False, spatial="what_where", motion=True, units=128):
+def tagger_variant(num_classes, frames, image_size, *, filters=None, batch_norm=False,
+                   spatial="what_where", motion=True, motion_filters=None,
+                   motion_batch_norm=True, units=128):
     """The tagger with one of its design choices changed: backbone stages
     (`filters`), batch norm, the per-frame descriptor (`spatial`:
     "what_where" pooled + projected map, "pool" pooled only), the motion
-    stream, the recurrent units. The defaults rebuild `cvseq.video_tagger`
-    (checked by parameter count in the tests)."""
+    stream, its widths (`motion_filters`) and batch norm, the recurrent units. The
+    defaults rebuild `cvseq.video_tagger` (checked by parameter count in the
+    tests)."""
+    from cvseq.backbones import FRAME_CNN_FILTERS
     from cvseq.layers import FrameMask, TimeDistributed
+    from cvseq.models.video_tagger import _MOTION_FILTERS
     from cvseq.models.video_tagger import FrameDifferences as Differences
-    from cvseq.models.video_tagger import _motion_network
 
+    filters = FRAME_CNN_FILTERS if filters is None else filters
+    motion_filters = _MOTION_FILTERS if motion_filters is None else motion_filters
     x = inputs = keras.Input((*image_size, 3))
     x = keras.layers.Rescaling(1 / 255)(x)
     for stage, f in enumerate(filters, start=1):
@@ -142,7 +149,17 @@ def tagger_variant(num_classes, frames, image_size, *, filters=(16, 32, 64, 128)
         h, w, c = where.shape[2:]
         features.append(keras.layers.Reshape((-1, h * w * c))(where))
     if motion:
-        features.append(TimeDistributed(_motion_network(image_size))(Differences()(clips)))
+        y = differences = keras.Input((*image_size, 3))
+        y = keras.layers.Rescaling(1 / 255)(y)
+        for f in motion_filters:
+            y = keras.layers.Conv2D(f, 3, strides=2, padding="same",
+                                    use_bias=not motion_batch_norm)(y)
+            if motion_batch_norm:
+                y = keras.layers.BatchNormalization(momentum=0.9)(y)
+            y = keras.layers.ReLU()(y)
+        y = keras.layers.GlobalAveragePooling2D()(y)
+        motion_network = keras.Model(differences, y)
+        features.append(TimeDistributed(motion_network)(Differences()(clips)))
     x = keras.layers.Concatenate()(features) if len(features) > 1 else features[0]
     x = keras.layers.Dense(units, activation="relu")(x)
     x = keras.layers.Dropout(0.2)(x)
@@ -155,53 +172,92 @@ def tagger_variant(num_classes, frames, image_size, *, filters=(16, 32, 64, 128)
     return model
 
 
+def _variant(**changes):
+    return lambda n, f, size: tagger_variant(n, f, size, **changes)
+
+
 # Points of the frontier: name -> builder(num_classes, frames, image_size).
+# Each variant differs from the default by the choices named.
 FRONTIER = {
     "minimal plain CNN+LSTM": minimal_cnn_lstm,
     "cvseq.video_tagger (default)": lambda n, f, size: cvseq.video_tagger(
         n, frames=f, image_size=size),
-    "no motion stream": lambda n, f, size: tagger_variant(n, f, size, motion=False),
-    "no motion stream, batch norm (old default)": lambda n, f, size: tagger_variant(
-        n, f, size, motion=False, batch_norm=True),
-    "batch norm in the backbone": lambda n, f, size: tagger_variant(
-        n, f, size, batch_norm=True),
-    "3 backbone stages, 64 units": lambda n, f, size: tagger_variant(
-        n, f, size, filters=(16, 32, 64), units=64),
-    "3 stages, pooled only, 64 units": lambda n, f, size: tagger_variant(
-        n, f, size, filters=(16, 32, 64), spatial="pool", units=64),
-    "half width": lambda n, f, size: tagger_variant(n, f, size, filters=(8, 16, 32, 64)),
+    "no motion stream": _variant(motion=False),
+    "batch norm in the backbone": _variant(batch_norm=True),
+    "pooled only (no projected map)": _variant(spatial="pool"),
+    "64 units": _variant(units=64),
+    "motion stream 8-16": _variant(motion_filters=(8, 16)),
+    "no batch norm in the motion stream": _variant(motion_batch_norm=False),
+    "3 backbone stages (8-32)": _variant(filters=(8, 16, 32)),
+    "full width (16-128, the previous default)": _variant(filters=(16, 32, 64, 128)),
+    "full width, no motion stream": _variant(filters=(16, 32, 64, 128), motion=False),
 }
 
 
+def cpu_cost(models, clips, labels, *, steps=6, rounds=5):
+    """Median CPU time (ms, all threads of this process) of one training
+    step of each model on the same batch, in alternating rounds.
+
+    Why CPU time besides clips/s: on a machine shared with other jobs the
+    wall-clock rate of one model swings by 2x between rounds, while the CPU
+    time a step consumes hardly moves (repeat runs agreed within 5%). Run
+    with `--threads 1` it is the step's cost on one core, without the
+    thread pool's spinning.
+    """
+    import statistics
+
+    x, y = tf.constant(clips), tf.constant(labels)
+    for model in models.values():
+        for _ in range(2):
+            model.train_on_batch(x, y)
+    times = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            start = time.process_time()
+            for _ in range(steps):
+                model.train_on_batch(x, y)
+            times[name].append(1000 * (time.process_time() - start) / steps)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def frontier(dataset, *, frames, image_size, epochs, batch_size, steps, rounds,
-             names=None, seed=0):
-    """Held-out accuracy and training clips/s (interleaved, as a ratio over
-    the minimal plain CNN+LSTM) of each point of `FRONTIER` on `dataset`."""
-    options = dict(frames=frames, image_size=image_size, batch_size=32, seed=seed)
-    if dataset == "moving_digits":
-        options["label"] = "direction"
-    train, info = cvseq.datasets.load(dataset, "train", with_info=True, **options)
-    test = cvseq.datasets.load(dataset, "test", **options)
+             names=None, seeds=(0,)):
+    """Held-out accuracy (per seed) and training cost of each point of
+    `FRONTIER` on `dataset`: clips/s (interleaved, as a ratio over the
+    minimal plain CNN+LSTM, the first point) and CPU time per step (see
+    `cpu_cost`), both timed on the first seed's models."""
     names = names or list(FRONTIER)
-    rows, models = {}, {}
-    for name in names:
-        keras.utils.set_random_seed(seed)
-        model = FRONTIER[name](info.num_classes, frames, image_size)
-        start = time.perf_counter()
-        model.fit(train, epochs=epochs, verbose=0)
-        rows[name] = {
-            "accuracy": round(model.evaluate(test, verbose=0, return_dict=True)["accuracy"], 3),
-            "fit_seconds": round(time.perf_counter() - start, 1),
-            "parameters": model.count_params(),
-        }
-        models[name] = model
-    timed = compare_training(
-        models, cached_batches(train, batch_size, 4), batch_size, steps=steps, rounds=rounds)
+    rows, models = {name: {"accuracy": []} for name in names}, {}
+    for seed in seeds:
+        options = dict(frames=frames, image_size=image_size, batch_size=32, seed=seed)
+        if dataset == "moving_digits":
+            options["label"] = "direction"
+        train, info = cvseq.datasets.load(dataset, "train", with_info=True, **options)
+        test = cvseq.datasets.load(dataset, "test", **options)
+        for name in names:
+            keras.utils.set_random_seed(seed)
+            model = FRONTIER[name](info.num_classes, frames, image_size)
+            model.fit(train, epochs=epochs, verbose=0)
+            accuracy = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+            rows[name]["accuracy"].append(round(accuracy, 3))
+            rows[name]["parameters"] = model.count_params()
+            models.setdefault(name, model)
+        if seed == seeds[0]:
+            timing_data = cached_batches(train, batch_size, 4)
+    clips, labels = next(iter(timing_data))
+    cost = cpu_cost(models, clips.numpy(), labels.numpy())
+    timed = compare_training(models, timing_data, batch_size, steps=steps, rounds=rounds)
+    first = names[0]
     for name in names:
         rows[name]["clips_per_s"] = timed[name]["best"]
         rows[name]["ratio_over_minimal"] = timed[name]["ratio"]
+        rows[name]["median_ratio_over_minimal"] = round(
+            timed[name]["median"] / timed[first]["median"], 3)
+        rows[name]["cpu_ms_per_step"] = round(cost[name], 1)
+        rows[name]["cpu_ratio_over_minimal"] = round(cost[first] / cost[name], 3)
     return {"data": f"{dataset}, {frames} frames of {image_size[0]}x{image_size[1]}, "
-                    f"{epochs} epochs, test split; batch {batch_size} for speed",
+                    f"{epochs} epochs, test split, seeds {list(seeds)}; "
+                    f"batch {batch_size} for speed",
             "rows": rows}
 
 
@@ -248,12 +304,26 @@ def main():
                         "design choices on sample_videos and moving_digits")
     parser.add_argument("--epochs", type=int, default=8, help="epochs per frontier point")
     parser.add_argument("--datasets", nargs="+", default=["sample_videos", "moving_digits"])
+    parser.add_argument("--points", nargs="+", type=int, default=None,
+                        help="frontier points to run, by index in FRONTIER (0 = the "
+                        "minimal plain model, the baseline of the ratios: keep it first)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0],
+                        help="frontier: one data set and training run per seed")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="TensorFlow intra- and inter-op threads (1: the CPU time "
+                        "per step is the cost on one core)")
     args = parser.parse_args()
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     size = (args.image_size, args.image_size)
     if args.frontier:
+        points = list(FRONTIER)
+        names = [points[i] for i in args.points] if args.points else None
         result = {name: frontier(name, frames=args.frames, image_size=size,
                                  epochs=args.epochs, batch_size=args.batch_size,
-                                 steps=args.steps, rounds=args.rounds)
+                                 steps=args.steps, rounds=args.rounds, names=names,
+                                 seeds=tuple(args.seeds))
                   for name in args.datasets}
         print(json.dumps(result, indent=2))
         return

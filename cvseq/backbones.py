@@ -650,15 +650,25 @@ def _pyramid_taps(features, image_size):
 # Appended backbones.
 # ---------------------------------------------------------------------------
 
+# frame_cnn's stage widths: small_cnn's at half width. A tagger runs its
+# backbone on every frame, so the backbone is most of a training step's cost:
+# at small_cnn's width (16-128) the default tagger took 1.8x the CPU time per
+# step of a minimal plain Keras CNN+LSTM, at half width 1.1x, for the same
+# held-out accuracy on real video (see BENCHMARKS.md, "The video tagger's
+# design choices on real video"). benchmarks/video_tagger.py builds its
+# variants from this.
+FRAME_CNN_FILTERS = (8, 16, 32, 64)
+
 
 @register_backbone(
     "frame_cnn",
     preprocessing="unit",
     imagenet=False,
     min_size=16,
-    description="small_cnn without batch normalization (convolutions with "
-    "bias), output stride 8 (0.1M parameters): the video tagger's default, "
-    "which trained better on real and digit video without it.",
+    description="small_cnn at half width (8, 16, 32, 64 filters) without "
+    "batch normalization (convolutions with bias), output stride 8 (24K "
+    "parameters): the video tagger's default, which trained better on real "
+    "and digit video without batch norm and at half the cost per frame.",
     feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
 )
 def _frame_cnn(input_shape, weights):
@@ -667,4 +677,4 @@ def _frame_cnn(input_shape, weights):
     # moving digits (4 frames) against 0.94-0.99 without, and the same on
     # real video (0.80 against 0.81). See BENCHMARKS.md.
     return _conv_stages(input_shape, weights, name="frame_cnn",
-                        filters=(16, 32, 64, 128), batch_norm=False)
+                        filters=FRAME_CNN_FILTERS, batch_norm=False)

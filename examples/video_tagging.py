@@ -35,7 +35,7 @@ def parse_args(argv=None):
                         choices=["direction", "motion", "digits"],
                         help="moving_digits target: direction (4 classes), motion "
                         "(8: direction and speed) or digits (multi-label)")
-    _common.add_backbone_arguments(parser)
+    _common.add_backbone_arguments(parser, default="frame_cnn")  # the factory default
     parser.add_argument("--freeze-backbone", action="store_true",
                         help="train only the recurrent part and the head")
     parser.add_argument("--recurrent", default="lstm", choices=["lstm", "gru"])

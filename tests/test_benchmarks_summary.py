@@ -65,3 +65,12 @@ def test_render_only_rewrites_the_markdown_from_the_json(tmp_path):
     (tmp_path / "BENCHMARKS.json").write_text(json.dumps(_report()))
     summary.main(["--render-only", "--out", str(out)])
     assert out.read_text() == summary.render(_report())
+
+
+def test_render_only_keeps_the_hand_written_sections(tmp_path):
+    out = tmp_path / "BENCHMARKS.md"
+    (tmp_path / "BENCHMARKS.json").write_text(json.dumps(_report()))
+    tail = f"{summary.HAND_WRITTEN}\n## The tagger's frontier\n\n| a | b |\n"
+    out.write_text("# old generated part\n\n" + tail)
+    summary.main(["--render-only", "--out", str(out)])
+    assert out.read_text() == summary.render(_report()) + "\n" + tail

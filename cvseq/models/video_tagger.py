@@ -96,8 +96,10 @@ def video_tagger(
         image_size: int or (height, width). Frame size. Defaults to
             `(112, 112)`.
         backbone: str or `keras.Model`. See `cvseq.backbones.build_backbone`.
-            Defaults to `"frame_cnn"` (`"small_cnn"` without batch
-            normalization, which trained worse on clips).
+            Defaults to `"frame_cnn"` (`"small_cnn"` at half width without
+            batch normalization: batch norm trained worse on clips, and the
+            backbone runs on every frame, so its width sets most of the
+            tagger's cost).
         weights: None, `"imagenet"` or a weights file for the backbone.
             Defaults to None.
         recurrent: `"lstm"` or `"gru"`. Defaults to `"lstm"`.
