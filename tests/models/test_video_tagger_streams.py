@@ -54,3 +54,22 @@ def test_rgb_stream_alone_is_the_default_model():
     model = video_tagger(2, frames=4, image_size=16, units=8, streams=["rgb"])
     assert [t.name for t in model.inputs] == ["clips"]
     assert type(model).__name__ == "Task"
+
+
+@pytest.mark.parametrize("streams", [("rgb", "flow"), ("flow",)])
+def test_video_classifier_3d_flow_streams(streams):
+    from cvseq import video_classifier_3d
+
+    model = check_factory(
+        video_classifier_3d,
+        args=(3,),
+        kwargs=dict(frames=4, image_size=(16, 16), filters=(4, 8), streams=streams),
+        inputs=_clips(),
+        targets=np.array([0, 2]),
+        output_shape=(2, 3),
+        bad_arguments=BAD_ARGUMENTS,
+    )
+    assert [t.name for t in model.inputs] == ["clips", "flow"]
+    names = [layer.name for layer in model.layers]
+    assert ("preprocessing" in names) == ("rgb" in streams)
+    assert any(l.name.startswith("flow_stage1") for l in model.layers)
