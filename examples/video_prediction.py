@@ -123,7 +123,9 @@ def main(argv=None):
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training sequences")
 
     channels = int(info.element_spec[0].shape[-1])
-    model = cvseq.video_predictor(**options, channels=channels, filters=tuple(args.filters))
+    model = cvseq.video_predictor(frames_in=args.frames_in, frames_out=args.frames_out,
+                                  image_size=size, channels=channels,
+                                  filters=tuple(args.filters))
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=2)
     print(f"Trained in {time.time() - start:.0f} s")
