@@ -164,11 +164,11 @@ def batch_flow(clips, *, method=DEFAULT_METHOD, cache=None):
             "`clips` must be a batch of shape (batch, frames, height, width, "
             f"channels). Received shape {clips.shape}."
         )
+    if not len(clips):
+        return np.zeros((0, clips.shape[1] - 1, *clips.shape[2:4], 2), np.float32)
     if cache is None:
-        return np.stack([optical_flow(c, method=method) for c in clips]) if len(clips) \
-            else np.zeros((0, clips.shape[1] - 1, *clips.shape[2:4], 2), np.float32)
-    return np.stack([cache.flow(c, method) for c in clips]) if len(clips) \
-        else np.zeros((0, clips.shape[1] - 1, *clips.shape[2:4], 2), np.float32)
+        return np.stack([optical_flow(c, method=method) for c in clips])
+    return np.stack([cache.flow(c, method) for c in clips])
 
 
 class FlowCache:
