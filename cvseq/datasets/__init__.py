@@ -43,9 +43,11 @@ from cvseq.datasets import vessel_tracks  # noqa: E402,F401
 from cvseq.datasets import mot_tracks  # noqa: E402,F401  (real tracks, not registered)
 from cvseq.datasets import fashion_images  # noqa: E402,F401
 from cvseq.datasets import frame_sequences  # noqa: E402,F401
+from cvseq.flow import add_flow  # noqa: E402  (the optical-flow transform)
 
 __all__ = [
     "DatasetInfo",
+    "add_flow",
     "DatasetUnavailableError",
     "load_with_fallback",
     "describe_datasets",

@@ -161,3 +161,173 @@ def _build_moving_mnist(split, *, seed=0, shuffle=None, data_dir=None, **options
         description="Moving MNIST (TFDS), split by cvseq.",
     )
     return dataset, info
+
+
+# ---------------------------------------------------------------------------
+# video_frames: any real video files as (context, future) frame sequences.
+# ---------------------------------------------------------------------------
+
+# Time shares of each file per split, and frames left out between splits.
+_TIME_SPLITS = {"train": (0.0, 0.7), "validation": (0.7, 0.85), "test": (0.85, 1.0)}
+_TIME_GAP = 4
+
+
+def video_files(root):
+    """The video files under `root` (a file, or a folder searched
+    recursively), sorted.
+
+    Raises:
+        ValueError: `root` does not exist or holds no video file.
+    """
+    import os
+
+    from cvseq.datasets.video_folder import VIDEO_EXTENSIONS
+
+    root = os.fspath(root)
+    if os.path.isfile(root):
+        return [root]
+    if not os.path.isdir(root):
+        raise ValueError(
+            f"`root` must be a video file or a folder of videos. Received: "
+            f"root={root!r}, which does not exist."
+        )
+    files = sorted(
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(root)
+        for name in names
+        if name.lower().endswith(VIDEO_EXTENSIONS)
+    )
+    if not files:
+        raise ValueError(
+            f"`root` holds no video file ({', '.join(VIDEO_EXTENSIONS)}). "
+            f"Received: root={root!r}."
+        )
+    return files
+
+
+def _centre_crop_resize(frame, image_size):
+    """The largest centred crop of `image_size`'s aspect, resized to it."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    aspect = image_size[1] / image_size[0]
+    ch, cw = (h, int(round(h * aspect))) if w / h > aspect else (int(round(w / aspect)), w)
+    top, left = (h - ch) // 2, (w - cw) // 2
+    return cv2.resize(frame[top:top + ch, left:left + cw], image_size[::-1],
+                      interpolation=cv2.INTER_AREA)
+
+
+_decoded = {}
+
+
+def decoded_file(path, image_size):
+    """Every frame of a video file, centre-cropped and resized: uint8 `(n, h,
+    w, 3)`, decoded once per process (keyed by path, size and mtime)."""
+    import os
+
+    from cvseq.datasets.video_folder import read_frames
+
+    stat = os.stat(path)
+    key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns, tuple(image_size))
+    if key not in _decoded:
+        frames = [_centre_crop_resize(f, image_size)
+                  for batch in read_frames(path) for f in batch]
+        _decoded[key] = np.stack(frames)
+    return _decoded[key]
+
+
+def video_windows(video, split, *, frames_in, frames_out, stride=1):
+    """`(context, future)` windows of one decoded video's split.
+
+    The split is a stretch of time (train: the first 70% of the frames,
+    validation: the next 15%, test: the last 15%, with 4 frames left out
+    between them); windows never cross a scene cut (`sample_videos.
+    scene_cuts`). Training windows overlap by half; held-out ones do not.
+
+    Returns:
+        uint8 `(n, frames_in, h, w, c)`, `(n, frames_out, h, w, c)`.
+    """
+    from cvseq.datasets.sample_videos import scene_cuts
+
+    n = len(video)
+    low, high = _TIME_SPLITS[split]
+    start = int(round(low * n)) + (_TIME_GAP // 2 if low > 0 else 0)
+    stop = int(round(high * n)) - (_TIME_GAP // 2 if high < 1 else 0)
+    span = (frames_in + frames_out - 1) * stride + 1
+    step = max(1, span // 2) if split == "train" else span
+    edges = [start] + [c for c in scene_cuts(video) if start < c < stop] + [stop]
+    contexts, futures = [], []
+    for a, b in zip(edges[:-1], edges[1:]):
+        for first in range(a, b - span + 1, step):
+            window = video[first:first + span:stride]
+            contexts.append(window[:frames_in])
+            futures.append(window[frames_in:])
+    shape = video.shape[1:]
+    if not contexts:
+        return (np.zeros((0, frames_in, *shape), np.uint8),
+                np.zeros((0, frames_out, *shape), np.uint8))
+    return np.stack(contexts), np.stack(futures)
+
+
+def generate_video_frames(split, *, root, frames_in=4, frames_out=4,
+                          image_size=(64, 64), channels=3, stride=1):
+    """The `(context, future)` windows of one split of every file under `root`."""
+    check_choice("split", split, tuple(_TIME_SPLITS))
+    frames_in = check_int("frames_in", frames_in)
+    frames_out = check_int("frames_out", frames_out)
+    image_size = check_image_size(image_size)
+    check_choice("channels", channels, (1, 3))
+    stride = check_int("stride", stride)
+    contexts, futures = [], []
+    for path in video_files(root):
+        video = decoded_file(path, image_size)
+        if channels == 1:
+            import cv2
+
+            n, h, w, _ = video.shape
+            video = cv2.cvtColor(video.reshape(n * h, w, 3),
+                                 cv2.COLOR_RGB2GRAY).reshape(n, h, w, 1)
+        context, future = video_windows(video, split, frames_in=frames_in,
+                                        frames_out=frames_out, stride=stride)
+        contexts.append(context)
+        futures.append(future)
+    context, future = np.concatenate(contexts), np.concatenate(futures)
+    if not len(context):
+        raise ValueError(
+            f"No window of frames_in + frames_out = {frames_in + frames_out} "
+            f"frames (stride {stride}) fits in the {split!r} split of the videos "
+            f"under {root!r} (each split is a stretch of time within each file, "
+            "cut at scene cuts). Use fewer frames or longer videos."
+        )
+    return context, future
+
+
+@register_dataset(
+    "video_frames",
+    task="video_predictor",
+    source="folder",
+    description="Your video files (a file or a folder, searched recursively) as "
+    "(context, future) frame sequences; split by time within each file "
+    "(70/15/15), never across a scene cut.",
+)
+def _build_video_frames(split, *, seed=0, shuffle=None, **options):
+    reject_unknown_options(
+        "video_frames", options,
+        ("root", "frames_in", "frames_out", "image_size", "channels", "stride"),
+    )
+    if "root" not in options:
+        raise TypeError(
+            "Data set 'video_frames' needs `root`: load('video_frames', 'train', "
+            "root='path/to/videos')."
+        )
+    context, future = generate_video_frames(split, **options)
+    info = DatasetInfo(
+        name="video_frames",
+        split=split,
+        task="video_predictor",
+        source="folder",
+        class_names=[],
+        num_examples=len(context),
+        description=f"Frame sequences of the videos under {options['root']!r}.",
+    )
+    return tf.data.Dataset.from_tensor_slices((context, future)), info

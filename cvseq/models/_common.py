@@ -70,9 +70,10 @@ def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
 
 
 def classifier_task(inputs, outputs, num_classes, *, multi_label, compile, name,
-                    learning_rate=1e-3):
-    """A `Task` with the classification defaults, compiled if `compile`."""
-    model = Task(
+                    learning_rate=1e-3, task_class=Task):
+    """A `Task` (or `task_class`) with the classification defaults, compiled
+    if `compile`."""
+    model = task_class(
         inputs,
         outputs,
         name=name,

@@ -15,6 +15,7 @@ from cvseq.models._common import (
     classification_head,
     classifier_task,
 )
+from cvseq.models import two_stream
 
 BLOCKS = ("r2plus1d", "c3d")
 
@@ -28,6 +29,7 @@ def video_classifier_3d(
     filters=(16, 32, 64, 128),
     multi_label=False,
     dropout=0.2,
+    streams=("rgb",),
     compile=True,
     name=None,
 ):
@@ -59,6 +61,13 @@ def video_classifier_3d(
         multi_label: bool. Independent tags (sigmoid, binary cross-entropy)
             instead of one class per clip (softmax). Defaults to False.
         dropout: float in [0, 1). Dropout before the head. Defaults to 0.2.
+        streams: tuple of `"rgb"` and `"flow"`. With `"flow"`, the same 3D
+            network (its own weights, layers named `flow_stage*`) reads the
+            optical flow between frames (`cvseq.flow`), and the pooled
+            features of the streams are concatenated before the head (late
+            fusion). The inputs are then `{"clips", "flow"}` (flow `(batch,
+            frames - 1, h, w, 2)`); `fit`, `evaluate` and `predict` compute
+            the flow when given clips alone. Defaults to `("rgb",)`.
         compile: bool. Compile with the task's defaults: Adam(1e-3) and
             sparse categorical cross-entropy with accuracy, or binary
             cross-entropy with AUC, precision, recall and F1 at 0.5 for
@@ -92,23 +101,44 @@ def video_classifier_3d(
         )
     dropout = check_fraction("dropout", dropout)
     check_bool("compile", compile)
+    streams = two_stream.flow_lib.check_streams(streams)
+    if "flow" in streams:
+        two_stream.check_frames(frames)
 
     # Layers.
     clips = keras.Input((frames, *image_size, 3), name="clips")
-    x = ImagePreprocessing("unit", name="preprocessing")(clips)
-    for stage, channels in enumerate(filters, start=1):
-        x = _conv_block(x, channels, block=block, prefix=f"stage{stage}")
-        pool = (1, 2, 2) if stage == 1 else (2, 2, 2)
-        # "same": a clip shorter than the pooled length still goes through.
-        x = keras.layers.MaxPooling3D(pool, padding="same", name=f"stage{stage}_pool")(x)
-    x = keras.layers.GlobalAveragePooling3D(name="pool")(x)
+    features = []
+    if "rgb" in streams:
+        x = ImagePreprocessing("unit", name="preprocessing")(clips)
+        features.append(_network(x, filters, block, prefix="", pooling="pool"))
+    if "flow" in streams:
+        fields = two_stream.flow_input(frames, image_size)
+        features.append(_network(fields, filters, block, prefix="flow_",
+                                 pooling="flow_pool"))
+    x = features[0] if len(features) == 1 else two_stream.fuse(features)
     outputs = classification_head(
         x, num_classes, multi_label=multi_label, dropout=dropout
     )
 
     # Model.
+    if "flow" in streams:
+        return classifier_task({"clips": clips, "flow": fields}, outputs, num_classes,
+                               multi_label=multi_label, compile=compile,
+                               name=name or "video_classifier_3d",
+                               task_class=two_stream.FlowTask)
     return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
                            compile=compile, name=name or "video_classifier_3d")
+
+
+def _network(x, filters, block, *, prefix, pooling):
+    """The 3D stages on `(batch, frames, h, w, c)` -> pooled `(batch, filters[-1])`."""
+    for stage, channels in enumerate(filters, start=1):
+        x = _conv_block(x, channels, block=block, prefix=f"{prefix}stage{stage}")
+        pool = (1, 2, 2) if stage == 1 else (2, 2, 2)
+        # "same": a clip shorter than the pooled length still goes through.
+        x = keras.layers.MaxPooling3D(pool, padding="same",
+                                      name=f"{prefix}stage{stage}_pool")(x)
+    return keras.layers.GlobalAveragePooling3D(name=pooling)(x)
 
 
 def _check_filters(filters):

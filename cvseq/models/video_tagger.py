@@ -17,6 +17,7 @@ from cvseq.models._common import (
     classification_head,
     classifier_task,
 )
+from cvseq.models import two_stream
 
 RECURRENT_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
@@ -73,6 +74,7 @@ def video_tagger(
     multi_label=False,
     dropout=0.2,
     train_backbone=True,
+    streams=("rgb",),
     compile=True,
     name=None,
 ):
@@ -113,6 +115,15 @@ def video_tagger(
             the head. Defaults to 0.2.
         train_backbone: bool. False freezes the backbone (first stage of
             fine-tuning). Defaults to True.
+        streams: tuple of `"rgb"` and `"flow"`. `("rgb", "flow")` adds a
+            second stream on the optical flow between frames (`cvseq.flow`,
+            OpenCV DIS): a small CNN per flow field and its own recurrent
+            layer, whose clip summary is concatenated to the frames' before
+            the head (late fusion); `("flow",)` uses the flow alone. With a
+            flow stream the model's inputs are `{"clips", "flow"}` (flow
+            `(batch, frames - 1, h, w, 2)`), and `fit`, `evaluate` and
+            `predict` compute the flow when given clips alone. Defaults to
+            `("rgb",)`.
         compile: bool. Compile with the task's defaults: Adam(1e-3) and
             sparse categorical cross-entropy with accuracy, or binary
             cross-entropy with AUC, precision, recall and F1 at 0.5 for
@@ -140,6 +151,14 @@ def video_tagger(
     check_bool("bidirectional", bidirectional)
     dropout = check_fraction("dropout", dropout)
     check_bool("compile", compile)
+    streams = two_stream.flow_lib.check_streams(streams)
+    if "flow" in streams:
+        two_stream.check_frames(frames)
+    if "rgb" not in streams:
+        return two_stream.flow_only_tagger(
+            num_classes, frames=frames, image_size=image_size, recurrent=recurrent,
+            units=units, bidirectional=bidirectional, multi_label=multi_label,
+            dropout=dropout, compile=compile, name=name)
     feature_extractor = backbones.build_backbone(
         backbone,
         image_size=image_size,
@@ -173,6 +192,10 @@ def video_tagger(
         differences
     )
     x = keras.layers.Concatenate(name="frame_descriptor")([what, where, moved])
+    if "flow" in streams:
+        fields, x, flow_summary = two_stream.flow_stream(
+            x, mask, frames=frames, image_size=image_size, recurrent=recurrent,
+            units=units, bidirectional=bidirectional, dropout=dropout)
     x = keras.layers.Dense(units, activation="relu", name="frame_embedding")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="frame_dropout")(x)
@@ -180,10 +203,17 @@ def video_tagger(
     if bidirectional:
         rnn = keras.layers.Bidirectional(rnn, name=f"bidirectional_{recurrent}")
     x = rnn(x, mask=mask)
+    if "flow" in streams and flow_summary is not None:
+        x = two_stream.fuse([x, flow_summary])
     outputs = classification_head(
         x, num_classes, multi_label=multi_label, dropout=dropout
     )
 
     # Model.
+    if "flow" in streams:
+        return classifier_task({"clips": clips, "flow": fields}, outputs, num_classes,
+                               multi_label=multi_label, compile=compile,
+                               name=name or "video_tagger",
+                               task_class=two_stream.FlowTask)
     return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
                            compile=compile, name=name or "video_tagger")

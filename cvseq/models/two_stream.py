@@ -1,0 +1,190 @@
+"""Optical flow as a second stream of the video models.
+
+The two-stream idea of Simonyan & Zisserman 2014 ("Two-Stream Convolutional
+Networks for Action Recognition in Videos") with the recurrent fusion of Ng
+et al. 2015 ("Beyond Short Snippets"): one network reads the frames, a
+second reads the optical flow between them (`cvseq.flow`, OpenCV, outside
+the graph), and their clip summaries are fused before the head.
+
+`video_tagger(..., streams=("rgb", "flow"))` and `streams=("flow",)` build
+on the pieces here; their models are `FlowTask`s, which compute the flow
+themselves when `fit`, `evaluate` or `predict` get clips alone.
+"""
+
+import keras
+from keras import ops
+
+from cvseq import flow as flow_lib
+from cvseq.layers import BatchNormalization, FrameMask, TimeDistributed
+from cvseq.models.task import Task
+
+# Filters of the flow network's stride-2 convolutions on each flow field.
+_FLOW_FILTERS = (16, 32)
+# How the flow stream joins the frames: "late", its own recurrent layer and
+# the two clip summaries concatenated (the kept default, see the README), or
+# "frame", its per-field features concatenated to each frame's descriptor
+# before the frames' recurrent layer. Changed only to measure both.
+_FUSION = "late"
+FUSIONS = ("late", "frame")
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class FlowMask(keras.layers.Layer):
+    """The mask of the flow fields from the clips' frame mask: field `t`
+    (frame `t` to `t + 1`) is real when frame `t + 1` is.
+
+    Input bool `(batch, frames)`; output bool `(batch, frames - 1)`.
+    """
+
+    def call(self, mask):
+        return mask[:, 1:]
+
+    def compute_output_spec(self, mask):
+        frames = mask.shape[1]
+        return keras.KerasTensor(
+            (mask.shape[0], None if frames is None else frames - 1), dtype="bool")
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class PadFirstStep(keras.layers.Layer):
+    """Zeros before the first step: `(batch, steps, d)` -> `(batch, steps + 1,
+    d)`, so per-field flow features line up with the frames (none for the
+    first frame)."""
+
+    def call(self, x):
+        return ops.concatenate([ops.zeros_like(x[:, :1]), x], axis=1)
+
+    def compute_output_spec(self, x):
+        steps = x.shape[1]
+        return keras.KerasTensor(
+            (x.shape[0], None if steps is None else steps + 1, *x.shape[2:]),
+            dtype=x.dtype)
+
+
+def _flow_network(image_size):
+    """One flow field `(h, w, 2)` -> features `(_FLOW_FILTERS[-1],)`: two
+    stride-2 convolutions with batch norm, then global average pooling."""
+    x = inputs = keras.Input((*image_size, 2), name="flow_field")
+    for i, filters in enumerate(_FLOW_FILTERS, start=1):
+        x = keras.layers.Conv2D(filters, 3, strides=2, padding="same",
+                                use_bias=False, name=f"flow{i}_conv")(x)
+        x = BatchNormalization(momentum=0.9, name=f"flow{i}_bn")(x)
+        x = keras.layers.ReLU(name=f"flow{i}_relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="flow_pooling")(x)
+    return keras.Model(inputs, x, name="flow_network")
+
+
+def flow_input(frames, image_size):
+    """The `"flow"` input: `(batch, frames - 1, h, w, 2)` float32."""
+    return keras.Input((None if frames is None else frames - 1, *image_size, 2),
+                       name="flow")
+
+
+def flow_stream(frame_descriptor, mask, *, frames, image_size, recurrent, units,
+                bidirectional, dropout):
+    """Adds the flow stream beside the frames' descriptors.
+
+    Args:
+        frame_descriptor: `(batch, frames, d)` per-frame features of the RGB
+            stream, or None (flow only).
+        mask: bool `(batch, frames)` frame mask of the clips.
+
+    Returns:
+        `(flow, frame_descriptor, summary)`: the new `"flow"` input; the
+        descriptor, with the flow features concatenated per frame under
+        `"frame"` fusion; and the flow stream's clip summary `(batch,
+        units)` under `"late"` fusion (None under `"frame"`).
+    """
+    from cvseq.models.video_tagger import RECURRENT_LAYERS
+
+    fields = flow_input(frames, image_size)
+    x = TimeDistributed(_flow_network(image_size), name="flow_features")(fields)
+    if _FUSION == "frame" and frame_descriptor is not None:
+        x = PadFirstStep(name="flow_alignment")(x)
+        descriptor = keras.layers.Concatenate(name="frame_and_flow_descriptor")(
+            [frame_descriptor, x])
+        return fields, descriptor, None
+    x = keras.layers.Dense(units, activation="relu", name="flow_embedding")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="flow_dropout")(x)
+    rnn = RECURRENT_LAYERS[recurrent](units, name=f"flow_{recurrent}")
+    if bidirectional:
+        rnn = keras.layers.Bidirectional(rnn, name=f"flow_bidirectional_{recurrent}")
+    summary = rnn(x, mask=FlowMask(name="flow_mask")(mask))
+    return fields, frame_descriptor, summary
+
+
+def fuse(summaries):
+    """Late fusion: the streams' clip summaries, concatenated."""
+    return keras.layers.Concatenate(name="stream_fusion")(summaries)
+
+
+def flow_only_tagger(num_classes, *, frames, image_size, recurrent, units,
+                     bidirectional, multi_label, dropout, compile, name):
+    """`video_tagger(streams=("flow",))`: the flow stream alone. The clips
+    input only gives the frame mask (padding at the end of a clip)."""
+    from cvseq.models._common import classification_head, classifier_task
+
+    clips = keras.Input((frames, *image_size, 3), name="clips")
+    mask = FrameMask(name="frame_mask")(clips)
+    fields, _, summary = flow_stream(None, mask, frames=frames, image_size=image_size,
+                                     recurrent=recurrent, units=units,
+                                     bidirectional=bidirectional, dropout=dropout)
+    outputs = classification_head(summary, num_classes, multi_label=multi_label,
+                                  dropout=dropout)
+    return classifier_task({"clips": clips, "flow": fields}, outputs, num_classes,
+                           multi_label=multi_label, compile=compile,
+                           name=name or "video_tagger", task_class=FlowTask)
+
+
+def check_frames(frames):
+    if frames is not None and frames < 2:
+        raise ValueError(
+            "A flow stream needs clips of at least 2 frames (flow lies "
+            f"between frames). Received: frames={frames}. Use frames >= 2 "
+            "or streams=('rgb',)."
+        )
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class FlowTask(Task):
+    """A `cvseq.Task` whose inputs are `{"clips", "flow"}`.
+
+    `fit`, `evaluate` and `predict` take clips alone too (arrays or
+    `tf.data` data sets of clips or `(clips, targets)`): the flow is then
+    computed with `cvseq.flow` (DIS; each distinct clip once per process,
+    see `cvseq.flow.add_flow`). Calling the model directly (`model(x)`)
+    needs both inputs.
+    """
+
+    def _with_flow(self, x):
+        if x is None:
+            return x
+        if isinstance(x, dict):
+            if "flow" in x or "clips" not in x:
+                return x
+            return {**x, "flow": flow_lib.batch_flow(x["clips"],
+                                                     cache=flow_lib.default_cache)}
+        if hasattr(x, "element_spec"):  # a tf.data.Dataset
+            spec = x.element_spec
+            first = spec[0] if isinstance(spec, tuple) else spec
+            return x if isinstance(first, dict) else flow_lib.add_flow(x)
+        if hasattr(x, "shape") and len(x.shape) == 5:
+            return {"clips": x, "flow": flow_lib.batch_flow(
+                x, cache=flow_lib.default_cache)}
+        return x
+
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        if isinstance(validation_data, (tuple, list)) and validation_data:
+            validation_data = (self._with_flow(validation_data[0]),
+                               *validation_data[1:])
+        else:
+            validation_data = self._with_flow(validation_data)
+        return super().fit(self._with_flow(x), y, *args,
+                           validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(self._with_flow(x), y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        return super().predict(self._with_flow(x), *args, **kwargs)
