@@ -43,6 +43,7 @@ from cvseq.datasets import vessel_tracks  # noqa: E402,F401
 from cvseq.datasets import mot_tracks  # noqa: E402,F401  (real tracks, not registered)
 from cvseq.datasets import fashion_images  # noqa: E402,F401
 from cvseq.datasets import frame_sequences  # noqa: E402,F401
+from cvseq.datasets import digit_instances  # noqa: E402,F401
 
 __all__ = [
     "DatasetInfo",
