@@ -196,6 +196,10 @@ def _coco_instances(split, *, seed=0, shuffle=False, **options):
         panoptic = tf.cast(panoptic, tf.int32)
         segment = panoptic[..., 0] + 256 * panoptic[..., 1] + 65536 * panoptic[..., 2]
         objects = example["panoptic_objects"]
+        count = tf.reduce_min([tf.shape(objects[key])[0]
+                               for key in ("id", "label", "is_crowd", "area")])
+        objects = {key: objects[key][:count]
+                   for key in ("id", "label", "is_crowd", "area")}
         label = tf.cast(objects["label"], tf.int32)
         # Objects, not stuff or crowds; the largest `max_instances` of them.
         keep = (label < COCO_THING_CLASSES) & ~objects["is_crowd"]

@@ -145,10 +145,12 @@ def group_instances(semantic, instances, *, max_instances, center_threshold=0.1,
 
     Centres are the heatmap's local maxima (within `nms_kernel` pixels)
     scoring above `center_threshold`, the `max_instances` best per image.
-    Each pixel whose class is not the background (class 0) goes to the
+    Each object pixel (the object classes together likelier than the
+    background, class 0; its class the likeliest object class) goes to the
     centre nearest to where its offset points. An instance's label is the
     majority class of its pixels; its score is its centre's heatmap value
-    times the mean probability of that class over its pixels. Instances of
+    times the mean probability of that class (given that the pixel is an
+    object's) over its pixels. Instances of
     fewer than `min_area` pixels are dropped (their pixels get id 0).
 
     Args:
@@ -182,18 +184,25 @@ def group_instances(semantic, instances, *, max_instances, center_threshold=0.1,
                 + ops.square(vote_x[..., None] - cx[:, None, None, :]))
     distance = ops.where(found[:, None, None, :], distance, np.inf)
     nearest = ops.argmin(distance, axis=-1)
-    classes = ops.argmax(semantic, axis=-1)
-    thing = (classes > 0) & ops.any(found, axis=-1)[:, None, None]
+    # A pixel is an object's where the object classes together outweigh the
+    # background: early in training, and on hard pixels, the background is
+    # often the likeliest single class while the ten digits together are
+    # likelier still. Its class is the likeliest object class.
+    object_probability = 1.0 - semantic[..., 0]
+    thing = (object_probability > 0.5) & ops.any(found, axis=-1)[:, None, None]
+    conditional = semantic[..., 1:] / ops.maximum(object_probability, 1e-6)[..., None]
+    classes = ops.argmax(conditional, axis=-1)
 
     member = ops.one_hot(nearest, count, dtype="float32") * ops.cast(thing, "float32")[..., None]
     votes = ops.einsum("bhwk,bhwc->bkc", member,
-                       ops.one_hot(classes, num_classes, dtype="float32"))
+                       ops.one_hot(classes, num_classes - 1, dtype="float32"))
     area = ops.sum(member, axis=(1, 2))
-    labels = ops.argmax(votes[..., 1:], axis=-1) + 1
-    mean_probability = ops.einsum("bhwk,bhwc->bkc", member, semantic) / ops.maximum(
+    index = ops.argmax(votes, axis=-1)
+    labels = index + 1
+    mean_probability = ops.einsum("bhwk,bhwc->bkc", member, conditional) / ops.maximum(
         area, 1.0)[..., None]
     label_probability = ops.sum(
-        mean_probability * ops.one_hot(labels, num_classes, dtype="float32"), axis=-1)
+        mean_probability * ops.one_hot(index, num_classes - 1, dtype="float32"), axis=-1)
     keep = found & (area >= min_area)
     scores = ops.where(keep, center_scores * label_probability, -1.0)
     labels = ops.where(keep, ops.cast(labels, "int32"), -1)
