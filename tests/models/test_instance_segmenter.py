@@ -149,3 +149,20 @@ def test_digit_instances_data():
     images, targets = next(iter(ds))
     assert images.shape == (4, 32, 32, 3) and set(targets) == {"semantic", "instances"}
     assert info.task == "instance_segmenter" and info.num_classes == 11
+
+
+def test_saved_model_round_trip(tmp_path):
+    import tensorflow as tf
+
+    model = instance_segmenter(3, image_size=16, max_instances=4)
+    path = cvseq.export.export(model, str(tmp_path / "saved"), format="saved_model")
+    served = tf.saved_model.load(path).serve(tf.constant(_images(), tf.uint8))
+    expected = model.predict(_images(), verbose=0)
+    for key in ("semantic", "instances"):
+        np.testing.assert_allclose(served[key].numpy(), expected[key], atol=1e-5)
+    # The served maps group into the same instances as the model's own.
+    grouped = {k: keras.ops.convert_to_numpy(v) for k, v in group_instances(
+        served["semantic"].numpy(), served["instances"].numpy(),
+        max_instances=4, center_threshold=0.0).items()}
+    mine = model.predict_instances(_images(), center_threshold=0.0)
+    np.testing.assert_array_equal(grouped["instance_ids"], mine["instance_ids"])
