@@ -166,3 +166,21 @@ def test_saved_model_round_trip(tmp_path):
         max_instances=4, center_threshold=0.0).items()}
     mine = model.predict_instances(_images(), center_threshold=0.0)
     np.testing.assert_array_equal(grouped["instance_ids"], mine["instance_ids"])
+
+
+def test_cli_trains_and_predicts_instances(tmp_path, capsys):
+    import cv2
+
+    from cvseq import cli
+
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "instance_segmenter", "--epochs", "1", "--batch-size", "8",
+                     "--image-size", "16", "--data", "num_scenes=16", "--out", out]) == 0, \
+        capsys.readouterr().err
+    image = str(tmp_path / "image.png")
+    cv2.imwrite(image, _images(1, 40)[0])
+    capsys.readouterr()
+    assert cli.main(["predict", os.path.join(out, "model.keras"), image,
+                     "--threshold", "0"]) == 0, capsys.readouterr().err
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(image + ": ") and len(line) > len(image) + 2
