@@ -398,14 +398,21 @@ def instance_segmenter(
     check_bool("train_backbone", train_backbone)
     max_instances = check_int("max_instances", max_instances)
     check_bool("compile", compile)
-    images, x = unet(image_size, backbone, weights=weights,
-                     train_backbone=train_backbone)
+    import os
+    if os.environ.get("CVSEQ_DUAL"):
+        images, (x, instance_features) = unet(image_size, backbone, weights=weights,
+                                              train_backbone=train_backbone,
+                                              decoders=("", "instance_"))
+    else:
+        images, x = unet(image_size, backbone, weights=weights,
+                         train_backbone=train_backbone)
+        instance_features = x
 
     # Heads; they stay float32 under mixed precision for stable losses.
     semantic = keras.layers.Conv2D(
         num_classes, 1, activation="softmax", dtype="float32", name="semantic"
     )(x)
-    y = _conv_block(x, 32, name="instance_head")
+    y = _conv_block(instance_features, 32, name="instance_head")
     center = keras.layers.Conv2D(
         1, 1, activation="sigmoid", dtype="float32", name="center",
         bias_initializer=keras.initializers.Constant(

@@ -156,7 +156,7 @@ def test_saved_model_round_trip(tmp_path):
 
     model = instance_segmenter(3, image_size=16, max_instances=4)
     path = cvseq.export.export(model, str(tmp_path / "saved"), format="saved_model")
-    served = tf.saved_model.load(path).serve(tf.constant(_images(), tf.uint8))
+    served = tf.saved_model.load(path).serve(tf.constant(_images(), tf.float32))
     expected = model.predict(_images(), verbose=0)
     for key in ("semantic", "instances"):
         np.testing.assert_allclose(served[key].numpy(), expected[key], atol=1e-5)
