@@ -77,23 +77,17 @@ def _conv_block(x, filters, name):
     return x
 
 
-def unet(image_size, backbone, *, weights=None, train_backbone=True, decoders=("",)):
+def unet(image_size, backbone, *, weights=None, train_backbone=True):
     """The U-Net that `image_segmenter` and `instance_segmenter` share.
 
     Builds the encoder (`cvseq.backbones.build_feature_pyramid`) and the
     decoder described in `image_segmenter`, and checks that `image_size`
     fits the backbone's strides.
 
-    `decoders` names one decoder per prefix, all on the one encoder (the
-    first `""` keeps the layer names of `image_segmenter`); decoders after
-    the first have half the filters (as Panoptic-DeepLab's instance
-    decoder).
-
     Returns:
         `(images, features)`: the `"images"` input `(batch, height, width,
         3)` and the decoder's full-resolution features `(batch, height,
-        width, filters)`, or a list of them, one per decoder, when
-        `decoders` names more than one.
+        width, filters)`.
     """
     encoder = backbones.build_feature_pyramid(
         backbone,
@@ -116,27 +110,22 @@ def unet(image_size, backbone, *, weights=None, train_backbone=True, decoders=("
     skips = encoder(images)
     if not isinstance(skips, (list, tuple)):
         skips = [skips]
-    coarsest = skips[-1]
+    x = skips[-1]
     skips = list(reversed(skips[:-1]))
     if not skips or skips[-1].shape[1] < image_size[0]:
         # Full-resolution skip when the backbone has none (Keras
         # applications start at stride 2): a few channels from the pixels.
         stem = ImagePreprocessing("unit", name="stem_rescaling")(images)
         skips.append(_conv_block(stem, 16, name="stem"))
-    features = []
-    for number, prefix in enumerate(decoders):
-        x = coarsest
-        for index, skip in enumerate(skips):
-            factor = skip.shape[1] // x.shape[1]
-            filters = min(256, max(16, skip.shape[-1] // (2 if number else 1)))
-            x = keras.layers.Conv2DTranspose(
-                filters, 3, strides=factor, padding="same",
-                name=f"{prefix}decoder{index}_up"
-            )(x)
-            x = keras.layers.Concatenate(name=f"{prefix}decoder{index}_skip")([x, skip])
-            x = _conv_block(x, filters, name=f"{prefix}decoder{index}")
-        features.append(x)
-    return images, features[0] if len(features) == 1 else features
+    for index, skip in enumerate(skips):
+        factor = skip.shape[1] // x.shape[1]
+        filters = min(256, max(16, skip.shape[-1]))
+        x = keras.layers.Conv2DTranspose(
+            filters, 3, strides=factor, padding="same", name=f"decoder{index}_up"
+        )(x)
+        x = keras.layers.Concatenate(name=f"decoder{index}_skip")([x, skip])
+        x = _conv_block(x, filters, name=f"decoder{index}")
+    return images, x
 
 
 def image_segmenter(
