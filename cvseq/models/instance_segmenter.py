@@ -44,13 +44,16 @@ class InstanceCenterLoss(keras.losses.Loss):
     peaks, as in CenterNet), the target offset of each instance pixel points
     to its centre. Loss: `center_weight` times the mean squared error of the
     heatmap over all pixels, plus `offset_weight` times the mean L1 error of
-    the offsets over the instance pixels (Cheng et al. 2020 use 200 and 0.01
-    on 1024-pixel images; these defaults suit smaller ones).
+    the offsets over the instance pixels. Cheng et al. 2020 use 200 and 0.01;
+    here 200 (with 0.1) held the classes back, as the instance maps learn
+    fast and their gradients filled the shared decoder: after 750 steps on
+    the digit instances the pixels' classes were right 14% of the time
+    (chance 10%), against 44% with 20 and 0.02 (mask AP@0.5 0.09 and 0.36).
 
     Args:
         max_instances: int. Instance ids above it are ignored.
-        center_weight: float. Defaults to 200.0.
-        offset_weight: float. Defaults to 0.1.
+        center_weight: float. Defaults to 20.0.
+        offset_weight: float. Defaults to 0.02.
         sigma_scale: float. Defaults to 0.15.
 
     Call arguments: `y_true` int `(batch, H, W)` instance ids (0: no
@@ -58,7 +61,7 @@ class InstanceCenterLoss(keras.losses.Loss):
     the offset `(dy, dx)` in pixels.
     """
 
-    def __init__(self, max_instances, center_weight=200.0, offset_weight=0.1,
+    def __init__(self, max_instances, center_weight=20.0, offset_weight=0.02,
                  sigma_scale=0.15, name="instance_center_loss", **kwargs):
         super().__init__(name=name, **kwargs)
         self.max_instances = max_instances
