@@ -194,18 +194,15 @@ def group_instances(semantic, instances, *, max_instances, center_threshold=0.1,
     object_probability = 1.0 - semantic[..., 0]
     thing = (object_probability > 0.5) & ops.any(found, axis=-1)[:, None, None]
     conditional = semantic[..., 1:] / ops.maximum(object_probability, 1e-6)[..., None]
-    classes = ops.argmax(conditional, axis=-1)
 
     member = ops.one_hot(nearest, count, dtype="float32") * ops.cast(thing, "float32")[..., None]
-    votes = ops.einsum("bhwk,bhwc->bkc", member,
-                       ops.one_hot(classes, num_classes - 1, dtype="float32"))
     area = ops.sum(member, axis=(1, 2))
-    index = ops.argmax(votes, axis=-1)
-    labels = index + 1
+    # Soft votes: each pixel's class probabilities (given an object),
+    # averaged over the instance.
     mean_probability = ops.einsum("bhwk,bhwc->bkc", member, conditional) / ops.maximum(
         area, 1.0)[..., None]
-    label_probability = ops.sum(
-        mean_probability * ops.one_hot(index, num_classes - 1, dtype="float32"), axis=-1)
+    labels = ops.argmax(mean_probability, axis=-1) + 1
+    label_probability = ops.max(mean_probability, axis=-1)
     keep = found & (area >= min_area)
     scores = ops.where(keep, center_scores * label_probability, -1.0)
     labels = ops.where(keep, ops.cast(labels, "int32"), -1)
