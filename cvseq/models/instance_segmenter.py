@@ -4,7 +4,7 @@ One U-Net (the `image_segmenter`'s) predicts, at every pixel, its class, how
 likely it is to be an object's centre (a heatmap), and the offset from the
 pixel to the centre of its object. After the model, `group_instances` keeps
 the heatmap's peaks as centres and gives each object pixel to the centre its
-offset points closest to; an instance's label is its pixels' majority class.
+offset points closest to; an instance's label is its pixels' likeliest class.
 
 Why bottom-up: two touching digits of one class are one blob to a semantic
 segmenter; the offsets tell them apart without anchors or boxes, the model
@@ -151,9 +151,9 @@ def group_instances(semantic, instances, *, max_instances, center_threshold=0.1,
     Each object pixel (the object classes together likelier than the
     background, class 0; its class the likeliest object class) goes to the
     centre nearest to where its offset points. An instance's label is the
-    majority class of its pixels; its score is its centre's heatmap value
-    times the mean probability of that class (given that the pixel is an
-    object's) over its pixels. Instances of
+    class of highest mean probability over its pixels (each pixel's class
+    probabilities given that it is an object's: soft votes); its score is
+    its centre's heatmap value times that mean probability. Instances of
     fewer than `min_area` pixels are dropped (their pixels get id 0).
 
     Args:
