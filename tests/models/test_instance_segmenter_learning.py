@@ -11,7 +11,7 @@ from cvseq.metrics import instances as instance_metrics
 pytestmark = pytest.mark.slow
 
 SCENES = dict(image_size=32, max_digits=2, digit_size=(12, 18))
-EPOCHS = 12
+EPOCHS = 16
 
 
 def _subset(tree, index):
