@@ -73,3 +73,7 @@ __all__ = [
     "__version__",
     "Task",
 ]
+
+from cvseq.models import instance_segmenter  # noqa: E402
+
+__all__ += ["instance_segmenter"]

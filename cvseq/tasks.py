@@ -463,3 +463,27 @@ register_task(
     Task("video_predictor", "ConvLSTM next-frame prediction (frames -> future frames)",
          "moving_digit_frames", _predictor_data_options, _build_video_predictor,
          _predict_video_frames, _predictor_options_from_model, metric="frame_mse"))
+
+
+# instance_segmenter: each object its own mask (issue 14).
+def _instances(model, inputs, run):
+    """Instances scoring at least `run["threshold"]` (default 0.5): `label
+    score (area px)`, best first."""
+    images = read_image_inputs(inputs, model)
+    found = model.predict_instances(images)
+    names = run.get("class_names") or []
+    threshold = run.get("threshold", 0.5)
+    lines = []
+    for ids, labels, scores in zip(found["instance_ids"], found["labels"], found["scores"]):
+        kept = [k for k in np.argsort(-scores) if labels[k] >= 0 and scores[k] >= threshold]
+        lines.append("; ".join(
+            f"{names[labels[k]] if labels[k] < len(names) else labels[k]} "
+            f"{scores[k]:.2f} ({int((ids == k + 1).sum())} px)" for k in kept)
+            or f"(no instance scores {threshold:g} or more)")
+    return lines
+
+
+register_task(
+    Task("instance_segmenter", "CNN instance segmentation (image -> a mask per object)",
+         "digit_instances", _image_data_options(32), _image_factory("instance_segmenter", 32),
+         _instances, _image_options_from_model, metric="semantic_mean_iou"))

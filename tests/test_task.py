@@ -112,6 +112,10 @@ FACTORIES = {
     "translator": _translator,
     "image_captioner": _image_captioner,
 }
+FACTORIES["instance_segmenter"] = lambda: (
+    cvseq.instance_segmenter(3, image_size=16, max_instances=2, compile=False),
+    _images(2, 16), {"semantic": RNG.integers(0, 3, (2, 16, 16)),
+                     "instances": RNG.integers(0, 3, (2, 16, 16))})
 
 
 def test_the_sweep_covers_every_factory():
@@ -135,6 +139,10 @@ def test_compile_with_an_optimizer_alone_trains_with_the_task_defaults(name):
     defaults = model.get_compile_defaults()
     if name == "object_detector":
         assert {"box_loss", "class_loss"} <= set(history)
+        return
+    if name == "instance_segmenter":  # losses and metrics by output
+        assert set(history) == {"loss", "semantic_loss", "instances_loss",
+                                "semantic_accuracy", "semantic_mean_iou"}, history
         return
     # The task's default metrics, by their names, next to the loss.
     names = {m.name for m in defaults["metrics"]}

@@ -164,3 +164,65 @@ def _pets(split, *, seed=0, shuffle=False, **options):
         description="Oxford-IIIT Pet masks (TFDS).",
     )
     return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+
+
+# COCO instances (issue 14). TFDS' `coco/2017` holds boxes only; its
+# `2017_panoptic` config holds every object's mask, in a PNG whose pixels
+# encode segment ids (R + 256 G + 256^2 B) listed in `panoptic_objects`.
+# Its 133 labels put the 80 object ("thing") classes first, then 53 "stuff"
+# classes (COCO's category ids, things 1-90 before stuff 92-200).
+COCO_THING_CLASSES = 80
+
+
+@register_dataset(
+    "coco_instances",
+    task="instance_segmenter",
+    source="tfds",
+    description="TFDS coco/2017_panoptic: 123,287 photos with a mask per "
+    "object of 80 classes (stuff and crowds as background).",
+)
+def _coco_instances(split, *, seed=0, shuffle=False, **options):
+    dataset, tfds_info = _load(
+        "coco/2017_panoptic", split, seed=seed, shuffle=shuffle, options=options,
+        allowed=("image_size", "max_instances", "data_dir"),
+        fallback="digit_instances",
+    )
+    image_size = check_image_size(options.get("image_size", (128, 128)))
+    max_instances = check_int("max_instances", options.get("max_instances", 16))
+
+    def adapt(example):
+        image = resize_image(example["image"], image_size)
+        panoptic = tf.image.resize(example["panoptic_image"], image_size, method="nearest")
+        panoptic = tf.cast(panoptic, tf.int32)
+        segment = panoptic[..., 0] + 256 * panoptic[..., 1] + 65536 * panoptic[..., 2]
+        objects = example["panoptic_objects"]
+        count = tf.reduce_min([tf.shape(objects[key])[0]
+                               for key in ("id", "label", "is_crowd", "area")])
+        objects = {key: objects[key][:count]
+                   for key in ("id", "label", "is_crowd", "area")}
+        label = tf.cast(objects["label"], tf.int32)
+        # Objects, not stuff or crowds; the largest `max_instances` of them.
+        keep = (label < COCO_THING_CLASSES) & ~objects["is_crowd"]
+        ids = tf.boolean_mask(tf.cast(objects["id"], tf.int32), keep)
+        label = tf.boolean_mask(label, keep)
+        order = tf.argsort(tf.boolean_mask(objects["area"], keep), direction="DESCENDING")
+        ids = tf.gather(ids, order)[:max_instances]
+        label = tf.gather(label, order)[:max_instances]
+        match = tf.equal(segment[..., None], ids[None, None, :])
+        found = tf.reduce_any(match, axis=-1)
+        index = tf.argmax(tf.cast(match, tf.int32), axis=-1, output_type=tf.int32)
+        instances = tf.where(found, index + 1, 0)
+        semantic = tf.where(found, tf.gather(label, index) + 1, 0)
+        return image, {"semantic": semantic, "instances": instances}
+
+    names = list(tfds_info.features["panoptic_objects"]["label"].names)
+    info = DatasetInfo(
+        name="coco_instances",
+        split=split,
+        task="instance_segmenter",
+        source="tfds",
+        class_names=["background", *names[:COCO_THING_CLASSES]],
+        num_examples=_num_examples(tfds_info, split),
+        description="COCO 2017 object masks, from the panoptic annotations (TFDS).",
+    )
+    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info

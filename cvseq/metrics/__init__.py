@@ -23,3 +23,9 @@ from cvseq.metrics.trajectory import (  # noqa: E402
     displacement_errors,
     final_displacement_error,
 )
+from cvseq.metrics.instances import (  # noqa: E402
+    connected_components,
+    evaluate_instance_segmenter,
+    mask_average_precision,
+    panoptic_quality,
+)

@@ -38,3 +38,11 @@ __all__ = [
     "VideoPredictor",
     "video_predictor",
 ]
+
+from cvseq.models.instance_segmenter import (  # noqa: E402
+    InstanceCenterLoss,
+    InstanceSegmenter,
+    instance_segmenter,
+)
+
+__all__ += ["InstanceCenterLoss", "InstanceSegmenter", "instance_segmenter"]

@@ -77,6 +77,57 @@ def _conv_block(x, filters, name):
     return x
 
 
+def unet(image_size, backbone, *, weights=None, train_backbone=True):
+    """The U-Net that `image_segmenter` and `instance_segmenter` share.
+
+    Builds the encoder (`cvseq.backbones.build_feature_pyramid`) and the
+    decoder described in `image_segmenter`, and checks that `image_size`
+    fits the backbone's strides.
+
+    Returns:
+        `(images, features)`: the `"images"` input `(batch, height, width,
+        3)` and the decoder's full-resolution features `(batch, height,
+        width, filters)`.
+    """
+    encoder = backbones.build_feature_pyramid(
+        backbone,
+        image_size=image_size,
+        weights=weights,
+        train_backbone=train_backbone,
+    )
+    # Strides are powers of two; a side that is not a multiple of the
+    # largest one leaves maps that do not line up when upsampled.
+    stride = 2 ** round(math.log2(image_size[0] / encoder.outputs[-1].shape[1]))
+    if any(side % stride for side in image_size):
+        raise ValueError(
+            f"`image_size` must be a multiple of the backbone's output stride "
+            f"({stride}) on each side. Received: image_size={image_size}. "
+            f"Try {tuple(max(stride, round(s / stride) * stride) for s in image_size)}."
+        )
+
+    # The encoder, then the decoder from coarse to fine.
+    images = keras.Input((*image_size, 3), name="images")
+    skips = encoder(images)
+    if not isinstance(skips, (list, tuple)):
+        skips = [skips]
+    x = skips[-1]
+    skips = list(reversed(skips[:-1]))
+    if not skips or skips[-1].shape[1] < image_size[0]:
+        # Full-resolution skip when the backbone has none (Keras
+        # applications start at stride 2): a few channels from the pixels.
+        stem = ImagePreprocessing("unit", name="stem_rescaling")(images)
+        skips.append(_conv_block(stem, 16, name="stem"))
+    for index, skip in enumerate(skips):
+        factor = skip.shape[1] // x.shape[1]
+        filters = min(256, max(16, skip.shape[-1]))
+        x = keras.layers.Conv2DTranspose(
+            filters, 3, strides=factor, padding="same", name=f"decoder{index}_up"
+        )(x)
+        x = keras.layers.Concatenate(name=f"decoder{index}_skip")([x, skip])
+        x = _conv_block(x, filters, name=f"decoder{index}")
+    return images, x
+
+
 def image_segmenter(
     num_classes,
     *,
@@ -134,42 +185,8 @@ def image_segmenter(
     image_size = check_image_size(image_size)
     check_bool("train_backbone", train_backbone)
     check_bool("compile", compile)
-    encoder = backbones.build_feature_pyramid(
-        backbone,
-        image_size=image_size,
-        weights=weights,
-        train_backbone=train_backbone,
-    )
-    # Strides are powers of two; a side that is not a multiple of the
-    # largest one leaves maps that do not line up when upsampled.
-    stride = 2 ** round(math.log2(image_size[0] / encoder.outputs[-1].shape[1]))
-    if any(side % stride for side in image_size):
-        raise ValueError(
-            f"`image_size` must be a multiple of the backbone's output stride "
-            f"({stride}) on each side. Received: image_size={image_size}. "
-            f"Try {tuple(max(stride, round(s / stride) * stride) for s in image_size)}."
-        )
-
-    # Layers: the encoder, then the decoder from coarse to fine.
-    images = keras.Input((*image_size, 3), name="images")
-    skips = encoder(images)
-    if not isinstance(skips, (list, tuple)):
-        skips = [skips]
-    x = skips[-1]
-    skips = list(reversed(skips[:-1]))
-    if not skips or skips[-1].shape[1] < image_size[0]:
-        # Full-resolution skip when the backbone has none (Keras
-        # applications start at stride 2): a few channels from the pixels.
-        stem = ImagePreprocessing("unit", name="stem_rescaling")(images)
-        skips.append(_conv_block(stem, 16, name="stem"))
-    for index, skip in enumerate(skips):
-        factor = skip.shape[1] // x.shape[1]
-        filters = min(256, max(16, skip.shape[-1]))
-        x = keras.layers.Conv2DTranspose(
-            filters, 3, strides=factor, padding="same", name=f"decoder{index}_up"
-        )(x)
-        x = keras.layers.Concatenate(name=f"decoder{index}_skip")([x, skip])
-        x = _conv_block(x, filters, name=f"decoder{index}")
+    images, x = unet(image_size, backbone, weights=weights,
+                     train_backbone=train_backbone)
     # The head stays float32 under mixed precision for a stable loss.
     outputs = keras.layers.Conv2D(
         num_classes, 1, activation="softmax", dtype="float32", name="predictions"

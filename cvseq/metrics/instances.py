@@ -1,0 +1,257 @@
+"""Instance segmentation metrics: COCO mask AP (pycocotools) and panoptic quality.
+
+Ground truth is what `cvseq.datasets.load("digit_instances")` gives:
+`{"semantic": (n, H, W) class ids, "instances": (n, H, W) instance ids}`
+(0: no instance). Predictions are what `InstanceSegmenter.predict_instances`
+returns: `{"instance_ids": (n, H, W), "labels": (n, k), "scores": (n, k)}`,
+id `j` on the pixels of the instance at index `j - 1`.
+"""
+
+import contextlib
+import io
+
+import numpy as np
+
+from cvseq.metrics.detection import COCO_STAT_NAMES
+
+
+def _check_pair(y_true, y_pred):
+    for name, tree, keys in (("y_true", y_true, ("semantic", "instances")),
+                             ("y_pred", y_pred, ("instance_ids", "labels", "scores"))):
+        if not isinstance(tree, dict) or any(k not in tree for k in keys):
+            received = sorted(tree) if isinstance(tree, dict) else type(tree).__name__
+            raise ValueError(
+                f"`{name}` must be a dict with the keys {', '.join(keys)}. "
+                f"Received: {received}."
+            )
+    if len(y_true["instances"]) != len(y_pred["instance_ids"]):
+        raise ValueError(
+            "`y_true` and `y_pred` must hold the same number of images. Received: "
+            f"{len(y_true['instances'])} and {len(y_pred['instance_ids'])}."
+        )
+
+
+def true_instances(semantic, instances):
+    """The instances of one image: a list of `(mask, label)`, the label being
+    the majority class of the instance's pixels."""
+    semantic, instances = np.asarray(semantic), np.asarray(instances)
+    found = []
+    for k in np.unique(instances):
+        if k <= 0:
+            continue
+        mask = instances == k
+        classes = np.bincount(semantic[mask])
+        found.append((mask, int(np.argmax(classes))))
+    return found
+
+
+def predicted_instances(instance_ids, labels, scores):
+    """The instances of one image: a list of `(mask, label, score)`."""
+    instance_ids = np.asarray(instance_ids)
+    found = []
+    for k, (label, score) in enumerate(zip(labels, scores)):
+        if label < 0:
+            continue
+        mask = instance_ids == k + 1
+        if mask.any():
+            found.append((mask, int(label), float(score)))
+    return found
+
+
+def mask_average_precision(y_true, y_pred, *, num_classes=None):
+    """COCO mask AP of predicted instances, with pycocotools (`iouType="segm"`).
+
+    Args:
+        y_true: dict of `"semantic"` and `"instances"` `(n, H, W)` int maps.
+        y_pred: dict of `"instance_ids"` `(n, H, W)`, `"labels"` and
+            `"scores"` `(n, k)` (label -1: no instance).
+        num_classes: int or None. Classes `1 .. num_classes - 1` are
+            scored (0 is the background); None takes those in `y_true`.
+
+    Returns:
+        A dict of floats, as `cvseq.metrics.mean_average_precision`:
+        `"map"` (AP@[0.5:0.95]), `"map_50"`, `"map_75"`, ..., `"mar_100"`
+        (-1 where COCO has nothing to average).
+    """
+    from pycocotools import mask as mask_utils
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    _check_pair(y_true, y_pred)
+    images, annotations, detections = [], [], []
+    seen = set()
+
+    def encode(mask):
+        rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+        return rle
+
+    for i in range(len(y_true["instances"])):
+        images.append({"id": i, "height": int(y_true["instances"][i].shape[0]),
+                       "width": int(y_true["instances"][i].shape[1])})
+        for mask, label in true_instances(y_true["semantic"][i], y_true["instances"][i]):
+            rle = encode(mask)
+            seen.add(label)
+            annotations.append({
+                "id": len(annotations) + 1, "image_id": i, "category_id": label,
+                "segmentation": rle, "area": float(mask.sum()),
+                "bbox": [float(v) for v in mask_utils.toBbox(rle)], "iscrowd": 0,
+            })
+        for mask, label, score in predicted_instances(
+                y_pred["instance_ids"][i], y_pred["labels"][i], y_pred["scores"][i]):
+            detections.append({"image_id": i, "category_id": label,
+                               "segmentation": encode(mask), "score": score})
+    categories = range(1, num_classes) if num_classes else sorted(seen)
+    truth = COCO()
+    truth.dataset = {"images": images, "annotations": annotations,
+                     "categories": [{"id": int(c)} for c in categories]}
+    with contextlib.redirect_stdout(io.StringIO()):
+        truth.createIndex()
+        if not detections:
+            return {name: 0.0 for name in COCO_STAT_NAMES}
+        found = truth.loadRes(detections)
+        evaluation = COCOeval(truth, found, iouType="segm")
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return {name: float(v) for name, v in zip(COCO_STAT_NAMES, evaluation.stats)}
+
+
+def panoptic_quality(y_true, y_pred, *, num_classes=None):
+    """Panoptic quality of the object classes: PQ = SQ x RQ (Kirillov et al. 2019).
+
+    A predicted and a true instance of the same class match when their IoU
+    is above 0.5 (so each matches at most once). Per class: SQ is the mean
+    IoU of the matches, RQ = TP / (TP + FP / 2 + FN / 2), PQ = SQ x RQ; the
+    results average over the classes that occur in the truth or the
+    predictions. The background (class 0) is not a class here: every other
+    class is a "thing".
+
+    Args:
+        y_true, y_pred, num_classes: as `mask_average_precision`.
+
+    Returns:
+        A dict of floats `"pq"`, `"sq"`, `"rq"`, and `"per_class"`: `{class:
+        {"pq", "sq", "rq", "tp", "fp", "fn"}}`.
+    """
+    _check_pair(y_true, y_pred)
+    stats = {}
+
+    def entry(label):
+        return stats.setdefault(label, {"iou": 0.0, "tp": 0, "fp": 0, "fn": 0})
+
+    for i in range(len(y_true["instances"])):
+        truths = true_instances(y_true["semantic"][i], y_true["instances"][i])
+        preds = predicted_instances(
+            y_pred["instance_ids"][i], y_pred["labels"][i], y_pred["scores"][i])
+        matched_pred = set()
+        for mask, label in truths:
+            hit = None
+            for j, (pmask, plabel, _) in enumerate(preds):
+                if plabel != label or j in matched_pred:
+                    continue
+                union = np.logical_or(mask, pmask).sum()
+                iou = np.logical_and(mask, pmask).sum() / union
+                if iou > 0.5:
+                    hit = (j, iou)
+                    break
+            if hit is None:
+                entry(label)["fn"] += 1
+            else:
+                matched_pred.add(hit[0])
+                entry(label)["tp"] += 1
+                entry(label)["iou"] += float(hit[1])
+        for j, (_, plabel, _) in enumerate(preds):
+            if j not in matched_pred:
+                entry(plabel)["fp"] += 1
+    per_class = {}
+    for label in sorted(stats):
+        if num_classes is not None and not 0 < label < num_classes:
+            continue
+        s = stats[label]
+        sq = s["iou"] / s["tp"] if s["tp"] else 0.0
+        rq = s["tp"] / (s["tp"] + 0.5 * s["fp"] + 0.5 * s["fn"])
+        per_class[label] = {"pq": sq * rq, "sq": sq, "rq": rq,
+                            "tp": s["tp"], "fp": s["fp"], "fn": s["fn"]}
+    if not per_class:
+        return {"pq": 0.0, "sq": 0.0, "rq": 0.0, "per_class": {}}
+    return {key: float(np.mean([c[key] for c in per_class.values()]))
+            for key in ("pq", "sq", "rq")} | {"per_class": per_class}
+
+
+def connected_components(semantic, *, max_instances=16, min_area=4):
+    """The baseline: each connected blob of one class is an instance.
+
+    What a semantic segmenter alone can say about instances. Blobs are
+    8-connected (OpenCV); scores are the mean probability of the blob's
+    class over it.
+
+    Args:
+        semantic: float `(n, H, W, num_classes)` class probabilities.
+        max_instances: int. Largest blobs kept per image. Defaults to 16.
+        min_area: int. Smaller blobs are dropped. Defaults to 4.
+
+    Returns:
+        The dict `predict_instances` returns.
+    """
+    import cv2
+
+    semantic = np.asarray(semantic)
+    n, height, width, _ = semantic.shape
+    classes = semantic.argmax(-1)
+    ids = np.zeros((n, height, width), np.int32)
+    labels = np.full((n, max_instances), -1, np.int32)
+    scores = np.full((n, max_instances), -1.0, np.float32)
+    for i in range(n):
+        blobs = []
+        for label in np.unique(classes[i]):
+            if label == 0:
+                continue
+            count, components = cv2.connectedComponents(
+                (classes[i] == label).astype(np.uint8), connectivity=8)
+            for c in range(1, count):
+                mask = components == c
+                if mask.sum() >= min_area:
+                    blobs.append((mask.sum(), mask, label))
+        blobs.sort(key=lambda b: -b[0])
+        for k, (_, mask, label) in enumerate(blobs[:max_instances]):
+            ids[i][mask] = k + 1
+            labels[i, k] = label
+            scores[i, k] = semantic[i][mask, label].mean()
+    return {"instance_ids": ids, "labels": labels, "scores": scores}
+
+
+def evaluate_instance_segmenter(model, dataset, *, baseline=False):
+    """Runs `model.predict_instances` on a data set: mask AP and PQ.
+
+    Args:
+        model: an `instance_segmenter` model.
+        dataset: `tf.data.Dataset` of `(images, {"semantic", "instances"})`
+            batches, e.g. `cvseq.datasets.load("digit_instances", "test")`.
+        baseline: bool. Also score the connected components of the model's
+            own semantic map (`connected_components`), under `"baseline"`.
+
+    Returns:
+        A dict: `"mask_ap"` (the dict of `mask_average_precision`), `"pq"`
+        (the dict of `panoptic_quality`), and `"baseline"` with the same
+        two keys when asked.
+    """
+    truth = {"semantic": [], "instances": []}
+    images = []
+    for batch, targets in dataset:
+        images.append(np.asarray(batch))
+        for key in truth:
+            truth[key].append(np.asarray(targets[key]))
+    images = np.concatenate(images)
+    truth = {key: np.concatenate(value) for key, value in truth.items()}
+    found = model.predict_instances(images)
+    num_classes = model.num_classes
+    report = {"mask_ap": mask_average_precision(truth, found, num_classes=num_classes),
+              "pq": panoptic_quality(truth, found, num_classes=num_classes)}
+    if baseline:
+        semantic = model.predict(images, verbose=0)["semantic"]
+        blobs = connected_components(semantic, max_instances=model.max_instances,
+                                     min_area=model.min_area)
+        report["baseline"] = {
+            "mask_ap": mask_average_precision(truth, blobs, num_classes=num_classes),
+            "pq": panoptic_quality(truth, blobs, num_classes=num_classes)}
+    return report
