@@ -14,6 +14,45 @@ from cvseq.models._text_decoder import TextDecoderModel, decoder_vocabulary
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
+class LexicalLogits(keras.layers.Layer):
+    """The lexical model of Nguyen and Chiang (2018): target logits from source words.
+
+    Called on `(scores, embeddings)`: attention weights `(batch, heads,
+    target_length, source_length)` (averaged over heads) and the source
+    word embeddings `(batch, source_length, d)`. The attention-weighted
+    embedding `f = tanh(sum_s a_s e_s)` goes through a residual layer,
+    `f + tanh(W f)`, to logits over the target vocabulary `(batch,
+    target_length, vocabulary_size)`, added to the decoder's logits. It is
+    a direct path from the attended source word to its translation, which
+    a few thousand pairs learn long before the path through the encoder.
+    """
+
+    def __init__(self, vocabulary_size, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.hidden = None
+        self.output_layer = keras.layers.Dense(vocabulary_size, use_bias=False,
+                                               name="output")
+
+    def build(self, scores_shape, embeddings_shape):
+        width = embeddings_shape[-1]
+        self.hidden = keras.layers.Dense(width, activation="tanh", name="hidden")
+        self.hidden.build((None, None, width))
+        self.output_layer.build((None, None, width))
+
+    def call(self, scores, embeddings):
+        weights = keras.ops.mean(scores, axis=1)
+        f = keras.ops.tanh(keras.ops.einsum("bts,bsd->btd", weights, embeddings))
+        return self.output_layer(f + self.hidden(f))
+
+    def compute_output_shape(self, scores_shape, embeddings_shape):
+        return (*scores_shape[:1], scores_shape[2], self.vocabulary_size)
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size}
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
 class Translator(TextDecoderModel):
     """A `translator`: a functional encoder-decoder with `.translate()`.
 
@@ -59,22 +98,32 @@ class Translator(TextDecoderModel):
         names = [layer.name for layer in self.layers]
         attention = self.get_layer("attention") if "attention" in names else None
         logits = self.get_layer("logits")
+        lexical = self.get_layer("lexical") if "lexical" in names else None
+        embedding_width = self.get_layer("source_embedding").output_dim
         n = generation.state_count(cell)
 
         def step(tokens, states):
             decoder_states, (memory, memory_mask) = states[:n], states[n:]
             x = keras.ops.copy(embedding(tokens))  # drop the padding mask
             x, decoder_states = generation.run_cells([cell], x, decoder_states)
+            lexical_logits = None
             if attention is not None:
-                context = attention(
+                context, scores = attention(
                     x[:, None, :],
                     memory,
                     value_mask=keras.ops.cast(memory_mask, "bool"),
-                )[:, 0]
-                x = self.get_layer("attention_projection")(
-                    keras.ops.concatenate([x, context], axis=-1)
+                    return_attention_scores=True,
                 )
-            return logits(x), [*decoder_states, memory, memory_mask]
+                x = self.get_layer("attention_projection")(
+                    keras.ops.concatenate([x, context[:, 0]], axis=-1)
+                )
+                if lexical is not None:
+                    # The source embeddings are the last features of the memory.
+                    lexical_logits = lexical(scores, memory[..., -embedding_width:])[:, 0]
+            out = logits(x)
+            if lexical_logits is not None:
+                out = out + lexical_logits
+            return out, [*decoder_states, memory, memory_mask]
 
         return step
 
@@ -115,6 +164,7 @@ def translator(
     bidirectional=True,
     attention=True,
     dropout=0.1,
+    lexical=True,
     compile=True,
     name=None,
 ):
@@ -202,6 +252,7 @@ def translator(
         text.vocabulary_size(source_vocabulary), units, mask_zero=True,
         name="source_embedding",
     )(source_ids)
+    source_embeddings = x
     if dropout:
         x = keras.layers.Dropout(dropout, name="source_dropout")(x)
     encoder = recurrent_layer(recurrent, units, return_sequences=True,
@@ -244,16 +295,25 @@ def translator(
     y = recurrent_layer(recurrent, units, return_sequences=True, name="decoder")(
         y, initial_state=states
     )
+    target_size = text.vocabulary_size(target_vocabulary, specials)
+    scores = None
     if attention:
-        context = keras.layers.MultiHeadAttention(
+        context, scores = keras.layers.MultiHeadAttention(
             num_heads=1, key_dim=units, name="attention"
-        )(y, memory)
+        )(y, memory, return_attention_scores=True)
         y = keras.layers.Dense(units, activation="tanh", name="attention_projection")(
             keras.layers.Concatenate(name="attention_concat")([y, context])
         )
-    outputs = next_token_head(
-        y, text.vocabulary_size(target_vocabulary, specials), dropout=dropout
-    )
+    if attention and lexical:
+        if dropout:
+            y = keras.layers.Dropout(dropout, name="head_dropout")(y)
+        logits = keras.layers.Dense(target_size, dtype="float32", name="logits")(y)
+        lexical_logits = LexicalLogits(target_size, dtype="float32", name="lexical")(
+            scores, source_embeddings)
+        outputs = keras.layers.Activation("softmax", dtype="float32", name="predictions")(
+            keras.layers.Add(name="lexical_add")([logits, lexical_logits]))
+    else:
+        outputs = next_token_head(y, target_size, dropout=dropout)
 
     # Model.
     model = Translator(
