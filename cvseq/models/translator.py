@@ -37,14 +37,13 @@ class LexicalLogits(keras.layers.Layer):
         # decoder's mask reaches the output through the other logits.
         self.supports_masking = True
         self.vocabulary_size = vocabulary_size
-        self.hidden = None
-        self.output_layer = keras.layers.Dense(vocabulary_size, use_bias=False,
-                                               name="output")
 
     def build(self, scores_shape, embeddings_shape):
         width = embeddings_shape[-1]
         self.hidden = keras.layers.Dense(width, activation="tanh", name="hidden")
         self.hidden.build((None, None, width))
+        self.output_layer = keras.layers.Dense(self.vocabulary_size, use_bias=False,
+                                               name="output")
         self.output_layer.build((None, None, width))
 
     def call(self, scores, embeddings):
@@ -333,11 +332,11 @@ def translator(
             keras.layers.Concatenate(name="attention_concat")([y, context])
         )
     if attention and lexical:
+        lexical_logits = LexicalLogits(target_size, dtype="float32", name="lexical")(
+            scores, source_embeddings)
         if dropout:
             y = keras.layers.Dropout(dropout, name="head_dropout")(y)
         logits = keras.layers.Dense(target_size, dtype="float32", name="logits")(y)
-        lexical_logits = LexicalLogits(target_size, dtype="float32", name="lexical")(
-            scores, source_embeddings)
         outputs = keras.layers.Activation("softmax", dtype="float32", name="predictions")(
             keras.layers.Add(name="lexical_add")([logits, lexical_logits]))
     else:
