@@ -9,9 +9,9 @@ saves the model and its training curves.
     python examples/translation.py                     # TFDS ted_hrlr_translate/pt_to_en,
                                                        # or offline the embedded CLDR names
     python examples/translation.py --dataset cldr_names --epochs 30
-    python examples/translation.py --dataset ding_phrases   # German -> English dictionary
-                                                            # phrases (apt-get install trans-de-en),
-                                                            # 8 epochs, + word-by-word baseline
+    python examples/translation.py --dataset ding_phrases   # German -> English phrases
+                                                            # (apt-get install trans-de-en), 8
+                                                            # epochs, + word-by-word baseline
 """
 
 import _common  # first: it quiets TensorFlow's start-up logs

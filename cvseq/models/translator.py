@@ -198,8 +198,9 @@ def translator(
     short path from a source word to its translation) before predicting
     the next token, `"[END]"` last; the attended source embeddings also
     add their own logits (the lexical model of Nguyen and Chiang 2018),
-    which is what lets a few thousand pairs teach word translations. Padding is left out of the loss and
-    the metrics.
+    which is what lets a few thousand pairs teach word translations.
+    Padding is left out of the loss and the metrics. `.translate()` uses
+    beam search (4 beams) by default.
     `cvseq.text.teacher_forcing_inputs` turns (source, target) string pairs
     into the model's inputs and targets; `model.translate(texts)` decodes
     with the shared greedy, beam or sampling decoders of `cvseq.generation`.
