@@ -119,7 +119,7 @@ def plain_sequence_generator(tokens, *, sequence_length, units=256, recurrent="l
 
 def plain_translator(source_tokens, target_vocabulary_size, *, sequence_length,
                      units=128, recurrent="gru", dropout=0.1, **tokenizer):
-    """`cvseq.translator` (bidirectional encoder, attention), teacher-forced:
+    """`cvseq.translator` (bidirectional encoder, attention, lexical logits), teacher-forced:
     `{"source": strings, "decoder_input": ids}` -> next-token probabilities.
 
     `sequence_length`: `(source, target)` lengths; `target_vocabulary_size`
@@ -130,9 +130,9 @@ def plain_translator(source_tokens, target_vocabulary_size, *, sequence_length,
     vectorizer = keras.layers.TextVectorization(
         vocabulary=source_tokens, output_sequence_length=source_length,
         **{**WORDS, **tokenizer})
-    x = keras.layers.Embedding(len(source_tokens) + 2, units, mask_zero=True)(
+    embeddings = keras.layers.Embedding(len(source_tokens) + 2, units, mask_zero=True)(
         vectorizer(source))
-    x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.Dropout(dropout)(embeddings)
     memory, *encoder_states = keras.layers.Bidirectional(
         RNN[recurrent](units, return_sequences=True, return_state=True))(x)
     # Attention reads each source word's embedding beside its encoder output.
@@ -147,11 +147,24 @@ def plain_translator(source_tokens, target_vocabulary_size, *, sequence_length,
     y = keras.layers.Embedding(target_vocabulary_size, units, mask_zero=True)(decoder_input)
     y = keras.layers.Dropout(dropout)(y)
     y = RNN[recurrent](units, return_sequences=True)(y, initial_state=states)
-    context = keras.layers.MultiHeadAttention(num_heads=1, key_dim=units)(y, memory)
+    context, scores = keras.layers.MultiHeadAttention(num_heads=1, key_dim=units)(
+        y, memory, return_attention_scores=True)
     y = keras.layers.Dense(units, activation="tanh")(
         keras.layers.Concatenate()([y, context]))
     y = keras.layers.Dropout(dropout)(y)
-    outputs = keras.layers.Dense(target_vocabulary_size, activation="softmax")(y)
+    # Lexical logits (Nguyen and Chiang 2018): the attended source embeddings.
+    f = keras.layers.Lambda(lambda a: keras.ops.tanh(keras.ops.einsum(
+        "bts,bsd->btd", keras.ops.mean(a[0], axis=1), a[1])),
+        output_shape=(target_length, units))([scores, embeddings])
+    # f + tanh(W f) -> logits, as one nested model so the weights line up
+    # with the factory's single "lexical" layer.
+    f_in = keras.Input((target_length, units))
+    lexical_head = keras.Model(f_in, keras.layers.Dense(
+        target_vocabulary_size, use_bias=False)(keras.layers.Add()(
+            [f_in, keras.layers.Dense(units, activation="tanh")(f_in)])))
+    logits = keras.layers.Dense(target_vocabulary_size)(y)
+    lexical = lexical_head(f)
+    outputs = keras.layers.Activation("softmax")(keras.layers.Add()([logits, lexical]))
     model = keras.Model({"source": source, "decoder_input": decoder_input}, outputs)
     return _compile_next_token(model)
 

@@ -75,7 +75,8 @@ class GenerativeModel(Task):
             sampler: `"greedy"`, `"top_k"`, `"top_p"`, `"random"`, `"beam"`,
                 a `keras_hub.samplers.Sampler`, or None: `"beam"` when
                 `beam_width` > 1, else the task's default (`"greedy"`;
-                `"top_k"` for the sequence generator, where greedy loops).
+                `"top_k"` for the sequence generator, where greedy loops;
+                `"beam"` for the translator).
             temperature: float > 0. Softmax temperature. Defaults to 1.0.
             seed: int >= 0 or None. Seeds the random samplers: the same seed
                 gives the same output. Defaults to None.

@@ -16,6 +16,7 @@ BAD_ARGUMENTS = {
     "bidirectional": 1,
     "attention": "dot",
     "dropout": 2.0,
+    "lexical": "yes",
 }
 
 
@@ -79,7 +80,7 @@ def test_step_decoding_matches_the_teacher_forced_model():
         SOURCES, TARGETS, target_vocabulary=target, sequence_length=12
     )
     model.fit(inputs, targets, epochs=3, verbose=0)
-    outputs = model.translate(SOURCES, max_length=10)
+    outputs = model.translate(SOURCES, max_length=10, sampler="greedy")
     forced, _ = text.teacher_forcing_inputs(
         SOURCES, outputs, target_vocabulary=target, sequence_length=12
     )
@@ -192,17 +193,19 @@ def test_ding_phrases_are_real_word_pairs_split_by_entry():
 
 
 @pytest.mark.slow
-def test_learns_real_dictionary_phrases_far_above_copying():
+def test_learns_real_dictionary_phrases_above_the_word_by_word_lexicon():
     """German -> English phrases of the Ding dictionary (Debian trans-de-en).
 
-    The factory defaults, word level, against the two baselines computed
-    here on the same pairs: copying the source, and word-by-word
-    translation with a Dice lexicon learnt from the training pairs. The
-    defaults beat copying by far but NOT yet the lexicon (issue 10 point 5
-    is open; docs/translator_real_data.md): the test prints both and
-    asserts the model's lead over copying. Seeded, but the model's BLEU
-    moves by about 2 between runs of other lengths or epochs (8.2 and
-    10.6 at 8 epochs).
+    The factory defaults (lexical logits, Adam 3e-3, beam search), word
+    level, trained on all 5,835 training pairs, against the two baselines
+    computed here on the same pairs: copying the source, and word-by-word
+    translation with a Dice lexicon learnt from the training pairs (17.3
+    BLEU, exact 0.041). Measured (docs/translator_real_data.md): 18.9 BLEU
+    after 8 epochs, 15.1 after 3; the old defaults reached 10.8 after 8.
+    Exact match (0.034) is still below the lexicon's, so only BLEU is
+    asserted. 8 epochs: ~3 min idle, over a learning test's budget, hence
+    `slow`; a subset does not do (2,500 pairs: 11 against its lexicon's
+    15.8).
     """
     import os
 
@@ -222,19 +225,20 @@ def test_learns_real_dictionary_phrases_far_above_copying():
     model = translator(source_vocabulary=info.vocabulary["source"],
                        target_vocabulary=info.vocabulary["target"],
                        sequence_length=train.element_spec[1].shape[-1])
-    model.fit(train, epochs=6, verbose=0)
+    model.fit(train, epochs=8, verbose=0)
 
     train_sources, train_targets = ding.dictionary_phrases("train")
     sources, references = ding.dictionary_phrases("test")
     references = [r.lower() for r in references]  # the models write lowercase
     lexicon = text.dice_lexicon(train_sources, train_targets)
     hypotheses = {
-        "model": model.translate(sources),
+        "model": model.translate(sources),  # the default: beam search
         "word by word": text.translate_word_by_word(sources, lexicon),
         "copy": [s.lower() for s in sources],
     }
     scores = {name: (bleu(references, h), exact_match(references, h))
               for name, h in hypotheses.items()}
     print("Ding phrases (BLEU, exact match):", scores)
-    assert scores["model"][0] > scores["copy"][0] + 4
+    assert scores["model"][0] > scores["copy"][0] + 10
+    assert scores["model"][0] > scores["word by word"][0]
     assert scores["word by word"][0] > scores["copy"][0]
