@@ -1,4 +1,4 @@
-"""cvseq's vision and video models on the JAX backend, without TensorFlow.
+"""cvseq's vision and video models on JAX (and PyTorch), without TensorFlow.
 
 Each test runs a script in a fresh process (the Keras backend is chosen at
 import), with `import tensorflow` blocked there.
@@ -34,7 +34,19 @@ def _run(script, *args, timeout=600):
 def test_import_and_every_vision_and_video_factory_on_jax_without_tensorflow():
     out = _run("no_tensorflow.py", "jax")
     for name in ("video_tagger", "video_classifier_3d", "image_classifier",
-                 "image_segmenter", "trajectory_predictor", "video_predictor"):
+                 "image_segmenter", "trajectory_predictor", "video_predictor",
+                 "moving_digits numpy fit", "digits numpy fit", "mixed_precision"):
+        assert f"{name} OK" in out
+
+
+def test_every_vision_and_video_factory_on_torch_without_tensorflow():
+    # Not in the [test] extra: PyPI's torch wheel pulls its CUDA libraries
+    # (5.3 GB installed, 10 min here); runs where torch is installed.
+    pytest.importorskip("torch")
+    out = _run("no_tensorflow.py", "torch")
+    for name in ("video_tagger", "video_classifier_3d", "image_classifier",
+                 "image_segmenter", "trajectory_predictor", "video_predictor",
+                 "moving_digits numpy fit", "mixed_precision"):
         assert f"{name} OK" in out
 
 
