@@ -82,3 +82,5 @@ def test_gpu_script_runs_on_cpu_with_tiny_sizes(tmp_path):
     tagger = report["results"]["video_tagger"]
     assert tagger["float32"]["best"] > 0 and tagger["bfloat16"]["best"] > 0
     assert tagger["ratio_bfloat16_over_float32"] > 0
+    job = report["results"]["main_job"]  # NumPy data: runs without TensorFlow
+    assert job["train_clips"] == 16 and 0 <= job["test_accuracy"] <= 1
