@@ -27,7 +27,8 @@ class DatasetInfo:
         class_names: names of the classes (or tags), in label order.
         multi_label: whether targets are multi-hot vectors.
         num_examples: examples in the split, when known.
-        element_spec: the `(inputs, targets)` spec of one unbatched example.
+        element_spec: the `(inputs, targets)` spec of one unbatched example
+            (`tf.TensorSpec`s; `ArraySpec`s with `format="numpy"`).
         skipped: files that could not be read (folder readers), as
             `(path, reason)` pairs: those found when loading, and any that
             fail later while the data set is iterated.
@@ -215,7 +216,9 @@ def _check_class_labels(name, info):
     """Class labels are integers: float labels (0.5, 1.7) would be cast and
     train as classes without a word."""
     spec = info.element_spec[1] if isinstance(info.element_spec, tuple) else None
-    if isinstance(spec, batches.ArraySpec):
+    if spec is None:
+        is_integer = True  # no single target to check
+    elif isinstance(spec, batches.ArraySpec):
         is_integer = np.issubdtype(spec.dtype, np.integer)
     else:
         import tensorflow as tf  # a tf.data pipeline: TensorFlow is there
