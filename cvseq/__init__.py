@@ -32,9 +32,9 @@ from cvseq import flow  # noqa: E402  (optical flow, OpenCV)
 
 def __getattr__(name):
     # `cvseq.callbacks` and `cvseq.export` on first use, so `import cvseq`
-    # does not load the TFLite converter; `cvseq.datasets` (tf.data
-    # pipelines) too, so `import cvseq` works without TensorFlow (on JAX or
-    # PyTorch) and `cvseq.datasets` then raises one clear error.
+    # does not load the TFLite converter; `cvseq.datasets` too (it imports
+    # without TensorFlow: `load(..., format="numpy")` serves any backend,
+    # and its tf.data parts raise one clear error when TensorFlow is missing).
     if name in ("callbacks", "datasets", "export"):
         import importlib
 

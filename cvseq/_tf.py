@@ -37,3 +37,16 @@ def tensorflow(what):
             f"({error}). {INSTALL_HINT}"
         ) from None
     return tf
+
+
+class LazyTensorFlow:
+    """A stand-in for the `tensorflow` module in modules that use it only
+    inside functions: `tf = LazyTensorFlow("...")` at the top keeps the
+    module importable without TensorFlow, and the first `tf.<name>` imports
+    it (or raises `TensorFlowRequiredError` naming `what`)."""
+
+    def __init__(self, what):
+        self._what = what
+
+    def __getattr__(self, name):
+        return getattr(tensorflow(self._what), name)

@@ -1,17 +1,15 @@
 """Data sets that cvseq models fit directly.
 
 `load(name, split, **options)` returns a batched, prefetched
-`tf.data.Dataset` of `(inputs, targets)`; `list_datasets()` names every data
-set with the factory it serves. Embedded data sets are real data that works
-offline; TFDS adapters need the network (or a prepared `data_dir`); folder
-readers read your own files.
+`tf.data.Dataset` of `(inputs, targets)`, or with `format="numpy"` NumPy
+batches that `model.fit` takes on any Keras backend, without TensorFlow (the
+embedded vision, video and trajectory data sets and `video_folder`);
+`list_datasets()` names every data set with the factory it serves. Embedded
+data sets are real data that works offline; TFDS adapters need the network
+(or a prepared `data_dir`); folder readers read your own files.
 """
 
-from cvseq._tf import tensorflow as _tensorflow
-
-# The data sets are tf.data pipelines: without TensorFlow, say so at once.
-_tensorflow("cvseq.datasets (tf.data pipelines)")
-
+from cvseq.datasets.batches import ArrayBatches  # noqa: E402
 from cvseq.datasets.registry import (  # noqa: E402
     DatasetInfo,
     DatasetUnavailableError,
@@ -47,6 +45,7 @@ from cvseq.flow import add_flow  # noqa: E402  (the optical-flow transform)
 from cvseq.datasets import digit_instances  # noqa: E402,F401
 
 __all__ = [
+    "ArrayBatches",
     "DatasetInfo",
     "add_flow",
     "DatasetUnavailableError",

@@ -16,9 +16,9 @@ them ready to fit. The same helper serves the COCO adapter
 """
 
 import numpy as np
-import tensorflow as tf
 
 from cvseq import text
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets import digits
 from cvseq.datasets.registry import (
@@ -26,6 +26,8 @@ from cvseq.datasets.registry import (
     register_dataset,
     reject_unknown_options,
 )
+
+tf = LazyTensorFlow("cvseq.datasets 'digit_captions' (tf.data)")
 
 CELLS = ("top left", "top right", "bottom left", "bottom right")
 COUNTS = ("one", "two", "three")

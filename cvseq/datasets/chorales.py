@@ -15,9 +15,8 @@ import functools
 import json
 import os
 
-import tensorflow as tf
-
 from cvseq import text
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_int
 from cvseq.datasets import _split
 from cvseq.datasets.registry import (
@@ -26,6 +25,8 @@ from cvseq.datasets.registry import (
     register_dataset,
     reject_unknown_options,
 )
+
+tf = LazyTensorFlow("cvseq.datasets 'bach_chorales' (tf.data)")
 
 
 def cache_dir():

@@ -8,7 +8,6 @@ order given) and `examples_per_class` keeps the first few of each.
 """
 
 import numpy as np
-import tensorflow as tf
 
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets import digits
@@ -95,4 +94,4 @@ def _build(split, *, seed=0, shuffle=None, **options):
         num_examples=len(images),
         description="Real handwritten digits (UCI, via scikit-learn).",
     )
-    return tf.data.Dataset.from_tensor_slices((images, labels)), info
+    return (images, labels), info

@@ -21,7 +21,6 @@ import os
 
 import cv2
 import numpy as np
-import tensorflow as tf
 
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets import digits
@@ -242,7 +241,7 @@ def _register(name, *, task, description, class_names, summary, targets):
             num_examples=len(scenes["images"]),
             description=summary,
         )
-        dataset = tf.data.Dataset.from_tensor_slices((scenes["images"], targets(scenes)))
+        dataset = (scenes["images"], targets(scenes))
         return dataset, info
 
     register_dataset(name, task=task, source="embedded", description=description)(build)

@@ -25,7 +25,6 @@ import functools
 
 import cv2
 import numpy as np
-import tensorflow as tf
 
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets import digits
@@ -218,7 +217,7 @@ def _build_tracks(split, *, seed=0, shuffle=None, **options):
         num_examples=len(clips),
         description="Real handwritten digits moving on their own paths.",
     )
-    dataset = tf.data.Dataset.from_tensor_slices((clips, {"boxes": boxes, "ids": ids}))
+    dataset = (clips, {"boxes": boxes, "ids": ids})
     return dataset, info
 
 
@@ -244,4 +243,4 @@ def _build_trajectories(split, *, seed=0, shuffle=None, **options):
         num_examples=len(past),
         description="Digit paths, (x, y) as fractions of the frame size.",
     )
-    return tf.data.Dataset.from_tensor_slices((past, future)), info
+    return (past, future), info

@@ -21,7 +21,6 @@ import gzip
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets.digits import check_split
@@ -150,4 +149,4 @@ def _build(split, *, seed=0, shuffle=None, **options):
         num_examples=len(images),
         description="Fashion-MNIST product photos (Zalando SE, MIT licence).",
     )
-    return tf.data.Dataset.from_tensor_slices((images, labels)), info
+    return (images, labels), info

@@ -20,8 +20,8 @@ c))`, which `cvseq.video_predictor` fits directly.
 """
 
 import numpy as np
-import tensorflow as tf
 
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_choice, check_image_size, check_int
 from cvseq.datasets import moving_digits
 from cvseq.datasets.registry import (
@@ -30,6 +30,8 @@ from cvseq.datasets.registry import (
     reject_unknown_options,
 )
 from cvseq.datasets.tfds_adapters import load_tfds
+
+tf = LazyTensorFlow("cvseq.datasets 'moving_mnist' (TFDS)")
 
 SPLIT_SEED = 0
 MOVING_MNIST_SEQUENCES = 10_000
@@ -92,7 +94,7 @@ def _build_moving_digit_frames(split, *, seed=0, shuffle=None, **options):
         num_examples=len(context),
         description="Real handwritten digits moving across frames (context, future).",
     )
-    return tf.data.Dataset.from_tensor_slices((context, future)), info
+    return (context, future), info
 
 
 def moving_mnist_split_mask(split):

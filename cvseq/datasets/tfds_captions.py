@@ -12,9 +12,8 @@ Downloading COCO needs the network (about 38 GB); offline, use the
 embedded `digit_captions`.
 """
 
-import tensorflow as tf
-
 from cvseq import text
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets.captions import caption_inputs_fn
 from cvseq.datasets.registry import (
@@ -23,6 +22,8 @@ from cvseq.datasets.registry import (
     reject_unknown_options,
 )
 from cvseq.datasets.tfds_adapters import _num_examples, load_tfds
+
+tf = LazyTensorFlow("cvseq.datasets the TFDS data sets")
 
 _VALIDATION_SPLIT = {"validation": "val"}
 

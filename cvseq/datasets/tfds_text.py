@@ -16,12 +16,14 @@ TFDS adapter they need the network, or a copy prepared in `data_dir`.
 import warnings
 
 import numpy as np
-import tensorflow as tf
 
 from cvseq import music, text
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_int
 from cvseq.datasets.registry import DatasetInfo, register_dataset, reject_unknown_options
 from cvseq.datasets.tfds_adapters import _num_examples, load_tfds
+
+tf = LazyTensorFlow("cvseq.datasets the TFDS data sets")
 
 # Note lengths that groove tokens snap to, in quarter notes.
 GROOVE_DURATIONS = (0.25, 1 / 3, 0.5, 2 / 3, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)

@@ -15,9 +15,8 @@ stay class ids). Splits are TFDS split strings (`"train"`, `"test"`,
 raises `DatasetUnavailableError` naming the embedded alternative.
 """
 
-import tensorflow as tf
-
 from cvseq import boxes as box_utils
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets.registry import (
     DatasetInfo,
@@ -25,6 +24,8 @@ from cvseq.datasets.registry import (
     reject_unknown_options,
 )
 from cvseq.datasets.tfds_adapters import _num_examples, load_tfds
+
+tf = LazyTensorFlow("cvseq.datasets the TFDS data sets")
 
 # TFDS' pet trimap: 1 pet, 2 background, 3 outline. Index = TFDS value.
 PET_CLASSES = ["background", "pet", "outline"]

@@ -27,7 +27,6 @@ import importlib.util
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from cvseq._validation import check_choice, check_int
 from cvseq.datasets import _split
@@ -182,10 +181,7 @@ def _build_vessel_trajectories(split, *, seed=0, shuffle=None, **options):
         description="Real ship tracks (AIS), positions in "
         f"{options.get('units', 'metres')}, one a minute.",
     )
-    dataset = tf.data.Dataset.from_tensor_slices((past, future))
-    if shuffle:
-        # Windows come vessel by vessel: shuffle them all, so every batch
-        # (and the scale a model learns from the first batches) mixes vessels.
-        dataset = dataset.shuffle(len(past), seed=seed, reshuffle_each_iteration=True)
-        info.shuffled = True
-    return dataset, info
+    # Windows come vessel by vessel: `load` shuffles arrays all at once (not
+    # through a buffer), so every batch (and the scale a model learns from
+    # the first batches) mixes vessels.
+    return (past, future), info

@@ -34,14 +34,16 @@ import warnings
 
 import cv2
 import numpy as np
-import tensorflow as tf
 
+from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_fraction, check_image_size, check_int
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
     reject_unknown_options,
 )
+
+tf = LazyTensorFlow("cvseq.datasets 'video_folder' as a tf.data pipeline")
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 SPLITS = ("train", "validation", "test")
@@ -566,7 +568,11 @@ def video_folder_dataset(
     shuffle=None,
     seed=0,
 ):
-    """Builds the unbatched dataset and its info (see `load("video_folder")`).
+    """The clips of a folder and their info (see `load("video_folder")`).
+
+    Returns:
+        `(clips, info)`: `clips` decodes on demand (`clips.read(i)` gives
+        NumPy `(clip, label)`; `clips.to_tf()` a `tf.data.Dataset`).
 
     Args:
         root: str. `root/<label>/*.mp4` or `root/<split>/<label>/*.mp4`.
@@ -605,38 +611,73 @@ def video_folder_dataset(
         description=f"Videos under {os.fspath(root)!r}: the {where}.",
         shuffled=shuffle,
     )
-    log = _SkipLog(info.skipped)
-    rng = np.random.default_rng(seed)
+    clips = _FolderClips(
+        items, frames, image_size, random_sampling=random_sampling,
+        shuffle=shuffle, seed=seed, log=_SkipLog(info.skipped),
+    )
+    return clips, info
 
-    def decode(path, label):
-        path = path.numpy().decode()
+
+class _FolderClips:
+    """The clips of a folder's videos, decoded when read: `read(index)` for
+    NumPy batches (`load(..., format="numpy")`, any backend), `to_tf()` for
+    a `tf.data` pipeline."""
+
+    def __init__(self, items, frames, image_size, *, random_sampling, shuffle,
+                 seed, log):
+        self.paths = [p for p, _ in items]
+        self.targets = np.array([t for _, t in items], np.int32)
+        self.frames, self.image_size = frames, image_size
+        self.random_sampling, self.shuffle, self.seed = random_sampling, shuffle, seed
+        self.log = log
+        self.rng = np.random.default_rng(seed)
+        from cvseq.datasets.batches import ArraySpec
+
+        self.element_spec = (ArraySpec((frames, *image_size, 3), np.dtype(np.uint8)),
+                             ArraySpec((), np.dtype(np.int32)))
+
+    def __len__(self):
+        return len(self.paths)
+
+    def _clip(self, path):
+        """uint8 `(frames, height, width, 3)`, or None (logged) if unreadable."""
         try:
-            clip = read_clip(path, frames, image_size,
-                             rng=rng if random_sampling else None)
-            return clip, label, True
+            return read_clip(path, self.frames, self.image_size,
+                             rng=self.rng if self.random_sampling else None)
         except (VideoReadError, cv2.error) as err:
-            log.add(path, str(err))
-            return np.zeros((frames, *image_size, 3), np.uint8), label, False
+            self.log.add(path, str(err))
+            return None
 
-    def decode_op(path, label):
-        clip, label, ok = tf.py_function(
-            decode, [path, label], [tf.uint8, tf.int32, tf.bool]
-        )
-        clip.set_shape((frames, *image_size, 3))
-        label.set_shape(())
-        ok.set_shape(())
-        return clip, label, ok
+    def read(self, index):
+        clip = self._clip(self.paths[index])
+        return None if clip is None else (clip, self.targets[index])
 
-    paths = [p for p, _ in items]
-    targets = np.array([t for _, t in items], np.int32)
-    dataset = tf.data.Dataset.from_tensor_slices((paths, targets))
-    if shuffle:
-        # Shuffle file names (cheap) rather than decoded clips.
-        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(decode_op, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.filter(lambda clip, label, ok: ok)
-    dataset = dataset.map(lambda clip, label, ok: (clip, label))
-    return dataset, info
+    def to_tf(self):
+        frames, image_size = self.frames, self.image_size
+
+        def decode(path, label):
+            clip = self._clip(path.numpy().decode())
+            if clip is None:
+                return np.zeros((frames, *image_size, 3), np.uint8), label, False
+            return clip, label, True
+
+        def decode_op(path, label):
+            clip, label, ok = tf.py_function(
+                decode, [path, label], [tf.uint8, tf.int32, tf.bool]
+            )
+            clip.set_shape((frames, *image_size, 3))
+            label.set_shape(())
+            ok.set_shape(())
+            return clip, label, ok
+
+        dataset = tf.data.Dataset.from_tensor_slices((self.paths, self.targets))
+        if self.shuffle:
+            # Shuffle file names (cheap) rather than decoded clips.
+            dataset = dataset.shuffle(len(self.paths), seed=self.seed,
+                                      reshuffle_each_iteration=True)
+        dataset = dataset.map(decode_op, num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.filter(lambda clip, label, ok: ok)
+        return dataset.map(lambda clip, label, ok: (clip, label))
 
 
 @register_dataset(

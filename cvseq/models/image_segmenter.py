@@ -43,10 +43,13 @@ class DiceCrossEntropy(keras.losses.Loss):
         if len(y_true.shape) == len(y_pred.shape):
             y_true = ops.squeeze(y_true, axis=-1)
         y_pred = ops.cast(y_pred, "float32")
-        cross_entropy = ops.mean(
-            keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
-        )
         one_hot = ops.one_hot(y_true, self.num_classes, dtype="float32")
+        # The categorical form of the sparse loss (equal values): Keras'
+        # sparse one calls torch's nll_loss on the channels-last maps, whose
+        # backward fails ("grad_input must be contiguous") on PyTorch.
+        cross_entropy = ops.mean(
+            keras.losses.categorical_crossentropy(one_hot, y_pred)
+        )
         # Dice per class over the whole batch: an image without a class
         # says nothing about how well the model outlines it.
         axes = tuple(range(len(y_pred.shape) - 1))

@@ -38,12 +38,28 @@ def _raises_clear_error(what, call):
     raise AssertionError(f"{what} did not raise TensorFlowRequiredError")
 
 
-_raises_clear_error("cvseq.datasets", lambda: cvseq.datasets)
+_raises_clear_error("cvseq.datasets.load (tf.data)",
+                    lambda: cvseq.datasets.load("moving_digits", num_clips=2))
+_raises_clear_error("a text data set",
+                    lambda: cvseq.datasets.load("hamlet", format="numpy"))
 _raises_clear_error("cvseq.export", lambda: cvseq.export)
 _raises_clear_error("cvseq.distribute.strategy", cvseq.distribute.strategy)
 _raises_clear_error("cvseq.text", lambda: cvseq.text.build_vocabulary(["a b"]))
 _raises_clear_error("cvseq.translator", lambda: cvseq.translator(source_vocabulary=["a"], target_vocabulary=["b"]))
-assert cvseq.distribute.mixed_precision("auto") == "float32"  # no GPU here
+# No GPU here; bfloat16 only on a CPU with AMX.
+expected = "mixed_bfloat16" if cvseq.distribute.cpu_has_amx() else "float32"
+assert cvseq.distribute.mixed_precision("auto") == expected
+try:
+    assert cvseq.distribute.mixed_precision("bfloat16") == "mixed_bfloat16"
+    model = cvseq.video_tagger(2, frames=2, image_size=16, units=4)
+    assert model.get_layer("lstm").compute_dtype == "bfloat16"
+    assert model.output.dtype == "float32"
+    loss = model.fit(np.zeros((2, 2, 16, 16, 3), "uint8"), np.array([0, 1]),
+                     verbose=0).history["loss"][0]
+    assert np.isfinite(loss), loss
+finally:
+    keras.config.set_dtype_policy("float32")
+print("mixed_precision OK", flush=True)
 
 rng = np.random.default_rng(0)
 images = rng.integers(0, 256, (2, 16, 16, 3)).astype("uint8")
@@ -77,4 +93,21 @@ check_factory(cvseq.video_predictor,
               inputs=frames[:, :2], targets=frames[:, 2:],
               output_shape=(2, 2, 8, 8, 1))
 print("video_predictor OK", flush=True)
+# Data sets as NumPy batches (format="numpy"), fitted on this backend.
+train, info = cvseq.datasets.load(
+    "moving_digits", "train", frames=4, image_size=16, num_clips=12,
+    batch_size=4, format="numpy", with_info=True)
+assert isinstance(train, keras.utils.PyDataset) and len(train) == 3
+assert info.element_spec[0].shape == (4, 16, 16, 3)
+model = cvseq.video_tagger(info.num_classes, frames=4, image_size=16, units=8)
+history = model.fit(train, epochs=1, verbose=0)
+assert np.all(np.isfinite(history.history["loss"])), history.history
+print("moving_digits numpy fit OK", flush=True)
+images = cvseq.datasets.load("digits", "validation", image_size=16,
+                             examples_per_class=2, format="numpy")
+x, y = images.arrays
+model = cvseq.image_classifier(10, image_size=16)
+model.fit(images, epochs=1, verbose=0)
+assert model.predict(x[:3], verbose=0).shape == (3, 10)
+print("digits numpy fit OK", flush=True)
 print("ALL OK")
