@@ -20,7 +20,6 @@ training. Generation is seeded.
 
 import cv2
 import numpy as np
-import tensorflow as tf
 
 from cvseq._validation import check_fraction, check_image_size, check_int
 from cvseq.datasets import digit_scenes, digits
@@ -216,4 +215,5 @@ def _digit_instances(split, *, seed=0, shuffle=None, **options):
         description="Real digits pasted onto real photos, with instance masks.",
     )
     targets = {"semantic": scenes["semantic"], "instances": scenes["instances"]}
-    return tf.data.Dataset.from_tensor_slices((scenes["images"], targets)), info
+    # NumPy arrays: `load` makes tf.data of them, or NumPy batches (format="numpy").
+    return (scenes["images"], targets), info

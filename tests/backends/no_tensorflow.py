@@ -24,6 +24,7 @@ from factory_checks import check_factory  # noqa: E402
 
 import cvseq  # noqa: E402
 from cvseq._tf import TensorFlowRequiredError  # noqa: E402
+import instance_segmenter_check  # noqa: E402  (in this folder)
 
 assert keras.backend.backend() == os.environ["KERAS_BACKEND"], keras.backend.backend()
 assert "tensorflow" not in {m.split(".")[0] for m, v in sys.modules.items() if v}
@@ -93,6 +94,8 @@ check_factory(cvseq.video_predictor,
               inputs=frames[:, :2], targets=frames[:, 2:],
               output_shape=(2, 2, 8, 8, 1))
 print("video_predictor OK", flush=True)
+instance_segmenter_check.run()
+print("instance_segmenter OK", flush=True)
 # Data sets as NumPy batches (format="numpy"), fitted on this backend.
 train, info = cvseq.datasets.load(
     "moving_digits", "train", frames=4, image_size=16, num_clips=12,
