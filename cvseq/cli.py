@@ -171,10 +171,8 @@ def cmd_list(args):
     from cvseq import backbones, datasets, tasks
 
     print("Tasks:")
-    for name, description in tasks.list_tasks().items():
-        print(f"  {name:24s} {description}")
-    print(f"  {'(cvseq track)':24s} multi-object tracking by detection, Kalman or "
-          "trajectory_predictor motion (clips or videos -> track ids; nothing to train)")
+    for name, spec in tasks.list_tasks().items():
+        print(f"  {name:24s} {spec.description}")
     print("\nBackbones:")
     for name, description in backbones.list_backbones(verbose=True).items():
         print(f"  {name:24s} {description}")
@@ -279,7 +277,11 @@ def cmd_train(args):
 
     _check_counts(args, ("epochs", "batch_size", "frames", "image_size"))
     task = tasks.get_task(args.task)
-    dataset = args.dataset or task.default_dataset
+    if task.factory is None:
+        raise _user_error(
+            f"{task.name!r} has nothing to train; run it with `cvseq {task.command}` "
+            f"(see `cvseq {task.command} --help`).")
+    dataset = args.dataset or task.dataset
     out = args.out or os.path.join("runs", task.name)
     run_dir = training.RunDirectory(out)
     state = run_dir.state
@@ -354,7 +356,9 @@ def cmd_train(args):
         if initial_epoch:  # continues the finished model (and its optimizer)
             model = _load_model(run_dir.file(training.MODEL_FILE))
         else:
-            model = task.build(info, options, model_options)
+            # Shaped from the data it will see (`--data frames=12` gives a
+            # 12-frame model), not from the flags alone.
+            model = task.build(info, data_options, model_options)
     if state == "interrupted" and not args.overwrite:
         _check_backup_fits(model, run_dir, out)
     created = not os.path.isdir(out)
@@ -485,7 +489,7 @@ def cmd_evaluate(args):
     model = _load_model(args.model)
     run = _load_run(args.model)
     task = tasks.get_task(run.get("task") or model.name)
-    dataset = args.dataset or run.get("dataset") or task.default_dataset
+    dataset = args.dataset or run.get("dataset") or task.dataset
     data_options = {**run.get("data_options", {}), **task.options_from_model(model),
                     **_key_values(args.data, "--data")}
     with _FromUserOptions():
@@ -517,6 +521,9 @@ def cmd_predict(args):
     model = _load_model(args.model)
     run = {**_load_run(args.model), "threshold": args.threshold}
     task = tasks.get_task(run.get("task") or model.name)
+    if task.predict is None:
+        raise _user_error(f"{task.name!r} models do not predict from files here; run "
+                          f"them with `cvseq {task.command}`.")
     with _FromUserOptions():  # the inputs are the user's
         lines = task.predict(model, args.inputs, run)
     for source, line in zip(args.inputs, lines):

@@ -657,3 +657,21 @@ def _detect_with_model(model, threshold, frames):
         keep = scores >= threshold
         results.append((boxes[i, :count][keep].reshape(-1, 4), scores[keep]))
     return results
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it: nothing
+# to train; `cvseq track` runs it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="tracking",
+    description="multi-object tracking by detection, Kalman or trajectory_predictor "
+    "motion (clips or videos -> track ids; nothing to train: cvseq track)",
+    dataset="digit_tracks",
+    small_data={"num_clips": 2, "frames": 4},
+    example="vehicle_tracking.py",
+    command="track",
+))

@@ -171,10 +171,6 @@ def _build(split, *, seed=0, shuffle=None, **options):
         images, captions, vocabulary=VOCABULARY, sequence_length=sequence_length
     )
     info = DatasetInfo(
-        name="digit_captions",
-        split=split,
-        task="image_captioner",
-        source="embedded",
         class_names=[],
         num_examples=len(images),
         description="Digits on a 2x2 grid with captions (what, where, how many).",

@@ -116,10 +116,6 @@ def _bach_chorales(split, *, seed=0, shuffle=False, **options):
     )
     dataset = tf.data.Dataset.from_tensor_slices((inputs, target_ids))
     info = DatasetInfo(
-        name="bach_chorales",
-        split=split,
-        task="sequence_generator",
-        source="embedded",
         class_names=list(tokens),
         num_examples=int(inputs.shape[0]),
         description="Bach chorale soprano lines, pitch:duration tokens.",

@@ -143,10 +143,6 @@ def _ding_phrases(split, *, seed=0, shuffle=False, **options):
     sources, targets = dictionary_phrases(split, **pairs)
     dataset = translation_examples(sources, targets, vocabulary, sequence_length)
     info = DatasetInfo(
-        name="ding_phrases",
-        split=split,
-        task="translator",
-        source="embedded",
         class_names=[],
         num_examples=len(sources),
         description="Ding dictionary phrases, German -> English, words.",

@@ -87,10 +87,6 @@ def _build(split, *, seed=0, shuffle=None, **options):
     )
     images, labels, class_names = generate(split, **options)
     info = DatasetInfo(
-        name="digits",
-        split=split,
-        task="image_classifier",
-        source="embedded",
         class_names=class_names,
         num_examples=len(images),
         description="Real handwritten digits (UCI, via scikit-learn).",

@@ -234,10 +234,6 @@ def _register(name, *, task, description, class_names, summary, targets):
         reject_unknown_options(name, options, _OPTIONS)
         scenes = generate(split, seed=seed, **options)
         info = DatasetInfo(
-            name=name,
-            split=split,
-            task=task,
-            source="embedded",
             class_names=list(class_names),
             num_examples=len(scenes["images"]),
             description=summary,

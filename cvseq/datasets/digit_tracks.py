@@ -210,10 +210,6 @@ def _build_tracks(split, *, seed=0, shuffle=None, **options):
     )
     clips, boxes, ids = generate_tracks(split, seed=seed, **options)
     info = DatasetInfo(
-        name="digit_tracks",
-        split=split,
-        task="tracking",
-        source="embedded",
         class_names=[],
         num_examples=len(clips),
         description="Real handwritten digits moving on their own paths.",
@@ -236,10 +232,6 @@ def _build_trajectories(split, *, seed=0, shuffle=None, **options):
     )
     past, future = generate_trajectories(split, seed=seed, **options)
     info = DatasetInfo(
-        name="digit_trajectories",
-        split=split,
-        task="trajectory_predictor",
-        source="embedded",
         class_names=[],
         num_examples=len(past),
         description="Digit paths, (x, y) as fractions of the frame size.",

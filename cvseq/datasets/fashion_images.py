@@ -142,10 +142,6 @@ def _build(split, *, seed=0, shuffle=None, **options):
     reject_unknown_options(NAME, options, ("image_size", "examples_per_class", "data_dir"))
     images, labels = generate(split, **options)
     info = DatasetInfo(
-        name=NAME,
-        split=split,
-        task="image_classifier",
-        source="embedded",
         class_names=list(CLASS_NAMES),
         num_examples=len(images),
         description="Fashion-MNIST product photos (Zalando SE, MIT licence).",

@@ -84,10 +84,6 @@ def _build_moving_digit_frames(split, *, seed=0, shuffle=None, **options):
     )
     context, future = generate(split, seed=seed, **options)
     info = DatasetInfo(
-        name="moving_digit_frames",
-        split=split,
-        task="video_predictor",
-        source="embedded",
         class_names=[],
         num_examples=len(context),
         description="Real handwritten digits moving across frames (context, future).",
@@ -152,10 +148,6 @@ def _build_moving_mnist(split, *, seed=0, shuffle=None, data_dir=None, **options
         .map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
     )
     info = DatasetInfo(
-        name="moving_mnist",
-        split=split,
-        task="video_predictor",
-        source="tfds",
         class_names=[],
         num_examples=_MOVING_MNIST_SPLITS[split][1] - _MOVING_MNIST_SPLITS[split][0],
         description="Moving MNIST (TFDS), split by cvseq.",

@@ -143,7 +143,7 @@ def generate(
 
 @register_dataset(
     "moving_digits",
-    task="video_tagger",
+    tasks=("video_tagger", "video_classifier_3d"),
     source="embedded",
     description="Real handwritten digits moving across frames; labels: "
     "direction (4), motion (8) or the digits shown (multi-label, 10). Offline.",
@@ -155,10 +155,6 @@ def _build(split, *, seed=0, shuffle=None, **options):
     )
     clips, targets, class_names = generate(split, seed=seed, **options)
     info = DatasetInfo(
-        name="moving_digits",
-        split=split,
-        task="video_tagger",
-        source="embedded",
         class_names=class_names,
         multi_label=options.get("label") == "digits",
         num_examples=len(clips),

@@ -123,10 +123,6 @@ def _cldr_names(split, *, seed=0, shuffle=False, **options):
     sources, targets = phrase_pairs(split, **pairs)
     dataset = translation_examples(sources, targets, vocabulary, sequence_length)
     info = DatasetInfo(
-        name="cldr_names",
-        split=split,
-        task="translator",
-        source="embedded",
         class_names=[],
         num_examples=len(sources),
         description=f"CLDR names, {pairs['source']} -> {pairs['target']}, characters.",

@@ -61,10 +61,6 @@ def _hamlet(split, *, seed=0, shuffle=False, **options):
         (tf.constant(windows.astype(str)), tf.constant(targets))
     )
     info = DatasetInfo(
-        name="hamlet",
-        split=split,
-        task="language_model",
-        source="embedded",
         class_names=[],
         num_examples=len(windows),
         description=f"Hamlet, {level}-level windows of {sequence_length} tokens.",

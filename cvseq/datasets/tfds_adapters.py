@@ -104,7 +104,7 @@ def sample_clip(video, frames, image_size, *, training, seed=None):
 
 @register_dataset(
     "ucf101",
-    task="video_tagger",
+    tasks=("video_tagger", "video_classifier_3d"),
     source="tfds",
     description="TFDS ucf101: 13,320 YouTube clips of 101 human actions "
     "(6.5 GB download).",
@@ -127,10 +127,6 @@ def _ucf101(split, *, seed=0, shuffle=False, **options):
         return clip, tf.cast(example["label"], tf.int32)
 
     info = DatasetInfo(
-        name="ucf101",
-        split=split,
-        task="video_tagger",
-        source="tfds",
         class_names=list(tfds_info.features["label"].names),
         num_examples=_num_examples(tfds_info, split),
         description="UCF101 action recognition (TFDS).",

@@ -76,10 +76,6 @@ def _coco_captions(split, *, seed=0, shuffle=False, **options):
         return to_inputs(image, captions[index])
 
     info = DatasetInfo(
-        name="coco_captions",
-        split=split,
-        task="image_captioner",
-        source="tfds",
         class_names=[],
         num_examples=_num_examples(tfds_info, tfds_split),
         description="COCO captions (TFDS).",

@@ -51,10 +51,6 @@ def _imdb_reviews(split, *, seed=0, shuffle=False, **options):
             train.map(lambda ex: ex["text"]), max_tokens=options.get("max_tokens", 20000)
         )
     info = DatasetInfo(
-        name="imdb_reviews",
-        split=split,
-        task="text_classifier",
-        source="tfds",
         class_names=list(tfds_info.features["label"].names),
         num_examples=_num_examples(tfds_info, split),
         description="IMDB movie reviews (TFDS).",
@@ -96,10 +92,6 @@ def _tiny_shakespeare(split, *, seed=0, shuffle=False, **options):
         stride=options.get("stride"),
     )
     info = DatasetInfo(
-        name="tiny_shakespeare",
-        split=split,
-        task="language_model",
-        source="tfds",
         class_names=[],
         num_examples=len(windows),
         description="Tiny Shakespeare (TFDS), next-token windows.",
@@ -138,10 +130,6 @@ def _ted_pt_to_en(split, *, seed=0, shuffle=False, **options):
     )
     inputs["source"] = np.array(sources).astype(str)
     info = DatasetInfo(
-        name=name,
-        split=split,
-        task="translator",
-        source="tfds",
         class_names=[],
         num_examples=len(sources),
         description="TED talks, Portuguese to English (TFDS).",
@@ -179,10 +167,6 @@ def _groove(split, *, seed=0, shuffle=False, **options):
     if options.get("max_examples"):
         dataset = dataset.take(check_int("max_examples", options["max_examples"]))
     info = DatasetInfo(
-        name="groove",
-        split=split,
-        task="sequence_generator",
-        source="tfds",
         class_names=groove_vocabulary(),
         description="Groove MIDI drum performances (TFDS).",
         vocabulary=groove_vocabulary(),

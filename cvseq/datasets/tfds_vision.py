@@ -66,10 +66,6 @@ def _classification(name, fallback, default_size):
             return image, tf.cast(example["label"], tf.int32)
 
         info = DatasetInfo(
-            name=name,
-            split=split,
-            task="image_classifier",
-            source="tfds",
             class_names=list(tfds_info.features["label"].names),
             num_examples=_num_examples(tfds_info, split),
             description=f"TFDS {name}.",
@@ -120,10 +116,6 @@ def _voc(split, *, seed=0, shuffle=False, **options):
         return resize_image(example["image"], image_size), targets
 
     info = DatasetInfo(
-        name="voc",
-        split=split,
-        task="object_detector",
-        source="tfds",
         class_names=list(tfds_info.features["objects"]["label"].names),
         num_examples=_num_examples(tfds_info, split),
         description="PASCAL VOC 2007 detection (TFDS).",
@@ -155,10 +147,6 @@ def _pets(split, *, seed=0, shuffle=False, **options):
         return image, tf.gather(lookup, trimap)
 
     info = DatasetInfo(
-        name="oxford_iiit_pet",
-        split=split,
-        task="image_segmenter",
-        source="tfds",
         class_names=list(PET_CLASSES),
         num_examples=_num_examples(tfds_info, split),
         description="Oxford-IIIT Pet masks (TFDS).",

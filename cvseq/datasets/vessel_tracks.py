@@ -173,10 +173,6 @@ def _build_vessel_trajectories(split, *, seed=0, shuffle=None, **options):
     )
     past, future, _ = generate_windows(split, **options)
     info = DatasetInfo(
-        name="vessel_trajectories",
-        split=split,
-        task="trajectory_predictor",
-        source="embedded",
         class_names=[],
         num_examples=len(past),
         description="Real ship tracks (AIS), positions in "

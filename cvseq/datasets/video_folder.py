@@ -595,10 +595,6 @@ def video_folder_dataset(
         shuffle = split == "train"
 
     info = DatasetInfo(
-        name="video_folder",
-        split=split,
-        task="video_tagger",
-        source="folder",
         class_names=labels,
         num_examples=len(items),
         skipped=list(skipped),
@@ -641,7 +637,7 @@ def video_folder_dataset(
 
 @register_dataset(
     "video_folder",
-    task="video_tagger",
+    tasks=("video_tagger", "video_classifier_3d"),
     source="folder",
     description="Your videos in root/<label>/*.mp4|avi (70/15/15 split by file) "
     "or root/<split>/<label>/, decoded with OpenCV.",

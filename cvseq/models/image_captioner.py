@@ -239,3 +239,40 @@ def image_captioner(
     if compile:
         model.compile()
     return model
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _captions_data_options(options):
+    size = options.get("image_size")
+    return {} if size is None else {"image_size": check_image_size(size)}
+
+
+def _shape(info, data_options):
+    images = info.element_spec[0]["images"].shape
+    return {"vocabulary": info.vocabulary,
+            "image_size": _tasks.image_size_of(images, data_options),
+            "sequence_length": _tasks.sequence_length(info)}
+
+
+def _caption(model, inputs, run):
+    images = _tasks.read_image_inputs(inputs, model)
+    return [str(c) for c in model.caption(images, beam_width=3)]
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="image_captioner",
+    description="CNN encoder + LSTM decoder (image -> caption)",
+    factory=image_captioner,
+    dataset="digit_captions",
+    shape=_shape,
+    data_options=_captions_data_options,
+    predict=_caption,
+    small_data={"num_images": 8},
+    example="image_captioning.py",
+))

@@ -301,3 +301,58 @@ class AccumulateSteps(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[1]
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _shape(info, data_options):
+    history, features = info.element_spec[0].shape
+    return {"history": int(history), "horizon": _tasks.sequence_length(info),
+            "features": int(features)}
+
+
+def _predict_trajectory(model, inputs, run):
+    """Each input is a CSV file of positions, one `x,y` row per time step."""
+    UserInputError = _tasks.UserInputError
+    history, features = model.inputs[0].shape[1:3]
+    lines = []
+    for path in inputs:
+        try:
+            track = np.loadtxt(path, delimiter=",", ndmin=2, dtype="float32")
+        except (OSError, ValueError) as err:
+            raise UserInputError(f"Cannot read positions from {path!r}: {err}.") from err
+        if track.size and track.shape[1] != features:
+            raise UserInputError(
+                f"{path!r} has {track.shape[1]} columns; the model reads {features} "
+                "(one `x,y` row per time step).")
+        bad = np.flatnonzero(~np.isfinite(track).all(axis=1))
+        if len(bad):
+            raise UserInputError(
+                f"{path!r} has NaN or infinite positions (row {bad[0] + 1} of "
+                f"{len(track)}); every row must hold finite numbers.")
+        if len(track) < history:
+            raise UserInputError(
+                f"{path!r} has {len(track)} positions; the model reads the last "
+                f"{history}."
+            )
+        future = model.predict(track[None, -history:], verbose=0)[0]
+        lines.append(" ".join(f"({x:.1f},{y:.1f})" for x, y in future[:, :2]))
+    return lines
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="trajectory_predictor",
+    description="RNN motion prediction (past positions -> future)",
+    factory=trajectory_predictor,
+    dataset="digit_trajectories",
+    shape=_shape,
+    predict=_predict_trajectory,
+    metric="ade",
+    small_data={"num_trajectories": 8},
+    example="vehicle_tracking.py",
+))

@@ -185,3 +185,23 @@ def video_tagger(
     # Model.
     return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
                            compile=compile, name=name or "video_tagger")
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="video_tagger",
+    description="CNN+LSTM video tagging (clips -> class or tags)",
+    factory=video_tagger,
+    dataset="moving_digits",
+    shape=_tasks.clip_classifier_shape,
+    data_options=_tasks.video_data_options,
+    predict=_tasks.classify(_tasks.read_video_inputs),
+    options_from_model=_tasks.video_options_from_model,
+    small_data={"num_clips": 8, "frames": 4, "image_size": 16},
+    example="video_tagging.py",
+))
