@@ -21,6 +21,7 @@ EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
 SMALL_MODELS = {
     "image_captioner": {"units": 8},
     "language_model": {"units": 8},
+    "object_detector": {"backbone": "yolo_v8_tiny"},
     "sequence_generator": {"units": 8},
     "text_classifier": {"units": 8},
     "trajectory_predictor": {"units": 8},
@@ -64,10 +65,14 @@ def test_task_spec_loads_its_data_and_shapes_its_model(name):
     keras.utils.set_random_seed(0)
     model = spec.build(info, options, SMALL_MODELS.get(name, {}))
     assert isinstance(model, cvseq.Task)
-    inputs, _ = next(iter(data))
+    inputs, targets = next(iter(data))
     outputs = model.predict(inputs, verbose=0)
     assert all(np.isfinite(np.asarray(o, "float32")).all()
                for o in keras.tree.flatten(outputs))
+    # An optimizer alone compiles with the task's loss and metrics, and trains.
+    model.compile(optimizer="sgd")
+    logs = model.train_on_batch(inputs, targets, return_dict=True)
+    assert np.isfinite(logs["loss"]) and len(logs) > 1, logs
     # The options that make data fit the trained model give the same shapes.
     (again, _), _ = _load(spec, "test", **spec.options_from_model(model))
     assert again.element_spec[0] == data.element_spec[0] or isinstance(

@@ -118,11 +118,8 @@ def caption_inputs(images, captions, *, vocabulary, sequence_length):
         )
     vocabulary = text.check_vocabulary("vocabulary", vocabulary)
     sequence_length = check_int("sequence_length", sequence_length, minimum=2)
-    vectorizer = text.make_vectorizer(vocabulary, extra_tokens=(text.START, text.END))
-    start, end = text.token_id(vectorizer, text.START), text.token_id(vectorizer, text.END)
-    rows = [ids[: sequence_length - 1] for ids in text.encode(vectorizer, captions)]
-    decoder_input = text.pad([[start] + r for r in rows], sequence_length)
-    target_ids = text.pad([r + [end] for r in rows], sequence_length)
+    decoder_input, target_ids = text.teacher_forcing_ids(
+        captions, vocabulary=vocabulary, sequence_length=sequence_length)
     return {"images": images, "decoder_input": decoder_input}, target_ids
 
 

@@ -15,11 +15,9 @@ from cvseq.models._common import (
     RECURRENT,
     next_token_head,
     recurrent_layer,
+    spatial_features,
 )
 from cvseq.models._text_decoder import TextDecoderModel, decoder_vocabulary
-
-# Channels kept per position of the feature map before flattening.
-_SPATIAL_CHANNELS = 16
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -200,14 +198,7 @@ def image_captioner(
 
     # Encoder.
     images = keras.Input((*image_size, 3), name="images")
-    x = feature_extractor(images)
-    if len(x.shape) != 4 or None in x.shape[1:]:
-        raise ValueError(
-            "The backbone must give a feature map of static size. Received "
-            f"features of shape {tuple(x.shape[1:])}."
-        )
-    x = keras.layers.Dense(_SPATIAL_CHANNELS, activation="relu", name="spatial_projection")(x)
-    x = keras.layers.Flatten(name="flatten_features")(x)
+    x = spatial_features(feature_extractor(images))
     if dropout:
         x = keras.layers.Dropout(dropout, name="feature_dropout")(x)
     context = keras.layers.Dense(units, activation="relu", name="image_context")(x)

@@ -20,9 +20,8 @@ from cvseq.metrics.trajectory import (
     DisplacementLoss,
     FinalDisplacementError,
 )
+from cvseq.models._common import RECURRENT, recurrent_layer
 from cvseq.models.task import Task
-
-RECURRENT_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
 
 def _steps(positions):
@@ -230,7 +229,7 @@ def trajectory_predictor(
     history = check_int("history", history, minimum=2)
     horizon = check_int("horizon", horizon)
     features = check_int("features", features)
-    check_choice("recurrent", recurrent, tuple(RECURRENT_LAYERS))
+    check_choice("recurrent", recurrent, RECURRENT)
     units = check_int("units", units)
     dropout = check_fraction("dropout", dropout)
     check_bool("compile", compile)
@@ -239,12 +238,13 @@ def trajectory_predictor(
     past = keras.Input((history, features), name="past")
     x, scale = StepNormalization(dtype="float32", name="step_normalization")(past)
     x = keras.layers.Dense(units, activation="relu", name="input_projection")(x)
-    rnn = RECURRENT_LAYERS[recurrent]
-    summary, *states = rnn(units, return_state=True, name="encoder")(x)
+    summary, *states = recurrent_layer(recurrent, units, return_state=True,
+                                       name="encoder")(x)
     if dropout:
         summary = keras.layers.Dropout(dropout, name="summary_dropout")(summary)
     x = keras.layers.RepeatVector(horizon, name="repeat_summary")(summary)
-    x = rnn(units, return_sequences=True, name="decoder")(x, initial_state=states)
+    x = recurrent_layer(recurrent, units, return_sequences=True, name="decoder")(
+        x, initial_state=states)
     residual = keras.layers.Dense(
         features, kernel_initializer="zeros", dtype="float32", name="residual"
     )(x)
