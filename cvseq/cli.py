@@ -299,14 +299,9 @@ def cmd_train(args):
     strategy = cvseq.distribute.strategy(args.strategy)
     with _FromUserOptions():
         data_options = {**task.data_options(options), **_key_values(args.data, "--data")}
-        load = dict(batch_size=args.batch_size, seed=args.seed, with_info=True,
-                    **data_options)
-        train, info = cvseq.datasets.load(dataset, "train", **load)
-        try:
-            validation, _ = cvseq.datasets.load(dataset, "validation", **load)
-        except ValueError:
-            validation = None  # the data set has no validation split
-        test, _ = cvseq.datasets.load(dataset, "test", **load)
+        # No validation split: None.
+        train, validation, test, info = cvseq.datasets.load_splits(
+            dataset, batch_size=args.batch_size, seed=args.seed, **data_options)
     run = {
         "task": task.name, "dataset": info.name, "class_names": info.class_names,
         "multi_label": bool(info.multi_label), "data_options": _jsonable(data_options),

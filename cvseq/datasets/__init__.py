@@ -18,6 +18,7 @@ from cvseq.datasets.registry import (  # noqa: E402
     describe_datasets,
     list_datasets,
     load,
+    load_splits,
     load_with_fallback,
     register_dataset,
 )
@@ -47,6 +48,7 @@ from cvseq.datasets import frame_sequences  # noqa: E402,F401
 __all__ = [
     "DatasetInfo",
     "DatasetUnavailableError",
+    "load_splits",
     "load_with_fallback",
     "describe_datasets",
     "list_datasets",

@@ -242,35 +242,79 @@ def reject_unknown_options(name, options, allowed):
         )
 
 
-def load_with_fallback(name, fallback, split="train", *, fallback_options=None,
-                       **kwargs):
-    """Loads `name`; if it cannot be had (no network), loads `fallback`.
+def load_splits(name, splits=("train", "validation", "test"), *, fallback=None,
+                fallback_options=None, reuse_vocabulary=False, batch_size=32,
+                shuffle=None, seed=0, **options):
+    """Loads several splits of a data set, or of `fallback` if it cannot be had.
 
-    Says on stderr which data set is used and why, so a run never switches
-    data silently.
+    When `name` is not available (a TFDS set with no network), every split
+    comes from `fallback` instead, and stderr says which data set is used
+    and why, so a run never switches data silently.
 
     Args:
-        name: str. The preferred data set, usually a TFDS one.
-        fallback: str. An embedded data set that works offline.
-        split: str. The split of either.
-        fallback_options: dict or None. Options for the fallback instead of
-            the ones in `kwargs` (data sets take different options).
-        **kwargs: arguments of `load` (`batch_size`, options, ...).
+        name: str. A name from `list_datasets()`.
+        splits: tuple of str. Defaults to `("train", "validation", "test")`;
+            a `"validation"` split the data set does not have gives None.
+        fallback: str or None. An embedded data set that works offline.
+        fallback_options: dict or None. Options for `fallback` instead of
+            `options` (data sets take different options).
+        reuse_vocabulary: bool. Give the later splits of `name` the first
+            split's `info.vocabulary` (TFDS text sets that build one from
+            their training split).
+        batch_size, shuffle, seed: as for `load`.
+        **options: options of `name`.
 
     Returns:
-        `(dataset, info)`; `info.name` tells which one was loaded.
+        `(*datasets, info)`: one batched data set per split, then the
+        `DatasetInfo` of the first; `info.name` tells which set was loaded.
+
+    Example:
+
+    >>> train, validation, test, info = cvseq.datasets.load_splits(
+    ...     "imdb_reviews", fallback="rotten_tomatoes")
     """
-    kwargs["with_info"] = True
+    splits = (splits,) if isinstance(splits, str) else tuple(splits)
+    if name == fallback and fallback_options is not None:
+        options = dict(fallback_options)  # asked for the embedded set itself
+    common = dict(batch_size=batch_size, shuffle=shuffle, seed=seed)
     try:
-        return load(name, split, **kwargs)
+        first, info = load(name, splits[0], with_info=True, **common, **options)
     except DatasetUnavailableError as err:
+        if fallback is None or name == fallback:
+            raise
         print(
             f"[cvseq] {name!r} is not available ({str(err).split('. ')[0]}). "
             f"Using the embedded data set {fallback!r} instead.",
             file=sys.stderr,
         )
-        if fallback_options is not None:
-            common = {k: kwargs[k] for k in ("batch_size", "shuffle", "seed", "with_info")
-                      if k in kwargs}
-            kwargs = {**common, **fallback_options}
-        return load(fallback, split, **kwargs)
+        name = fallback
+        options = dict(options if fallback_options is None else fallback_options)
+        first, info = load(name, splits[0], with_info=True, **common, **options)
+    if reuse_vocabulary and name != fallback:
+        options = dict(options, vocabulary=info.vocabulary)
+    datasets = [first]
+    for split in splits[1:]:
+        try:
+            datasets.append(load(name, split, **common, **options))
+        except ValueError:
+            if split != "validation":
+                raise
+            datasets.append(None)  # the data set has no validation split
+    return (*datasets, info)
+
+
+def load_with_fallback(name, fallback, split="train", *, fallback_options=None,
+                       **kwargs):
+    """Deprecated: `load_splits(name, (split,), fallback=fallback)`.
+
+    Returns:
+        `(dataset, info)`.
+    """
+    import warnings
+
+    warnings.warn("cvseq.datasets.load_with_fallback is deprecated; use "
+                  "cvseq.datasets.load_splits(name, (split,), fallback=...).",
+                  DeprecationWarning, stacklevel=2)
+    kwargs.pop("with_info", None)
+    return load_splits(name, (split,), fallback=fallback,
+                       fallback_options=fallback_options, **kwargs)
