@@ -24,7 +24,6 @@ from cvseq.datasets import digits
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 CELLS = ("top left", "top right", "bottom left", "bottom right")
@@ -154,15 +153,11 @@ def caption_inputs_fn(*, vocabulary, sequence_length):
     "digit_captions",
     task="image_captioner",
     source="embedded",
+    options_from=generate_captions,
     description="Real handwritten digits on a 2x2 grid with captions that say "
     "how many, which and where. Offline.",
 )
-def _build(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "digit_captions", options,
-        ("num_images", "image_size", "max_digits", "sequence_length"),
-    )
-    sequence_length = options.pop("sequence_length", SEQUENCE_LENGTH)
+def _build(split, *, seed=0, shuffle=None, sequence_length=SEQUENCE_LENGTH, **options):
     images, captions = generate_captions(split, seed=seed, **options)
     inputs, targets = caption_inputs(
         images, captions, vocabulary=VOCABULARY, sequence_length=sequence_length

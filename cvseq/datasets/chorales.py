@@ -24,7 +24,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 
@@ -106,10 +105,8 @@ def vocabulary(min_count=1):
     description="Soprano lines of ~430 Bach chorales (music21 corpus) as "
     "pitch:duration tokens in C major / A minor; split by tune.",
 )
-def _bach_chorales(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options("bach_chorales", options, ("sequence_length",))
-    sequence_length = check_int("sequence_length", options.get("sequence_length", 64),
-                                minimum=2)
+def _bach_chorales(split, *, seed=0, shuffle=False, sequence_length=64):
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
     tokens = vocabulary()
     inputs, target_ids = text.token_sequence_inputs(
         melodies(split), vocabulary=tokens, sequence_length=sequence_length

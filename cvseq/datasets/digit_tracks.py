@@ -33,7 +33,6 @@ from cvseq.datasets.moving_digits import _palette
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 # Grey level above which a pixel is ink, for the true boxes and the detector.
@@ -201,13 +200,11 @@ def detect_digits(frame, *, threshold=INK_THRESHOLD, min_area=6):
     "digit_tracks",
     task="tracking",
     source="embedded",
+    options_from=generate_tracks,
     description="Several real handwritten digits moving and bouncing, with "
     "their true ids and boxes in every frame (multi-object tracking). Offline.",
 )
 def _build_tracks(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "digit_tracks", options, ("num_clips", "frames", "image_size", "num_digits")
-    )
     clips, boxes, ids = generate_tracks(split, seed=seed, **options)
     info = DatasetInfo(
         class_names=[],
@@ -222,14 +219,11 @@ def _build_tracks(split, *, seed=0, shuffle=None, **options):
     "digit_trajectories",
     task="trajectory_predictor",
     source="embedded",
+    options_from=generate_trajectories,
     description="Paths of real handwritten digits moving and bouncing in a "
     "frame: past positions in, future positions out. Offline.",
 )
 def _build_trajectories(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "digit_trajectories", options,
-        ("num_trajectories", "history", "horizon", "image_size"),
-    )
     past, future = generate_trajectories(split, seed=seed, **options)
     info = DatasetInfo(
         class_names=[],

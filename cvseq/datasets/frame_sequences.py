@@ -27,7 +27,6 @@ from cvseq.datasets import moving_digits
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 from cvseq.datasets.tfds_adapters import load_tfds
 
@@ -73,15 +72,11 @@ def generate(
     "moving_digit_frames",
     task="video_predictor",
     source="embedded",
+    options_from=generate,
     description="Real handwritten digits moving across frames, as (context, "
     "future) frame sequences for next-frame prediction. Offline.",
 )
 def _build_moving_digit_frames(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "moving_digit_frames", options,
-        ("frames_in", "frames_out", "image_size", "channels", "num_clips",
-         "max_digits"),
-    )
     context, future = generate(split, seed=seed, **options)
     info = DatasetInfo(
         class_names=[],
@@ -108,19 +103,17 @@ def moving_mnist_split_mask(split):
     description="TFDS Moving MNIST: 10,000 sequences of 20 64x64 frames, split "
     "8,000/1,000/1,000 by cvseq (fixed). Needs the network or data_dir=.",
 )
-def _build_moving_mnist(split, *, seed=0, shuffle=None, data_dir=None, **options):
-    reject_unknown_options(
-        "moving_mnist", options, ("frames_in", "frames_out", "image_size")
-    )
-    frames_in = check_int("frames_in", options.get("frames_in", 10))
-    frames_out = check_int("frames_out", options.get("frames_out", 10))
+def _build_moving_mnist(split, *, seed=0, shuffle=None, data_dir=None, frames_in=10,
+                        frames_out=10, image_size=(64, 64)):
+    frames_in = check_int("frames_in", frames_in)
+    frames_out = check_int("frames_out", frames_out)
     if frames_in + frames_out > MOVING_MNIST_FRAMES:
         raise ValueError(
             f"`frames_in` + `frames_out` must be at most {MOVING_MNIST_FRAMES} "
             f"(Moving MNIST sequences have {MOVING_MNIST_FRAMES} frames). "
             f"Received: frames_in={frames_in}, frames_out={frames_out}."
         )
-    image_size = check_image_size(options.get("image_size", (64, 64)))
+    image_size = check_image_size(image_size)
     mask = tf.constant(moving_mnist_split_mask(split))
     dataset, _ = load_tfds(
         "moving_mnist", "test", data_dir=data_dir,

@@ -88,19 +88,32 @@ class _Entry:
 
 _REGISTRY = {}
 # Keyword arguments of every builder that are `load`'s own, not options.
-_LOAD_ARGUMENTS = ("seed", "shuffle")
+_LOAD_ARGUMENTS = ("split", "seed", "shuffle")
 
 
-def _builder_options(build):
-    """The option names in `build(split, *, seed, shuffle, **options)`'s
-    signature, or None when it takes `**options` (and checks them itself)."""
-    parameters = list(inspect.signature(build).parameters.values())[1:]
-    if any(p.kind is p.VAR_KEYWORD for p in parameters):
-        return None
-    return tuple(p.name for p in parameters if p.name not in _LOAD_ARGUMENTS)
+def _keywords(function):
+    """`(names of keyword parameters after the first, takes **kwargs)`."""
+    parameters = list(inspect.signature(function).parameters.values())[1:]
+    names = tuple(p.name for p in parameters
+                  if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+                  and p.name not in _LOAD_ARGUMENTS)
+    return names, any(p.kind is p.VAR_KEYWORD for p in parameters)
 
 
-def register_dataset(name, *, task=None, tasks=(), source, description):
+def _builder_options(build, options_from):
+    """The options `load` accepts: the builder's keyword parameters, and
+    those of `options_from` (the function it passes `**options` on to);
+    None when the builder takes `**options` from nowhere named (it checks
+    them itself)."""
+    names, open_ended = _keywords(build)
+    if options_from is not None:
+        forwarded, open_ended = _keywords(options_from)
+        names += tuple(n for n in forwarded if n not in names)
+    return None if open_ended else names
+
+
+def register_dataset(name, *, task=None, tasks=(), source, description,
+                     options_from=None):
     """Decorator: `build(split, *, seed, shuffle, <options>) -> (dataset, info)`.
 
     The builder returns an unbatched `tf.data.Dataset` of `(inputs,
@@ -116,6 +129,9 @@ def register_dataset(name, *, task=None, tasks=(), source, description):
             the data (the first is the one it was made for).
         source: str. `"embedded"`, `"tfds"` or `"folder"`.
         description: str. One line for `cvseq list`.
+        options_from: function or None. Where the builder passes its
+            `**options` (e.g. the data set's `generate`): its keyword
+            parameters are options too.
     """
     tasks = _task_tuple(task) + _task_tuple(tasks)
     if not tasks:
@@ -124,7 +140,7 @@ def register_dataset(name, *, task=None, tasks=(), source, description):
 
     def decorator(build):
         _REGISTRY[name] = _Entry(name, tasks, source, description, build,
-                                 _builder_options(build))
+                                 _builder_options(build, options_from))
         return build
 
     return decorator

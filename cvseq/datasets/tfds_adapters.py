@@ -14,7 +14,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 
@@ -109,12 +108,12 @@ def sample_clip(video, frames, image_size, *, training, seed=None):
     description="TFDS ucf101: 13,320 YouTube clips of 101 human actions "
     "(6.5 GB download).",
 )
-def _ucf101(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options("ucf101", options, ("frames", "image_size", "data_dir"))
-    frames = check_int("frames", options.get("frames", 16))
-    image_size = check_image_size(options.get("image_size", (112, 112)))
+def _ucf101(split, *, seed=0, shuffle=False, frames=16, image_size=(112, 112),
+            data_dir=None):
+    frames = check_int("frames", frames)
+    image_size = check_image_size(image_size)
     dataset, tfds_info = load_tfds(
-        "ucf101", split, data_dir=options.get("data_dir"),
+        "ucf101", split, data_dir=data_dir,
         offline_alternative="moving_digits", shuffle=shuffle, seed=seed,
         needs_ffmpeg=True,
     )

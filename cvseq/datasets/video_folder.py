@@ -40,7 +40,6 @@ from cvseq._validation import check_fraction, check_image_size, check_int
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
@@ -639,19 +638,14 @@ def video_folder_dataset(
     "video_folder",
     tasks=("video_tagger", "video_classifier_3d"),
     source="folder",
+    options_from=video_folder_dataset,
     description="Your videos in root/<label>/*.mp4|avi (70/15/15 split by file) "
     "or root/<split>/<label>/, decoded with OpenCV.",
 )
-def _build(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "video_folder", options,
-        ("root", "frames", "image_size", "validation_split", "test_split",
-         "random_sampling"),
-    )
-    if "root" not in options:
+def _build(split, *, seed=0, shuffle=None, root=None, **options):
+    if root is None:
         raise TypeError(
             "Data set 'video_folder' needs `root`: "
             "load('video_folder', 'train', root='path/to/videos')."
         )
-    root = options.pop("root")
     return video_folder_dataset(root, split, seed=seed, shuffle=shuffle, **options)
