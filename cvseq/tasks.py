@@ -292,6 +292,18 @@ def sequence_length(info):
     return int(info.element_spec[1].shape[0])
 
 
+def image_shape(info, data_options):
+    """Factory arguments of an image task: its classes and image size, from
+    `(h, w, 3)` images."""
+    return {"num_classes": info.num_classes,
+            "image_size": image_size_of(info.element_spec[0].shape, data_options)}
+
+
+def token_sequence_shape(info, data_options):
+    """Factory arguments of a next-token model: vocabulary and window length."""
+    return {"vocabulary": info.vocabulary, "sequence_length": sequence_length(info)}
+
+
 def image_data_options(default):
     """`data_options` of the image tasks: `--image-size`, else `default`."""
     def options_(options):

@@ -100,8 +100,7 @@ from cvseq import tasks as _tasks  # noqa: E402
 
 
 def _shape(info, data_options):
-    return {"num_classes": info.num_classes, "multi_label": bool(info.multi_label),
-            "image_size": _tasks.image_size_of(info.element_spec[0].shape, data_options)}
+    return {**_tasks.image_shape(info, data_options), "multi_label": bool(info.multi_label)}
 
 
 _tasks.register_task(_tasks.TaskSpec(

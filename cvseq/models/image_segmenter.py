@@ -207,11 +207,6 @@ import numpy as np  # noqa: E402
 from cvseq import tasks as _tasks  # noqa: E402
 
 
-def _shape(info, data_options):
-    return {"num_classes": info.num_classes,
-            "image_size": _tasks.image_size_of(info.element_spec[0].shape, data_options)}
-
-
 def _segment(model, inputs, run):
     """The share of pixels given to each class present."""
     images = _tasks.read_image_inputs(inputs, model)
@@ -230,7 +225,7 @@ _tasks.register_task(_tasks.TaskSpec(
     description="CNN encoder-decoder segmentation (image -> class per pixel)",
     factory=image_segmenter,
     dataset="digit_segmentation",
-    shape=_shape,
+    shape=_tasks.image_shape,
     data_options=_tasks.image_data_options(64),
     predict=_segment,
     options_from_model=_tasks.image_options_from_model,

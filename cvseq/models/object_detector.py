@@ -498,11 +498,6 @@ def object_detector(
 from cvseq import tasks as _tasks  # noqa: E402
 
 
-def _shape(info, data_options):
-    return {"num_classes": info.num_classes,
-            "image_size": _tasks.image_size_of(info.element_spec[0].shape, data_options)}
-
-
 def _detect(model, inputs, run):
     """Boxes scoring at least `run["threshold"]` (default 0.5): `label score
     [x1 y1 x2 y2]` in input pixels."""
@@ -530,7 +525,7 @@ _tasks.register_task(_tasks.TaskSpec(
     description="CNN object detection (image -> boxes, labels, scores)",
     factory=object_detector,
     dataset="digit_detection",
-    shape=_shape,
+    shape=_tasks.image_shape,
     data_options=_tasks.image_data_options(96),
     predict=_detect,
     options_from_model=_tasks.image_options_from_model,
