@@ -23,12 +23,13 @@ import os
 import keras
 
 from cvseq._validation import check_bool, check_choice, check_image_size
+from cvseq.errors import UserError
 from cvseq.layers import BatchNormalization, ImagePreprocessing
 
 BACKBONE_NAME = "backbone"
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(UserError, RuntimeError):
     """Pretrained weights could not be fetched (usually: no network)."""
 
 

@@ -16,8 +16,8 @@ against their true ids, or on video files, writing one CSV each. Run the same `t
 again after a crash and it resumes from the last finished epoch; a finished
 run directory is replaced only with `--overwrite` and trained further only
 with `--resume` (`cvseq.training.RunDirectory`). User mistakes
-(`cvseq.errors.UserInputError`: unknown task, unreadable file, data that
-does not fit the model) print one line and exit with status 2 (set
+(`cvseq.errors.UserError`: unknown task, unreadable file, data that
+does not fit the model, data or weights that cannot be had here) print one line and exit with status 2 (set
 CVSEQ_DEBUG=1 for the traceback); any other exception is a bug and shows
 its traceback.
 """
@@ -245,9 +245,9 @@ class _FromUserOptions:
         return self
 
     def __exit__(self, kind, err, tb):
-        from cvseq.errors import UserInputError
+        from cvseq.errors import UserError
 
-        if kind is None or issubclass(kind, UserInputError):
+        if kind is None or issubclass(kind, UserError):
             return False
         if issubclass(kind, (ValueError, TypeError)):
             raise _user_error(_first_line(err)) from err
@@ -703,17 +703,15 @@ COMMANDS = {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
 def main(argv=None):
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed")
-    from cvseq.backbones import WeightsUnavailableError
-    from cvseq.datasets import DatasetUnavailableError
-    from cvseq.errors import UserInputError
+    from cvseq.errors import UserError
 
     if os.environ.get("CVSEQ_DEBUG"):
         return COMMANDS[args.command](args)  # full tracebacks
     try:
         return COMMANDS[args.command](args)
-    # Only user mistakes are one line; anything else is a bug and shows its
-    # traceback.
-    except (UserInputError, DatasetUnavailableError, WeightsUnavailableError) as err:
+    # Only user mistakes (and data or weights not to be had here) are one
+    # line; anything else is a bug and shows its traceback.
+    except UserError as err:
         print(f"cvseq: error: {_first_line(err)}", file=sys.stderr)
         return EXIT_USER_ERROR
 

@@ -6,9 +6,10 @@ import sys
 
 from cvseq._tf import tensorflow as _tensorflow
 from cvseq._validation import check_bool, check_int
+from cvseq.errors import UserError
 
 
-class DatasetUnavailableError(RuntimeError):
+class DatasetUnavailableError(UserError, RuntimeError):
     """A data set could not be downloaded (no network) or found on disk."""
 
 
