@@ -17,9 +17,10 @@ again after a crash and it resumes from the last finished epoch; a finished
 run directory is replaced only with `--overwrite` and trained further only
 with `--resume` (`cvseq.training.RunDirectory`). User mistakes
 (`cvseq.errors.UserError`: unknown task, unreadable file, data that
-does not fit the model, data or weights that cannot be had here) print one line and exit with status 2 (set
-CVSEQ_DEBUG=1 for the traceback); any other exception is a bug and shows
-its traceback.
+does not fit the model, data or weights that cannot be had here) print one
+line and exit with status 2 (set CVSEQ_DEBUG=1 for the traceback); any
+other exception is a bug and shows its traceback. The model is always
+shaped from the data it will see (`cvseq.tasks.TaskSpec.build`).
 """
 
 import argparse
@@ -178,7 +179,8 @@ def cmd_list(args):
         print(f"  {name:24s} {description}")
     print("\nData sets:")
     for entry in datasets.describe_datasets():
-        print(f"  {entry['name']:24s} {entry['task']:20s} {entry['source']:9s} "
+        tasks_ = ", ".join(entry["tasks"])
+        print(f"  {entry['name']:24s} {tasks_:20s} {entry['source']:9s} "
               f"{entry['description']}")
     return 0
 

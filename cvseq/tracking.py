@@ -659,8 +659,8 @@ from cvseq import tasks as _tasks  # noqa: E402
 
 _tasks.register_task(_tasks.TaskSpec(
     name="tracking",
-    description="multi-object tracking by detection, Kalman or trajectory_predictor "
-    "motion (clips or videos -> track ids; nothing to train: cvseq track)",
+    description="Tracking by detection (videos -> track ids; nothing to train: "
+    "cvseq track)",
     dataset="digit_tracks",
     small_data={"num_clips": 2, "frames": 4},
     example="vehicle_tracking.py",
