@@ -51,6 +51,26 @@ def check_fraction(name, value, *, inclusive_one=False):
     return float(value)
 
 
+def check_number(name, value, *, minimum=0, inclusive=False, maximum=None,
+                 allow_none=False, unit=""):
+    """Raises `ValueError` unless `value` is a real number above `minimum`
+    (at least it with `inclusive`) and at most `maximum` when given, or None
+    when allowed; returns it as a float (or None)."""
+    if value is None and allow_none:
+        return value
+    low_ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (
+        value >= minimum if inclusive else value > minimum)
+    if not low_ok or (maximum is not None and not value <= maximum):
+        if maximum is not None:
+            bound = f"in {'[' if inclusive else '('}{minimum:g}, {maximum:g}]"
+        else:
+            bound = f"{'>=' if inclusive else 'greater than'} {minimum:g}"
+        none = "None or " if allow_none else ""
+        raise ValueError(f"`{name}` must be {none}a number {bound}{unit}. "
+                         f"Received: {name}={value!r}.")
+    return float(value)
+
+
 def check_bool(name, value):
     if not isinstance(value, bool):
         raise TypeError(

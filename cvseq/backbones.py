@@ -23,12 +23,13 @@ import os
 import keras
 
 from cvseq._validation import check_bool, check_choice, check_image_size
+from cvseq.errors import UserError
 from cvseq.layers import BatchNormalization, ImagePreprocessing
 
 BACKBONE_NAME = "backbone"
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(UserError, RuntimeError):
     """Pretrained weights could not be fetched (usually: no network)."""
 
 
@@ -260,16 +261,6 @@ def get_backbone(model):
         if layer.name == BACKBONE_NAME and isinstance(layer, keras.Model):
             return layer
     return model
-
-
-def find_layer(model, name):
-    """Finds a layer by name anywhere inside `model` (nested models too)."""
-    for layer in _walk_layers(model):
-        if layer.name == name:
-            return layer
-    raise ValueError(
-        f"No layer named {name!r} in model {model.name!r}."
-    )
 
 
 def _walk_layers(model):
@@ -520,8 +511,9 @@ def build_feature_pyramid(
     the deepest feature map at each output stride it reaches (2, 4, 8, 16,
     32), from fine to coarse: the skips of an encoder-decoder and the
     levels of a detection pyramid. Which layers: a registered backbone's
-    `feature_layers` when it names them (`small_cnn`: `stage1`..`stage4`,
-    strides 2, 4, 8, 8 -> three maps), a KerasHub backbone's
+    `feature_layers` when it names them (`small_cnn`: `stage1_relu`,
+    `stage2_relu`, `stage3_relu`, `stage4`, strides 1, 2, 4, 8 -> four
+    maps), a KerasHub backbone's
     `pyramid_outputs`, otherwise the last layer of each stride (for
     ResNet50 and EfficientNetB0 that rule picks exactly the layers
     `feature_layers` lists). A model that already returns several maps (a
@@ -542,7 +534,7 @@ def build_feature_pyramid(
 
     >>> pyramid = build_feature_pyramid("small_cnn", image_size=64)
     >>> [tuple(t.shape[1:3]) for t in pyramid.outputs]
-    [(32, 32), (16, 16), (8, 8)]
+    [(64, 64), (32, 32), (16, 16), (8, 8)]
     """
     image_size = check_image_size(image_size)
     check_bool("train_backbone", train_backbone)

@@ -17,10 +17,6 @@ import os
 import keras
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
-
-
 class StopOnDivergence(keras.callbacks.Callback):
     """Stops training when the loss is NaN or infinite, and says why.
 

@@ -16,10 +16,11 @@ against their true ids, or on video files, writing one CSV each. Run the same `t
 again after a crash and it resumes from the last finished epoch; a finished
 run directory is replaced only with `--overwrite` and trained further only
 with `--resume` (`cvseq.training.RunDirectory`). User mistakes
-(`cvseq.errors.UserInputError`: unknown task, unreadable file, data that
-does not fit the model) print one line and exit with status 2 (set
-CVSEQ_DEBUG=1 for the traceback); any other exception is a bug and shows
-its traceback.
+(`cvseq.errors.UserError`: unknown task, unreadable file, data that
+does not fit the model, data or weights that cannot be had here) print one
+line and exit with status 2 (set CVSEQ_DEBUG=1 for the traceback); any
+other exception is a bug and shows its traceback. The model is always
+shaped from the data it will see (`cvseq.tasks.TaskSpec.build`).
 """
 
 import argparse
@@ -171,16 +172,15 @@ def cmd_list(args):
     from cvseq import backbones, datasets, tasks
 
     print("Tasks:")
-    for name, description in tasks.list_tasks().items():
-        print(f"  {name:24s} {description}")
-    print(f"  {'(cvseq track)':24s} multi-object tracking by detection, Kalman or "
-          "trajectory_predictor motion (clips or videos -> track ids; nothing to train)")
+    for name, spec in tasks.list_tasks().items():
+        print(f"  {name:24s} {spec.description}")
     print("\nBackbones:")
     for name, description in backbones.list_backbones(verbose=True).items():
         print(f"  {name:24s} {description}")
     print("\nData sets:")
     for entry in datasets.describe_datasets():
-        print(f"  {entry['name']:24s} {entry['task']:20s} {entry['source']:9s} "
+        tasks_ = ", ".join(entry["tasks"])
+        print(f"  {entry['name']:24s} {tasks_:20s} {entry['source']:9s} "
               f"{entry['description']}")
     return 0
 
@@ -247,9 +247,9 @@ class _FromUserOptions:
         return self
 
     def __exit__(self, kind, err, tb):
-        from cvseq.errors import UserInputError
+        from cvseq.errors import UserError
 
-        if kind is None or issubclass(kind, UserInputError):
+        if kind is None or issubclass(kind, UserError):
             return False
         if issubclass(kind, (ValueError, TypeError)):
             raise _user_error(_first_line(err)) from err
@@ -279,7 +279,11 @@ def cmd_train(args):
 
     _check_counts(args, ("epochs", "batch_size", "frames", "image_size"))
     task = tasks.get_task(args.task)
-    dataset = args.dataset or task.default_dataset
+    if task.factory is None:
+        raise _user_error(
+            f"{task.name!r} has nothing to train; run it with `cvseq {task.command}` "
+            f"(see `cvseq {task.command} --help`).")
+    dataset = args.dataset or task.dataset
     out = args.out or os.path.join("runs", task.name)
     run_dir = training.RunDirectory(out)
     state = run_dir.state
@@ -297,14 +301,9 @@ def cmd_train(args):
     strategy = cvseq.distribute.strategy(args.strategy)
     with _FromUserOptions():
         data_options = {**task.data_options(options), **_key_values(args.data, "--data")}
-        load = dict(batch_size=args.batch_size, seed=args.seed, with_info=True,
-                    **data_options)
-        train, info = cvseq.datasets.load(dataset, "train", **load)
-        try:
-            validation, _ = cvseq.datasets.load(dataset, "validation", **load)
-        except ValueError:
-            validation = None  # the data set has no validation split
-        test, _ = cvseq.datasets.load(dataset, "test", **load)
+        # No validation split: None.
+        train, validation, test, info = cvseq.datasets.load_splits(
+            dataset, batch_size=args.batch_size, seed=args.seed, **data_options)
     run = {
         "task": task.name, "dataset": info.name, "class_names": info.class_names,
         "multi_label": bool(info.multi_label), "data_options": _jsonable(data_options),
@@ -354,7 +353,9 @@ def cmd_train(args):
         if initial_epoch:  # continues the finished model (and its optimizer)
             model = _load_model(run_dir.file(training.MODEL_FILE))
         else:
-            model = task.build(info, options, model_options)
+            # Shaped from the data it will see (`--data frames=12` gives a
+            # 12-frame model), not from the flags alone.
+            model = task.build(info, data_options, model_options)
     if state == "interrupted" and not args.overwrite:
         _check_backup_fits(model, run_dir, out)
     created = not os.path.isdir(out)
@@ -485,7 +486,7 @@ def cmd_evaluate(args):
     model = _load_model(args.model)
     run = _load_run(args.model)
     task = tasks.get_task(run.get("task") or model.name)
-    dataset = args.dataset or run.get("dataset") or task.default_dataset
+    dataset = args.dataset or run.get("dataset") or task.dataset
     data_options = {**run.get("data_options", {}), **task.options_from_model(model),
                     **_key_values(args.data, "--data")}
     with _FromUserOptions():
@@ -517,6 +518,9 @@ def cmd_predict(args):
     model = _load_model(args.model)
     run = {**_load_run(args.model), "threshold": args.threshold}
     task = tasks.get_task(run.get("task") or model.name)
+    if task.predict is None:
+        raise _user_error(f"{task.name!r} models do not predict from files here; run "
+                          f"them with `cvseq {task.command}`.")
     with _FromUserOptions():  # the inputs are the user's
         lines = task.predict(model, args.inputs, run)
     for source, line in zip(args.inputs, lines):
@@ -701,17 +705,15 @@ COMMANDS = {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
 def main(argv=None):
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed")
-    from cvseq.backbones import WeightsUnavailableError
-    from cvseq.datasets import DatasetUnavailableError
-    from cvseq.errors import UserInputError
+    from cvseq.errors import UserError
 
     if os.environ.get("CVSEQ_DEBUG"):
         return COMMANDS[args.command](args)  # full tracebacks
     try:
         return COMMANDS[args.command](args)
-    # Only user mistakes are one line; anything else is a bug and shows its
-    # traceback.
-    except (UserInputError, DatasetUnavailableError, WeightsUnavailableError) as err:
+    # Only user mistakes (and data or weights not to be had here) are one
+    # line; anything else is a bug and shows its traceback.
+    except UserError as err:
         print(f"cvseq: error: {_first_line(err)}", file=sys.stderr)
         return EXIT_USER_ERROR
 

@@ -1,11 +1,18 @@
-"""The error type of user mistakes.
+"""The error types of user mistakes and of what the user's setup lacks.
 
-`UserInputError` is a `ValueError` raised for a mistake in what the user
-gave (a file, an option, the data). The `cvseq` command prints it as one
-line, `cvseq: error: ...`, and exits with status 2; any other exception is
-a bug and shows its traceback.
+`UserError` is the base of every error the `cvseq` command prints as one
+line, `cvseq: error: ...`, exiting with status 2; any other exception is a
+bug and shows its traceback. `UserInputError` is a `ValueError` raised for a
+mistake in what the user gave (a file, an option, the data);
+`cvseq.datasets.DatasetUnavailableError` and
+`cvseq.backbones.WeightsUnavailableError` (data or weights that cannot be
+had here) are `UserError`s too.
 """
 
 
-class UserInputError(ValueError):
+class UserError(Exception):
+    """Base of the errors `cvseq` shows as one line (not bugs)."""
+
+
+class UserInputError(UserError, ValueError):
     """A mistake in what the user gave (file, option, data); shown as one line."""

@@ -31,13 +31,12 @@ generated_ids(tokens, stop_token_ids=[end_id])   # [[...token ids...]]
 ```
 """
 
-import numbers
 
 import keras
 import numpy as np
 from keras import ops
 
-from cvseq._validation import check_choice, check_int
+from cvseq._validation import check_choice, check_int, check_number
 
 SAMPLERS = ("greedy", "top_k", "top_p", "random", "beam")
 
@@ -83,23 +82,9 @@ def get_sampler(
     if isinstance(sampler, keras_hub.samplers.Sampler):
         return sampler
     check_choice("sampler", sampler, SAMPLERS)
-    if (
-        isinstance(temperature, bool)
-        or not isinstance(temperature, numbers.Real)
-        or not temperature > 0
-    ):
-        raise ValueError(
-            "`temperature` must be a float greater than 0. "
-            f"Received: temperature={temperature!r}."
-        )
-    temperature = float(temperature)
+    temperature = check_number("temperature", temperature)
     top_k = check_int("top_k", top_k)
-    if isinstance(top_p, bool) or not isinstance(top_p, numbers.Real) or not (
-        0 < top_p <= 1
-    ):
-        raise ValueError(
-            f"`top_p` must be a float in (0, 1]. Received: top_p={top_p!r}."
-        )
+    top_p = check_number("top_p", top_p, maximum=1)
     beam_width = check_int("beam_width", beam_width)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
 

@@ -1,9 +1,13 @@
-"""What the `cvseq` command knows about each use case.
+"""Each use case as the `cvseq` command, the examples and the tests see it.
 
-A `Task` ties a factory to its default data set, to the options that make
-the data fit the model, and to reading user files for `cvseq predict` and
-describing the predictions. `register_task` adds one; `list_tasks()` names
-them.
+A `TaskSpec` is declared beside its factory (at the bottom of the factory's
+module: `register_task(TaskSpec(...))`): the factory, its default data set,
+how to shape the model from the data it will see, how to read user files
+for `cvseq predict` and print the predictions. `list_tasks()` is the one
+list that `cvseq list`, `cvseq train`, the examples and the tests sweep.
+
+A new factory needs its module (factory + `register_task` line), its test
+and one import line in `cvseq/models/__init__.py`.
 """
 
 import dataclasses
@@ -15,55 +19,130 @@ from cvseq._validation import check_image_size, check_int
 from cvseq.errors import UserInputError  # noqa: F401 (re-exported)
 
 
-@dataclasses.dataclass(frozen=True)
-class Task:
-    """One use case as the command sees it.
+def _no_options(options):
+    return {}
+
+
+def _no_model_options(model):
+    return {}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TaskSpec:
+    """One use case as the command sees it (keyword fields only).
 
     Attributes:
         name: the factory's name, e.g. `"video_tagger"`.
         description: one line for `cvseq list`.
-        default_dataset: the embedded data set `cvseq train NAME` uses.
-        data_options: `(options) -> dict` of `load()` options, from the
-            command's common options (`frames`, `image_size`, ...).
-        build: `(info, options, model_options) -> keras.Model`.
+        factory: the factory, returning a `cvseq.Task`; None for a task
+            with nothing to train (the tracker).
+        dataset: the data set `cvseq train NAME` uses by default (its
+            `DatasetInfo.tasks` names this task).
+        shape: `(info, data_options) -> dict` of the factory arguments that
+            the data decides, read from `info.element_spec` (frames, image
+            size, sequence lengths) and `info` (classes, vocabulary), so the
+            model is always shaped from the data it will see.
+            `data_options` stand in for a size the spec leaves unknown.
+        data_options: `(options) -> dict` of `load()` options from the
+            command's common options (`frames`, `image_size`, ...), None
+            where not given.
         predict: `(model, inputs, run) -> list of str`, one line per input
             (file paths or texts given to `cvseq predict`). `run` is the
             run's `run.json` plus `"threshold"`, the lowest score to print
             (`cvseq predict --threshold`, 0.5 when absent).
-        options_from_model: `(model) -> dict` of the options that make data
-            fit a trained model (e.g. its frames and image size).
+        options_from_model: `(model) -> dict` of the data options that make
+            data fit a trained model (e.g. its frames and image size).
         metric: the held-out metric printed after training.
+        small_data: `load()` options for a small, quick copy of `dataset`
+            (smoke runs and the tests' sweep of every task).
+        example: the script in `examples/` that shows the task end to end.
+        command: how to run it: `"train"`, or `"track"` for the tracker.
     """
 
     name: str
     description: str
-    default_dataset: str
-    data_options: object
-    build: object
-    predict: object
-    options_from_model: object = lambda model: {}
+    factory: object = None
+    dataset: str = None
+    shape: object = None
+    data_options: object = _no_options
+    predict: object = None
+    options_from_model: object = _no_model_options
     metric: str = "accuracy"
+    small_data: dict = dataclasses.field(default_factory=dict)
+    example: str = None
+    command: str = "train"
+
+    # The old field name, kept for code written against it.
+    @property
+    def default_dataset(self):
+        return self.dataset
+
+    def build(self, info, data_options=None, model_options=None):
+        """The factory's model, shaped from `info` (the loaded data).
+
+        Args:
+            info: the `DatasetInfo` of the data the model will see.
+            data_options: dict. The `load()` options the data was loaded
+                with (they stand in for sizes the data leaves unknown).
+            model_options: dict. More factory arguments (`--set`); those
+                the data decides are refused.
+
+        Raises:
+            UserInputError: a model option names an argument the data
+                decides, or the task has nothing to train.
+        """
+        if self.factory is None:
+            raise UserInputError(
+                f"Task {self.name!r} has no model to train; run it with "
+                f"`cvseq {self.command}`.")
+        model_options = dict(model_options or {})
+        shaped = self.shape(info, dict(data_options or {}))
+        clash = sorted(set(shaped) & set(model_options))
+        if clash:
+            raise UserInputError(
+                f"--set {clash[0]}: the {self.name}'s {clash[0]} comes from the data "
+                f"({clash[0]}={shaped[clash[0]]!r} for {info.name!r}). Change the "
+                "data instead (--data, --frames, --image-size), or leave it out.")
+        return self.factory(**shaped, **model_options)
 
 
 _TASKS = {}
 
 
-def register_task(task):
-    _TASKS[task.name] = task
-    return task
+def register_task(spec):
+    """Adds a `TaskSpec` to `list_tasks()`; returns it."""
+    if not isinstance(spec, TaskSpec):
+        raise TypeError(f"register_task takes a TaskSpec. Received: {spec!r}.")
+    if spec.factory is not None and spec.shape is None:
+        raise TypeError(f"TaskSpec {spec.name!r}: a factory needs `shape` (how the "
+                        "data decides its arguments).")
+    _TASKS[spec.name] = spec
+    return spec
+
+
+def _registered():
+    # The specs sit at the bottom of the factories' modules: importing the
+    # package registers them.
+    import cvseq.models  # noqa: F401
+    import cvseq.tracking  # noqa: F401
+
+    return _TASKS
 
 
 def list_tasks():
-    """Task names with their one-line descriptions."""
-    return {name: task.description for name, task in _TASKS.items()}
+    """Every registered `TaskSpec`, by name (sorted)."""
+    tasks = _registered()
+    return {name: tasks[name] for name in sorted(tasks)}
 
 
 def get_task(name):
-    if name not in _TASKS:
+    """The `TaskSpec` called `name`; `UserInputError` naming the tasks if none."""
+    tasks = _registered()
+    if name not in tasks:
         raise UserInputError(
-            f"Unknown task {name!r}. Tasks: {', '.join(_TASKS)}."
+            f"Unknown task {name!r}. Tasks: {', '.join(sorted(tasks))}."
         )
-    return _TASKS[name]
+    return tasks[name]
 
 
 # ---------------------------------------------------------------------------
@@ -165,325 +244,94 @@ def describe_classes(outputs, run, top=3):
 
 
 # ---------------------------------------------------------------------------
-# Tasks.
+# Pieces the task specs share.
 # ---------------------------------------------------------------------------
 
 
-def _no_options(options):
-    return {}
-
-
-def _sequence_length(info):
-    """The target length of a sequence data set's examples."""
-    return int(info.element_spec[1].shape[0])
-
-
-def _classify(read):
+def classify(read):
+    """A `predict` for classifiers: `read(inputs, model)`, then the top
+    classes (or tags) of each."""
     def predict(model, inputs, run):
         return describe_classes(model.predict(read(inputs, model), verbose=0), run)
     return predict
 
 
-def _given(options, name, default):
+def read_texts(inputs, model):
+    return np.array(inputs, dtype=object)
+
+
+def given(options, name, default):
     """`options[name]`, or `default` when it is absent or None (never when 0:
     zero is checked, and refused, like any other value)."""
     value = options.get(name)
     return default if value is None else value
 
 
-def _video_data_options(options):
+def dimension(value, fallback, what):
+    """A static size from an element spec, else `fallback` (a data option)."""
+    if value is not None:
+        return int(value)
+    if fallback is None:
+        raise UserInputError(
+            f"The data leaves the {what} unknown (None in its element spec); pass "
+            f"it as a data option (--data {what}=N).")
+    return fallback
+
+
+def image_size_of(shape, data_options):
+    """`(height, width)` of an image spec `(h, w, c)` or clip spec `(t, h, w, c)`."""
+    height, width = shape[-3:-1]
+    fallback = data_options.get("image_size")
+    fallback = check_image_size(fallback) if fallback is not None else (None, None)
+    return (dimension(height, fallback[0], "image_size"),
+            dimension(width, fallback[1], "image_size"))
+
+
+def sequence_length(info):
+    """The target length of a sequence data set's examples."""
+    return int(info.element_spec[1].shape[0])
+
+
+def image_shape(info, data_options):
+    """Factory arguments of an image task: its classes and image size, from
+    `(h, w, 3)` images."""
+    return {"num_classes": info.num_classes,
+            "image_size": image_size_of(info.element_spec[0].shape, data_options)}
+
+
+def token_sequence_shape(info, data_options):
+    """Factory arguments of a next-token model: vocabulary and window length."""
+    return {"vocabulary": info.vocabulary, "sequence_length": sequence_length(info)}
+
+
+def image_data_options(default):
+    """`data_options` of the image tasks: `--image-size`, else `default`."""
+    def options_(options):
+        return {"image_size": check_image_size(given(options, "image_size", default))}
+    return options_
+
+
+def image_options_from_model(model):
+    return {"image_size": tuple(model.inputs[0].shape[1:3])}
+
+
+def video_data_options(options):
+    """`data_options` of the clip tasks: `--frames` (8) and `--image-size` (32)."""
     return {
-        "frames": check_int("frames", _given(options, "frames", 8)),
-        "image_size": check_image_size(_given(options, "image_size", 32)),
+        "frames": check_int("frames", given(options, "frames", 8)),
+        "image_size": check_image_size(given(options, "image_size", 32)),
     }
 
 
-def _video_options_from_model(model):
+def video_options_from_model(model):
     frames, height, width = model.inputs[0].shape[1:4]
     return {"frames": frames or 16, "image_size": (height, width)}
 
 
-def _build_video_tagger(info, options, model_options):
-    from cvseq import video_tagger
-
-    data = _video_data_options(options)
-    return video_tagger(
-        info.num_classes, frames=data["frames"], image_size=data["image_size"],
-        multi_label=info.multi_label, **model_options,
-    )
-
-
-def _build_video_classifier_3d(info, options, model_options):
-    from cvseq import video_classifier_3d
-
-    data = _video_data_options(options)
-    return video_classifier_3d(
-        info.num_classes, frames=data["frames"], image_size=data["image_size"],
-        multi_label=info.multi_label, **model_options,
-    )
-
-
-def _read_texts(inputs, model):
-    return np.array(inputs, dtype=object)
-
-
-def _build_text_classifier(info, options, model_options):
-    from cvseq import text_classifier
-
-    return text_classifier(info.num_classes, vocabulary=info.vocabulary, **model_options)
-
-
-def _build_language_model(info, options, model_options):
-    from cvseq import language_model
-
-    return language_model(vocabulary=info.vocabulary,
-                          sequence_length=_sequence_length(info), **model_options)
-
-
-def _generate_text(model, inputs, run):
-    return [str(t) for t in model.generate(list(inputs), seed=0)]
-
-
-def _build_translator(info, options, model_options):
-    from cvseq import translator
-
-    return translator(source_vocabulary=info.vocabulary["source"],
-                      target_vocabulary=info.vocabulary["target"],
-                      sequence_length=_sequence_length(info), **model_options)
-
-
-def _translate(model, inputs, run):
-    return [str(t) for t in model.translate(list(inputs), beam_width=4)]
-
-
-def _build_sequence_generator(info, options, model_options):
-    from cvseq import sequence_generator
-
-    return sequence_generator(vocabulary=info.vocabulary,
-                              sequence_length=_sequence_length(info), **model_options)
-
-
-def _generate_sequence(model, inputs, run):
-    """Each input is a primer of space-separated tokens ("-": start token only)."""
-    lines = []
-    for primer in inputs:
-        seed = None if primer.strip() in ("", "-") else [primer.split()]
-        tokens = model.generate(seed, seed=0)
-        tokens = tokens[0] if tokens and isinstance(tokens[0], (list, tuple)) else tokens
-        lines.append(" ".join(str(t) for t in tokens))
-    return lines
-
-
-def _captions_data_options(options):
-    size = options.get("image_size")
-    return {} if size is None else {"image_size": check_image_size(size)}
-
-
-def _build_image_captioner(info, options, model_options):
-    from cvseq import image_captioner
-
-    image_shape = info.element_spec[0]["images"].shape
-    return image_captioner(vocabulary=info.vocabulary, image_size=tuple(image_shape[:2]),
-                           sequence_length=_sequence_length(info), **model_options)
-
-
-def _caption(model, inputs, run):
-    images = read_image_inputs(inputs, model)
-    return [str(c) for c in model.caption(images, beam_width=3)]
-
-
-def _build_trajectory_predictor(info, options, model_options):
-    from cvseq import trajectory_predictor
-
-    history, features = info.element_spec[0].shape
-    return trajectory_predictor(history=int(history), horizon=_sequence_length(info),
-                                features=int(features), **model_options)
-
-
-def _predict_trajectory(model, inputs, run):
-    """Each input is a CSV file of positions, one `x,y` row per time step."""
-    history, features = model.inputs[0].shape[1:3]
-    lines = []
-    for path in inputs:
-        try:
-            track = np.loadtxt(path, delimiter=",", ndmin=2, dtype="float32")
-        except (OSError, ValueError) as err:
-            raise UserInputError(f"Cannot read positions from {path!r}: {err}.") from err
-        if track.size and track.shape[1] != features:
-            raise UserInputError(
-                f"{path!r} has {track.shape[1]} columns; the model reads {features} "
-                "(one `x,y` row per time step).")
-        bad = np.flatnonzero(~np.isfinite(track).all(axis=1))
-        if len(bad):
-            raise UserInputError(
-                f"{path!r} has NaN or infinite positions (row {bad[0] + 1} of "
-                f"{len(track)}); every row must hold finite numbers.")
-        if len(track) < history:
-            raise UserInputError(
-                f"{path!r} has {len(track)} positions; the model reads the last "
-                f"{history}."
-            )
-        future = model.predict(track[None, -history:], verbose=0)[0]
-        lines.append(" ".join(f"({x:.1f},{y:.1f})" for x, y in future[:, :2]))
-    return lines
-
-
-def _image_data_options(default):
-    def options_(options):
-        return {"image_size": check_image_size(_given(options, "image_size", default))}
-    return options_
-
-
-def _image_options_from_model(model):
-    return {"image_size": tuple(model.inputs[0].shape[1:3])}
-
-
-def _image_factory(factory_name, default_size):
-    def build(info, options, model_options):
-        import cvseq
-
-        size = _image_data_options(default_size)(options)["image_size"]
-        kwargs = dict(image_size=size, **model_options)
-        if factory_name == "image_classifier":
-            kwargs["multi_label"] = info.multi_label
-        return getattr(cvseq, factory_name)(info.num_classes, **kwargs)
-    return build
-
-
-def _detect(model, inputs, run):
-    """Boxes scoring at least `run["threshold"]` (default 0.5): `label score
-    [x1 y1 x2 y2]` in input pixels."""
-    images = read_image_inputs(inputs, model)
-    outputs = model.predict(images, verbose=0)
-    names = run.get("class_names") or []
-    threshold = run.get("threshold", 0.5)
-    lines = []
-    for i in range(len(images)):
-        found = []
-        for k in range(int(outputs["num_detections"][i])):
-            score = float(outputs["scores"][i, k])
-            if score < threshold:
-                continue
-            label = int(outputs["labels"][i, k])
-            name = names[label] if label < len(names) else str(label)
-            box = " ".join(f"{v:.0f}" for v in outputs["boxes"][i, k])
-            found.append(f"{name} {score:.2f} [{box}]")
-        lines.append("; ".join(found) or f"(no box scores {threshold:g} or more)")
-    return lines
-
-
-def _segment(model, inputs, run):
-    """The share of pixels given to each class present."""
-    images = read_image_inputs(inputs, model)
-    masks = model.predict(images, verbose=0).argmax(-1)
-    names = run.get("class_names") or [str(i) for i in range(int(masks.max()) + 1)]
-    lines = []
-    for mask in masks:
-        counts = np.bincount(mask.ravel(), minlength=len(names)) / mask.size
-        lines.append(", ".join(f"{names[c]} {counts[c]:.1%}"
-                               for c in np.argsort(counts)[::-1] if counts[c] > 0))
-    return lines
-
-
-for _task in (
-    Task("image_classifier", "CNN image classification (image -> class or tags)",
-         "digits", _image_data_options(32), _image_factory("image_classifier", 32),
-         _classify(read_image_inputs), _image_options_from_model),
-    Task("object_detector", "CNN object detection (image -> boxes, labels, scores)",
-         "digit_detection", _image_data_options(96),
-         _image_factory("object_detector", 96), _detect, _image_options_from_model,
-         metric="loss"),
-    Task("image_segmenter", "CNN encoder-decoder segmentation (image -> class per pixel)",
-         "digit_segmentation", _image_data_options(64),
-         _image_factory("image_segmenter", 64), _segment, _image_options_from_model,
-         metric="mean_iou"),
-    Task("video_tagger", "CNN+LSTM video tagging (clips -> class or tags)",
-         "moving_digits", _video_data_options, _build_video_tagger,
-         _classify(read_video_inputs), _video_options_from_model),
-    Task("video_classifier_3d", "3D-CNN action classification (clips -> class)",
-         "moving_digits", _video_data_options, _build_video_classifier_3d,
-         _classify(read_video_inputs), _video_options_from_model),
-    Task("text_classifier", "RNN sequence classification (text -> class)",
-         "rotten_tomatoes", _no_options, _build_text_classifier,
-         _classify(_read_texts)),
-    Task("language_model", "RNN next-word prediction (prompt -> continuation)",
-         "hamlet", _no_options, _build_language_model, _generate_text,
-         metric="perplexity"),
-    Task("translator", "RNN encoder-decoder with attention (text -> text)",
-         "cldr_names", _no_options, _build_translator, _translate),
-    Task("sequence_generator", "RNN music generation (primer -> note sequence)",
-         "bach_chorales", _no_options, _build_sequence_generator, _generate_sequence,
-         metric="perplexity"),
-    Task("image_captioner", "CNN encoder + LSTM decoder (image -> caption)",
-         "digit_captions", _captions_data_options, _build_image_captioner, _caption),
-    Task("trajectory_predictor", "RNN motion prediction (past positions -> future)",
-         "digit_trajectories", _no_options, _build_trajectory_predictor,
-         _predict_trajectory, metric="ade"),
-):
-    register_task(_task)
-
-
-# video_predictor: `--frames` counts context and future (half each).
-def _predictor_data_options(options):
-    data = _video_data_options(options)
-    frames = check_int("frames", data["frames"], minimum=2)
-    return {"frames_in": frames // 2, "frames_out": frames - frames // 2,
-            "image_size": data["image_size"]}
-
-
-def _build_video_predictor(info, options, model_options):
-    from cvseq import video_predictor
-
-    context, future = info.element_spec
-    return video_predictor(frames_in=int(context.shape[0]),
-                           frames_out=int(future.shape[0]),
-                           image_size=tuple(int(s) for s in context.shape[1:3]),
-                           channels=int(context.shape[3]), **model_options)
-
-
-def _predict_video_frames(model, inputs, run):
-    """Each input is a video file: `frames_in` frames sampled uniformly across
-    it (as `read_video_inputs` reads every video task's input) are the
-    context; grey models see each pixel's brightest channel."""
-    clips = read_video_inputs(inputs, model).astype("float32")
-    if model.inputs[0].shape[-1] == 1:
-        clips = clips.max(axis=-1, keepdims=True)
-    future = model.predict_frames(clips, model.frames_out)
-    change = np.abs(future - clips[:, -1:]).mean(axis=(2, 3, 4))
-    return [f"{len(c)} frames predicted; mean |change| from the last frame: "
-            + " ".join(f"{v:.1f}" for v in c) for c in change]
-
-
-def _predictor_options_from_model(model):
-    return {"frames_in": model.frames_in, "frames_out": model.frames_out,
-            "image_size": tuple(model.inputs[0].shape[2:4])}
-
-
-register_task(
-    Task("video_predictor", "ConvLSTM next-frame prediction (frames -> future frames)",
-         "moving_digit_frames", _predictor_data_options, _build_video_predictor,
-         _predict_video_frames, _predictor_options_from_model, metric="frame_mse"))
-
-
-# instance_segmenter: each object its own mask (issue 14).
-def _instances(model, inputs, run):
-    """Instances scoring at least `run["threshold"]` (default 0.5): `label
-    score (area px)`, best first."""
-    images = read_image_inputs(inputs, model)
-    found = model.predict_instances(images)
-    names = run.get("class_names") or []
-    threshold = run.get("threshold", 0.5)
-    lines = []
-    for ids, labels, scores in zip(found["instance_ids"], found["labels"], found["scores"]):
-        kept = [k for k in np.argsort(-scores) if labels[k] >= 0 and scores[k] >= threshold]
-        lines.append("; ".join(
-            f"{names[labels[k]] if labels[k] < len(names) else labels[k]} "
-            f"{scores[k]:.2f} ({int((ids == k + 1).sum())} px)" for k in kept)
-            or f"(no instance scores {threshold:g} or more)")
-    return lines
-
-
-register_task(
-    Task("instance_segmenter", "CNN instance segmentation (image -> a mask per object)",
-         "digit_instances", _image_data_options(32), _image_factory("instance_segmenter", 32),
-         _instances, _image_options_from_model, metric="semantic_mean_iou"))
+def clip_classifier_shape(info, data_options):
+    """Factory arguments of a clip classifier, from `(frames, h, w, 3)` clips."""
+    clips = info.element_spec[0].shape
+    return {"num_classes": info.num_classes,
+            "frames": dimension(clips[0], data_options.get("frames"), "frames"),
+            "image_size": image_size_of(clips, data_options),
+            "multi_label": bool(info.multi_label)}

@@ -263,12 +263,34 @@ def decode_ids(vectorizer, rows):
 
 
 def pad(rows, length, value=0):
-    """Int matrix `(len(rows), length)`: each row cut or padded with `value`."""
-    out = np.full((len(rows), length), value, "int32")
-    for i, row in enumerate(rows):
-        row = list(row)[:length]
-        out[i, : len(row)] = row
-    return out
+    """Int32 matrix `(len(rows), length)`: each row cut or padded with
+    `value` at its end (`keras.utils.pad_sequences`, post)."""
+    return keras.utils.pad_sequences(
+        [list(row) for row in rows], maxlen=length, dtype="int32",
+        padding="post", truncating="post", value=value,
+    ).reshape(len(rows), length)
+
+
+def teacher_forcing_ids(texts, *, vocabulary, sequence_length):
+    """A decoder's teacher-forcing ids for `texts`: it reads each text
+    shifted right behind `"[START]"` and learns to predict each next token,
+    then `"[END]"`.
+
+    Args:
+        texts: list of str.
+        vocabulary: the decoder's vocabulary (list of tokens or adapted
+            `TextVectorization`); `"[START]"` and `"[END]"` are added.
+        sequence_length: int. Texts keep at most `sequence_length - 1`
+            tokens.
+
+    Returns:
+        `(decoder_input, target_ids)`, int32 `(len(texts), sequence_length)`.
+    """
+    vectorizer = make_vectorizer(vocabulary, extra_tokens=(START, END))
+    start, end = token_id(vectorizer, START), token_id(vectorizer, END)
+    rows = [ids[: sequence_length - 1] for ids in encode(vectorizer, texts)]
+    return (pad([[start] + r for r in rows], sequence_length),
+            pad([r + [end] for r in rows], sequence_length))
 
 
 def teacher_forcing_inputs(sources, targets, *, target_vocabulary, sequence_length):
@@ -316,11 +338,8 @@ def teacher_forcing_inputs(sources, targets, *, target_vocabulary, sequence_leng
             f"to tokenize strings. Received: target_vocabulary={target_vocabulary!r}."
         )
     _, target_length = split_lengths(sequence_length)
-    vectorizer = make_vectorizer(target_vocabulary, extra_tokens=(START, END))
-    start, end = token_id(vectorizer, START), token_id(vectorizer, END)
-    rows = [ids[: target_length - 1] for ids in encode(vectorizer, targets)]
-    decoder_input = pad([[start] + r for r in rows], target_length)
-    target_ids = pad([r + [end] for r in rows], target_length)
+    decoder_input, target_ids = teacher_forcing_ids(
+        targets, vocabulary=target_vocabulary, sequence_length=target_length)
     inputs = {"source": np.array(sources, dtype=object), "decoder_input": decoder_input}
     return inputs, target_ids
 

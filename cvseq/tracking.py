@@ -22,12 +22,11 @@ boxes merge when objects overlap, take `BLOB_OPTIONS`.
 
 import collections
 import functools
-import numbers
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from cvseq._validation import check_fraction, check_image_size, check_int
+from cvseq._validation import check_fraction, check_image_size, check_int, check_number
 from cvseq.metrics.tracking import box_iou
 
 TrackedBoxes = collections.namedtuple("TrackedBoxes", ["boxes", "ids", "scores"])
@@ -276,16 +275,8 @@ class Tracker:
             self._model_step = _compiled_call(motion, self._model_history)
         self.image_size = None if image_size is None else check_image_size(image_size, minimum=1)
         self.iou_threshold = check_fraction("iou_threshold", iou_threshold, inclusive_one=True)
-        if max_distance is not None and (
-            isinstance(max_distance, bool)
-            or not isinstance(max_distance, numbers.Real)
-            or not max_distance >= 0
-        ):
-            raise ValueError(
-                f"`max_distance` must be None or a number >= 0 (box diagonals). "
-                f"Received: max_distance={max_distance!r}."
-            )
-        self.max_distance = None if max_distance is None else float(max_distance)
+        self.max_distance = check_number("max_distance", max_distance, inclusive=True,
+                                         allow_none=True, unit=" (box diagonals)")
         self.min_hits = check_int("min_hits", min_hits)
         self.max_age = check_int("max_age", max_age, minimum=0)
         self.min_score = check_fraction("min_score", min_score, inclusive_one=True)
@@ -657,3 +648,21 @@ def _detect_with_model(model, threshold, frames):
         keep = scores >= threshold
         results.append((boxes[i, :count][keep].reshape(-1, 4), scores[keep]))
     return results
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it: nothing
+# to train; `cvseq track` runs it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="tracking",
+    description="Tracking by detection (videos -> track ids; nothing to train: "
+    "cvseq track)",
+    dataset="digit_tracks",
+    small_data={"num_clips": 2, "frames": 4},
+    example="vehicle_tracking.py",
+    command="track",
+))

@@ -27,20 +27,11 @@ import signal
 import keras
 
 from cvseq import backbones
-from cvseq._validation import check_bool
+from cvseq._validation import check_bool, check_number
 
 
 def _check_learning_rate(learning_rate):
-    if (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, (int, float))
-        or not learning_rate > 0
-    ):
-        raise ValueError(
-            "`learning_rate` must be a positive number. Received: "
-            f"learning_rate={learning_rate!r}."
-        )
-    return float(learning_rate)
+    return check_number("learning_rate", learning_rate)
 
 
 def _layers(model):

@@ -54,14 +54,14 @@ def load_splits(args):
             **embedded, **common)
         test = cvseq.datasets.load("digit_captions", "test", **embedded, **common)
         return train, test, info
-    train, info = cvseq.datasets.load_with_fallback(
-        args.dataset, "digit_captions", "train", fallback_options=embedded,
+    train, info = cvseq.datasets.load_splits(
+        args.dataset, ("train",), fallback="digit_captions", fallback_options=embedded,
         image_size=size, sequence_length=args.sequence_length, **common)
     options = dict(image_size=size, sequence_length=args.sequence_length)
     if info.name == "coco_captions":
         options["vocabulary"] = info.vocabulary  # the training split's
-    test, _ = cvseq.datasets.load_with_fallback(
-        args.dataset, "digit_captions", "test", fallback_options=embedded,
+    test, _ = cvseq.datasets.load_splits(
+        args.dataset, ("test",), fallback="digit_captions", fallback_options=embedded,
         **options, **common)
     return train, test, info
 

@@ -46,8 +46,8 @@ def load_splits(args):
         val = cvseq.datasets.load("digits", "validation", **common)
         test = cvseq.datasets.load("digits", "test", **common)
         return train, val, test, info
-    train, info = cvseq.datasets.load_with_fallback(
-        args.dataset, "digits", "train", **common)
+    train, info = cvseq.datasets.load_splits(
+        args.dataset, ("train",), fallback="digits", **common)
     if info.name == "digits":
         val = cvseq.datasets.load("digits", "validation", **common)
         test = cvseq.datasets.load("digits", "test", **common)

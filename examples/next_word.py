@@ -50,8 +50,8 @@ def main(argv=None):
                    max_tokens=args.max_tokens if words else 200)
     train_options = dict(options, stride=args.stride or (length // 4 if words else length))
     common = dict(batch_size=args.batch_size, seed=args.seed)
-    train, info = cvseq.datasets.load_with_fallback(
-        args.dataset, "hamlet", "train", fallback_options=train_options,
+    train, info = cvseq.datasets.load_splits(
+        args.dataset, ("train",), fallback="hamlet", fallback_options=train_options,
         **train_options, **common)
     held_out = dict(options, vocabulary=info.vocabulary) if info.source == "tfds" else options
     validation = cvseq.datasets.load(info.name, "validation", **held_out, **common)

@@ -53,8 +53,8 @@ def load_splits(args):
             "digit_detection", "train", num_scenes=args.num_scenes, with_info=True,
             **embedded, **common)
     else:
-        train, info = cvseq.datasets.load_with_fallback(
-            args.dataset, "digit_detection", "train", image_size=size,
+        train, info = cvseq.datasets.load_splits(
+            args.dataset, ("train",), fallback="digit_detection", image_size=size,
             fallback_options=dict(embedded, num_scenes=args.num_scenes), **common)
     if info.name == "digit_detection":
         val = cvseq.datasets.load("digit_detection", "validation", **embedded, **common)

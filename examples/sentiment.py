@@ -37,8 +37,8 @@ def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
     common = dict(batch_size=args.batch_size, seed=args.seed)
-    train, info = cvseq.datasets.load_with_fallback(
-        args.dataset, "rotten_tomatoes", "train", max_tokens=args.max_tokens,
+    train, info = cvseq.datasets.load_splits(
+        args.dataset, ("train",), fallback="rotten_tomatoes", max_tokens=args.max_tokens,
         fallback_options=dict(max_tokens=args.max_tokens), **common)
     if info.name == "rotten_tomatoes":
         validation = cvseq.datasets.load("rotten_tomatoes", "validation", **common,

@@ -16,6 +16,7 @@ from cvseq.datasets.registry import (  # noqa: E402
     describe_datasets,
     list_datasets,
     load,
+    load_splits,
     load_with_fallback,
     register_dataset,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "DatasetInfo",
     "add_flow",
     "DatasetUnavailableError",
+    "load_splits",
     "load_with_fallback",
     "describe_datasets",
     "list_datasets",

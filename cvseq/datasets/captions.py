@@ -24,7 +24,6 @@ from cvseq.datasets import digits
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 tf = LazyTensorFlow("cvseq.datasets 'digit_captions' (tf.data)")
@@ -120,11 +119,8 @@ def caption_inputs(images, captions, *, vocabulary, sequence_length):
         )
     vocabulary = text.check_vocabulary("vocabulary", vocabulary)
     sequence_length = check_int("sequence_length", sequence_length, minimum=2)
-    vectorizer = text.make_vectorizer(vocabulary, extra_tokens=(text.START, text.END))
-    start, end = text.token_id(vectorizer, text.START), text.token_id(vectorizer, text.END)
-    rows = [ids[: sequence_length - 1] for ids in text.encode(vectorizer, captions)]
-    decoder_input = text.pad([[start] + r for r in rows], sequence_length)
-    target_ids = text.pad([r + [end] for r in rows], sequence_length)
+    decoder_input, target_ids = text.teacher_forcing_ids(
+        captions, vocabulary=vocabulary, sequence_length=sequence_length)
     return {"images": images, "decoder_input": decoder_input}, target_ids
 
 
@@ -159,24 +155,16 @@ def caption_inputs_fn(*, vocabulary, sequence_length):
     "digit_captions",
     task="image_captioner",
     source="embedded",
+    options_from=generate_captions,
     description="Real handwritten digits on a 2x2 grid with captions that say "
     "how many, which and where. Offline.",
 )
-def _build(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "digit_captions", options,
-        ("num_images", "image_size", "max_digits", "sequence_length"),
-    )
-    sequence_length = options.pop("sequence_length", SEQUENCE_LENGTH)
+def _build(split, *, seed=0, shuffle=None, sequence_length=SEQUENCE_LENGTH, **options):
     images, captions = generate_captions(split, seed=seed, **options)
     inputs, targets = caption_inputs(
         images, captions, vocabulary=VOCABULARY, sequence_length=sequence_length
     )
     info = DatasetInfo(
-        name="digit_captions",
-        split=split,
-        task="image_captioner",
-        source="embedded",
         class_names=[],
         num_examples=len(images),
         description="Digits on a 2x2 grid with captions (what, where, how many).",

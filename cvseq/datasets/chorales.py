@@ -23,7 +23,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 tf = LazyTensorFlow("cvseq.datasets 'bach_chorales' (tf.data)")
@@ -107,20 +106,14 @@ def vocabulary(min_count=1):
     description="Soprano lines of ~430 Bach chorales (music21 corpus) as "
     "pitch:duration tokens in C major / A minor; split by tune.",
 )
-def _bach_chorales(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options("bach_chorales", options, ("sequence_length",))
-    sequence_length = check_int("sequence_length", options.get("sequence_length", 64),
-                                minimum=2)
+def _bach_chorales(split, *, seed=0, shuffle=False, sequence_length=64):
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
     tokens = vocabulary()
     inputs, target_ids = text.token_sequence_inputs(
         melodies(split), vocabulary=tokens, sequence_length=sequence_length
     )
     dataset = tf.data.Dataset.from_tensor_slices((inputs, target_ids))
     info = DatasetInfo(
-        name="bach_chorales",
-        split=split,
-        task="sequence_generator",
-        source="embedded",
         class_names=list(tokens),
         num_examples=int(inputs.shape[0]),
         description="Bach chorale soprano lines, pitch:duration tokens.",

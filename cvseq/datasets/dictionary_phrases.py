@@ -34,7 +34,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 PATH = "/usr/share/trans/de-en"
@@ -121,16 +120,11 @@ def dictionary_phrases(split, *, min_words=2, max_words=5, top_words=4000, path=
     "ding_phrases",
     task="translator",
     source="embedded",
+    options_from=dictionary_phrases,
     description="German -> English phrases of 2-5 frequent words from the Ding "
     "dictionary (Debian trans-de-en); word level, split by dictionary entry.",
 )
-def _ding_phrases(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options(
-        "ding_phrases", options,
-        ("min_words", "max_words", "top_words", "path", "sequence_length"),
-    )
-    pairs = {key: options[key] for key in ("min_words", "max_words", "top_words", "path")
-             if key in options}
+def _ding_phrases(split, *, seed=0, shuffle=False, sequence_length=None, **pairs):
     train_sources, train_targets = dictionary_phrases("train", **pairs)
     vocabulary = {
         "source": text.build_vocabulary(train_sources, max_tokens=None),
@@ -139,14 +133,11 @@ def _ding_phrases(split, *, seed=0, shuffle=False, **options):
     # Room for the longest phrase in tokens, and "[START]" / "[END]".
     longest = max(len(ids) for ids in text.encode(
         text.make_vectorizer(vocabulary["target"]), train_targets)) + 1
-    sequence_length = text.split_lengths(options.get("sequence_length", longest))
+    sequence_length = text.split_lengths(
+        longest if sequence_length is None else sequence_length)
     sources, targets = dictionary_phrases(split, **pairs)
     dataset = translation_examples(sources, targets, vocabulary, sequence_length)
     info = DatasetInfo(
-        name="ding_phrases",
-        split=split,
-        task="translator",
-        source="embedded",
         class_names=[],
         num_examples=len(sources),
         description="Ding dictionary phrases, German -> English, words.",

@@ -14,7 +14,6 @@ from cvseq.datasets import digits
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 
@@ -77,19 +76,13 @@ def generate(split, *, image_size=(32, 32), classes=None, examples_per_class=Non
     "digits",
     task="image_classifier",
     source="embedded",
+    options_from=generate,
     description="1,797 real handwritten digits (scikit-learn), 10 classes, "
     "upsampled to image_size; fixed leakage-free split. Offline.",
 )
 def _build(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "digits", options, ("image_size", "classes", "examples_per_class")
-    )
     images, labels, class_names = generate(split, **options)
     info = DatasetInfo(
-        name="digits",
-        split=split,
-        task="image_classifier",
-        source="embedded",
         class_names=class_names,
         num_examples=len(images),
         description="Real handwritten digits (UCI, via scikit-learn).",

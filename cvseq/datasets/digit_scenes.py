@@ -27,7 +27,6 @@ from cvseq.datasets import digits
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 # scikit-image ships these photos in its wheel (no download). Each split has
@@ -223,20 +222,14 @@ def generate(
     return {"images": images, "boxes": boxes, "labels": labels, "masks": masks}
 
 
-_OPTIONS = ("image_size", "num_scenes", "max_digits", "digit_size")
 
 
 def _register(name, *, task, description, class_names, summary, targets):
     """Registers `name`: the scenes of `generate`, with `targets(scenes)`."""
 
     def build(split, *, seed=0, shuffle=None, **options):
-        reject_unknown_options(name, options, _OPTIONS)
         scenes = generate(split, seed=seed, **options)
         info = DatasetInfo(
-            name=name,
-            split=split,
-            task=task,
-            source="embedded",
             class_names=list(class_names),
             num_examples=len(scenes["images"]),
             description=summary,
@@ -244,7 +237,8 @@ def _register(name, *, task, description, class_names, summary, targets):
         dataset = (scenes["images"], targets(scenes))
         return dataset, info
 
-    register_dataset(name, task=task, source="embedded", description=description)(build)
+    register_dataset(name, task=task, source="embedded", description=description,
+                     options_from=generate)(build)
 
 
 _register(

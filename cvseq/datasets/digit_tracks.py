@@ -32,7 +32,6 @@ from cvseq.datasets.moving_digits import _palette
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 # Grey level above which a pixel is ink, for the true boxes and the detector.
@@ -200,19 +199,13 @@ def detect_digits(frame, *, threshold=INK_THRESHOLD, min_area=6):
     "digit_tracks",
     task="tracking",
     source="embedded",
+    options_from=generate_tracks,
     description="Several real handwritten digits moving and bouncing, with "
     "their true ids and boxes in every frame (multi-object tracking). Offline.",
 )
 def _build_tracks(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "digit_tracks", options, ("num_clips", "frames", "image_size", "num_digits")
-    )
     clips, boxes, ids = generate_tracks(split, seed=seed, **options)
     info = DatasetInfo(
-        name="digit_tracks",
-        split=split,
-        task="tracking",
-        source="embedded",
         class_names=[],
         num_examples=len(clips),
         description="Real handwritten digits moving on their own paths.",
@@ -225,20 +218,13 @@ def _build_tracks(split, *, seed=0, shuffle=None, **options):
     "digit_trajectories",
     task="trajectory_predictor",
     source="embedded",
+    options_from=generate_trajectories,
     description="Paths of real handwritten digits moving and bouncing in a "
     "frame: past positions in, future positions out. Offline.",
 )
 def _build_trajectories(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "digit_trajectories", options,
-        ("num_trajectories", "history", "horizon", "image_size"),
-    )
     past, future = generate_trajectories(split, seed=seed, **options)
     info = DatasetInfo(
-        name="digit_trajectories",
-        split=split,
-        task="trajectory_predictor",
-        source="embedded",
         class_names=[],
         num_examples=len(past),
         description="Digit paths, (x, y) as fractions of the frame size.",

@@ -28,7 +28,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 NAME = "fashion_products"
@@ -133,18 +132,14 @@ def generate(split, *, image_size=(32, 32), examples_per_class=None,
     NAME,
     task="image_classifier",
     source="embedded",
+    options_from=generate,
     description="70,000 real product photos (Fashion-MNIST, 28x28 grey, 10 "
     "classes) from Debian's dataset-fashion-mnist, resized to image_size; "
     "official test set, fixed train/validation split. Offline.",
 )
 def _build(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(NAME, options, ("image_size", "examples_per_class", "data_dir"))
     images, labels = generate(split, **options)
     info = DatasetInfo(
-        name=NAME,
-        split=split,
-        task="image_classifier",
-        source="embedded",
         class_names=list(CLASS_NAMES),
         num_examples=len(images),
         description="Fashion-MNIST product photos (Zalando SE, MIT licence).",

@@ -75,21 +75,13 @@ def generate(
     "moving_digit_frames",
     task="video_predictor",
     source="embedded",
+    options_from=generate,
     description="Real handwritten digits moving across frames, as (context, "
     "future) frame sequences for next-frame prediction. Offline.",
 )
 def _build_moving_digit_frames(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "moving_digit_frames", options,
-        ("frames_in", "frames_out", "image_size", "channels", "num_clips",
-         "max_digits"),
-    )
     context, future = generate(split, seed=seed, **options)
     info = DatasetInfo(
-        name="moving_digit_frames",
-        split=split,
-        task="video_predictor",
-        source="embedded",
         class_names=[],
         num_examples=len(context),
         description="Real handwritten digits moving across frames (context, future).",
@@ -114,19 +106,17 @@ def moving_mnist_split_mask(split):
     description="TFDS Moving MNIST: 10,000 sequences of 20 64x64 frames, split "
     "8,000/1,000/1,000 by cvseq (fixed). Needs the network or data_dir=.",
 )
-def _build_moving_mnist(split, *, seed=0, shuffle=None, data_dir=None, **options):
-    reject_unknown_options(
-        "moving_mnist", options, ("frames_in", "frames_out", "image_size")
-    )
-    frames_in = check_int("frames_in", options.get("frames_in", 10))
-    frames_out = check_int("frames_out", options.get("frames_out", 10))
+def _build_moving_mnist(split, *, seed=0, shuffle=None, data_dir=None, frames_in=10,
+                        frames_out=10, image_size=(64, 64)):
+    frames_in = check_int("frames_in", frames_in)
+    frames_out = check_int("frames_out", frames_out)
     if frames_in + frames_out > MOVING_MNIST_FRAMES:
         raise ValueError(
             f"`frames_in` + `frames_out` must be at most {MOVING_MNIST_FRAMES} "
             f"(Moving MNIST sequences have {MOVING_MNIST_FRAMES} frames). "
             f"Received: frames_in={frames_in}, frames_out={frames_out}."
         )
-    image_size = check_image_size(options.get("image_size", (64, 64)))
+    image_size = check_image_size(image_size)
     mask = tf.constant(moving_mnist_split_mask(split))
     dataset, _ = load_tfds(
         "moving_mnist", "test", data_dir=data_dir,
@@ -154,10 +144,6 @@ def _build_moving_mnist(split, *, seed=0, shuffle=None, data_dir=None, **options
         .map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
     )
     info = DatasetInfo(
-        name="moving_mnist",
-        split=split,
-        task="video_predictor",
-        source="tfds",
         class_names=[],
         num_examples=_MOVING_MNIST_SPLITS[split][1] - _MOVING_MNIST_SPLITS[split][0],
         description="Moving MNIST (TFDS), split by cvseq.",

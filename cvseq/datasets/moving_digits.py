@@ -22,7 +22,6 @@ from cvseq.datasets import digits
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 DIRECTIONS = ("right", "left", "down", "up")
@@ -142,22 +141,15 @@ def generate(
 
 @register_dataset(
     "moving_digits",
-    task="video_tagger",
+    tasks=("video_tagger", "video_classifier_3d"),
     source="embedded",
+    options_from=generate,
     description="Real handwritten digits moving across frames; labels: "
     "direction (4), motion (8) or the digits shown (multi-label, 10). Offline.",
 )
 def _build(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "moving_digits", options,
-        ("frames", "image_size", "label", "num_clips", "max_digits"),
-    )
     clips, targets, class_names = generate(split, seed=seed, **options)
     info = DatasetInfo(
-        name="moving_digits",
-        split=split,
-        task="video_tagger",
-        source="embedded",
         class_names=class_names,
         multi_label=options.get("label") == "digits",
         num_examples=len(clips),

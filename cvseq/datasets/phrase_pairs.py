@@ -21,7 +21,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 tf = LazyTensorFlow("cvseq.datasets the phrase-pair data sets (tf.data)")
@@ -104,18 +103,13 @@ def translation_examples(sources, targets, vocabulary, sequence_length):
     description="CLDR names (languages, territories, scripts, currencies, "
     "time zones) in two locales via babel; character-level pairs, split by entity.",
 )
-def _cldr_names(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options(
-        "cldr_names", options, ("source", "target", "max_characters", "sequence_length")
-    )
-    pairs = dict(
-        source=options.get("source", "en"),
-        target=options.get("target", "es"),
-        max_characters=options.get("max_characters", 32),
-    )
+def _cldr_names(split, *, seed=0, shuffle=False, source="en", target="es",
+                max_characters=32, sequence_length=None):
+    pairs = dict(source=source, target=target, max_characters=max_characters)
     # Room for every character of a kept phrase, and "[START]" / "[END]".
     longest = (pairs["max_characters"] or 64) + 1
-    sequence_length = text.split_lengths(options.get("sequence_length", longest))
+    sequence_length = text.split_lengths(
+        longest if sequence_length is None else sequence_length)
     train_sources, train_targets = phrase_pairs("train", **pairs)
     vocabulary = {
         "source": text.build_vocabulary(train_sources, level="character", max_tokens=None),
@@ -124,10 +118,6 @@ def _cldr_names(split, *, seed=0, shuffle=False, **options):
     sources, targets = phrase_pairs(split, **pairs)
     dataset = translation_examples(sources, targets, vocabulary, sequence_length)
     info = DatasetInfo(
-        name="cldr_names",
-        split=split,
-        task="translator",
-        source="embedded",
         class_names=[],
         num_examples=len(sources),
         description=f"CLDR names, {pairs['source']} -> {pairs['target']}, characters.",

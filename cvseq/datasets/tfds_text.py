@@ -20,7 +20,7 @@ import numpy as np
 from cvseq import music, text
 from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_int
-from cvseq.datasets.registry import DatasetInfo, register_dataset, reject_unknown_options
+from cvseq.datasets.registry import DatasetInfo, register_dataset
 from cvseq.datasets.tfds_adapters import _num_examples, load_tfds
 
 tf = LazyTensorFlow("cvseq.datasets the TFDS data sets")
@@ -39,24 +39,18 @@ def _texts(dataset, key):
     source="tfds",
     description="TFDS imdb_reviews: 50k IMDB movie reviews, negative/positive.",
 )
-def _imdb_reviews(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options("imdb_reviews", options, ("data_dir", "max_tokens", "vocabulary"))
-    data_dir = options.get("data_dir")
+def _imdb_reviews(split, *, seed=0, shuffle=False, data_dir=None, vocabulary=None,
+                  max_tokens=20000):
     dataset, tfds_info = load_tfds(
         "imdb_reviews", split, data_dir=data_dir,
         offline_alternative="rotten_tomatoes", shuffle=shuffle, seed=seed,
     )
-    vocabulary = options.get("vocabulary")
     if vocabulary is None:
         train, _ = load_tfds("imdb_reviews", "train", data_dir=data_dir)
         vocabulary = text.build_vocabulary(
-            train.map(lambda ex: ex["text"]), max_tokens=options.get("max_tokens", 20000)
+            train.map(lambda ex: ex["text"]), max_tokens=max_tokens
         )
     info = DatasetInfo(
-        name="imdb_reviews",
-        split=split,
-        task="text_classifier",
-        source="tfds",
         class_names=list(tfds_info.features["label"].names),
         num_examples=_num_examples(tfds_info, split),
         description="IMDB movie reviews (TFDS).",
@@ -76,32 +70,24 @@ def _imdb_reviews(split, *, seed=0, shuffle=False, **options):
     source="tfds",
     description="TFDS tiny_shakespeare: 1 MB of Shakespeare, character or word windows.",
 )
-def _tiny_shakespeare(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options(
-        "tiny_shakespeare", options,
-        ("data_dir", "level", "sequence_length", "max_tokens", "stride", "vocabulary"),
-    )
-    data_dir = options.get("data_dir")
+def _tiny_shakespeare(split, *, seed=0, shuffle=False, data_dir=None, vocabulary=None,
+                      level="character", max_tokens=10000, sequence_length=100,
+                      stride=None):
     dataset, _ = load_tfds("tiny_shakespeare", split, data_dir=data_dir,
                            offline_alternative="hamlet")
-    vocabulary = options.get("vocabulary")
     if vocabulary is None:
         train, _ = load_tfds("tiny_shakespeare", "train", data_dir=data_dir)
         vocabulary = text.build_vocabulary(
-            _texts(train, "text"), level=options.get("level", "character"),
-            max_tokens=options.get("max_tokens", 10000),
+            _texts(train, "text"), level=level,
+            max_tokens=max_tokens,
         )
     windows, targets = text.language_model_windows(
         _texts(dataset, "text"),
         vocabulary=vocabulary,
-        sequence_length=check_int("sequence_length", options.get("sequence_length", 100)),
-        stride=options.get("stride"),
+        sequence_length=check_int("sequence_length", sequence_length),
+        stride=stride,
     )
     info = DatasetInfo(
-        name="tiny_shakespeare",
-        split=split,
-        task="language_model",
-        source="tfds",
         class_names=[],
         num_examples=len(windows),
         description="Tiny Shakespeare (TFDS), next-token windows.",
@@ -117,18 +103,13 @@ def _tiny_shakespeare(split, *, seed=0, shuffle=False, **options):
     description="TFDS ted_hrlr_translate/pt_to_en: 52k Portuguese-English TED "
     "sentence pairs, word level.",
 )
-def _ted_pt_to_en(split, *, seed=0, shuffle=False, **options):
+def _ted_pt_to_en(split, *, seed=0, shuffle=False, data_dir=None, vocabulary=None,
+                  max_tokens=16000, sequence_length=40):
     name = "ted_hrlr_translate/pt_to_en"
-    reject_unknown_options(
-        name, options, ("data_dir", "sequence_length", "max_tokens", "vocabulary")
-    )
-    data_dir = options.get("data_dir")
     dataset, _ = load_tfds(name, split, data_dir=data_dir,
                            offline_alternative="cldr_names")
-    vocabulary = options.get("vocabulary")
     if vocabulary is None:
         train, _ = load_tfds(name, "train", data_dir=data_dir)
-        max_tokens = options.get("max_tokens", 16000)
         vocabulary = {
             "source": text.build_vocabulary(_texts(train, "pt"), max_tokens=max_tokens),
             "target": text.build_vocabulary(_texts(train, "en"), max_tokens=max_tokens),
@@ -136,14 +117,10 @@ def _ted_pt_to_en(split, *, seed=0, shuffle=False, **options):
     sources, targets = _texts(dataset, "pt"), _texts(dataset, "en")
     inputs, target_ids = text.teacher_forcing_inputs(
         sources, targets, target_vocabulary=vocabulary["target"],
-        sequence_length=options.get("sequence_length", 40),
+        sequence_length=sequence_length,
     )
     inputs["source"] = np.array(sources).astype(str)
     info = DatasetInfo(
-        name=name,
-        split=split,
-        task="translator",
-        source="tfds",
         class_names=[],
         num_examples=len(sources),
         description="TED talks, Portuguese to English (TFDS).",
@@ -172,19 +149,13 @@ def _snap(token):
     description="TFDS groove (MIDI only): 1,150 drum performances as "
     "pitch:duration tokens.",
 )
-def _groove(split, *, seed=0, shuffle=False, **options):
-    reject_unknown_options(
-        "groove", options, ("data_dir", "sequence_length", "max_examples", "max_notes")
-    )
-    dataset, _ = load_tfds("groove/full-midionly", split, data_dir=options.get("data_dir"),
+def _groove(split, *, seed=0, shuffle=False, data_dir=None, max_examples=None,
+            max_notes=None, sequence_length=64):
+    dataset, _ = load_tfds("groove/full-midionly", split, data_dir=data_dir,
                            offline_alternative="bach_chorales")
-    if options.get("max_examples"):
-        dataset = dataset.take(check_int("max_examples", options["max_examples"]))
+    if max_examples:
+        dataset = dataset.take(check_int("max_examples", max_examples))
     info = DatasetInfo(
-        name="groove",
-        split=split,
-        task="sequence_generator",
-        source="tfds",
         class_names=groove_vocabulary(),
         description="Groove MIDI drum performances (TFDS).",
         vocabulary=groove_vocabulary(),
@@ -192,7 +163,7 @@ def _groove(split, *, seed=0, shuffle=False, **options):
     sequences = []
     for example in dataset.as_numpy_iterator():
         try:
-            tokens = music.midi_tokens(example["midi"], max_notes=options.get("max_notes"))
+            tokens = music.midi_tokens(example["midi"], max_notes=max_notes)
         except Exception as err:  # a corrupt file is skipped and counted
             info.skipped.append((example["id"].decode("utf-8"), repr(err)[:200]))
             warnings.warn(
@@ -204,7 +175,7 @@ def _groove(split, *, seed=0, shuffle=False, **options):
             sequences.append([_snap(t) for t in tokens])
     inputs, target_ids = text.token_sequence_inputs(
         sequences, vocabulary=info.vocabulary,
-        sequence_length=check_int("sequence_length", options.get("sequence_length", 64)),
+        sequence_length=check_int("sequence_length", sequence_length),
     )
     info.num_examples = int(inputs.shape[0])
     return tf.data.Dataset.from_tensor_slices((inputs, target_ids)), info

@@ -21,7 +21,6 @@ from cvseq._validation import check_image_size, check_int
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 from cvseq.datasets.tfds_adapters import _num_examples, load_tfds
 
@@ -45,32 +44,26 @@ def _as_rgb(image):
     return image
 
 
-def _load(name, split, *, seed, shuffle, options, allowed, fallback):
-    reject_unknown_options(name, options, allowed)
+def _load(name, split, *, seed, shuffle, data_dir, fallback):
     dataset, tfds_info = load_tfds(
-        name, split, data_dir=options.get("data_dir"),
+        name, split, data_dir=data_dir,
         offline_alternative=fallback, shuffle=shuffle, seed=seed,
     )
     return dataset, tfds_info
 
 
 def _classification(name, fallback, default_size):
-    def build(split, *, seed=0, shuffle=False, **options):
+    def build(split, *, seed=0, shuffle=False, image_size=default_size, data_dir=None):
         dataset, tfds_info = _load(
-            name, split, seed=seed, shuffle=shuffle, options=options,
-            allowed=("image_size", "data_dir"), fallback=fallback,
+            name, split, seed=seed, shuffle=shuffle, data_dir=data_dir, fallback=fallback,
         )
-        image_size = check_image_size(options.get("image_size", default_size))
+        image_size = check_image_size(image_size)
 
         def adapt(example):
             image = resize_image(_as_rgb(example["image"]), image_size)
             return image, tf.cast(example["label"], tf.int32)
 
         info = DatasetInfo(
-            name=name,
-            split=split,
-            task="image_classifier",
-            source="tfds",
             class_names=list(tfds_info.features["label"].names),
             num_examples=_num_examples(tfds_info, split),
             description=f"TFDS {name}.",
@@ -102,14 +95,14 @@ register_dataset(
     source="tfds",
     description="TFDS voc (2007): 9,963 photos, boxes of 20 object classes.",
 )
-def _voc(split, *, seed=0, shuffle=False, **options):
+def _voc(split, *, seed=0, shuffle=False, image_size=(320, 320), max_boxes=32,
+         data_dir=None):
     dataset, tfds_info = _load(
-        "voc", split, seed=seed, shuffle=shuffle, options=options,
-        allowed=("image_size", "max_boxes", "data_dir"),
+        "voc", split, seed=seed, shuffle=shuffle, data_dir=data_dir,
         fallback="digit_detection",
     )
-    image_size = check_image_size(options.get("image_size", (320, 320)))
-    max_boxes = check_int("max_boxes", options.get("max_boxes", 32))
+    image_size = check_image_size(image_size)
+    max_boxes = check_int("max_boxes", max_boxes)
 
     def adapt(example):
         objects = example["objects"]
@@ -121,10 +114,6 @@ def _voc(split, *, seed=0, shuffle=False, **options):
         return resize_image(example["image"], image_size), targets
 
     info = DatasetInfo(
-        name="voc",
-        split=split,
-        task="object_detector",
-        source="tfds",
         class_names=list(tfds_info.features["objects"]["label"].names),
         num_examples=_num_examples(tfds_info, split),
         description="PASCAL VOC 2007 detection (TFDS).",
@@ -139,12 +128,12 @@ def _voc(split, *, seed=0, shuffle=False, **options):
     description="TFDS oxford_iiit_pet: 7,349 photos of cats and dogs with "
     "pet / background / outline masks.",
 )
-def _pets(split, *, seed=0, shuffle=False, **options):
+def _pets(split, *, seed=0, shuffle=False, image_size=(128, 128), data_dir=None):
     dataset, tfds_info = _load(
-        "oxford_iiit_pet", split, seed=seed, shuffle=shuffle, options=options,
-        allowed=("image_size", "data_dir"), fallback="digit_segmentation",
+        "oxford_iiit_pet", split, seed=seed, shuffle=shuffle, data_dir=data_dir,
+        fallback="digit_segmentation",
     )
-    image_size = check_image_size(options.get("image_size", (128, 128)))
+    image_size = check_image_size(image_size)
     lookup = tf.constant(_PET_TRIMAP_TO_CLASS, tf.int32)
 
     def adapt(example):
@@ -156,10 +145,6 @@ def _pets(split, *, seed=0, shuffle=False, **options):
         return image, tf.gather(lookup, trimap)
 
     info = DatasetInfo(
-        name="oxford_iiit_pet",
-        split=split,
-        task="image_segmenter",
-        source="tfds",
         class_names=list(PET_CLASSES),
         num_examples=_num_examples(tfds_info, split),
         description="Oxford-IIIT Pet masks (TFDS).",

@@ -34,7 +34,6 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
-    reject_unknown_options,
 )
 
 _FILE = os.path.join("python_example_data", "NYHarbor_2020_12_first_week.traj")
@@ -162,20 +161,14 @@ def generate_windows(split, *, history=10, horizon=5, stride=5, units="metres"):
     "vessel_trajectories",
     task="trajectory_predictor",
     source="embedded",
+    options_from=generate_windows,
     description="Real AIS ship tracks in New York Harbor (tracktable-data), "
     "one position a minute in metres: past positions in, future out; split "
     "by vessel.",
 )
 def _build_vessel_trajectories(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "vessel_trajectories", options, ("history", "horizon", "stride", "units")
-    )
     past, future, _ = generate_windows(split, **options)
     info = DatasetInfo(
-        name="vessel_trajectories",
-        split=split,
-        task="trajectory_predictor",
-        source="embedded",
         class_names=[],
         num_examples=len(past),
         description="Real ship tracks (AIS), positions in "

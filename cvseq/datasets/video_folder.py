@@ -40,7 +40,6 @@ from cvseq._validation import check_fraction, check_image_size, check_int
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 tf = LazyTensorFlow("cvseq.datasets 'video_folder' as a tf.data pipeline")
@@ -601,10 +600,6 @@ def video_folder_dataset(
         shuffle = split == "train"
 
     info = DatasetInfo(
-        name="video_folder",
-        split=split,
-        task="video_tagger",
-        source="folder",
         class_names=labels,
         num_examples=len(items),
         skipped=list(skipped),
@@ -682,21 +677,16 @@ class _FolderClips:
 
 @register_dataset(
     "video_folder",
-    task="video_tagger",
+    tasks=("video_tagger", "video_classifier_3d"),
     source="folder",
+    options_from=video_folder_dataset,
     description="Your videos in root/<label>/*.mp4|avi (70/15/15 split by file) "
     "or root/<split>/<label>/, decoded with OpenCV.",
 )
-def _build(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "video_folder", options,
-        ("root", "frames", "image_size", "validation_split", "test_split",
-         "random_sampling"),
-    )
-    if "root" not in options:
+def _build(split, *, seed=0, shuffle=None, root=None, **options):
+    if root is None:
         raise TypeError(
             "Data set 'video_folder' needs `root`: "
             "load('video_folder', 'train', root='path/to/videos')."
         )
-    root = options.pop("root")
     return video_folder_dataset(root, split, seed=seed, shuffle=shuffle, **options)

@@ -87,13 +87,44 @@ def classifier_task(inputs, outputs, num_classes, *, multi_label, compile, name,
     return model
 
 
-RECURRENT = ("lstm", "gru")
+RECURRENT_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+RECURRENT = tuple(RECURRENT_LAYERS)
 
 
 def recurrent_layer(recurrent, units, *, name=None, **kwargs):
     """An LSTM or GRU layer (`recurrent` is `"lstm"` or `"gru"`)."""
-    layer = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[recurrent]
-    return layer(units, name=name or recurrent, **kwargs)
+    return RECURRENT_LAYERS[recurrent](units, name=name or recurrent, **kwargs)
+
+
+# Channels kept per position of a feature map before flattening.
+SPATIAL_CHANNELS = 16
+
+
+def spatial_features(x, *, per_frame=False):
+    """Where things are: a few channels per position of a backbone's feature
+    map, flattened.
+
+    Args:
+        x: `(batch, h, w, c)` feature maps, or `(batch, frames, h, w, c)`
+            with `per_frame=True`; h, w and c static.
+
+    Returns:
+        `(batch, h * w * SPATIAL_CHANNELS)` (or `(batch, frames, ...)`).
+    """
+    rank = 5 if per_frame else 4
+    if len(x.shape) != rank or None in x.shape[rank - 3:]:
+        raise ValueError(
+            "The backbone must give a feature map of static size"
+            f"{' per frame' if per_frame else ''}. Received "
+            f"{'per-frame ' if per_frame else ''}features of shape "
+            f"{tuple(x.shape[2:] if per_frame else x.shape[1:])}."
+        )
+    x = keras.layers.Dense(SPATIAL_CHANNELS, activation="relu",
+                           name="spatial_projection")(x)
+    if not per_frame:
+        return keras.layers.Flatten(name="flatten_features")(x)
+    h, w, c = x.shape[2:]
+    return keras.layers.Reshape((-1, h * w * c), name="flatten_frames")(x)
 
 
 def next_token_head(x, vocabulary_size, *, dropout):

@@ -15,11 +15,9 @@ from cvseq.models._common import (
     RECURRENT,
     next_token_head,
     recurrent_layer,
+    spatial_features,
 )
 from cvseq.models._text_decoder import TextDecoderModel, decoder_vocabulary
-
-# Channels kept per position of the feature map before flattening.
-_SPATIAL_CHANNELS = 16
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -200,14 +198,7 @@ def image_captioner(
 
     # Encoder.
     images = keras.Input((*image_size, 3), name="images")
-    x = feature_extractor(images)
-    if len(x.shape) != 4 or None in x.shape[1:]:
-        raise ValueError(
-            "The backbone must give a feature map of static size. Received "
-            f"features of shape {tuple(x.shape[1:])}."
-        )
-    x = keras.layers.Dense(_SPATIAL_CHANNELS, activation="relu", name="spatial_projection")(x)
-    x = keras.layers.Flatten(name="flatten_features")(x)
+    x = spatial_features(feature_extractor(images))
     if dropout:
         x = keras.layers.Dropout(dropout, name="feature_dropout")(x)
     context = keras.layers.Dense(units, activation="relu", name="image_context")(x)
@@ -239,3 +230,40 @@ def image_captioner(
     if compile:
         model.compile()
     return model
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _captions_data_options(options):
+    size = options.get("image_size")
+    return {} if size is None else {"image_size": check_image_size(size)}
+
+
+def _shape(info, data_options):
+    images = info.element_spec[0]["images"].shape
+    return {"vocabulary": info.vocabulary,
+            "image_size": _tasks.image_size_of(images, data_options),
+            "sequence_length": _tasks.sequence_length(info)}
+
+
+def _caption(model, inputs, run):
+    images = _tasks.read_image_inputs(inputs, model)
+    return [str(c) for c in model.caption(images, beam_width=3)]
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="image_captioner",
+    description="CNN encoder + LSTM decoder (image -> caption)",
+    factory=image_captioner,
+    dataset="digit_captions",
+    shape=_shape,
+    data_options=_captions_data_options,
+    predict=_caption,
+    small_data={"num_images": 8},
+    example="image_captioning.py",
+))

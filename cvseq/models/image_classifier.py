@@ -90,3 +90,28 @@ def image_classifier(
     # Model.
     return classifier_task(images, outputs, num_classes, multi_label=multi_label,
                            compile=compile, name=name or "image_classifier")
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _shape(info, data_options):
+    return {**_tasks.image_shape(info, data_options), "multi_label": bool(info.multi_label)}
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="image_classifier",
+    description="CNN image classification (image -> class or tags)",
+    factory=image_classifier,
+    dataset="digits",
+    shape=_shape,
+    data_options=_tasks.image_data_options(32),
+    predict=_tasks.classify(_tasks.read_image_inputs),
+    options_from_model=_tasks.image_options_from_model,
+    small_data={"examples_per_class": 2, "image_size": 16},
+    example="image_classification.py",
+))

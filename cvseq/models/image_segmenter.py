@@ -216,3 +216,40 @@ def image_segmenter(
     if compile:
         model.compile()
     return model
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+import numpy as np  # noqa: E402
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _segment(model, inputs, run):
+    """The share of pixels given to each class present."""
+    images = _tasks.read_image_inputs(inputs, model)
+    masks = model.predict(images, verbose=0).argmax(-1)
+    names = run.get("class_names") or [str(i) for i in range(int(masks.max()) + 1)]
+    lines = []
+    for mask in masks:
+        counts = np.bincount(mask.ravel(), minlength=len(names)) / mask.size
+        lines.append(", ".join(f"{names[c]} {counts[c]:.1%}"
+                               for c in np.argsort(counts)[::-1] if counts[c] > 0))
+    return lines
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="image_segmenter",
+    description="CNN encoder-decoder segmentation (image -> class per pixel)",
+    factory=image_segmenter,
+    dataset="digit_segmentation",
+    shape=_tasks.image_shape,
+    data_options=_tasks.image_data_options(64),
+    predict=_segment,
+    options_from_model=_tasks.image_options_from_model,
+    metric="mean_iou",
+    small_data={"num_scenes": 4, "image_size": 32},
+    example="segmentation.py",
+))

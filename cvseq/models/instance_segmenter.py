@@ -430,3 +430,42 @@ def instance_segmenter(
     if compile:
         model.compile()
     return model
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _instances(model, inputs, run):
+    """Instances scoring at least `run["threshold"]` (default 0.5): `label
+    score (area px)`, best first."""
+    images = _tasks.read_image_inputs(inputs, model)
+    found = model.predict_instances(images)
+    names = run.get("class_names") or []
+    threshold = run.get("threshold", 0.5)
+    lines = []
+    for ids, labels, scores in zip(found["instance_ids"], found["labels"], found["scores"]):
+        kept = [k for k in np.argsort(-scores) if labels[k] >= 0 and scores[k] >= threshold]
+        lines.append("; ".join(
+            f"{names[labels[k]] if labels[k] < len(names) else labels[k]} "
+            f"{scores[k]:.2f} ({int((ids == k + 1).sum())} px)" for k in kept)
+            or f"(no instance scores {threshold:g} or more)")
+    return lines
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="instance_segmenter",
+    description="CNN instance segmentation (image -> a mask per object)",
+    factory=instance_segmenter,
+    dataset="digit_instances",
+    shape=_tasks.image_shape,
+    data_options=_tasks.image_data_options(32),
+    predict=_instances,
+    options_from_model=_tasks.image_options_from_model,
+    metric="semantic_mean_iou",
+    small_data={"num_scenes": 4, "image_size": 32},
+    example="instance_segmentation.py",
+))

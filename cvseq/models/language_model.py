@@ -149,3 +149,27 @@ def language_model(
         compile=compile,
         name=name or "language_model",
     )
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _generate_text(model, inputs, run):
+    return [str(t) for t in model.generate(list(inputs), seed=0)]
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="language_model",
+    description="RNN next-word prediction (prompt -> continuation)",
+    factory=language_model,
+    dataset="hamlet",
+    shape=_tasks.token_sequence_shape,
+    predict=_generate_text,
+    metric="perplexity",
+    small_data={"sequence_length": 8, "max_tokens": 300},
+    example="next_word.py",
+))

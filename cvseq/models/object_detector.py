@@ -489,3 +489,47 @@ def object_detector(
     if compile:
         model.compile()
     return model
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _detect(model, inputs, run):
+    """Boxes scoring at least `run["threshold"]` (default 0.5): `label score
+    [x1 y1 x2 y2]` in input pixels."""
+    images = _tasks.read_image_inputs(inputs, model)
+    outputs = model.predict(images, verbose=0)
+    names = run.get("class_names") or []
+    threshold = run.get("threshold", 0.5)
+    lines = []
+    for i in range(len(images)):
+        found = []
+        for k in range(int(outputs["num_detections"][i])):
+            score = float(outputs["scores"][i, k])
+            if score < threshold:
+                continue
+            label = int(outputs["labels"][i, k])
+            name = names[label] if label < len(names) else str(label)
+            box = " ".join(f"{v:.0f}" for v in outputs["boxes"][i, k])
+            found.append(f"{name} {score:.2f} [{box}]")
+        lines.append("; ".join(found) or f"(no box scores {threshold:g} or more)")
+    return lines
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="object_detector",
+    description="CNN object detection (image -> boxes, labels, scores)",
+    factory=object_detector,
+    dataset="digit_detection",
+    shape=_tasks.image_shape,
+    data_options=_tasks.image_data_options(96),
+    predict=_detect,
+    options_from_model=_tasks.image_options_from_model,
+    metric="loss",
+    small_data={"num_scenes": 4, "image_size": 64},
+    example="object_detection.py",
+))

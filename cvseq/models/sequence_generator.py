@@ -248,3 +248,34 @@ def sequence_generator(
         name=name or "sequence_generator",
         tokens_input=_tokens_input,
     )
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _generate_sequence(model, inputs, run):
+    """Each input is a primer of space-separated tokens ("-": start token only)."""
+    lines = []
+    for primer in inputs:
+        seed = None if primer.strip() in ("", "-") else [primer.split()]
+        tokens = model.generate(seed, seed=0)
+        tokens = tokens[0] if tokens and isinstance(tokens[0], (list, tuple)) else tokens
+        lines.append(" ".join(str(t) for t in tokens))
+    return lines
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="sequence_generator",
+    description="RNN music generation (primer -> note sequence)",
+    factory=sequence_generator,
+    dataset="bach_chorales",
+    shape=_tasks.token_sequence_shape,
+    predict=_generate_sequence,
+    metric="perplexity",
+    small_data={"sequence_length": 16},
+    example="music_generation.py",
+))

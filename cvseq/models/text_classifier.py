@@ -91,3 +91,22 @@ def text_classifier(
     # Model.
     return classifier_task(inputs, outputs, num_classes, multi_label=False,
                            compile=compile, name=name or "text_classifier")
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="text_classifier",
+    description="RNN sequence classification (text -> class)",
+    factory=text_classifier,
+    dataset="rotten_tomatoes",
+    shape=lambda info, data_options: {"num_classes": info.num_classes,
+                                      "vocabulary": info.vocabulary},
+    predict=_tasks.classify(_tasks.read_texts),
+    small_data={"max_tokens": 500},
+    example="sentiment.py",
+))

@@ -20,9 +20,8 @@ from cvseq.metrics.trajectory import (
     DisplacementLoss,
     FinalDisplacementError,
 )
+from cvseq.models._common import RECURRENT, recurrent_layer
 from cvseq.models.task import Task
-
-RECURRENT_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
 
 def _steps(positions):
@@ -230,7 +229,7 @@ def trajectory_predictor(
     history = check_int("history", history, minimum=2)
     horizon = check_int("horizon", horizon)
     features = check_int("features", features)
-    check_choice("recurrent", recurrent, tuple(RECURRENT_LAYERS))
+    check_choice("recurrent", recurrent, RECURRENT)
     units = check_int("units", units)
     dropout = check_fraction("dropout", dropout)
     check_bool("compile", compile)
@@ -239,12 +238,13 @@ def trajectory_predictor(
     past = keras.Input((history, features), name="past")
     x, scale = StepNormalization(dtype="float32", name="step_normalization")(past)
     x = keras.layers.Dense(units, activation="relu", name="input_projection")(x)
-    rnn = RECURRENT_LAYERS[recurrent]
-    summary, *states = rnn(units, return_state=True, name="encoder")(x)
+    summary, *states = recurrent_layer(recurrent, units, return_state=True,
+                                       name="encoder")(x)
     if dropout:
         summary = keras.layers.Dropout(dropout, name="summary_dropout")(summary)
     x = keras.layers.RepeatVector(horizon, name="repeat_summary")(summary)
-    x = rnn(units, return_sequences=True, name="decoder")(x, initial_state=states)
+    x = recurrent_layer(recurrent, units, return_sequences=True, name="decoder")(
+        x, initial_state=states)
     residual = keras.layers.Dense(
         features, kernel_initializer="zeros", dtype="float32", name="residual"
     )(x)
@@ -301,3 +301,58 @@ class AccumulateSteps(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[1]
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _shape(info, data_options):
+    history, features = info.element_spec[0].shape
+    return {"history": int(history), "horizon": _tasks.sequence_length(info),
+            "features": int(features)}
+
+
+def _predict_trajectory(model, inputs, run):
+    """Each input is a CSV file of positions, one `x,y` row per time step."""
+    UserInputError = _tasks.UserInputError
+    history, features = model.inputs[0].shape[1:3]
+    lines = []
+    for path in inputs:
+        try:
+            track = np.loadtxt(path, delimiter=",", ndmin=2, dtype="float32")
+        except (OSError, ValueError) as err:
+            raise UserInputError(f"Cannot read positions from {path!r}: {err}.") from err
+        if track.size and track.shape[1] != features:
+            raise UserInputError(
+                f"{path!r} has {track.shape[1]} columns; the model reads {features} "
+                "(one `x,y` row per time step).")
+        bad = np.flatnonzero(~np.isfinite(track).all(axis=1))
+        if len(bad):
+            raise UserInputError(
+                f"{path!r} has NaN or infinite positions (row {bad[0] + 1} of "
+                f"{len(track)}); every row must hold finite numbers.")
+        if len(track) < history:
+            raise UserInputError(
+                f"{path!r} has {len(track)} positions; the model reads the last "
+                f"{history}."
+            )
+        future = model.predict(track[None, -history:], verbose=0)[0]
+        lines.append(" ".join(f"({x:.1f},{y:.1f})" for x, y in future[:, :2]))
+    return lines
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="trajectory_predictor",
+    description="RNN motion prediction (past positions -> future)",
+    factory=trajectory_predictor,
+    dataset="digit_trajectories",
+    shape=_shape,
+    predict=_predict_trajectory,
+    metric="ade",
+    small_data={"num_trajectories": 8},
+    example="vehicle_tracking.py",
+))

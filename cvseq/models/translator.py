@@ -356,3 +356,29 @@ def translator(
     if compile:
         model.compile()
     return model
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _translate(model, inputs, run):
+    return [str(t) for t in model.translate(list(inputs), beam_width=4)]
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="translator",
+    description="RNN encoder-decoder with attention (text -> text)",
+    factory=translator,
+    dataset="cldr_names",
+    shape=lambda info, data_options: {
+        "source_vocabulary": info.vocabulary["source"],
+        "target_vocabulary": info.vocabulary["target"],
+        "sequence_length": _tasks.sequence_length(info)},
+    predict=_translate,
+    small_data={"max_characters": 12},
+    example="translation.py",
+))

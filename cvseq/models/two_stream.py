@@ -95,7 +95,7 @@ def flow_stream(frame_descriptor, mask, *, frames, image_size, recurrent, units,
         `"frame"` fusion; and the flow stream's clip summary `(batch,
         units)` under `"late"` fusion (None under `"frame"`).
     """
-    from cvseq.models.video_tagger import RECURRENT_LAYERS
+    from cvseq.models._common import RECURRENT_LAYERS
 
     fields = flow_input(frames, image_size)
     x = TimeDistributed(_flow_network(image_size), name="flow_features")(fields)

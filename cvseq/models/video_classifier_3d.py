@@ -169,3 +169,23 @@ def _conv_block(x, channels, *, block, prefix):
         return _conv_bn_relu(x, channels, (3, 3, 3), prefix)
     x = _conv_bn_relu(x, channels, (1, 3, 3), f"{prefix}_spatial")
     return _conv_bn_relu(x, channels, (3, 1, 1), f"{prefix}_temporal")
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="video_classifier_3d",
+    description="3D-CNN action classification (clips -> class)",
+    factory=video_classifier_3d,
+    dataset="moving_digits",
+    shape=_tasks.clip_classifier_shape,
+    data_options=_tasks.video_data_options,
+    predict=_tasks.classify(_tasks.read_video_inputs),
+    options_from_model=_tasks.video_options_from_model,
+    small_data={"num_clips": 8, "frames": 4, "image_size": 16},
+    example="action_recognition_3d.py",
+))

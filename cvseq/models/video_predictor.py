@@ -415,3 +415,58 @@ def video_predictor(
     if compile:
         model.compile()
     return model
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+
+def _predictor_data_options(options):
+    """`--frames` counts context and future frames (half each)."""
+    data = _tasks.video_data_options(options)
+    frames = check_int("frames", data["frames"], minimum=2)
+    return {"frames_in": frames // 2, "frames_out": frames - frames // 2,
+            "image_size": data["image_size"]}
+
+
+def _shape(info, data_options):
+    context, future = info.element_spec
+    return {"frames_in": int(context.shape[0]), "frames_out": int(future.shape[0]),
+            "image_size": _tasks.image_size_of(context.shape, data_options),
+            "channels": int(context.shape[3])}
+
+
+def _predict_video_frames(model, inputs, run):
+    """Each input is a video file: `frames_in` frames sampled uniformly across
+    it (as `read_video_inputs` reads every video task's input) are the
+    context; grey models see each pixel's brightest channel."""
+    clips = _tasks.read_video_inputs(inputs, model).astype("float32")
+    if model.inputs[0].shape[-1] == 1:
+        clips = clips.max(axis=-1, keepdims=True)
+    future = model.predict_frames(clips, model.frames_out)
+    change = np.abs(future - clips[:, -1:]).mean(axis=(2, 3, 4))
+    return [f"{len(c)} frames predicted; mean |change| from the last frame: "
+            + " ".join(f"{v:.1f}" for v in c) for c in change]
+
+
+def _predictor_options_from_model(model):
+    return {"frames_in": model.frames_in, "frames_out": model.frames_out,
+            "image_size": tuple(model.inputs[0].shape[2:4])}
+
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="video_predictor",
+    description="ConvLSTM next-frame prediction (frames -> future frames)",
+    factory=video_predictor,
+    dataset="moving_digit_frames",
+    shape=_shape,
+    data_options=_predictor_data_options,
+    predict=_predict_video_frames,
+    options_from_model=_predictor_options_from_model,
+    metric="frame_mse",
+    small_data={"num_clips": 8, "frames_in": 2, "frames_out": 2, "image_size": 16},
+    example="video_prediction.py",
+))

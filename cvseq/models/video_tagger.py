@@ -13,16 +13,15 @@ from cvseq._validation import (
 )
 from cvseq.layers import BatchNormalization, FrameMask, TimeDistributed
 from cvseq.models._common import (
+    RECURRENT,
     check_classes,
     classification_head,
     classifier_task,
+    recurrent_layer,
+    spatial_features,
 )
 from cvseq.models import two_stream
 
-RECURRENT_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
-
-# Channels kept per position of the frame's feature map before flattening.
-_SPATIAL_CHANNELS = 16
 # Filters of the motion stream's stride-2 convolutions on frame differences.
 _MOTION_FILTERS = (16, 32)
 
@@ -146,7 +145,7 @@ def video_tagger(
     num_classes = check_classes(num_classes, multi_label)
     frames = check_int("frames", frames, allow_none=True)
     image_size = check_image_size(image_size)
-    check_choice("recurrent", recurrent, tuple(RECURRENT_LAYERS))
+    check_choice("recurrent", recurrent, RECURRENT)
     units = check_int("units", units)
     check_bool("bidirectional", bidirectional)
     dropout = check_fraction("dropout", dropout)
@@ -170,21 +169,12 @@ def video_tagger(
     clips = keras.Input((frames, *image_size, 3), name="clips")
     mask = FrameMask(name="frame_mask")(clips)
     x = TimeDistributed(feature_extractor, name="frame_features")(clips)
-    if len(x.shape) != 5 or None in x.shape[2:]:
-        raise ValueError(
-            "The backbone must give a feature map of static size per frame. "
-            f"Received per-frame features of shape {tuple(x.shape[2:])}."
-        )
     # What is in the frame (pooled, position-free) and where (a few
     # channels per position, flattened).
+    where = spatial_features(x, per_frame=True)
     what = TimeDistributed(
         keras.layers.GlobalAveragePooling2D(), name="frame_pooling"
     )(x)
-    where = keras.layers.Dense(
-        _SPATIAL_CHANNELS, activation="relu", name="spatial_projection"
-    )(x)
-    h, w, c = where.shape[2:]
-    where = keras.layers.Reshape((-1, h * w * c), name="flatten_frames")(where)
     # How it moved: the frame differences, computed on the raw pixels (a
     # pretrained backbone's input stays the frames it was trained on).
     differences = FrameDifferences(name="frame_differences")(clips)
@@ -199,7 +189,7 @@ def video_tagger(
     x = keras.layers.Dense(units, activation="relu", name="frame_embedding")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="frame_dropout")(x)
-    rnn = RECURRENT_LAYERS[recurrent](units, name=recurrent)
+    rnn = recurrent_layer(recurrent, units)
     if bidirectional:
         rnn = keras.layers.Bidirectional(rnn, name=f"bidirectional_{recurrent}")
     x = rnn(x, mask=mask)
@@ -217,3 +207,23 @@ def video_tagger(
                                task_class=two_stream.FlowTask)
     return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
                            compile=compile, name=name or "video_tagger")
+
+
+# ---------------------------------------------------------------------------
+# The task as `cvseq` commands, the examples and the tests see it.
+# ---------------------------------------------------------------------------
+
+from cvseq import tasks as _tasks  # noqa: E402
+
+_tasks.register_task(_tasks.TaskSpec(
+    name="video_tagger",
+    description="CNN+LSTM video tagging (clips -> class or tags)",
+    factory=video_tagger,
+    dataset="moving_digits",
+    shape=_tasks.clip_classifier_shape,
+    data_options=_tasks.video_data_options,
+    predict=_tasks.classify(_tasks.read_video_inputs),
+    options_from_model=_tasks.video_options_from_model,
+    small_data={"num_clips": 8, "frames": 4, "image_size": 16},
+    example="video_tagging.py",
+))

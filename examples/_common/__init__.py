@@ -70,31 +70,18 @@ def start(args):
 
 def load_with_fallback(args, name, fallback, *, options=None, fallback_options=None,
                        held_out=("validation", "test"), reuse_vocabulary=False):
-    """The training split and `held_out` splits of `name`, or of `fallback`.
-
-    `fallback` (an embedded data set) stands in when `name` cannot be had
-    (no network); the held-out splits come from whichever of the two the
-    training split came from, with the same options (`options` for `name`,
-    `fallback_options`, default `options`, for `fallback`).
-    `reuse_vocabulary=True` gives the held-out splits of `name` the
-    training split's vocabulary, for TFDS text sets that build one from it.
+    """`cvseq.datasets.load_splits` with the example's `--batch-size` and
+    `--seed`: the training split and `held_out` splits of `name`, or of
+    `fallback` (`fallback_options`, default `options`) when `name` cannot
+    be had.
 
     Returns:
         `(train, *held_out_datasets, info)`.
     """
-    options = dict(options or {})
-    fallback_options = options if fallback_options is None else dict(fallback_options)
-    if name == fallback:  # asked for the embedded set itself
-        options = fallback_options
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    train, info = cvseq.datasets.load_with_fallback(
-        name, fallback, "train", fallback_options=fallback_options, **options, **common)
-    held_out_options = fallback_options if info.name == fallback else options
-    if reuse_vocabulary and info.name != fallback:
-        held_out_options = dict(held_out_options, vocabulary=info.vocabulary)
-    datasets = [cvseq.datasets.load(info.name, split, **held_out_options, **common)
-                for split in held_out]
-    return (train, *datasets, info)
+    return cvseq.datasets.load_splits(
+        name, ("train", *held_out), fallback=fallback, fallback_options=fallback_options,
+        reuse_vocabulary=reuse_vocabulary, batch_size=args.batch_size, seed=args.seed,
+        **(options or {}))
 
 
 def save_run(out, model, filename, *, history=None, title=None, metrics=None):

@@ -1,0 +1,83 @@
+"""The data set registry: info filled from `register_dataset`, options
+checked from the builder's signature, `load_splits` with its fallback."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import cvseq
+from cvseq.datasets import registry
+
+SMALL = dict(num_clips=4, frames=2, image_size=16)
+
+
+@pytest.fixture
+def fake_datasets():
+    """Two throwaway data sets: one that cannot be had, one with no
+    validation split; removed again afterwards."""
+    @registry.register_dataset("_unavailable", task="video_tagger", source="tfds",
+                               description="never there")
+    def _unavailable(split, *, seed=0, shuffle=None, frames=8):
+        raise registry.DatasetUnavailableError("No network. Try later")
+
+    @registry.register_dataset("_no_validation", tasks=("text_classifier",),
+                               source="embedded", description="train and test only")
+    def _no_validation(split, *, seed=0, shuffle=None, size=3):
+        if split == "validation":
+            raise ValueError("'_no_validation' has no validation split.")
+        data = tf.data.Dataset.from_tensor_slices((np.arange(size), np.zeros(size, "int32")))
+        return data, registry.DatasetInfo(class_names=["a", "b"], num_examples=size)
+
+    yield
+    for name in ("_unavailable", "_no_validation"):
+        registry._REGISTRY.pop(name)
+
+
+def test_info_is_filled_from_the_registration():
+    _, info = cvseq.datasets.load("moving_digits", "test", with_info=True, **SMALL)
+    assert (info.name, info.split, info.source) == ("moving_digits", "test", "embedded")
+    assert info.tasks == ("video_tagger", "video_classifier_3d")
+    assert info.task == "video_tagger"  # the first, as before
+    assert info.description  # the builder's own line
+    assert "moving_digits" in cvseq.datasets.list_datasets(task="video_classifier_3d")
+    entry = next(e for e in cvseq.datasets.describe_datasets() if e["name"] == "moving_digits")
+    assert entry["task"] == "video_tagger" and "video_classifier_3d" in entry["tasks"]
+
+
+def test_a_positional_task_is_still_one_task():
+    info = registry.DatasetInfo("x", "train", "image_classifier", "embedded", ["a"])
+    assert info.tasks == ("image_classifier",) and info.task == "image_classifier"
+
+
+@pytest.mark.parametrize("name, allowed", [
+    ("moving_digits", "frames, image_size, label, max_digits, num_clips"),  # generate's
+    ("hamlet", "level, max_tokens, sequence_length, stride"),  # the builder's own
+])
+def test_unknown_options_are_named_with_the_allowed_ones(name, allowed):
+    with pytest.raises(TypeError, match=f"unknown option.* bogus. Its options are: {allowed}."):
+        cvseq.datasets.load(name, "train", bogus=1)
+
+
+def test_load_splits_falls_back_and_says_so(fake_datasets, capsys):
+    train, validation, test, info = cvseq.datasets.load_splits(
+        "_unavailable", fallback="moving_digits", fallback_options=SMALL, batch_size=2)
+    assert info.name == "moving_digits" and validation is not None
+    assert "'_unavailable' is not available (No network)" in capsys.readouterr().err
+    assert next(iter(test))[0].shape[1:] == (2, 16, 16, 3)
+    with pytest.raises(registry.DatasetUnavailableError):
+        cvseq.datasets.load_splits("_unavailable")  # no fallback: the error stands
+
+
+def test_load_splits_gives_none_for_a_missing_validation_split(fake_datasets):
+    train, validation, test, info = cvseq.datasets.load_splits("_no_validation", size=4)
+    assert validation is None and info.tasks == ("text_classifier",)
+    assert len(list(test.unbatch())) == 4
+    with pytest.raises(TypeError, match="Its options are: size."):
+        cvseq.datasets.load_splits("_no_validation", sise=4)
+
+
+def test_load_with_fallback_is_deprecated(fake_datasets):
+    with pytest.warns(DeprecationWarning, match="load_splits"):
+        data, info = cvseq.datasets.load_with_fallback(
+            "_unavailable", "moving_digits", "test", fallback_options=SMALL)
+    assert info.name == "moving_digits"

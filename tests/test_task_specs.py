@@ -1,0 +1,107 @@
+"""Every registered task (`cvseq.tasks.list_tasks()`) has a complete spec:
+its default data set loads (small options) and names the task, the model is
+shaped from that data and runs on it, and its example script exists.
+
+A new factory joins this sweep by its `register_task` line alone.
+"""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import cvseq
+from cvseq import tasks
+from cvseq.errors import UserInputError
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
+# Smaller models than the factories' defaults, to keep the sweep quick; a
+# task not named here is built with its defaults.
+SMALL_MODELS = {
+    "image_captioner": {"units": 8},
+    "language_model": {"units": 8},
+    "object_detector": {"backbone": "yolo_v8_tiny"},
+    "sequence_generator": {"units": 8},
+    "text_classifier": {"units": 8},
+    "trajectory_predictor": {"units": 8},
+    "translator": {"units": 8},
+    "video_classifier_3d": {"filters": (4, 8, 8, 8)},
+    "video_tagger": {"units": 8},
+}
+SPECS = tasks.list_tasks()
+
+
+def _load(spec, split="train", **extra):
+    options = {**spec.data_options({}), **spec.small_data, **extra}
+    return cvseq.datasets.load(spec.dataset, split, batch_size=2, with_info=True,
+                               **options), options
+
+
+def test_every_factory_has_a_task():
+    factories = {spec.factory for spec in SPECS.values() if spec.factory is not None}
+    missing = [name for name in cvseq.models.__all__
+               if name[0].islower() and getattr(cvseq.models, name) not in factories]
+    assert not missing, f"factories without a register_task line: {missing}"
+
+
+@pytest.mark.parametrize("name", [
+    # YOLOv8's graph takes ~20 s to build and trace on a busy 2-core box.
+    pytest.param(name, marks=pytest.mark.slow) if name == "object_detector" else name
+    for name in sorted(SPECS)
+])
+def test_task_spec_loads_its_data_and_shapes_its_model(name):
+    spec = SPECS[name]
+    assert spec.name == name and spec.description
+    assert spec.command in ("train", "track")
+    assert spec.example and os.path.isfile(os.path.join(EXAMPLES, spec.example)), \
+        f"{name}: example {spec.example!r} not in examples/"
+    assert spec.dataset in cvseq.datasets.list_datasets(task=name), \
+        f"{name}: its data set {spec.dataset!r} does not list the task"
+    (data, info), options = _load(spec)
+    assert name in info.tasks
+    if spec.factory is None:
+        assert spec.command != "train" and spec.predict is None
+        with pytest.raises(UserInputError, match="cvseq track"):
+            spec.build(info, options)
+        return
+    assert callable(spec.predict) and spec.metric
+    keras.utils.set_random_seed(0)
+    model = spec.build(info, options, SMALL_MODELS.get(name, {}))
+    assert isinstance(model, cvseq.Task)
+    inputs, _ = next(iter(data))
+    outputs = model.predict(inputs, verbose=0)
+    assert all(np.isfinite(np.asarray(o, "float32")).all()
+               for o in keras.tree.flatten(outputs))
+    # An optimizer alone compiles with the task's loss and metrics, and
+    # trains on the data as `cvseq train` feeds it.
+    model.compile(optimizer="sgd")
+    logs = {k: v[-1] for k, v in model.fit(data.take(1), verbose=0).history.items()}
+    assert np.isfinite(logs["loss"]) and len(logs) > 1, logs
+    # The options that make data fit the trained model give the same shapes.
+    (again, _), _ = _load(spec, "test", **spec.options_from_model(model))
+    assert again.element_spec[0] == data.element_spec[0] or isinstance(
+        data.element_spec[0], dict)
+
+
+def test_the_model_is_shaped_from_the_data_not_the_flags():
+    """`cvseq train video_tagger --frames 4 --data frames=6` trains a 6-frame model."""
+    spec = tasks.get_task("video_tagger")
+    options = {**spec.data_options({"frames": 4, "image_size": 16}),
+               "frames": 6, "num_clips": 4}
+    _, info = cvseq.datasets.load("moving_digits", "train", with_info=True, **options)
+    model = spec.build(info, options, {"units": 8})
+    assert tuple(model.inputs[0].shape[1:4]) == (6, 16, 16)
+    with pytest.raises(UserInputError, match="--set frames: .* comes from the data"):
+        spec.build(info, options, {"frames": 4})
+
+
+def test_every_example_belongs_to_a_task():
+    named = {spec.example for spec in SPECS.values()}
+    scripts = {f for f in os.listdir(EXAMPLES) if f.endswith(".py")}
+    assert scripts <= named, f"examples no task names: {sorted(scripts - named)}"
+
+
+def test_unknown_task_names_the_tasks():
+    with pytest.raises(UserInputError, match="Unknown task 'nope'. Tasks: .*video_tagger"):
+        tasks.get_task("nope")
