@@ -119,21 +119,36 @@ class RetinaNetDetector(keras_hub.models.RetinaNetObjectDetector, Task):
             per_image: bool. Suppress one image at a time with TensorFlow's
                 single-image NMS op, which TFLite runs as a builtin; needs a
                 static batch size. False uses KerasHub's batched NMS (as
-                `predict` does). Defaults to False.
+                `predict` does), or, for a batch of unknown size (a serving
+                signature), the single-image op in a `tf.map_fn`. Same
+                detections either way. Defaults to False.
 
         Returns:
             `{"boxes": (batch, 100, 4), "labels": (batch, 100), "scores":
             (batch, 100), "num_detections": (batch,)}`, rows past
             `num_detections` set to -1.
         """
-        raw = self(images, training=False)
-        if not per_image:
-            return _rename(self.decode_predictions(raw, images))
         from cvseq.models.object_detector import suppress_per_image
 
+        raw = self(images, training=False)
+        if not per_image and images.shape[0] is not None:
+            return _rename(self.decode_predictions(raw, images))
         boxes, scores = self.decode_boxes(raw, images)
-        return suppress_per_image(boxes, scores, images, self.prediction_decoder,
-                                  self.bounding_box_format)
+        if per_image:
+            return suppress_per_image(boxes, scores, images, self.prediction_decoder,
+                                      self.bounding_box_format)
+        # KerasHub's batched NMS needs a static batch size, which a serving
+        # signature lacks: suppress one image at a time (the same boxes).
+        import tensorflow as tf
+
+        def one_image(args):
+            found = suppress_per_image(*(a[None] for a in args), self.prediction_decoder,
+                                       self.bounding_box_format)
+            return {key: value[0] for key, value in found.items()}
+
+        return tf.map_fn(one_image, (boxes, scores, images), fn_output_signature={
+            "boxes": tf.float32, "labels": tf.int32, "scores": tf.float32,
+            "num_detections": tf.int32})
 
     def decode_boxes(self, raw, images):
         """Boxes `(batch, anchors, 4)` in `bounding_box_format` and class
