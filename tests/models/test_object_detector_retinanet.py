@@ -44,6 +44,24 @@ def _spread_scores(model, images):
     layer.kernel.assign(layer.kernel * (2.0 / logits.std()))
 
 
+def _assert_same_detections(actual, expected, atol=1e-3):
+    """Equal detections up to the first tie. Untrained, many anchors score
+    the same (constant border features): among tied boxes two NMS
+    implementations may keep others, so rows are compared up to the first
+    score within 1e-4 of the next one (at least 5 rows per image)."""
+    actual = {key: np.asarray(value) for key, value in actual.items()}
+    for i, scores in enumerate(expected["scores"]):
+        count = int(expected["num_detections"][i])
+        gaps = np.flatnonzero(np.abs(np.diff(scores[:count])) < 1e-4)
+        rows = count if gaps.size == 0 else int(gaps[0])
+        assert rows >= 5, f"image {i}: ties from row {rows}; spread the scores more"
+        np.testing.assert_array_equal(actual["labels"][i, :rows], expected["labels"][i, :rows])
+        np.testing.assert_allclose(actual["scores"][i, :rows], expected["scores"][i, :rows],
+                                   atol=1e-5)
+        np.testing.assert_allclose(actual["boxes"][i, :rows], expected["boxes"][i, :rows],
+                                   atol=atol)
+
+
 def test_retinanet_detector(tmp_path):
     """The factory contract (frozen encoder), reload, unfreeze, backbone
     reuse, and `detect` against `predict`: one model, few builds (each
@@ -89,10 +107,7 @@ def test_retinanet_detector(tmp_path):
         assert np.all(np.diff(found["scores"][i, :count]) <= 1e-6)
     for per_image in (False, True):
         detected = model.detect(tf.constant(images, "float32"), per_image=per_image)
-        np.testing.assert_array_equal(detected["num_detections"], found["num_detections"])
-        np.testing.assert_array_equal(detected["labels"], found["labels"])
-        np.testing.assert_allclose(detected["boxes"], found["boxes"], atol=1e-3)
-        np.testing.assert_allclose(detected["scores"], found["scores"], atol=1e-5)
+        _assert_same_detections(detected, found)
 
 
 def test_best_anchor_matcher_gives_small_boxes_an_anchor():
@@ -124,13 +139,9 @@ def test_retinanet_exports(tmp_path):
     expected = model.predict(images, verbose=0)
     assert expected["num_detections"].min() > 0
     served = tf.saved_model.load(export.export(model, str(tmp_path / "sm")))
-    outputs = served.serve(tf.constant(images))
-    for key in expected:
-        np.testing.assert_allclose(np.asarray(outputs[key]), expected[key], atol=1e-4,
-                                   err_msg=key)
+    _assert_same_detections(served.serve(tf.constant(images)), expected)
     lite = export.tflite_predict(export.export(model, str(tmp_path / "m.tflite"),
                                                format="tflite"), images)
-    np.testing.assert_array_equal(lite["num_detections"], expected["num_detections"])
-    np.testing.assert_allclose(lite["boxes"], expected["boxes"], atol=1e-3)
+    _assert_same_detections(lite, expected)
     with open(tmp_path / "m.tflite", "rb") as f:
         assert b"Flex" not in f.read()
