@@ -104,12 +104,13 @@ class RetinaNetDetector(keras_hub.models.RetinaNetObjectDetector, Task):
         boxes = self.box_head.prediction_layer
         boxes.bias.assign(ops.zeros(boxes.bias.shape))
 
-    # Prediction: KerasHub calls the scores "confidence".
-    def predict_step(self, *args):
-        outputs = super().predict_step(*args)
-        if isinstance(outputs, tuple):
-            return _rename(outputs[0]), outputs[1]
-        return _rename(outputs)
+    # Prediction: `detect`, which also takes batches of unknown size (Keras
+    # traces `predict` on a tensor with the batch axis unknown, which
+    # KerasHub's batched NMS cannot take) and renames KerasHub's
+    # "confidence" to "scores".
+    def predict_step(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self.detect(images)
 
     def detect(self, images, per_image=False):
         """What `predict` returns, for one batch, as a traceable function.
