@@ -64,7 +64,11 @@ def export_saved_model(model, path):
 def _is_detector(model):
     from cvseq.models.object_detector import ObjectDetector
 
-    return isinstance(model, ObjectDetector)
+    if isinstance(model, ObjectDetector):
+        return True
+    from cvseq.models.retinanet import RetinaNetDetector
+
+    return isinstance(model, RetinaNetDetector)
 
 
 def _write_saved_model(model, path, batch_size=None):

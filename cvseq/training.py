@@ -90,7 +90,11 @@ def unfreeze_backbone(model, learning_rate=1e-4, *, freeze_batch_norm=True):
             "Call model.compile(...) (or build it with compile=True) first."
         )
 
-    backbone.trainable = True
+    # Through the property setter: `backbone.trainable = True` is skipped
+    # (TensorFlow's AutoTrackable short-circuits `x.a = x.a`) when the
+    # backbone is trainable but holds a frozen part (RetinaNet: the frozen
+    # image encoder inside KerasHub's trainable feature pyramid).
+    keras.layers.Layer.trainable.fset(backbone, True)
     if freeze_batch_norm:
         for layer in _layers(backbone):
             if isinstance(layer, keras.layers.BatchNormalization):

@@ -1,6 +1,7 @@
 """Train an object detector and report its held-out COCO mAP.
 
-Fits `cvseq.object_detector` (keras-cv's YOLOv8) on TFDS `voc` when the
+Fits `cvseq.object_detector` (keras-cv's YOLOv8, or KerasHub's RetinaNet
+with `--architecture retinanet`) on TFDS `voc` when the
 network is there, otherwise on the embedded digit scenes (real handwritten
 digits pasted onto real photos; it says which), then prints COCO mAP@0.5
 and mAP@[0.5:0.95] on held-out images (pycocotools), and saves the model, a
@@ -9,6 +10,7 @@ curves.
 
     python examples/object_detection.py                     # voc, or digit scenes offline
     python examples/object_detection.py --dataset digit_detection --epochs 30
+    python examples/object_detection.py --architecture retinanet
     python examples/object_detection.py --dataset voc --backbone yolo_v8_s \
         --image-size 320 --epochs 50                        # needs the network
 """
@@ -30,10 +32,14 @@ def parse_args(argv=None):
         dataset_help="'voc' (TFDS; falls back to the embedded digit scenes "
         "without network) or 'digit_detection'")
     _common.add_backbone_arguments(
-        parser, default="yolo_v8_tiny",
-        help="yolo_v8_tiny|xs|s|m (from scratch), a Keras application such as "
-        "mobilenet_v3_small, or a saved .keras detector",
+        parser, default=None,
+        help="yolo_v8_tiny|xs|s|m (YOLOv8 only, from scratch), a Keras application "
+        "such as mobilenet_v3_small, or a saved .keras detector (default: "
+        "yolo_v8_tiny for yolo_v8, mobilenet_v3_small for retinanet)",
         weights_help="backbone weights: imagenet (Keras applications) or a file")
+    parser.add_argument("--architecture", default="yolo_v8",
+                        choices=("yolo_v8", "retinanet"),
+                        help="keras-cv's YOLOv8 or KerasHub's RetinaNet")
     parser.add_argument("--image-size", type=int, default=64,
                         help="a multiple of 32")
     _common.add_scene_arguments(parser, dataset="digit_detection", num_scenes=2000,
@@ -93,11 +99,15 @@ def main(argv=None):
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{info.num_classes} classes: {', '.join(info.class_names)}")
 
+    backbone = args.backbone
+    if backbone is None and args.architecture == "yolo_v8":
+        backbone = "yolo_v8_tiny"  # trains in minutes on a CPU
     model = cvseq.object_detector(
         info.num_classes,
         image_size=args.image_size,
-        backbone=args.backbone,
+        backbone=backbone,
         weights=args.weights,
+        architecture=args.architecture,
     )
     # Warm up over the first tenth of the steps, then cosine decay to zero.
     steps = args.epochs * max(1, (info.num_examples or 2000) // args.batch_size)

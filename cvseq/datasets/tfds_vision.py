@@ -212,3 +212,50 @@ def _coco_instances(split, *, seed=0, shuffle=False, **options):
         description="COCO 2017 object masks, from the panoptic annotations (TFDS).",
     )
     return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+
+
+@register_dataset(
+    "coco",
+    task="object_detector",
+    source="tfds",
+    description="TFDS coco/2017: 123,287 photos (train 118,287, validation "
+    "5,000), boxes of 80 object classes; crowd boxes dropped.",
+)
+def _coco(split, *, seed=0, shuffle=False, **options):
+    """COCO 2017 detection -> `(uint8 (h, w, 3), {"boxes": (max_boxes, 4),
+    "labels": (max_boxes,)})`, boxes `xyxy` in pixels of the resized image,
+    padded with -1. Crowd annotations (`is_crowd`: one box around a group
+    of objects, which COCO's evaluation ignores) are dropped; images keep
+    their first `max_boxes` boxes (COCO has up to 93 an image, 7 on
+    average). The test split has no boxes: use `validation` to evaluate."""
+    dataset, tfds_info = _load(
+        "coco/2017", split, seed=seed, shuffle=shuffle, options=options,
+        allowed=("image_size", "max_boxes", "data_dir"),
+        fallback="digit_detection",
+    )
+    image_size = check_image_size(options.get("image_size", (320, 320)))
+    max_boxes = check_int("max_boxes", options.get("max_boxes", 100))
+
+    def adapt(example):
+        objects = example["objects"]
+        # One length for the three fields (TFDS' mock data draws each its own).
+        count = tf.reduce_min([tf.shape(objects[key])[0]
+                               for key in ("bbox", "label", "is_crowd")])
+        keep = tf.logical_not(tf.cast(objects["is_crowd"][:count], tf.bool))
+        targets = box_utils.from_tfds(
+            tf.boolean_mask(objects["bbox"][:count], keep),
+            tf.boolean_mask(objects["label"][:count], keep), image_size,
+            max_boxes=max_boxes,
+        )
+        return resize_image(example["image"], image_size), targets
+
+    info = DatasetInfo(
+        name="coco",
+        split=split,
+        task="object_detector",
+        source="tfds",
+        class_names=list(tfds_info.features["objects"]["label"].names),
+        num_examples=_num_examples(tfds_info, split),
+        description="COCO 2017 detection (TFDS), crowd boxes dropped.",
+    )
+    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info

@@ -8,7 +8,12 @@ from keras import ops
 
 from cvseq import backbones
 from cvseq import boxes as box_utils
-from cvseq._validation import check_bool, check_image_size, check_num_classes
+from cvseq._validation import (
+    check_bool,
+    check_choice,
+    check_image_size,
+    check_num_classes,
+)
 from cvseq.models.task import Task, _untracked
 
 # Architectures of keras-cv's YOLOv8 backbone presets (their parameter
@@ -21,6 +26,7 @@ YOLO_BACKBONES = {
     "yolo_v8_m": {"stackwise_channels": [96, 192, 384, 576], "stackwise_depth": [2, 4, 4, 2]},
 }
 LEVELS = ("P3", "P4", "P5")
+ARCHITECTURES = ("yolo_v8", "retinanet")
 _CLASS_PRIOR = 0.01
 _LEVEL_STRIDES = {"P3": 8, "P4": 16, "P5": 32}
 # keras-cv's YOLOv8 output names vs the package's one convention.
@@ -138,50 +144,11 @@ class ObjectDetector(_yolo_detector_class(), Task):
         return self._suppress_per_image(raw, images)
 
     def _suppress_per_image(self, raw, images):
-        import keras_cv
-        import tensorflow as tf
-        from keras_cv.src.models.object_detection.yolo_v8 import yolo_v8_detector as yolo
-
-        if images.shape[0] is None:
-            raise ValueError(
-                "`per_image=True` needs a static batch size (TFLite export uses "
-                f"1). Received images of shape {tuple(images.shape)}."
-            )
-        decoder = self.prediction_decoder
-        # keras-cv's `decode_predictions`, up to the suppression.
-        distances = yolo.decode_regression_to_boxes(raw["boxes"])
-        anchors, strides = yolo.get_anchors(image_shape=images.shape[1:])
-        xyxy = yolo.dist2bbox(distances, anchors) * ops.expand_dims(strides, -1)
-        scores = raw["classes"]
-        if decoder.from_logits:
+        boxes, scores = _yolo_boxes(raw, images, self.bounding_box_format)
+        if self.prediction_decoder.from_logits:
             scores = ops.sigmoid(scores)
-        confidence = ops.max(scores, axis=-1)
-        boxes = keras_cv.bounding_box.convert_format(
-            xyxy, source="xyxy", target=self.bounding_box_format, images=images)
-        size = decoder.max_detections
-        found = {"boxes": [], "labels": [], "scores": [], "num_detections": []}
-        for i in range(images.shape[0]):
-            index, count = tf.raw_ops.NonMaxSuppressionV4(
-                boxes=keras_cv.bounding_box.convert_format(
-                    boxes[i], source=self.bounding_box_format, target="yxyx",
-                    images=images[i]),
-                scores=confidence[i],
-                max_output_size=size,
-                iou_threshold=decoder.iou_threshold,
-                score_threshold=decoder.confidence_threshold,
-                pad_to_max_output_size=True,
-            )
-            valid = ops.arange(size) < count
-            # tf.argmax: Keras' argmax adds a BitwiseAnd (its -0.0 check),
-            # which TFLite has no builtin for.
-            labels = tf.argmax(ops.take(scores[i], index, axis=0), axis=-1,
-                               output_type="int32")
-            found["boxes"].append(
-                ops.where(valid[:, None], ops.take(boxes[i], index, axis=0), -1.0))
-            found["labels"].append(ops.where(valid, labels, -1))
-            found["scores"].append(ops.where(valid, ops.take(confidence[i], index), -1.0))
-            found["num_detections"].append(count)
-        return {key: ops.stack(values) for key, values in found.items()}
+        return suppress_per_image(boxes, scores, images, self.prediction_decoder,
+                                  self.bounding_box_format)
 
     # Compile: keras-cv's losses under the Task contract; the arguments are
     # remembered so a saved model reloads compiled and
@@ -204,14 +171,7 @@ class ObjectDetector(_yolo_detector_class(), Task):
         `metrics` must stay `"auto"` (keras-cv's YOLOv8 takes no metrics:
         use `cvseq.metrics.detection` on `predict`'s output).
         """
-        for argument, value in (("loss", loss), ("metrics", metrics)):
-            if not (isinstance(value, str) and value == "auto") and value is not None:
-                raise ValueError(
-                    f"`{argument}` cannot be set on an object detector. Received: "
-                    f"{argument}={value!r}. Set `box_loss=` and "
-                    "`classification_loss=` instead (metrics: "
-                    "cvseq.metrics.detection on predict's output)."
-                )
+        _reject_loss_and_metrics(loss, metrics)
         if isinstance(optimizer, str) and optimizer == "auto":
             optimizer = self._fallback_compile_defaults()["optimizer"]
         optimizer = keras.optimizers.get(optimizer)
@@ -244,14 +204,7 @@ class ObjectDetector(_yolo_detector_class(), Task):
                    dict(self._detector_compile_config, **kwargs))
 
     def get_compile_config(self):
-        config = getattr(self, "_detector_compile_config", None)
-        if not self.compiled or config is None:
-            return {}
-        return {
-            key: value if isinstance(value, (str, int, float, bool))
-            else keras.saving.serialize_keras_object(value)
-            for key, value in config.items()
-        }
+        return _compile_config(self)
 
     def compile_from_config(self, config):
         config = {
@@ -292,6 +245,119 @@ class ObjectDetector(_yolo_detector_class(), Task):
 
 def _rename(outputs):
     return {new: outputs[old] for old, new in _OUTPUT_KEYS.items()}
+
+
+def _reject_loss_and_metrics(loss, metrics):
+    for argument, value in (("loss", loss), ("metrics", metrics)):
+        if not (isinstance(value, str) and value == "auto") and value is not None:
+            raise ValueError(
+                f"`{argument}` cannot be set on an object detector. Received: "
+                f"{argument}={value!r}. Set `box_loss=` and "
+                "`classification_loss=` instead (metrics: "
+                "cvseq.metrics.detection on predict's output)."
+            )
+
+
+def _compile_config(model):
+    """A detector's compile arguments, serialized (both architectures)."""
+    config = getattr(model, "_detector_compile_config", None)
+    if not model.compiled or config is None:
+        return {}
+    return {
+        key: value if isinstance(value, (str, int, float, bool))
+        else keras.saving.serialize_keras_object(value)
+        for key, value in config.items()
+    }
+
+
+# YOLOv8's box decoding, as keras-cv 0.9 does it in
+# `YOLOV8Detector.decode_predictions` (its helpers `get_anchors`,
+# `decode_regression_to_boxes` and `dist2bbox` are not public API): each box
+# side is a distance from the cell centre, predicted as a distribution over
+# 16 bins of one stride each, decoded as its expectation.
+_YOLO_BINS = 16
+
+
+def _yolo_anchor_points(image_size):
+    """Cell centres `(anchors, 2)` as (x, y) in strides, and the strides
+    `(anchors,)`, for strides 8, 16, 32 (keras-cv's `get_anchors`)."""
+    import numpy as np
+
+    points, strides = [], []
+    for stride in (8, 16, 32):
+        ys = np.arange(0, image_size[0], stride, dtype="float32")
+        xs = np.arange(0, image_size[1], stride, dtype="float32")
+        x, y = np.meshgrid(xs, ys)
+        centres = np.stack([x.ravel(), y.ravel()], -1) + stride / 2
+        points.append(centres / stride)
+        strides.append(np.full(len(centres), stride, "float32"))
+    return np.concatenate(points), np.concatenate(strides)
+
+
+def _yolo_boxes(raw, images, bounding_box_format):
+    """Decoded boxes `(batch, anchors, 4)` in `bounding_box_format` and the
+    class scores `(batch, anchors, num_classes)` of YOLOv8's raw outputs."""
+    distances = ops.reshape(raw["boxes"], (-1, raw["boxes"].shape[1], 4, _YOLO_BINS))
+    distances = ops.sum(ops.softmax(distances, axis=-1)
+                        * ops.arange(_YOLO_BINS, dtype="float32"), axis=-1)
+    points, strides = _yolo_anchor_points(tuple(images.shape[1:3]))
+    left_top, right_bottom = ops.split(distances, 2, axis=-1)
+    xyxy = ops.concatenate([points - left_top, points + right_bottom], axis=-1)
+    xyxy = xyxy * strides[:, None]
+    height, width = images.shape[1:3]
+    boxes = keras.utils.bounding_boxes.convert_format(
+        xyxy, source="xyxy", target=bounding_box_format, height=height, width=width)
+    return boxes, raw["classes"]
+
+
+def suppress_per_image(boxes, scores, images, decoder, bounding_box_format):
+    """Non-max suppression one image at a time, with the single-image op
+    TFLite runs as a builtin (`NonMaxSuppressionV4`).
+
+    Args:
+        boxes: `(batch, anchors, 4)` in `bounding_box_format`, pixels.
+        scores: `(batch, anchors, num_classes)` probabilities.
+        images: `(batch, height, width, 3)`, a static batch size.
+        decoder: the model's NMS layer (its IoU and score thresholds and
+            `max_detections` are used).
+        bounding_box_format: str.
+
+    Returns:
+        `{"boxes", "labels", "scores", "num_detections"}` as `detect`.
+    """
+    import tensorflow as tf
+
+    if images.shape[0] is None:
+        raise ValueError(
+            "`per_image=True` needs a static batch size (TFLite export uses "
+            f"1). Received images of shape {tuple(images.shape)}."
+        )
+    height, width = images.shape[1:3]
+    confidence = ops.max(scores, axis=-1)
+    size = decoder.max_detections
+    found = {"boxes": [], "labels": [], "scores": [], "num_detections": []}
+    for i in range(images.shape[0]):
+        index, count = tf.raw_ops.NonMaxSuppressionV4(
+            boxes=keras.utils.bounding_boxes.convert_format(
+                boxes[i], source=bounding_box_format, target="yxyx",
+                height=height, width=width),
+            scores=confidence[i],
+            max_output_size=size,
+            iou_threshold=decoder.iou_threshold,
+            score_threshold=decoder.confidence_threshold,
+            pad_to_max_output_size=True,
+        )
+        valid = ops.arange(size) < count
+        # tf.argmax: Keras' argmax adds a BitwiseAnd (its -0.0 check),
+        # which TFLite has no builtin for.
+        labels = tf.argmax(ops.take(scores[i], index, axis=0), axis=-1,
+                           output_type="int32")
+        found["boxes"].append(
+            ops.where(valid[:, None], ops.take(boxes[i], index, axis=0), -1.0))
+        found["labels"].append(ops.where(valid, labels, -1))
+        found["scores"].append(ops.where(valid, ops.take(confidence[i], index), -1.0))
+        found["num_detections"].append(count)
+    return {key: ops.stack(values) for key, values in found.items()}
 
 
 def _pyramid_backbone(pyramid, image_size):
@@ -374,6 +440,31 @@ def _resolve_backbone(backbone, image_size, weights):
     return _pyramid_backbone(pyramid, image_size)
 
 
+def _build_retinanet(backbone, num_classes, image_size, weights,
+                     bounding_box_format, train_backbone, name):
+    from cvseq.models.retinanet import RetinaNetDetector, build_retinanet
+
+    if backbone is None:
+        backbone = "mobilenet_v3_small"
+    if isinstance(backbone, str) and backbone in YOLO_BACKBONES:
+        raise ValueError(
+            f"`backbone` {backbone!r} is a YOLOv8 backbone (keras-cv); RetinaNet "
+            f"runs on cvseq's backbones. Received: backbone={backbone!r} with "
+            "architecture='retinanet'. Use e.g. backbone='mobilenet_v3_small', "
+            "or architecture='yolo_v8'."
+        )
+    if isinstance(backbone, (str, os.PathLike)) and os.fspath(backbone).endswith(".keras"):
+        path = os.fspath(backbone)
+        if os.path.isfile(path):
+            loaded = keras.saving.load_model(path)
+            if isinstance(loaded, RetinaNetDetector):
+                backbone = loaded
+    return build_retinanet(
+        backbone, num_classes=num_classes, image_size=image_size, weights=weights,
+        bounding_box_format=bounding_box_format, train_backbone=train_backbone,
+        name=name or "object_detector")
+
+
 def _keras_cv_preset(path):
     """A keras-cv backbone saved with `save_to_preset`, or None."""
     if not os.path.isfile(os.path.join(path, "config.json")):
@@ -390,14 +481,20 @@ def object_detector(
     num_classes,
     *,
     image_size=(320, 320),
-    backbone="yolo_v8_xs",
+    backbone=None,
     weights=None,
     bounding_box_format="xyxy",
     train_backbone=True,
     compile=True,
     name=None,
+    architecture="yolo_v8",
 ):
-    """Finds objects: boxes, labels and scores, with keras-cv's YOLOv8.
+    """Finds objects: boxes, labels and scores, with YOLOv8 or RetinaNet.
+
+    Two architectures, one interface (`architecture=`): keras-cv's YOLOv8
+    (`"yolo_v8"`, keras-cv is frozen at 0.9) and KerasHub's RetinaNet
+    (`"retinanet"`, maintained) on a cvseq backbone; see the README for
+    both measured on the same held-out scenes.
 
     Why YOLOv8: it is anchor-free (no anchor sizes to tune to a data set,
     which matters for small objects such as the embedded digits), its
@@ -424,8 +521,11 @@ def object_detector(
             strides 8, 16 and 32 (`"mobilenet_v3_small"`, `"efficientnet_b0"`,
             `"resnet50"`, with `weights="imagenet"` where there is network),
             a keras-cv backbone (model or local preset directory), or a path
-            to a saved `.keras` detector whose backbone to reuse. Defaults to
-            `"yolo_v8_xs"`.
+            to a saved `.keras` detector whose backbone to reuse. RetinaNet
+            takes the cvseq backbones (strides 8 to 32) and saved
+            RetinaNet detectors, not the YOLOv8 sizes. None: `"yolo_v8_xs"`
+            for YOLOv8, `"mobilenet_v3_small"` for RetinaNet. Defaults to
+            None.
         weights: None, `"imagenet"` (Keras applications) or a weights file
             for the backbone. Defaults to None.
         bounding_box_format: str. Format of the boxes in and out (see
@@ -437,9 +537,13 @@ def object_detector(
             class scores (weight 0.5), YOLOv8's losses. A warm-up and cosine
             schedule trains faster (see the README). Defaults to True.
         name: str or None. Model name. Defaults to `"object_detector"`.
+        architecture: `"yolo_v8"` or `"retinanet"`. RetinaNet compiles
+            with Adam(1e-3, clipping at 10), Huber box loss and focal class
+            loss (KerasHub's), normalized by the matched anchors. Defaults
+            to `"yolo_v8"`.
 
     Returns:
-        An `ObjectDetector` (a `keras.Model`) from raw pixels `(batch,
+        An `ObjectDetector` or a `RetinaNetDetector` (`keras.Model`s) from raw pixels `(batch,
         height, width, 3)` in [0, 255]. `predict` returns `{"boxes": (batch,
         100, 4), "labels": (batch, 100), "scores": (batch, 100),
         "num_detections": (batch,)}`, rows past `num_detections` padded
@@ -454,9 +558,8 @@ def object_detector(
     >>> sorted(found)
     ['boxes', 'labels', 'num_detections', 'scores']
     """
-    import keras_cv
-
     # Arguments.
+    check_choice("architecture", architecture, ARCHITECTURES)
     num_classes = check_num_classes(num_classes, minimum=1)
     image_size = check_image_size(image_size, minimum=32)
     if any(side % 32 for side in image_size):
@@ -468,6 +571,16 @@ def object_detector(
     bounding_box_format = box_utils.check_format("bounding_box_format", bounding_box_format)
     check_bool("train_backbone", train_backbone)
     check_bool("compile", compile)
+    if architecture == "retinanet":
+        model = _build_retinanet(backbone, num_classes, image_size, weights,
+                                 bounding_box_format, train_backbone, name)
+        if compile:
+            model.compile()
+        return model
+    import keras_cv
+
+    if backbone is None:
+        backbone = "yolo_v8_xs"
     feature_extractor = _resolve_backbone(backbone, image_size, weights)
 
     # Model.
