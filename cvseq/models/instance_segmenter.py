@@ -169,7 +169,7 @@ def group_instances(semantic, instances, *, max_instances, center_threshold=0.1,
     """
     semantic = ops.cast(semantic, "float32")
     instances = ops.cast(instances, "float32")
-    height, width, num_classes = semantic.shape[1], semantic.shape[2], semantic.shape[3]
+    height, width = semantic.shape[1], semantic.shape[2]
     heat = instances[..., 0]
     pooled = ops.max_pool(heat[..., None], nms_kernel, strides=1, padding="same")[..., 0]
     peaks = ops.where((heat >= pooled) & (heat > center_threshold), heat, 0.0)
