@@ -160,6 +160,8 @@ examples:
                        help="lowest score of a --detector model's boxes (default 0.5)")
     track.add_argument("--out", default=os.path.join("runs", "track"),
                        help="output directory (default runs/track)")
+    track.add_argument("--overwrite", action="store_true",
+                       help="replace output files of an earlier `cvseq track` in --out")
     return parser
 
 
@@ -613,6 +615,16 @@ def cmd_track(args):
     return _track_videos(args, motion, detect)
 
 
+def _refuse_to_replace(args, paths):
+    """Tracking results already in --out are replaced only with --overwrite."""
+    existing = [p for p in paths if os.path.exists(p)]
+    if existing and not args.overwrite:
+        raise _user_error(
+            f"--out {args.out!r} already holds {', '.join(map(os.path.basename, existing))} "
+            "from an earlier run; cvseq track does not replace them. Pass --overwrite "
+            "to replace them, or choose another --out.")
+
+
 def _track_dataset(args, motion, detect, names):
     import cvseq
     from cvseq import reporting, tracking
@@ -629,6 +641,8 @@ def _track_dataset(args, motion, detect, names):
         data = cvseq.datasets.load(args.dataset, args.split,
                                    batch_size=options["num_clips"], shuffle=False,
                                    **options)
+    _refuse_to_replace(args, [os.path.join(args.out, name)
+                              for name in ("metrics.json", "tracks.png")])
     clips, targets = next(iter(data))
     clips = clips.numpy()
     os.makedirs(args.out, exist_ok=True)
@@ -663,21 +677,26 @@ def _track_videos(args, motion, detect):
     from cvseq import tracking
     from cvseq.datasets.video_folder import VideoReadError, read_frames
 
-    written = set()
-    os.makedirs(args.out, exist_ok=True)
+    # Output names first (two videos of the same name get _2, _3, ...), so
+    # that nothing is written when an earlier run's file would be replaced.
+    outputs, written = [], set()
     for path in args.videos:
         if not os.path.isfile(path):
             raise _user_error(f"No such video file: {path!r}.")
         stem = os.path.splitext(os.path.basename(path))[0]
         name, n = stem, 1
-        while name in written:  # two videos of the same name
+        while name in written:
             n += 1
             name = f"{stem}_{n}"
         written.add(name)
-        out_path = os.path.join(args.out, name + ".csv")
+        outputs.append((path, os.path.join(args.out, name + ".csv")))
+    _refuse_to_replace(args, [out_path for _, out_path in outputs])
+    os.makedirs(args.out, exist_ok=True)
+    for path, out_path in outputs:
         tracker, frame, ids = None, 0, set()
+        partial = out_path + ".part"  # renamed when complete: an old file survives a failure
         try:
-            with open(out_path, "w", newline="") as f:
+            with open(partial, "w", newline="") as f:
                 writer = csv.writer(f)
                 writer.writerow(["frame", "track_id", "x1", "y1", "x2", "y2", "score"])
                 for frames in read_frames(path):
@@ -692,8 +711,12 @@ def _track_videos(args, motion, detect):
                             ids.add(int(track_id))
                         frame += 1
         except VideoReadError as err:
-            os.remove(out_path)
+            os.remove(partial)
             raise _user_error(f"Cannot read video {path!r}: {err}.") from err
+        except BaseException:
+            os.remove(partial)
+            raise
+        os.replace(partial, out_path)
         print(f"{path}: {frame} frames, {len(ids)} tracks -> {out_path}")
     return 0
 

@@ -100,6 +100,27 @@ def test_track_video_writes_a_csv(tmp_path, capsys):
         assert box_iou([box], truth[int(row["frame"])]).max() > 0.7, row
         assert 0 < float(row["score"]) <= 1
 
+    # A second run does not replace the results without --overwrite.
+    csv_path = os.path.join(out, "squares.csv")
+    before = open(csv_path, "rb").read()
+    assert cli.main(["track", video, "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "squares.csv" in err and "--overwrite" in err and err.count("\n") == 1
+    assert open(csv_path, "rb").read() == before
+    assert cli.main(["track", video, "--out", out, "--overwrite"]) == 0
+    assert open(csv_path, "rb").read() == before  # same video, same tracks
+    assert sorted(os.listdir(out)) == ["squares.csv"]  # no .part left
+
+
+def test_track_dataset_does_not_replace_an_earlier_report(tmp_path, capsys):
+    out = tmp_path / "track"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")
+    assert cli.main(["track", "--dataset", "digit_tracks", "--clips", "1",
+                     "--out", str(out)]) == 2
+    assert "metrics.json" in capsys.readouterr().err
+    assert (out / "metrics.json").read_text() == "{}"
+
 
 class _StubDetector:
     """Stands in for a saved object_detector with 32x32 inputs: one box a
