@@ -147,17 +147,7 @@ def generate(
     max_digits = check_int("max_digits", max_digits, minimum=2)
     touching = check_fraction("touching", touching, inclusive_one=True)
     side = min(image_size)
-    if digit_size is None:
-        digit_size = (max(8, int(0.3 * side)), max(8, int(0.45 * side)))
-    if (
-        not isinstance(digit_size, (tuple, list)) or len(digit_size) != 2
-        or not 8 <= digit_size[0] <= digit_size[1] <= side
-    ):
-        raise ValueError(
-            "`digit_size` must be a (smallest, largest) pair of pixel sizes "
-            f"with 8 <= smallest <= largest <= {side} (the image's shorter "
-            f"side). Received: digit_size={digit_size!r}."
-        )
+    digit_size = digit_scenes.check_digit_size(digit_size, side)
 
     pool, pool_labels = digits.digit_images(split)
     by_class = [np.flatnonzero(pool_labels == d) for d in range(10)]

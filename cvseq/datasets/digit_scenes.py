@@ -154,6 +154,23 @@ def mask_box(mask):
     return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], np.float32)
 
 
+def check_digit_size(digit_size, side):
+    """`digit_size` as a `(smallest, largest)` pair of pixel sizes for
+    images whose shorter side is `side`; None: 30% to 45% of it."""
+    if digit_size is None:
+        return (max(8, int(0.3 * side)), max(8, int(0.45 * side)))
+    if (
+        not isinstance(digit_size, (tuple, list)) or len(digit_size) != 2
+        or not 8 <= digit_size[0] <= digit_size[1] <= side
+    ):
+        raise ValueError(
+            "`digit_size` must be a (smallest, largest) pair of pixel sizes "
+            f"with 8 <= smallest <= largest <= {side} (the image's shorter "
+            f"side). Received: digit_size={digit_size!r}."
+        )
+    return tuple(digit_size)
+
+
 def generate(
     split,
     *,
@@ -188,17 +205,7 @@ def generate(
     )
     max_digits = check_int("max_digits", max_digits)
     side = min(image_size)
-    if digit_size is None:
-        digit_size = (max(8, int(0.3 * side)), max(8, int(0.45 * side)))
-    if (
-        not isinstance(digit_size, (tuple, list)) or len(digit_size) != 2
-        or not 8 <= digit_size[0] <= digit_size[1] <= side
-    ):
-        raise ValueError(
-            "`digit_size` must be a (smallest, largest) pair of pixel sizes "
-            f"with 8 <= smallest <= largest <= {side} (the image's shorter "
-            f"side). Received: digit_size={digit_size!r}."
-        )
+    digit_size = check_digit_size(digit_size, side)
 
     images_pool, labels_pool = digits.digit_images(split)
     split_photos = photos(split)

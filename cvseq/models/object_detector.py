@@ -14,7 +14,8 @@ from cvseq._validation import (
     check_image_size,
     check_num_classes,
 )
-from cvseq.models.task import Task, _untracked
+from cvseq.models._detector_compile import DetectorCompile, reject_loss_and_metrics
+from cvseq.models.task import Task
 
 # Architectures of keras-cv's YOLOv8 backbone presets (their parameter
 # counts match the presets'), built here so that no download is needed;
@@ -76,7 +77,7 @@ def _yolo_detector_class():
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class ObjectDetector(_yolo_detector_class(), Task):
+class ObjectDetector(DetectorCompile, _yolo_detector_class(), Task):
     """keras-cv's `YOLOV8Detector` speaking cvseq's box convention.
 
     Targets are `{"boxes": (batch, max_boxes, 4), "labels": (batch,
@@ -171,50 +172,19 @@ class ObjectDetector(_yolo_detector_class(), Task):
         `metrics` must stay `"auto"` (keras-cv's YOLOv8 takes no metrics:
         use `cvseq.metrics.detection` on `predict`'s output).
         """
-        _reject_loss_and_metrics(loss, metrics)
+        reject_loss_and_metrics(loss, metrics)
         if isinstance(optimizer, str) and optimizer == "auto":
             optimizer = self._fallback_compile_defaults()["optimizer"]
         optimizer = keras.optimizers.get(optimizer)
         if classification_loss is None:
             classification_loss = ClassCrossEntropy()
-        # keras-cv's compile ends in `Task.compile` (next in the MRO), which
-        # must pass its arguments through untouched.
-        _untracked(self, "_compiling_as_parent", True)
-        try:
-            super().compile(
-                optimizer=optimizer,
-                box_loss=box_loss,
-                classification_loss=classification_loss,
-                box_loss_weight=box_loss_weight,
-                classification_loss_weight=classification_loss_weight,
-                jit_compile=jit_compile,
-                **kwargs,
-            )
-        finally:
-            _untracked(self, "_compiling_as_parent", False)
-        self._detector_compile_config = {
-            "optimizer": optimizer,
-            "box_loss": box_loss,
-            "classification_loss": classification_loss,
-            "box_loss_weight": box_loss_weight,
-            "classification_loss_weight": classification_loss_weight,
-            "jit_compile": jit_compile,
-        }
-        _untracked(self, "_compile_arguments",
-                   dict(self._detector_compile_config, **kwargs))
-
-    def get_compile_config(self):
-        return _compile_config(self)
-
-    def compile_from_config(self, config):
-        config = {
-            key: keras.saving.deserialize_keras_object(value)
-            if isinstance(value, dict) else value
-            for key, value in config.items()
-        }
-        self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        self._compile_library(
+            dict(optimizer=optimizer, box_loss=box_loss,
+                 classification_loss=classification_loss,
+                 box_loss_weight=box_loss_weight,
+                 classification_loss_weight=classification_loss_weight,
+                 jit_compile=jit_compile),
+            **kwargs)
 
     def get_config(self):
         config = super().get_config()
@@ -245,29 +215,6 @@ class ObjectDetector(_yolo_detector_class(), Task):
 
 def _rename(outputs):
     return {new: outputs[old] for old, new in _OUTPUT_KEYS.items()}
-
-
-def _reject_loss_and_metrics(loss, metrics):
-    for argument, value in (("loss", loss), ("metrics", metrics)):
-        if not (isinstance(value, str) and value == "auto") and value is not None:
-            raise ValueError(
-                f"`{argument}` cannot be set on an object detector. Received: "
-                f"{argument}={value!r}. Set `box_loss=` and "
-                "`classification_loss=` instead (metrics: "
-                "cvseq.metrics.detection on predict's output)."
-            )
-
-
-def _compile_config(model):
-    """A detector's compile arguments, serialized (both architectures)."""
-    config = getattr(model, "_detector_compile_config", None)
-    if not model.compiled or config is None:
-        return {}
-    return {
-        key: value if isinstance(value, (str, int, float, bool))
-        else keras.saving.serialize_keras_object(value)
-        for key, value in config.items()
-    }
 
 
 # YOLOv8's box decoding, as keras-cv 0.9 does it in

@@ -16,7 +16,8 @@ import keras_hub
 from keras import ops
 
 from cvseq import backbones
-from cvseq.models.task import Task, _untracked
+from cvseq.models._detector_compile import DetectorCompile, reject_loss_and_metrics
+from cvseq.models.task import Task
 
 _CLASS_PRIOR = 0.01
 
@@ -65,7 +66,7 @@ class PyramidEncoder(keras_hub.models.FeaturePyramidBackbone):
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class RetinaNetDetector(keras_hub.models.RetinaNetObjectDetector, Task):
+class RetinaNetDetector(DetectorCompile, keras_hub.models.RetinaNetObjectDetector, Task):
     """KerasHub's `RetinaNetObjectDetector` as a `cvseq.Task`.
 
     Targets are `{"boxes": (batch, max_boxes, 4), "labels": (batch,
@@ -188,9 +189,7 @@ class RetinaNetDetector(keras_hub.models.RetinaNetObjectDetector, Task):
         paper. `loss` and `metrics` must stay `"auto"` (use
         `cvseq.metrics.detection` on `predict`'s output).
         """
-        from cvseq.models.object_detector import _reject_loss_and_metrics
-
-        _reject_loss_and_metrics(loss, metrics)
+        reject_loss_and_metrics(loss, metrics)
         if isinstance(optimizer, str) and optimizer == "auto":
             optimizer = self._fallback_compile_defaults()["optimizer"]
         optimizer = keras.optimizers.get(optimizer)
@@ -199,36 +198,10 @@ class RetinaNetDetector(keras_hub.models.RetinaNetObjectDetector, Task):
         if classification_loss is None:
             classification_loss = keras.losses.BinaryFocalCrossentropy(
                 from_logits=True, reduction="sum")
-        _untracked(self, "_compiling_as_parent", True)
-        try:
-            super().compile(optimizer=optimizer, box_loss=box_loss,
-                            classification_loss=classification_loss,
-                            jit_compile=jit_compile, **kwargs)
-        finally:
-            _untracked(self, "_compiling_as_parent", False)
-        self._detector_compile_config = {
-            "optimizer": optimizer,
-            "box_loss": box_loss,
-            "classification_loss": classification_loss,
-            "jit_compile": jit_compile,
-        }
-        _untracked(self, "_compile_arguments",
-                   dict(self._detector_compile_config, **kwargs))
-
-    def get_compile_config(self):
-        from cvseq.models.object_detector import _compile_config
-
-        return _compile_config(self)
-
-    def compile_from_config(self, config):
-        config = {
-            key: keras.saving.deserialize_keras_object(value)
-            if isinstance(value, dict) else value
-            for key, value in config.items()
-        }
-        self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        self._compile_library(
+            dict(optimizer=optimizer, box_loss=box_loss,
+                 classification_loss=classification_loss, jit_compile=jit_compile),
+            **kwargs)
 
     def get_config(self):
         config = super().get_config()
