@@ -142,7 +142,9 @@ def test_learns_to_caption_held_out_images():
     train = cvseq.datasets.load("digit_captions", "train")  # 4,000 images
     model = image_captioner(vocabulary=VOCABULARY, image_size=48,
                             sequence_length=captions.SEQUENCE_LENGTH, units=128)
-    model.fit(train, epochs=8, verbose=0)
+    # 6 epochs: held-out exact match 0.766 / 0.762 with seeds 0 / 1 (bar 0.5),
+    # BLEU 92.9 / 92.7 (bar: the baseline's 8.4 + 40); 5 epochs gave 0.518.
+    model.fit(train, epochs=6, verbose=0)
 
     images, references = captions.generate_captions("test")
     predicted = model.caption(images)

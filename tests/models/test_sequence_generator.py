@@ -94,7 +94,10 @@ def test_predicts_held_out_chorale_notes_above_the_most_frequent_note():
                                sequence_length=64)
     model = sequence_generator(vocabulary=info.vocabulary, sequence_length=64,
                                units=128, dropout=0.2)
-    model.fit(train, epochs=24, verbose=0)
+    # 16 epochs: note accuracy 0.190 / 0.183 with seeds 0 / 1 against the bar
+    # 0.129 (most frequent note 0.079 + 0.05), NLL 3.12 / 3.13 against 3.49;
+    # 24 epochs: 0.249 / 0.234, NLL 2.93 / 2.98.
+    model.fit(train, epochs=16, verbose=0)
 
     inputs = tf.concat([x for x, _ in test], axis=0)
     targets = np.concatenate([y.numpy() for _, y in test])

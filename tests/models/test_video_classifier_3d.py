@@ -75,6 +75,8 @@ def test_learns_the_motion_label():
     train = cvseq.datasets.load("moving_digits", "train", num_clips=1000, **options)
     test = cvseq.datasets.load("moving_digits", "test", **options)
     model = video_classifier_3d(8, frames=8, image_size=32, filters=(16, 32, 64))
-    model.fit(train, epochs=4, verbose=0)
+    # 3 epochs: 0.993 / 1.000 held out with seeds 0 / 1 (4 epochs: 0.990 /
+    # 0.997; 2 epochs: 0.977 / 0.957).
+    model.fit(train, epochs=3, verbose=0)
     _, accuracy = model.evaluate(test, verbose=0)
     assert accuracy >= 0.9, accuracy

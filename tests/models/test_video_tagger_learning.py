@@ -76,7 +76,11 @@ def test_backbone_pretrained_on_digits_fine_tunes_video_tags_faster(tmp_path):
         keras.utils.set_random_seed(1)
         model = video_tagger(10, frames=4, image_size=SIZE, backbone=source,
                              multi_label=True)
-        model.fit(train, epochs=4, verbose=0)
+        # 3 epochs: AUC 0.784 pretrained against 0.516 from scratch here;
+        # 0.829 / 0.811 against 0.524 / 0.505 with seeds (0, 1) / (1, 2) and
+        # an evaluation after every epoch (4 epochs: 0.884 / 0.856 against
+        # 0.512 / 0.514).
+        model.fit(train, epochs=3, verbose=0)
         auc[name] = model.evaluate(test, verbose=0, return_dict=True)["auc"]
     print(auc)
     assert auc["pretrained"] >= auc["scratch"] + 0.15, auc
