@@ -196,10 +196,6 @@ def _digit_instances(split, *, seed=0, shuffle=None, **options):
     reject_unknown_options("digit_instances", options, _OPTIONS)
     scenes = generate(split, seed=seed, **options)
     info = DatasetInfo(
-        name="digit_instances",
-        split=split,
-        task="instance_segmenter",
-        source="embedded",
         class_names=list(CLASS_NAMES),
         num_examples=len(scenes["images"]),
         description="Real digits pasted onto real photos, with instance masks.",

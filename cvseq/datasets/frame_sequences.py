@@ -310,10 +310,6 @@ def _build_video_frames(split, *, seed=0, shuffle=None, **options):
         )
     context, future = generate_video_frames(split, **options)
     info = DatasetInfo(
-        name="video_frames",
-        split=split,
-        task="video_predictor",
-        source="folder",
         class_names=[],
         num_examples=len(context),
         description=f"Frame sequences of the videos under {options['root']!r}.",

@@ -40,6 +40,8 @@ def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=F
     )
     try:
         builder = tfds.builder(name, data_dir=data_dir)
+        if not builder.is_prepared() and _downloads(builder):
+            _require_network(name, alternative)
         builder.download_and_prepare()
         read_config = tfds.ReadConfig(shuffle_seed=seed) if shuffle else None
         dataset = builder.as_dataset(
@@ -73,6 +75,35 @@ def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=F
             f"data_dir=.{alternative}"
         ) from err
     return dataset, builder.info
+
+
+# TFDS downloads its own files, or from each data set's home (e.g.
+# www.cs.toronto.edu for CIFAR-10); without network its downloader retries
+# with back-off for about 200 s before it fails. One quick look-up first
+# turns that into an immediate error.
+_PROBE_HOST = ("storage.googleapis.com", 443)
+
+
+def _require_network(name, alternative, timeout=3.0):
+    """DatasetUnavailableError at once when the network is unreachable."""
+    import socket
+
+    try:
+        socket.create_connection(_PROBE_HOST, timeout=timeout).close()
+    except OSError as err:
+        raise DatasetUnavailableError(
+            f"TFDS data set {name!r} is not prepared here and needs a download, "
+            f"but the network is unreachable ({_PROBE_HOST[0]}: {err}). Prepare it "
+            "on a machine with network (tfds.builder(name, data_dir=DIR)."
+            f"download_and_prepare()) and pass data_dir=DIR.{alternative}"
+        ) from err
+
+
+def _downloads(builder):
+    """False under `tfds.testing.mock_data`, whose `download_and_prepare` is
+    a no-op that needs no network (it generates random examples)."""
+    method = getattr(type(builder), "download_and_prepare", None)
+    return getattr(method, "__name__", "") != "mock_download_and_prepare"
 
 
 def sample_clip(video, frames, image_size, *, training, seed=None):

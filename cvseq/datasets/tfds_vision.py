@@ -167,14 +167,14 @@ COCO_THING_CLASSES = 80
     description="TFDS coco/2017_panoptic: 123,287 photos with a mask per "
     "object of 80 classes (stuff and crowds as background).",
 )
-def _coco_instances(split, *, seed=0, shuffle=False, **options):
+def _coco_instances(split, *, seed=0, shuffle=False, image_size=(128, 128),
+                    max_instances=16, data_dir=None):
     dataset, tfds_info = _load(
-        "coco/2017_panoptic", split, seed=seed, shuffle=shuffle, options=options,
-        allowed=("image_size", "max_instances", "data_dir"),
+        "coco/2017_panoptic", split, seed=seed, shuffle=shuffle, data_dir=data_dir,
         fallback="digit_instances",
     )
-    image_size = check_image_size(options.get("image_size", (128, 128)))
-    max_instances = check_int("max_instances", options.get("max_instances", 16))
+    image_size = check_image_size(image_size)
+    max_instances = check_int("max_instances", max_instances)
 
     def adapt(example):
         image = resize_image(example["image"], image_size)
@@ -203,10 +203,6 @@ def _coco_instances(split, *, seed=0, shuffle=False, **options):
 
     names = list(tfds_info.features["panoptic_objects"]["label"].names)
     info = DatasetInfo(
-        name="coco_instances",
-        split=split,
-        task="instance_segmenter",
-        source="tfds",
         class_names=["background", *names[:COCO_THING_CLASSES]],
         num_examples=_num_examples(tfds_info, split),
         description="COCO 2017 object masks, from the panoptic annotations (TFDS).",
@@ -221,7 +217,8 @@ def _coco_instances(split, *, seed=0, shuffle=False, **options):
     description="TFDS coco/2017: 123,287 photos (train 118,287, validation "
     "5,000), boxes of 80 object classes; crowd boxes dropped.",
 )
-def _coco(split, *, seed=0, shuffle=False, **options):
+def _coco(split, *, seed=0, shuffle=False, image_size=(320, 320), max_boxes=100,
+          data_dir=None):
     """COCO 2017 detection -> `(uint8 (h, w, 3), {"boxes": (max_boxes, 4),
     "labels": (max_boxes,)})`, boxes `xyxy` in pixels of the resized image,
     padded with -1. Crowd annotations (`is_crowd`: one box around a group
@@ -229,12 +226,11 @@ def _coco(split, *, seed=0, shuffle=False, **options):
     their first `max_boxes` boxes (COCO has up to 93 an image, 7 on
     average). The test split has no boxes: use `validation` to evaluate."""
     dataset, tfds_info = _load(
-        "coco/2017", split, seed=seed, shuffle=shuffle, options=options,
-        allowed=("image_size", "max_boxes", "data_dir"),
+        "coco/2017", split, seed=seed, shuffle=shuffle, data_dir=data_dir,
         fallback="digit_detection",
     )
-    image_size = check_image_size(options.get("image_size", (320, 320)))
-    max_boxes = check_int("max_boxes", options.get("max_boxes", 100))
+    image_size = check_image_size(image_size)
+    max_boxes = check_int("max_boxes", max_boxes)
 
     def adapt(example):
         objects = example["objects"]
@@ -250,10 +246,6 @@ def _coco(split, *, seed=0, shuffle=False, **options):
         return resize_image(example["image"], image_size), targets
 
     info = DatasetInfo(
-        name="coco",
-        split=split,
-        task="object_detector",
-        source="tfds",
         class_names=list(tfds_info.features["objects"]["label"].names),
         num_examples=_num_examples(tfds_info, split),
         description="COCO 2017 detection (TFDS), crowd boxes dropped.",
