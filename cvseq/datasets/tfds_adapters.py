@@ -41,7 +41,10 @@ def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=F
     try:
         builder = tfds.builder(name, data_dir=data_dir)
         if not builder.is_prepared() and _downloads(builder):
-            _require_network(name, alternative)
+            missing = (" It also needs the ffmpeg program, which is not on PATH "
+                       "(apt-get install ffmpeg, brew install ffmpeg)."
+                       if needs_ffmpeg and not shutil.which("ffmpeg") else "")
+            _require_network(name, missing + alternative)
         builder.download_and_prepare()
         read_config = tfds.ReadConfig(shuffle_seed=seed) if shuffle else None
         dataset = builder.as_dataset(
