@@ -628,6 +628,7 @@ def _refuse_to_replace(args, paths):
 def _track_dataset(args, motion, detect, names):
     import cvseq
     from cvseq import reporting, tracking
+    from cvseq.training import write_json
 
     tracking_sets = cvseq.datasets.list_datasets(task="tracking")
     if args.dataset not in tracking_sets:
@@ -654,13 +655,16 @@ def _track_dataset(args, motion, detect, names):
           f"{args.dataset}; motion {names['motion']}, detector {names['detector']}")
     metrics, outputs = tracking.evaluate_tracker(tracker, detections, true_boxes, true_ids)
 
-    with open(os.path.join(args.out, "metrics.json"), "w") as f:
-        json.dump({"dataset": args.dataset, "split": args.split, "clips": len(clips),
-                   "data_options": _jsonable(options), **names, "metrics": metrics},
-                  f, indent=2)
+    # Each file is written beside its final name and renamed into place, so
+    # an interrupted --overwrite run leaves the earlier result whole.
+    picture = os.path.join(args.out, "tracks.png")
+    drawing = os.path.join(args.out, ".tracks.tmp.png")
     reporting.draw_tracks(clips[0], [(f"tracks ({names['motion']} motion), clip 0",
-                                      outputs[0])],
-                          os.path.join(args.out, "tracks.png"))
+                                      outputs[0])], drawing)
+    write_json(os.path.join(args.out, "metrics.json"),
+               {"dataset": args.dataset, "split": args.split, "clips": len(clips),
+                "data_options": _jsonable(options), **names, "metrics": metrics})
+    os.replace(drawing, picture)
     print(f"MOTA {metrics['mota']:.3f}  IDF1 {metrics['idf1']:.3f}  "
           f"ID switches {int(metrics['num_switches'])}  "
           f"misses {int(metrics['num_misses'])}  "

@@ -122,6 +122,28 @@ def test_track_dataset_does_not_replace_an_earlier_report(tmp_path, capsys):
     assert (out / "metrics.json").read_text() == "{}"
 
 
+def test_track_dataset_overwrite_that_fails_keeps_the_earlier_report(tmp_path, capsys,
+                                                                      monkeypatch):
+    """--overwrite replaces the report only once the new one is complete."""
+    from cvseq import reporting
+
+    out = tmp_path / "track"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")
+    (out / "tracks.png").write_bytes(b"old")
+
+    def fail(clip, rows, path):
+        open(path, "wb").close()
+        raise OSError("disk full")
+
+    monkeypatch.setattr(reporting, "draw_tracks", fail)
+    with pytest.raises(OSError, match="disk full"):
+        cli.main(["track", "--dataset", "digit_tracks", "--clips", "1",
+                  "--out", str(out), "--overwrite"])
+    assert (out / "metrics.json").read_text() == "{}"
+    assert (out / "tracks.png").read_bytes() == b"old"
+
+
 class _StubDetector:
     """Stands in for a saved object_detector with 32x32 inputs: one box a
     frame at (8, 8, 16, 16) of its input, scoring 0.9, and one scoring 0.2."""
