@@ -12,8 +12,8 @@ pytestmark = pytest.mark.slow
 
 SCENES = dict(image_size=32, max_digits=2, digit_size=(12, 18))
 # 2,000 steps of 8 scenes: AP@0.5 0.556 / 0.557 (seeds 0 / 1) at about 60%
-# of the CPU time of 2,000 steps of 16 (16 epochs: 0.629), where 1,500
-# steps of 16 gave 0.49 (docs/instance_segmentation.md).
+# of the CPU time of 2,000 steps of 16 (16 epochs: 0.586-0.629), where 1,500
+# steps of 16 gave 0.49; seed 2 misses: 0.463 (docs/instance_segmentation.md).
 BATCH_SIZE, EPOCHS = 8, 8
 
 
