@@ -163,3 +163,17 @@ def test_cli_trains_predicts_and_evaluates(tmp_path, capsys):
     assert "2 frames predicted" in capsys.readouterr().out
     assert cli.main(["evaluate", model]) == 0
     assert "frame_mse" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["video_predictor", "video_predictor_rgb"])
+def test_models_saved_at_65f9e75_load_and_predict_the_same(name):
+    # Saved by the first release of the factory (a grey and an RGB model,
+    # random weights everywhere): later architectures must keep them loading.
+    folder = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "65f9e75")
+    arrays = np.load(os.path.join(folder, f"{name}.npz"))
+    model = keras.saving.load_model(os.path.join(folder, f"{name}.keras"))  # safe mode
+    assert isinstance(model, vp.VideoPredictor)
+    np.testing.assert_allclose(model.predict(arrays["x"], verbose=0), arrays["y"],
+                               atol=1e-3)
+    np.testing.assert_allclose(model.predict_frames(arrays["x"], 5), arrays["g_0"],
+                               atol=1e-3)
