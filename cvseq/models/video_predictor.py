@@ -439,9 +439,12 @@ def video_predictor(
     # The 1x1 convolution starts at zero and adds to the logits of the last
     # context frame: the untrained model copies the last frame (the
     # copy-last-frame baseline) and training learns the motion on top.
+    # No bias on pixels: a bias is a change of brightness added to every
+    # frame of every video, which a few training scenes teach and held-out
+    # ones pay for.
     y = keras.layers.Conv3D(
         PATCH * PATCH * channels, 1, kernel_initializer="zeros", dtype="float32",
-        name="future_patches",
+        use_bias=residual == "logits", name="future_patches",
     )(y)
     if residual == "logits":
         last = LastFrameLogits(frames_out, dtype="float32",
