@@ -3,15 +3,20 @@
 1. Training throughput of every factory against a plain Keras equivalent
    (the same architecture in stock Keras / keras-cv layers, checked to have
    the same parameter count) in the same process on the same data:
-   `benchmarks/video_tagger.py`, `cnn_factories.py` and
-   `sequence_factories.py`. `ratio` ~1: the kit adds nothing; >1: faster.
+   `benchmarks/video_tagger.py`, `cnn_factories.py`,
+   `sequence_factories.py` and `video_predictor.py`. `ratio` ~1: the kit
+   adds nothing; >1: faster.
    Models are timed in alternation, best of several rounds (`_timing.py`).
 2. Scaling with two replicas: the tagger under `MirroredStrategy` over two
    logical devices against one device, same global batch, in one process.
-3. The held-out metric of every example at its default settings (each
+3. Optical flow (`benchmarks/flow.py --training`: each OpenCV method's
+   frames/s and warp error, flow against the two-stream tagger's training)
+   and the tagger's streams (`benchmarks/two_stream.py`: RGB, flow, both,
+   one frame; held-out accuracy and clips/s).
+4. The held-out metric of every example at its default settings (each
    example's closing lines and its metrics.json), with its wall time.
 
-    python benchmarks/summary.py                # everything (about 40 min on 2 CPU cores)
+    python benchmarks/summary.py                # everything (well over an hour on 2 CPU cores)
     python benchmarks/summary.py --skip-examples
 """
 
@@ -28,6 +33,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = sorted(
     f for f in os.listdir(os.path.join(ROOT, "examples")) if f.endswith(".py")
 )
+
+# The benchmark scripts run by the benchmarks part, with their options; each
+# prints JSON last, stored in the report under the script's name.
+BENCHMARKS = (
+    ("video_tagger", ()), ("cnn_factories", ()), ("sequence_factories", ()),
+    ("video_predictor", ()), ("flow", ("--training",)), ("two_stream", ()),
+)
+# Scripts whose rows join the throughput table (cvseq against plain Keras).
+THROUGHPUT_SCRIPTS = ("cnn_factories", "sequence_factories", "video_predictor")
 
 SCALING = r'''
 import json, os, time
@@ -160,8 +174,9 @@ def main(argv=None):
 
     if part in ("all", "benchmarks"):
         report["runs"]["benchmarks"] = machine
-        for name in ("video_tagger", "cnn_factories", "sequence_factories"):
-            result, _ = run_python([os.path.join(ROOT, "benchmarks", f"{name}.py")], 3600)
+        for name, options in BENCHMARKS:
+            result, _ = run_python(
+                [os.path.join(ROOT, "benchmarks", f"{name}.py"), *options], 3600)
             report[name] = last_json(result) if result.returncode == 0 else result.stderr[-500:]
             print(name, "done", flush=True)
         result, _ = run_python(None, 900, code=SCALING)
@@ -235,7 +250,9 @@ def render(report):
              "| factory | data | cvseq | plain Keras | ratio |", "|---|---|---|---|---|"]
     tagger = report["video_tagger"]
     rows = {"video_tagger": tagger["train_clips_per_s"] if isinstance(tagger, dict) else tagger}
-    for script in ("cnn_factories", "sequence_factories"):
+    for script in THROUGHPUT_SCRIPTS:
+        if script not in report:  # a report from before the script was run
+            continue
         part = report[script]
         if isinstance(part, dict):
             rows.update({k: v for k, v in part.items() if k not in ("machine", "settings")})
@@ -265,6 +282,7 @@ def render(report):
                   f"{p['train_clips_per_s']} clips/s trained (ratio "
                   f"{p['ratio_decode_over_train']}). Tagger step time by clip length (ms): "
                   f"{tagger['step_ms_by_frames']}."]
+    lines += _render_flow(report.get("flow")) + _render_two_stream(report.get("two_stream"))
     s = report["scaling"]
     if isinstance(s, dict):
         lines += ["", "## Two replicas", "",
@@ -274,6 +292,68 @@ def render(report):
                   f"{s['ratio_two_over_one']}). Two logical CPU devices share the same "
                   "cores, so this measures the overhead of replication, not a speed-up."]
     return _render_examples(report, lines)
+
+
+FLOW_DATA = (("sample_videos_96px", "`sample_videos` frames"),
+             ("sample_videos_32px_clips", "`sample_videos` 32x32 clips"),
+             ("moving_digits_32px", "`moving_digits` 32x32 clips"))
+
+
+def _render_flow(flow):
+    """The optical flow section from `benchmarks/flow.py --training`."""
+    if flow is None:
+        return []
+    lines = ["", "## Optical flow", ""]
+    if not isinstance(flow, dict):
+        return lines + [f"Failed: {str(flow)[-200:]!r}".replace("\n", " ")]
+    lines += ["`benchmarks/flow.py --training`: flow fields per second and the grey-level "
+              "error left after warping frame t+1 back onto frame t (lower is better; "
+              "with no flow it is the plain frame difference).", "",
+              "| data | frame size | method | frames/s | warp error (no flow) | error removed |",
+              "|---|---|---|---|---|---|"]
+    for key, label in FLOW_DATA:
+        part = flow.get(key)
+        if not isinstance(part, dict):
+            continue
+        size = "x".join(map(str, part.get("frame_size", [])))
+        for method, m in part.items():
+            if isinstance(m, dict):
+                lines.append(f"| {label} | {size} | {method} | {m['frames_per_s']} | "
+                             f"{m['photometric_error']} "
+                             f"({part['photometric_error_zero_flow']}) | "
+                             f"{m['error_removed']} |")
+    t = flow.get("flow_against_training")
+    if isinstance(t, dict):
+        lines += ["", f"Flow against training ({t['clips']} clips of {t['frames']} frames, "
+                  f"{'x'.join(map(str, t['image_size']))}): flow "
+                  f"{t['flow_clips_per_s_uncached']} clips/s uncached, "
+                  f"{t['flow_clips_per_s_cached']} cached, against "
+                  f"{t['train_clips_per_s_two_stream']} clips/s training the two-stream "
+                  f"tagger (ratios {t['ratio_flow_uncached_over_train']} and "
+                  f"{t['ratio_flow_cached_over_train']})."]
+    return lines
+
+
+def _render_two_stream(report):
+    """The tagger's streams from `benchmarks/two_stream.py`."""
+    if report is None:
+        return []
+    lines = ["", "## Two-stream tagger", ""]
+    if not isinstance(report, dict):
+        return lines + [f"Failed: {str(report)[-200:]!r}".replace("\n", " ")]
+    lines += [f"`benchmarks/two_stream.py`: the same clips, epochs and seed for each "
+              f"variant ({report.get('frames')} frames of {report.get('image_size')}x"
+              f"{report.get('image_size')}); held-out accuracy and training clips/s.", "",
+              "| data | variant | accuracy | clips/s | parameters |", "|---|---|---|---|---|"]
+    for dataset, part in report.items():
+        if not isinstance(part, dict):
+            continue
+        for variant, v in part.items():
+            if isinstance(v, dict) and "accuracy" in v:
+                lines.append(f"| {dataset} ({part.get('classes')} classes, "
+                             f"{part.get('epochs')} epochs) | {variant} | {v['accuracy']} | "
+                             f"{v['train_clips_per_s']} | {v['parameters']} |")
+    return lines
 
 
 def _render_examples(report, lines):

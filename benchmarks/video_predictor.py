@@ -9,8 +9,9 @@ MSE metric), cvseq with its defaults (its frame loss and the frame MSE,
 PSNR and SSIM metrics), so the ratio includes what those cost. Models are
 trained in alternating rounds, best round kept (`_timing.py`). Prints JSON.
 
-    python benchmarks/video_predictor.py                 # 4 -> 4 frames of 32x32
-    python benchmarks/video_predictor.py --frames 10 --image-size 64 --filters 64 64
+    python benchmarks/video_predictor.py                 # 4 -> 4 frames of 32x32, defaults
+    python benchmarks/video_predictor.py --frames 10 --image-size 64 \
+        --filters 64 64 --kernel-size 5
 """
 
 import argparse
@@ -33,7 +34,7 @@ PATCH = 4
 
 
 def plain_keras_predictor(frames_in, frames_out, image_size, channels=1,
-                          filters=(32, 32), kernel_size=5):
+                          filters=(32, 32), kernel_size=3):
     """Shi et al.'s encoder-forecaster as `video_predictor` builds it, in
     plain Keras: frames in [0, 255] in, frames in [0, 255] out."""
     h, w = image_size
@@ -79,6 +80,7 @@ def main():
     parser.add_argument("--frames", type=int, default=4, help="context and future each")
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--filters", type=int, nargs="+", default=[32, 32])
+    parser.add_argument("--kernel-size", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
@@ -88,15 +90,17 @@ def main():
         num_clips=128)
     keras.utils.set_random_seed(0)
     kit = cvseq.video_predictor(frames_in=args.frames, frames_out=args.frames,
-                                image_size=size, filters=tuple(args.filters))
+                                image_size=size, filters=tuple(args.filters),
+                                kernel_size=args.kernel_size)
     plain = plain_keras_predictor(args.frames, args.frames, size,
-                                  filters=tuple(args.filters))
+                                  filters=tuple(args.filters),
+                                  kernel_size=args.kernel_size)
     data = repeat_batches(context, future.astype(np.float32), args.batch_size)
     row = kit_against_plain(kit, plain, data, args.batch_size, "sequences/s",
                             rounds=args.rounds)
     row["data"] = (f"moving_digit_frames, {args.frames} -> {args.frames} frames of "
                    f"{args.image_size}x{args.image_size}, filters {args.filters}, "
-                   f"batch {args.batch_size}")
+                   f"kernel {args.kernel_size}, batch {args.batch_size}")
     print(json.dumps({"machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
                       "video_predictor": row}, indent=1))
 

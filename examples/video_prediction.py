@@ -10,7 +10,7 @@ animated GIF of one (truth beside prediction).
 
     python examples/video_prediction.py                    # embedded moving digits
     python examples/video_prediction.py --frames-in 10 --frames-out 10 \
-        --image-size 64 --filters 64 64 --epochs 20         # the paper's sizes
+        --image-size 64 --filters 64 64 --kernel-size 5 --epochs 20   # the paper's sizes
     python examples/video_prediction.py --dataset moving_mnist   # needs the network
     python examples/video_prediction.py --dataset video_frames   # real video files
     python examples/video_prediction.py --dataset video_frames --root my_videos/
@@ -37,7 +37,10 @@ def parse_args(argv=None):
     parser.add_argument("--frames-in", type=int, default=4)
     parser.add_argument("--frames-out", type=int, default=4)
     parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--filters", type=int, nargs="+", default=[32, 32])
+    parser.add_argument("--filters", type=int, nargs="+", default=None,
+                        help="ConvLSTM filters per layer (default: the factory's)")
+    parser.add_argument("--kernel-size", type=int, default=None,
+                        help="ConvLSTM kernel side (default: the factory's)")
     parser.add_argument("--num-clips", type=int, default=None,
                         help="training sequences to generate (moving_digit_frames)")
     parser.add_argument("--root", default=None,
@@ -123,9 +126,11 @@ def main(argv=None):
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training sequences")
 
     channels = int(info.element_spec[0].shape[-1])
+    extra = {"filters": tuple(args.filters)} if args.filters else {}
+    if args.kernel_size:
+        extra["kernel_size"] = args.kernel_size
     model = cvseq.video_predictor(frames_in=args.frames_in, frames_out=args.frames_out,
-                                  image_size=size, channels=channels,
-                                  filters=tuple(args.filters))
+                                  image_size=size, channels=channels, **extra)
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=2)
     print(f"Trained in {time.time() - start:.0f} s")

@@ -28,6 +28,23 @@ def _report():
                           "image_classifier": _row(1100.0, 1000.0),
                           "object_detector": {"error": "ValueError: boom"}},
         "sequence_factories": "Traceback ... killed",
+        "video_predictor": {"machine": "x86_64",
+                            "video_predictor": _row(30.0, 34.0, "sequences/s")},
+        "flow": {"machine": "x86_64",
+                 "sample_videos_96px": {
+                     "pairs": 10, "frame_size": [96, 171], "photometric_error_zero_flow": 3.65,
+                     "dis_medium": {"frames_per_s": 77.0, "photometric_error": 2.09,
+                                    "error_removed": 0.427}},
+                 "flow_against_training": {
+                     "clips": 600, "frames": 8, "image_size": [32, 32],
+                     "flow_clips_per_s_uncached": 57.0, "flow_clips_per_s_cached": 2136.0,
+                     "train_clips_per_s_two_stream": 126.0,
+                     "ratio_flow_uncached_over_train": 0.45,
+                     "ratio_flow_cached_over_train": 17.0}},
+        "two_stream": {"machine": "x86_64", "frames": 8, "image_size": 32,
+                       "moving_digits": {"classes": 8, "epochs": 6, "train_clips": 900,
+                                         "rgb": {"accuracy": 0.497, "train_clips_per_s": 120.0,
+                                                 "parameters": 1000}}},
         "scaling": {"devices": ["/cpu:0", "/cpu:1"], "one_device_clips_per_s": 400.0,
                     "two_replicas_clips_per_s": 380.0, "ratio_two_over_one": 0.95},
         "control": {"image_classifier": {"data": "digits", "unit": "images/s", "first": 10.0,
@@ -74,3 +91,44 @@ def test_render_only_keeps_the_hand_written_sections(tmp_path):
     out.write_text("# old generated part\n\n" + tail)
     summary.main(["--render-only", "--out", str(out)])
     assert out.read_text() == summary.render(_report()) + "\n" + tail
+
+
+def test_render_shows_the_predictor_flow_and_two_stream_benchmarks():
+    text = summary.render(_report())
+    assert "| video_predictor (sequences/s) | digits 32x32 | 30.0 | 34.0 | 0.882 |" in text
+    assert "| `sample_videos` frames | 96x171 | dis_medium | 77.0 | 2.09 (3.65) | 0.427 |" in text
+    assert "flow 57.0 clips/s uncached, 2136.0 cached, against 126.0 clips/s" in text
+    assert "| moving_digits (8 classes, 6 epochs) | rgb | 0.497 | 120.0 | 1000 |" in text
+    # A report written before these scripts were run still renders.
+    old = {k: v for k, v in _report().items()
+           if k not in ("video_predictor", "flow", "two_stream")}
+    assert "## Optical flow" not in summary.render(old)
+
+
+def test_the_benchmarks_part_runs_every_benchmark_script(tmp_path, monkeypatch):
+    # The wiring only: run_python is replaced by canned JSON per script.
+    import subprocess
+
+    report, ran = _report(), []
+    canned = {"SCALING": report["scaling"], "CONTROL": report["control"]}
+
+    def fake_run_python(args, timeout, code=None):
+        if code is not None:
+            key = "SCALING" if code == summary.SCALING else "CONTROL"
+            out = canned[key]
+        else:
+            name = os.path.basename(args[0])[:-3]
+            ran.append([name, *args[1:]])
+            out = report[name] if isinstance(report[name], dict) else {"error": "x"}
+        return subprocess.CompletedProcess(args, 0, json.dumps(out), ""), 1.0
+
+    monkeypatch.setattr(summary, "run_python", fake_run_python)
+    out = tmp_path / "BENCHMARKS.md"
+    summary.main(["--part", "benchmarks", "--out", str(out)])
+    assert ["video_predictor"] in ran and ["two_stream"] in ran
+    assert ["flow", "--training"] in ran
+    text = out.read_text()
+    assert "| video_predictor (sequences/s)" in text
+    assert "## Optical flow" in text and "## Two-stream tagger" in text
+    stored = json.loads((tmp_path / "BENCHMARKS.json").read_text())
+    assert stored["two_stream"] == report["two_stream"]
