@@ -11,21 +11,10 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from cvseq import backbones, boxes, distribute, generation, layers  # noqa: E402
 from cvseq import metrics, music, text, tracking, training  # noqa: E402
 from cvseq import errors  # noqa: E402
-from cvseq.models import (  # noqa: E402
-    image_captioner,
-    image_classifier,
-    image_segmenter,
-    language_model,
-    object_detector,
-    sequence_generator,
-    text_classifier,
-    trajectory_predictor,
-    translator,
-    video_classifier_3d,
-    video_tagger,
-    video_predictor,
-)
-from cvseq.models.task import Task  # noqa: E402
+# Every factory and task class, as `cvseq.<name>`: cvseq.models' `__all__`
+# is the one list (a new factory is exported by its line there).
+from cvseq import models  # noqa: E402
+from cvseq.models import *  # noqa: E402,F401,F403
 from cvseq import flow  # noqa: E402  (optical flow, OpenCV)
 
 
@@ -52,28 +41,13 @@ __all__ = [
     "export",
     "flow",
     "generation",
-    "image_captioner",
-    "image_classifier",
-    "image_segmenter",
-    "language_model",
     "layers",
     "metrics",
+    "models",
     "music",
-    "object_detector",
-    "sequence_generator",
     "text",
-    "text_classifier",
     "tracking",
     "training",
-    "trajectory_predictor",
-    "translator",
-    "video_classifier_3d",
-    "video_tagger",
-    "video_predictor",
     "__version__",
-    "Task",
+    *models.__all__,
 ]
-
-from cvseq.models import instance_segmenter  # noqa: E402
-
-__all__ += ["instance_segmenter"]

@@ -61,22 +61,6 @@ class Throughput(keras.callbacks.Callback):
         return self.clips_per_epoch * len(timed) / sum(timed)
 
 
-def load_splits(args):
-    size = (args.image_size, args.image_size)
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    options = dict(frames=args.frames, image_size=size)
-    fallback = dict(options, label=args.label)
-    if args.dataset == "moving_digits":
-        fallback["num_clips"] = args.num_clips
-        train, info = cvseq.datasets.load(
-            "moving_digits", "train", with_info=True, **fallback, **common)
-        fallback.pop("num_clips")
-        test = cvseq.datasets.load("moving_digits", "test", **fallback, **common)
-        return train, test, info
-    return _common.load_with_fallback(args, args.dataset, "moving_digits", options=options,
-                                      fallback_options=fallback, held_out=("test",))
-
-
 def train_and_evaluate(model, train, test, epochs, clips_per_epoch):
     throughput = Throughput(clips_per_epoch)
     history = model.fit(train, validation_data=test, epochs=epochs, callbacks=[throughput])
@@ -87,7 +71,13 @@ def train_and_evaluate(model, train, test, epochs, clips_per_epoch):
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    train, test, info = load_splits(args)
+    # Embedded moving digits, or a TFDS set that falls back to them offline;
+    # the test split is the held-out set.
+    options = dict(frames=args.frames, image_size=(args.image_size, args.image_size))
+    train, test, info = _common.load_splits(
+        args, args.dataset, "moving_digits", splits=("train", "test"), options=options,
+        fallback_options=dict(options, label=args.label),
+        fallback_splits=(("train", dict(num_clips=args.num_clips)), "test"))
     clips_per_epoch = info.num_examples or sum(len(y) for _, y in train)
     print(f"Data: {info.name} ({info.source}), {clips_per_epoch} training clips, "
           f"{info.num_classes} classes: {', '.join(info.class_names[:10])}"

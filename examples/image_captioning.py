@@ -44,28 +44,6 @@ def parse_args(argv=None):
     return _common.parse_args(parser, argv, out="image_captioning")
 
 
-def load_splits(args):
-    size = (args.image_size, args.image_size)
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    embedded = dict(image_size=size, sequence_length=args.sequence_length)
-    if args.dataset == "digit_captions":
-        train, info = cvseq.datasets.load(
-            "digit_captions", "train", num_images=args.num_images, with_info=True,
-            **embedded, **common)
-        test = cvseq.datasets.load("digit_captions", "test", **embedded, **common)
-        return train, test, info
-    train, info = cvseq.datasets.load_splits(
-        args.dataset, ("train",), fallback="digit_captions", fallback_options=embedded,
-        image_size=size, sequence_length=args.sequence_length, **common)
-    options = dict(image_size=size, sequence_length=args.sequence_length)
-    if info.name == "coco_captions":
-        options["vocabulary"] = info.vocabulary  # the training split's
-    test, _ = cvseq.datasets.load_splits(
-        args.dataset, ("test",), fallback="digit_captions", fallback_options=embedded,
-        **options, **common)
-    return train, test, info
-
-
 def captions_of(dataset, words, limit):
     """Images and reference captions (decoded from the target ids)."""
     end = words.index(text.END)
@@ -100,7 +78,14 @@ def plot_captions(images, references, predicted, path):
 def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
-    train, test, info = load_splits(args)
+    # COCO captions (the test split with the training split's vocabulary), or
+    # the embedded digit captions offline.
+    train, test, info = _common.load_splits(
+        args, args.dataset, "digit_captions", splits=("train", "test"),
+        options=dict(image_size=(args.image_size, args.image_size),
+                     sequence_length=args.sequence_length),
+        fallback_splits=(("train", dict(num_images=args.num_images)), "test"),
+        reuse_vocabulary=True)
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images")
 
     model = cvseq.image_captioner(

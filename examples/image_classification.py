@@ -39,26 +39,6 @@ def parse_args(argv=None):
     return _common.parse_args(parser, argv, out="image_classification")
 
 
-def load_splits(args):
-    common = dict(batch_size=args.batch_size, seed=args.seed, image_size=args.image_size)
-    if args.dataset == "digits":
-        train, info = cvseq.datasets.load("digits", "train", with_info=True, **common)
-        val = cvseq.datasets.load("digits", "validation", **common)
-        test = cvseq.datasets.load("digits", "test", **common)
-        return train, val, test, info
-    train, info = cvseq.datasets.load_splits(
-        args.dataset, ("train",), fallback="digits", **common)
-    if info.name == "digits":
-        val = cvseq.datasets.load("digits", "validation", **common)
-        test = cvseq.datasets.load("digits", "test", **common)
-        return train, val, test, info
-    # TFDS sets have train and test; hold out the end of train for validation.
-    train, info = cvseq.datasets.load(args.dataset, "train[:90%]", with_info=True, **common)
-    val = cvseq.datasets.load(args.dataset, "train[90%:]", **common)
-    test = cvseq.datasets.load(args.dataset, "test", **common)
-    return train, val, test, info
-
-
 def plot_predictions(images, true, predicted, names, path):
     count = min(16, len(images))
     fig, axes = _common.pyplot().subplots(2, (count + 1) // 2, figsize=(1.6 * ((count + 1) // 2), 3.8))
@@ -74,7 +54,12 @@ def plot_predictions(images, true, predicted, names, path):
 def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
-    train, val, test, info = load_splits(args)
+    # TFDS sets have train and test: the end of train is held out for
+    # validation. The embedded digits (also the offline fallback) have all three.
+    train, val, test, info = _common.load_splits(
+        args, args.dataset, "digits", splits=("train[:90%]", "train[90%:]", "test"),
+        fallback_splits=("train", "validation", "test"),
+        options=dict(image_size=args.image_size))
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{info.num_classes} classes: {', '.join(info.class_names)}")
 

@@ -31,36 +31,8 @@ def parse_args(argv=None):
         choices=cvseq.datasets.list_datasets("instance_segmenter"),
         dataset_help="'coco_instances' (TFDS coco/2017; falls back to the embedded "
         "digit instances without network) or 'digit_instances'")
-    _common.add_backbone_arguments(
-        parser, help=f"one of {cvseq.backbones.list_backbones()} or a .keras path")
-    parser.add_argument("--image-size", type=int, default=32,
-                        help="a multiple of the backbone's stride (8 for small_cnn)")
-    _common.add_scene_arguments(parser, dataset="digit_instances", num_scenes=2000,
-                                digit_size=(12, 18))
+    _common.add_segmenter_arguments(parser, dataset="digit_instances", num_scenes=2000)
     return _common.parse_args(parser, argv, out="instance_segmentation", batch_size=16)
-
-
-def load_splits(args):
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    size = (args.image_size, args.image_size)
-    embedded = dict(image_size=size, max_digits=args.max_digits,
-                    digit_size=tuple(args.digit_size) if args.digit_size else None)
-    if args.dataset == "digit_instances":
-        train, info = cvseq.datasets.load(
-            "digit_instances", "train", num_scenes=args.num_scenes, with_info=True,
-            **embedded, **common)
-    else:
-        train, info = cvseq.datasets.load_with_fallback(
-            args.dataset, "digit_instances", "train", image_size=size,
-            fallback_options=dict(embedded, num_scenes=args.num_scenes), **common)
-    if info.name == "digit_instances":
-        test = cvseq.datasets.load("digit_instances", "test", **embedded, **common)
-        touching = cvseq.datasets.digit_instances.generate(
-            "test", seed=args.seed, **embedded)["touching"]
-    else:
-        test = cvseq.datasets.load(args.dataset, "validation", image_size=size, **common)
-        touching = None
-    return train, test, info, touching
 
 
 def draw_instances(images, found, names, path):
@@ -101,7 +73,17 @@ def _report(truth, found, num_classes, subset=None):
 def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
-    train, test, info, touching = load_splits(args)
+    # COCO (its labelled validation split held out), or the embedded scenes.
+    size = (args.image_size, args.image_size)
+    embedded = _common.scene_options(args)
+    train, test, info = _common.load_splits(
+        args, args.dataset, "digit_instances", splits=("train", "validation"),
+        options=dict(image_size=size), fallback_options=embedded,
+        fallback_splits=(("train", dict(num_scenes=args.num_scenes)), "test"))
+    touching = None
+    if info.name == "digit_instances":
+        touching = cvseq.datasets.digit_instances.generate(
+            "test", seed=args.seed, **embedded)["touching"]
     names = info.class_names
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{len(names)} classes")

@@ -54,7 +54,7 @@ def plot_piano_roll(melodies, path):
 def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
-    train, validation, test, info = _common.load_with_fallback(
+    train, validation, test, info = _common.load_splits(
         args, args.dataset, "bach_chorales",
         options=dict(sequence_length=args.sequence_length))
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training windows, "

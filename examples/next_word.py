@@ -48,14 +48,12 @@ def main(argv=None):
     length = args.sequence_length or (24 if words else 64)
     options = dict(level=args.level, sequence_length=length,
                    max_tokens=args.max_tokens if words else 200)
-    train_options = dict(options, stride=args.stride or (length // 4 if words else length))
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    train, info = cvseq.datasets.load_splits(
-        args.dataset, ("train",), fallback="hamlet", fallback_options=train_options,
-        **train_options, **common)
-    held_out = dict(options, vocabulary=info.vocabulary) if info.source == "tfds" else options
-    validation = cvseq.datasets.load(info.name, "validation", **held_out, **common)
-    test = cvseq.datasets.load(info.name, "test", **held_out, **common)
+    stride = args.stride or (length // 4 if words else length)  # training windows only
+    # A TFDS text (its held-out splits with the training split's vocabulary),
+    # or the embedded Hamlet offline.
+    train, validation, test, info = _common.load_splits(
+        args, args.dataset, "hamlet", options=options, reuse_vocabulary=True,
+        splits=(("train", dict(stride=stride)), "validation", "test"))
     size = info.vocabulary.vocabulary_size()
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training windows of "
           f"{length} {args.level}s, vocabulary of {size} tokens.")

@@ -49,28 +49,6 @@ def parse_args(argv=None):
     return _common.parse_args(parser, argv, out="object_detection", batch_size=16)
 
 
-def load_splits(args):
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    size = (args.image_size, args.image_size)
-    embedded = dict(image_size=size, max_digits=args.max_digits,
-                    digit_size=tuple(args.digit_size) if args.digit_size else None)
-    if args.dataset == "digit_detection":
-        train, info = cvseq.datasets.load(
-            "digit_detection", "train", num_scenes=args.num_scenes, with_info=True,
-            **embedded, **common)
-    else:
-        train, info = cvseq.datasets.load_splits(
-            args.dataset, ("train",), fallback="digit_detection", image_size=size,
-            fallback_options=dict(embedded, num_scenes=args.num_scenes), **common)
-    if info.name == "digit_detection":
-        val = cvseq.datasets.load("digit_detection", "validation", **embedded, **common)
-        test = cvseq.datasets.load("digit_detection", "test", **embedded, **common)
-    else:
-        val = cvseq.datasets.load(args.dataset, "validation", image_size=size, **common)
-        test = cvseq.datasets.load(args.dataset, "test", image_size=size, **common)
-    return train, val, test, info
-
-
 def plot_detections(images, found, names, path, min_score):
     import matplotlib.patches as patches
 
@@ -95,7 +73,12 @@ def plot_detections(images, found, names, path, min_score):
 def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
-    train, val, test, info = load_splits(args)
+    # A TFDS set (VOC, COCO), or the embedded digit scenes offline.
+    size = (args.image_size, args.image_size)
+    train, val, test, info = _common.load_splits(
+        args, args.dataset, "digit_detection", options=dict(image_size=size),
+        fallback_options=_common.scene_options(args),
+        fallback_splits=(("train", dict(num_scenes=args.num_scenes)), "validation", "test"))
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{info.num_classes} classes: {', '.join(info.class_names)}")
 

@@ -30,38 +30,8 @@ def parse_args(argv=None):
         choices=cvseq.datasets.list_datasets("image_segmenter"),
         dataset_help="'oxford_iiit_pet' (TFDS; falls back to the embedded digit "
         "scenes without network) or 'digit_segmentation'")
-    _common.add_backbone_arguments(
-        parser, help=f"one of {cvseq.backbones.list_backbones()} or a .keras path")
-    parser.add_argument("--image-size", type=int, default=32,
-                        help="a multiple of the backbone's stride (8 for small_cnn)")
-    _common.add_scene_arguments(parser, dataset="digit_segmentation", num_scenes=3000,
-                                digit_size=(12, 18))
+    _common.add_segmenter_arguments(parser, dataset="digit_segmentation", num_scenes=3000)
     return _common.parse_args(parser, argv, out="segmentation", batch_size=16)
-
-
-def load_splits(args):
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    size = (args.image_size, args.image_size)
-    embedded = dict(image_size=size, max_digits=args.max_digits,
-                    digit_size=tuple(args.digit_size) if args.digit_size else None)
-    if args.dataset == "digit_segmentation":
-        train, info = cvseq.datasets.load(
-            "digit_segmentation", "train", num_scenes=args.num_scenes,
-            with_info=True, **embedded, **common)
-    else:
-        train, info = cvseq.datasets.load_splits(
-            args.dataset, ("train",), fallback="digit_segmentation", image_size=size,
-            fallback_options=dict(embedded, num_scenes=args.num_scenes), **common)
-    if info.name == "digit_segmentation":
-        val = cvseq.datasets.load("digit_segmentation", "validation", **embedded, **common)
-        test = cvseq.datasets.load("digit_segmentation", "test", **embedded, **common)
-    else:
-        # TFDS pets has train and test; hold out the end of train for validation.
-        train, info = cvseq.datasets.load(
-            args.dataset, "train[:90%]", image_size=size, with_info=True, **common)
-        val = cvseq.datasets.load(args.dataset, "train[90%:]", image_size=size, **common)
-        test = cvseq.datasets.load(args.dataset, "test", image_size=size, **common)
-    return train, val, test, info
 
 
 def plot_masks(images, truth, predicted, names, path):
@@ -91,7 +61,14 @@ def plot_masks(images, truth, predicted, names, path):
 def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
-    train, val, test, info = load_splits(args)
+    # TFDS pets has train and test: the end of train is held out for
+    # validation. The embedded digit scenes (also offline) have all three.
+    size = (args.image_size, args.image_size)
+    train, val, test, info = _common.load_splits(
+        args, args.dataset, "digit_segmentation",
+        splits=("train[:90%]", "train[90%:]", "test"), options=dict(image_size=size),
+        fallback_options=_common.scene_options(args),
+        fallback_splits=(("train", dict(num_scenes=args.num_scenes)), "validation", "test"))
     names = info.class_names
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{len(names)} classes: {', '.join(names)}")

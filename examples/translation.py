@@ -63,7 +63,7 @@ def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
     # TED sentences of 40 words, or CLDR names of 33 characters offline.
-    train, validation, test, info = _common.load_with_fallback(
+    train, validation, test, info = _common.load_splits(
         args, args.dataset, "cldr_names",
         options=dict(sequence_length=args.sequence_length or _WORDS.get(args.dataset, 40)),
         fallback_options=dict(sequence_length=args.sequence_length or 33),

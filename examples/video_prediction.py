@@ -120,7 +120,7 @@ def main(argv=None):
         from cvseq.datasets import sample_videos
         options["root"] = args.root or sample_videos.video_directory()
         embedded = options
-    train, val, test, info = _common.load_with_fallback(
+    train, val, test, info = _common.load_splits(
         args, args.dataset, "moving_digit_frames", options=options,
         fallback_options=embedded)
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training sequences")

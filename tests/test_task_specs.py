@@ -45,6 +45,15 @@ def test_every_factory_has_a_task():
     assert not missing, f"factories without a register_task line: {missing}"
 
 
+def test_cvseq_exports_what_cvseq_models_exports():
+    """One list: a factory named in `cvseq.models.__all__` is `cvseq.<name>`."""
+    assert set(cvseq.models.__all__) <= set(cvseq.__all__)
+    assert all(getattr(cvseq, name) is getattr(cvseq.models, name)
+               for name in cvseq.models.__all__)
+    factories = {spec.factory.__name__ for spec in SPECS.values() if spec.factory is not None}
+    assert factories <= set(cvseq.models.__all__), "a task's factory is not exported"
+
+
 @pytest.mark.parametrize("name", [
     # YOLOv8's graph takes ~20 s to build and trace on a busy 2-core box.
     pytest.param(name, marks=pytest.mark.slow) if name == "object_detector" else name

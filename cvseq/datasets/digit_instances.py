@@ -26,7 +26,6 @@ from cvseq.datasets import digit_scenes, digits
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 
 DEFAULT_SCENES = {"train": 2000, "validation": 300, "test": 300}
@@ -182,18 +181,15 @@ def generate(
     return out
 
 
-_OPTIONS = ("image_size", "num_scenes", "max_digits", "digit_size", "touching")
-
-
 @register_dataset(
     "digit_instances",
     task="instance_segmenter",
     source="embedded",
+    options_from=generate,
     description="Real handwritten digits pasted onto real photos, an instance "
     "id per digit; half the scenes have two same-class digits touching. Offline.",
 )
 def _digit_instances(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options("digit_instances", options, _OPTIONS)
     scenes = generate(split, seed=seed, **options)
     info = DatasetInfo(
         class_names=list(CLASS_NAMES),

@@ -27,7 +27,6 @@ from cvseq.datasets import moving_digits
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
-    reject_unknown_options,
 )
 from cvseq.datasets.tfds_adapters import load_tfds
 
@@ -294,15 +293,12 @@ def generate_video_frames(split, *, root, frames_in=4, frames_out=4,
     "video_frames",
     task="video_predictor",
     source="folder",
+    options_from=generate_video_frames,
     description="Your video files (a file or a folder, searched recursively) as "
     "(context, future) frame sequences; split by time within each file "
     "(70/15/15), never across a scene cut.",
 )
 def _build_video_frames(split, *, seed=0, shuffle=None, **options):
-    reject_unknown_options(
-        "video_frames", options,
-        ("root", "frames_in", "frames_out", "image_size", "channels", "stride"),
-    )
     if "root" not in options:
         raise TypeError(
             "Data set 'video_frames' needs `root`: load('video_frames', 'train', "

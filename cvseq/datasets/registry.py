@@ -318,26 +318,38 @@ def reject_unknown_options(name, options, allowed):
 
 
 def load_splits(name, splits=("train", "validation", "test"), *, fallback=None,
-                fallback_options=None, reuse_vocabulary=False, batch_size=32,
-                shuffle=None, seed=0, **options):
+                fallback_options=None, fallback_splits=None, reuse_vocabulary=False,
+                batch_size=32, shuffle=None, seed=0, **options):
     """Loads several splits of a data set, or of `fallback` if it cannot be had.
 
     When `name` is not available (a TFDS set with no network), every split
     comes from `fallback` instead, and stderr says which data set is used
-    and why, so a run never switches data silently.
+    and why, so a run never switches data silently. This is the one split
+    loader of cvseq: `cvseq train` and the examples load through it.
 
     Args:
         name: str. A name from `list_datasets()`.
-        splits: tuple of str. Defaults to `("train", "validation", "test")`;
-            a `"validation"` split the data set does not have gives None.
+        splits: tuple. Each a split (str), or a `(split, options)` pair whose
+            options apply to that split only (e.g.
+            `("train", {"num_clips": 512})`: the training set's size, with
+            the held-out splits at their own). Defaults to
+            `("train", "validation", "test")`; a `"validation"` split the
+            data set does not have gives None.
         fallback: str or None. An embedded data set that works offline.
         fallback_options: dict or None. Options for `fallback` instead of
             `options` (data sets take different options).
+        fallback_splits: tuple or None. The splits of `fallback`, as many as
+            `splits` (e.g. `("train", "validation", "test")` where `splits`
+            holds out TFDS slices `("train[:90%]", "train[90%:]", "test")`).
+            None: `splits`.
         reuse_vocabulary: bool. Give the later splits of `name` the first
             split's `info.vocabulary` (TFDS text sets that build one from
             their training split).
         batch_size, shuffle, seed: as for `load`.
-        **options: options of `name`.
+        **options: options of `name`, for every split.
+
+    When `name` is `fallback` itself, `fallback_options` and
+    `fallback_splits` apply, so one call serves both choices.
 
     Returns:
         `(*datasets, info)`: one batched data set per split, then the
@@ -348,12 +360,23 @@ def load_splits(name, splits=("train", "validation", "test"), *, fallback=None,
     >>> train, validation, test, info = cvseq.datasets.load_splits(
     ...     "imdb_reviews", fallback="rotten_tomatoes")
     """
-    splits = (splits,) if isinstance(splits, str) else tuple(splits)
-    if name == fallback and fallback_options is not None:
-        options = dict(fallback_options)  # asked for the embedded set itself
+    entries = _split_entries("splits", splits)
+    fallback_entries = entries
+    if fallback_splits is not None:
+        fallback_entries = _split_entries("fallback_splits", fallback_splits)
+        if len(fallback_entries) != len(entries):
+            raise ValueError(
+                "`fallback_splits` must name as many splits as `splits`, so that "
+                f"callers unpack one way. Received: splits={splits!r}, "
+                f"fallback_splits={fallback_splits!r}.")
+    if name == fallback:  # asked for the embedded set itself
+        entries = fallback_entries
+        if fallback_options is not None:
+            options = dict(fallback_options)
     common = dict(batch_size=batch_size, shuffle=shuffle, seed=seed)
+    (split, extra), later = entries[0], entries[1:]
     try:
-        first, info = load(name, splits[0], with_info=True, **common, **options)
+        first, info = load(name, split, with_info=True, **common, **{**options, **extra})
     except DatasetUnavailableError as err:
         if fallback is None or name == fallback:
             raise
@@ -364,18 +387,39 @@ def load_splits(name, splits=("train", "validation", "test"), *, fallback=None,
         )
         name = fallback
         options = dict(options if fallback_options is None else fallback_options)
-        first, info = load(name, splits[0], with_info=True, **common, **options)
+        (split, extra), later = fallback_entries[0], fallback_entries[1:]
+        first, info = load(name, split, with_info=True, **common, **{**options, **extra})
     if reuse_vocabulary and name != fallback:
         options = dict(options, vocabulary=info.vocabulary)
     datasets = [first]
-    for split in splits[1:]:
+    for split, extra in later:
         try:
-            datasets.append(load(name, split, **common, **options))
+            datasets.append(load(name, split, **common, **{**options, **extra}))
         except ValueError:
             if split != "validation":
                 raise
             datasets.append(None)  # the data set has no validation split
     return (*datasets, info)
+
+
+def _split_entries(argument, splits):
+    """`splits` as `[(split, options), ...]`; TypeError naming `argument`."""
+    entries = []
+    for entry in (splits,) if isinstance(splits, str) else tuple(splits):
+        if isinstance(entry, str):
+            entries.append((entry, {}))
+        elif (isinstance(entry, tuple) and len(entry) == 2
+              and isinstance(entry[0], str) and isinstance(entry[1], dict)):
+            entries.append((entry[0], dict(entry[1])))
+        else:
+            raise TypeError(
+                f"`{argument}` holds splits (str) or (split, options) pairs such as "
+                f"(\"train\", {{\"num_clips\": 512}}). Received: {entry!r} in "
+                f"{argument}={splits!r}.")
+    if not entries:
+        raise ValueError(f"`{argument}` must name at least one split. Received: "
+                         f"{argument}={splits!r}.")
+    return entries
 
 
 def load_with_fallback(name, fallback, split="train", *, fallback_options=None,

@@ -44,31 +44,78 @@ def _as_rgb(image):
     return image
 
 
-def _load(name, split, *, seed, shuffle, data_dir, fallback):
+def _map_tfds(name, split, adapt, *, class_names, description, fallback, seed,
+              shuffle, data_dir):
+    """`(dataset, info)`: TFDS `name`'s `split`, each example through `adapt`.
+
+    `class_names(tfds_info)` gives the info's class names; `fallback` is the
+    embedded data set the error names when TFDS cannot load it.
+    """
     dataset, tfds_info = load_tfds(
         name, split, data_dir=data_dir,
         offline_alternative=fallback, shuffle=shuffle, seed=seed,
     )
-    return dataset, tfds_info
+    info = DatasetInfo(
+        class_names=list(class_names(tfds_info)),
+        num_examples=_num_examples(tfds_info, split),
+        description=description,
+    )
+    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+
+
+def _object_labels(tfds_info):
+    return tfds_info.features["objects"]["label"].names
+
+
+def _box_adapter(image_size, max_boxes, *, drop_crowds):
+    """`example -> (image, {"boxes", "labels"})` of TFDS `objects` boxes;
+    `drop_crowds` drops COCO's crowd boxes (`is_crowd`)."""
+    keys = ("bbox", "label", "is_crowd") if drop_crowds else ("bbox", "label")
+
+    def adapt(example):
+        objects = example["objects"]
+        # One length for the fields (TFDS' mock data draws each its own).
+        count = tf.reduce_min([tf.shape(objects[key])[0] for key in keys])
+        bbox, label = objects["bbox"][:count], objects["label"][:count]
+        if drop_crowds:
+            keep = tf.logical_not(tf.cast(objects["is_crowd"][:count], tf.bool))
+            bbox, label = tf.boolean_mask(bbox, keep), tf.boolean_mask(label, keep)
+        targets = box_utils.from_tfds(bbox, label, image_size, max_boxes=max_boxes)
+        return resize_image(example["image"], image_size), targets
+
+    return adapt
 
 
 def _classification(name, fallback, default_size):
     def build(split, *, seed=0, shuffle=False, image_size=default_size, data_dir=None):
-        dataset, tfds_info = _load(
-            name, split, seed=seed, shuffle=shuffle, data_dir=data_dir, fallback=fallback,
-        )
         image_size = check_image_size(image_size)
 
         def adapt(example):
             image = resize_image(_as_rgb(example["image"]), image_size)
             return image, tf.cast(example["label"], tf.int32)
 
-        info = DatasetInfo(
-            class_names=list(tfds_info.features["label"].names),
-            num_examples=_num_examples(tfds_info, split),
-            description=f"TFDS {name}.",
-        )
-        return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+        return _map_tfds(
+            name, split, adapt, class_names=lambda i: i.features["label"].names,
+            description=f"TFDS {name}.", fallback=fallback, seed=seed,
+            shuffle=shuffle, data_dir=data_dir)
+
+    return build
+
+
+def _detection(name, *, max_boxes, drop_crowds, description):
+    """A builder of `(uint8 (h, w, 3), {"boxes": (max_boxes, 4), "labels":
+    (max_boxes,)})`: boxes `xyxy` in pixels of the resized image, padded
+    with -1 (see `_box_adapter`)."""
+    default_max_boxes = max_boxes
+
+    def build(split, *, seed=0, shuffle=False, image_size=(320, 320),
+              max_boxes=default_max_boxes, data_dir=None):
+        image_size = check_image_size(image_size)
+        max_boxes = check_int("max_boxes", max_boxes)
+        return _map_tfds(
+            name, split, _box_adapter(image_size, max_boxes, drop_crowds=drop_crowds),
+            class_names=_object_labels, description=description,
+            fallback="digit_detection", seed=seed, shuffle=shuffle, data_dir=data_dir)
 
     return build
 
@@ -89,36 +136,13 @@ register_dataset(
 )(_classification("fashion_mnist", "digits", (32, 32)))
 
 
-@register_dataset(
+register_dataset(
     "voc",
     task="object_detector",
     source="tfds",
     description="TFDS voc (2007): 9,963 photos, boxes of 20 object classes.",
-)
-def _voc(split, *, seed=0, shuffle=False, image_size=(320, 320), max_boxes=32,
-         data_dir=None):
-    dataset, tfds_info = _load(
-        "voc", split, seed=seed, shuffle=shuffle, data_dir=data_dir,
-        fallback="digit_detection",
-    )
-    image_size = check_image_size(image_size)
-    max_boxes = check_int("max_boxes", max_boxes)
-
-    def adapt(example):
-        objects = example["objects"]
-        count = tf.minimum(tf.shape(objects["bbox"])[0], tf.shape(objects["label"])[0])
-        targets = box_utils.from_tfds(
-            objects["bbox"][:count], objects["label"][:count], image_size,
-            max_boxes=max_boxes,
-        )
-        return resize_image(example["image"], image_size), targets
-
-    info = DatasetInfo(
-        class_names=list(tfds_info.features["objects"]["label"].names),
-        num_examples=_num_examples(tfds_info, split),
-        description="PASCAL VOC 2007 detection (TFDS).",
-    )
-    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+)(_detection("voc", max_boxes=32, drop_crowds=False,
+             description="PASCAL VOC 2007 detection (TFDS)."))
 
 
 @register_dataset(
@@ -129,10 +153,6 @@ def _voc(split, *, seed=0, shuffle=False, image_size=(320, 320), max_boxes=32,
     "pet / background / outline masks.",
 )
 def _pets(split, *, seed=0, shuffle=False, image_size=(128, 128), data_dir=None):
-    dataset, tfds_info = _load(
-        "oxford_iiit_pet", split, seed=seed, shuffle=shuffle, data_dir=data_dir,
-        fallback="digit_segmentation",
-    )
     image_size = check_image_size(image_size)
     lookup = tf.constant(_PET_TRIMAP_TO_CLASS, tf.int32)
 
@@ -144,12 +164,10 @@ def _pets(split, *, seed=0, shuffle=False, image_size=(128, 128), data_dir=None)
         trimap = tf.clip_by_value(tf.cast(trimap, tf.int32), 0, 3)
         return image, tf.gather(lookup, trimap)
 
-    info = DatasetInfo(
-        class_names=list(PET_CLASSES),
-        num_examples=_num_examples(tfds_info, split),
-        description="Oxford-IIIT Pet masks (TFDS).",
-    )
-    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+    return _map_tfds(
+        "oxford_iiit_pet", split, adapt, class_names=lambda _: PET_CLASSES,
+        description="Oxford-IIIT Pet masks (TFDS).", fallback="digit_segmentation",
+        seed=seed, shuffle=shuffle, data_dir=data_dir)
 
 
 # COCO instances (issue 14). TFDS' `coco/2017` holds boxes only; its
@@ -169,10 +187,6 @@ COCO_THING_CLASSES = 80
 )
 def _coco_instances(split, *, seed=0, shuffle=False, image_size=(128, 128),
                     max_instances=16, data_dir=None):
-    dataset, tfds_info = _load(
-        "coco/2017_panoptic", split, seed=seed, shuffle=shuffle, data_dir=data_dir,
-        fallback="digit_instances",
-    )
     image_size = check_image_size(image_size)
     max_instances = check_int("max_instances", max_instances)
 
@@ -201,53 +215,25 @@ def _coco_instances(split, *, seed=0, shuffle=False, image_size=(128, 128),
         semantic = tf.where(found, tf.gather(label, index) + 1, 0)
         return image, {"semantic": semantic, "instances": instances}
 
-    names = list(tfds_info.features["panoptic_objects"]["label"].names)
-    info = DatasetInfo(
-        class_names=["background", *names[:COCO_THING_CLASSES]],
-        num_examples=_num_examples(tfds_info, split),
+    def class_names(tfds_info):
+        names = tfds_info.features["panoptic_objects"]["label"].names
+        return ["background", *names[:COCO_THING_CLASSES]]
+
+    return _map_tfds(
+        "coco/2017_panoptic", split, adapt, class_names=class_names,
         description="COCO 2017 object masks, from the panoptic annotations (TFDS).",
-    )
-    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+        fallback="digit_instances", seed=seed, shuffle=shuffle, data_dir=data_dir)
 
 
-@register_dataset(
+# COCO 2017 detection: crowd annotations (`is_crowd`: one box around a group
+# of objects, which COCO's evaluation ignores) are dropped; images keep their
+# first `max_boxes` boxes (COCO has up to 93 an image, 7 on average). The
+# test split has no boxes: use `validation` to evaluate.
+register_dataset(
     "coco",
     task="object_detector",
     source="tfds",
     description="TFDS coco/2017: 123,287 photos (train 118,287, validation "
     "5,000), boxes of 80 object classes; crowd boxes dropped.",
-)
-def _coco(split, *, seed=0, shuffle=False, image_size=(320, 320), max_boxes=100,
-          data_dir=None):
-    """COCO 2017 detection -> `(uint8 (h, w, 3), {"boxes": (max_boxes, 4),
-    "labels": (max_boxes,)})`, boxes `xyxy` in pixels of the resized image,
-    padded with -1. Crowd annotations (`is_crowd`: one box around a group
-    of objects, which COCO's evaluation ignores) are dropped; images keep
-    their first `max_boxes` boxes (COCO has up to 93 an image, 7 on
-    average). The test split has no boxes: use `validation` to evaluate."""
-    dataset, tfds_info = _load(
-        "coco/2017", split, seed=seed, shuffle=shuffle, data_dir=data_dir,
-        fallback="digit_detection",
-    )
-    image_size = check_image_size(image_size)
-    max_boxes = check_int("max_boxes", max_boxes)
-
-    def adapt(example):
-        objects = example["objects"]
-        # One length for the three fields (TFDS' mock data draws each its own).
-        count = tf.reduce_min([tf.shape(objects[key])[0]
-                               for key in ("bbox", "label", "is_crowd")])
-        keep = tf.logical_not(tf.cast(objects["is_crowd"][:count], tf.bool))
-        targets = box_utils.from_tfds(
-            tf.boolean_mask(objects["bbox"][:count], keep),
-            tf.boolean_mask(objects["label"][:count], keep), image_size,
-            max_boxes=max_boxes,
-        )
-        return resize_image(example["image"], image_size), targets
-
-    info = DatasetInfo(
-        class_names=list(tfds_info.features["objects"]["label"].names),
-        num_examples=_num_examples(tfds_info, split),
-        description="COCO 2017 detection (TFDS), crowd boxes dropped.",
-    )
-    return dataset.map(adapt, num_parallel_calls=tf.data.AUTOTUNE), info
+)(_detection("coco/2017", max_boxes=100, drop_crowds=True,
+             description="COCO 2017 detection (TFDS), crowd boxes dropped."))

@@ -24,6 +24,26 @@ def _to_numpy(tree):
     return {key: np.asarray(value) for key, value in tree.items()}
 
 
+def check_pair(y_true, y_pred, true_keys, pred_keys):
+    """ValueError unless `y_true` and `y_pred` are dicts with these keys that
+    hold as many images (the length of their first key)."""
+    for name, tree, keys in (("y_true", y_true, true_keys), ("y_pred", y_pred, pred_keys)):
+        if not isinstance(tree, dict):
+            raise ValueError(f"`{name}` must be a dict with the keys {', '.join(keys)}. "
+                             f"Received: {type(tree).__name__}.")
+        missing = [k for k in keys if k not in tree]
+        if missing:
+            raise ValueError(
+                f"`{name}` needs the keys {', '.join(keys)}; missing "
+                f"{', '.join(missing)}. Received keys: {sorted(tree)}."
+            )
+    if len(y_true[true_keys[0]]) != len(y_pred[pred_keys[0]]):
+        raise ValueError(
+            "`y_true` and `y_pred` must hold the same number of images. Received: "
+            f"{len(y_true[true_keys[0]])} and {len(y_pred[pred_keys[0]])}."
+        )
+
+
 def _valid_rows(boxes, labels, count=None):
     """Rows that are real boxes: label >= 0, not padding, within `count`."""
     keep = (labels >= 0) & np.all(boxes > -1, axis=-1)
@@ -73,25 +93,8 @@ def mean_average_precision(
     >>> mean_average_precision(truth, found)["map_50"]
     1.0
     """
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
     y_true, y_pred = _to_numpy(y_true), _to_numpy(y_pred)
-    for name, tree, keys in (
-        ("y_true", y_true, ("boxes", "labels")),
-        ("y_pred", y_pred, ("boxes", "labels", "scores")),
-    ):
-        missing = [k for k in keys if k not in tree]
-        if missing:
-            raise ValueError(
-                f"`{name}` needs the keys {', '.join(keys)}; missing "
-                f"{', '.join(missing)}. Received keys: {sorted(tree)}."
-            )
-    if len(y_true["boxes"]) != len(y_pred["boxes"]):
-        raise ValueError(
-            "`y_true` and `y_pred` must hold the same number of images. "
-            f"Received: {len(y_true['boxes'])} and {len(y_pred['boxes'])}."
-        )
+    check_pair(y_true, y_pred, ("boxes", "labels"), ("boxes", "labels", "scores"))
     true_xywh = box_utils.convert_format(y_true["boxes"], bounding_box_format, "xywh")
     pred_xywh = box_utils.convert_format(y_pred["boxes"], bounding_box_format, "xywh")
     if num_classes is None:
@@ -121,20 +124,42 @@ def mean_average_precision(
                 "bbox": [float(v) for v in box], "score": float(score),
             })
 
+    return coco_evaluate(images, annotations, detections, range(num_classes),
+                         iou_type="bbox", max_detections=max_detections)
+
+
+def coco_evaluate(images, annotations, detections, categories, *, iou_type,
+                  max_detections=None):
+    """pycocotools' COCOeval of `detections` against `annotations`.
+
+    Args:
+        images, annotations, detections: lists of COCO dicts (`"id"`,
+            `"image_id"`, `"category_id"`, `"bbox"` or `"segmentation"`,
+            `"score"` for detections).
+        categories: the category ids scored.
+        iou_type: `"bbox"` or `"segm"`.
+        max_detections: int or None. The largest of COCOeval's `maxDets`
+            (None: COCO's 100).
+
+    Returns:
+        A dict of floats named by `COCO_STAT_NAMES` (all 0.0 without
+        detections).
+    """
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
     truth = COCO()
-    truth.dataset = {
-        "images": images,
-        "annotations": annotations,
-        "categories": [{"id": c} for c in range(num_classes)],
-    }
+    truth.dataset = {"images": images, "annotations": annotations,
+                     "categories": [{"id": int(c)} for c in categories]}
     # pycocotools prints progress on stdout; keep the caller's output clean.
     with contextlib.redirect_stdout(io.StringIO()):
         truth.createIndex()
         if not detections:
             return {name: 0.0 for name in COCO_STAT_NAMES}
         found = truth.loadRes(detections)
-        evaluation = COCOeval(truth, found, iouType="bbox")
-        evaluation.params.maxDets = [1, 10, max_detections]
+        evaluation = COCOeval(truth, found, iouType=iou_type)
+        if max_detections is not None:
+            evaluation.params.maxDets = [1, 10, max_detections]
         evaluation.evaluate()
         evaluation.accumulate()
         evaluation.summarize()

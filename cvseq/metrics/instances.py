@@ -7,28 +7,14 @@ returns: `{"instance_ids": (n, H, W), "labels": (n, k), "scores": (n, k)}`,
 id `j` on the pixels of the instance at index `j - 1`.
 """
 
-import contextlib
-import io
-
 import numpy as np
 
-from cvseq.metrics.detection import COCO_STAT_NAMES
+from cvseq.metrics.detection import check_pair, coco_evaluate
 
 
 def _check_pair(y_true, y_pred):
-    for name, tree, keys in (("y_true", y_true, ("semantic", "instances")),
-                             ("y_pred", y_pred, ("instance_ids", "labels", "scores"))):
-        if not isinstance(tree, dict) or any(k not in tree for k in keys):
-            received = sorted(tree) if isinstance(tree, dict) else type(tree).__name__
-            raise ValueError(
-                f"`{name}` must be a dict with the keys {', '.join(keys)}. "
-                f"Received: {received}."
-            )
-    if len(y_true["instances"]) != len(y_pred["instance_ids"]):
-        raise ValueError(
-            "`y_true` and `y_pred` must hold the same number of images. Received: "
-            f"{len(y_true['instances'])} and {len(y_pred['instance_ids'])}."
-        )
+    check_pair(y_true, y_pred, ("instances", "semantic"),
+               ("instance_ids", "labels", "scores"))
 
 
 def true_instances(semantic, instances):
@@ -74,8 +60,6 @@ def mask_average_precision(y_true, y_pred, *, num_classes=None):
         (-1 where COCO has nothing to average).
     """
     from pycocotools import mask as mask_utils
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
 
     _check_pair(y_true, y_pred)
     images, annotations, detections = [], [], []
@@ -101,19 +85,7 @@ def mask_average_precision(y_true, y_pred, *, num_classes=None):
             detections.append({"image_id": i, "category_id": label,
                                "segmentation": encode(mask), "score": score})
     categories = range(1, num_classes) if num_classes else sorted(seen)
-    truth = COCO()
-    truth.dataset = {"images": images, "annotations": annotations,
-                     "categories": [{"id": int(c)} for c in categories]}
-    with contextlib.redirect_stdout(io.StringIO()):
-        truth.createIndex()
-        if not detections:
-            return {name: 0.0 for name in COCO_STAT_NAMES}
-        found = truth.loadRes(detections)
-        evaluation = COCOeval(truth, found, iouType="segm")
-        evaluation.evaluate()
-        evaluation.accumulate()
-        evaluation.summarize()
-    return {name: float(v) for name, v in zip(COCO_STAT_NAMES, evaluation.stats)}
+    return coco_evaluate(images, annotations, detections, categories, iou_type="segm")
 
 
 def panoptic_quality(y_true, y_pred, *, num_classes=None):

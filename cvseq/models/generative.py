@@ -160,6 +160,22 @@ class NextTokenModel(GenerativeModel):
     `cvseq.models._common.next_token_model`) are what it steps through.
     """
 
+    @property
+    def tokenizer(self):
+        """The model's `"tokenizer"` layer (a `TextVectorization` that splits
+        text for a language model, a `StringLookup` of token strings for a
+        sequence generator), or None for a model fed token ids."""
+        names = {layer.name for layer in self.layers}
+        return self.get_layer("tokenizer") if "tokenizer" in names else None
+
+    @property
+    def sequence_length(self):
+        """Tokens per training window."""
+        tokenizer = self.tokenizer
+        if tokenizer is not None and "output_sequence_length" in tokenizer.get_config():
+            return tokenizer.get_config()["output_sequence_length"]  # text in
+        return self.inputs[0].shape[1]
+
     def _cells(self):
         layers = []
         i = 1

@@ -14,20 +14,8 @@ class LanguageModel(NextTokenModel):
 
     Build it with `cvseq.language_model(...)`; it saves to `.keras` and
     loads back with `keras.saving.load_model`, `.generate()` included.
+    `tokenizer` is its `TextVectorization` (None for token-id inputs).
     """
-
-    @property
-    def tokenizer(self):
-        """The model's `TextVectorization`, or None for token-id inputs."""
-        names = [layer.name for layer in self.layers]
-        return self.get_layer("tokenizer") if "tokenizer" in names else None
-
-    @property
-    def sequence_length(self):
-        """Tokens per training window."""
-        if self.tokenizer is not None:
-            return self.tokenizer.get_config()["output_sequence_length"]
-        return self.inputs[0].shape[1]
 
     _deprecated_keywords = {"prompt": "inputs"}
 

@@ -16,22 +16,12 @@ class SequenceGenerator(NextTokenModel):
 
     Build it with `cvseq.sequence_generator(...)`; it saves to `.keras` and
     loads back with `keras.saving.load_model`, `.generate()` included.
+    `tokenizer` is its `StringLookup` of token strings (None for token-id
+    inputs).
     """
 
     default_sampler = "top_k"  # greedy decoding tends to loop on a few tokens
     _deprecated_keywords = {"random_seed": "seed"}
-
-    @property
-    def tokenizer(self):
-        """The model's `StringLookup` (token strings to ids), or None for a
-        model fed token ids."""
-        names = {layer.name for layer in self.layers}
-        return self.get_layer("tokenizer") if "tokenizer" in names else None
-
-    @property
-    def sequence_length(self):
-        """Tokens per training window."""
-        return self.inputs[0].shape[1]
 
     def generate(self, inputs=None, *args, length=None, seed=None, **kwargs):
         """Writes a sequence from the start token, or continues opening tokens.

@@ -54,6 +54,24 @@ def add_scene_arguments(parser, *, dataset, num_scenes, digit_size):
                         help="peak rate of the warm-up + cosine schedule")
 
 
+def add_segmenter_arguments(parser, *, dataset, num_scenes):
+    """What the two segmentation examples take: `--backbone`, `--weights`,
+    `--image-size` (default 32) and the digit scenes' options (`dataset`)."""
+    add_backbone_arguments(
+        parser, help=f"one of {cvseq.backbones.list_backbones()} or a .keras path")
+    parser.add_argument("--image-size", type=int, default=32,
+                        help="a multiple of the backbone's stride (8 for small_cnn)")
+    add_scene_arguments(parser, dataset=dataset, num_scenes=num_scenes,
+                        digit_size=(12, 18))
+
+
+def scene_options(args):
+    """The digit scenes' options from `add_scene_arguments` and `--image-size`
+    (the training size, `--num-scenes`, is the caller's: it sizes one split)."""
+    return dict(image_size=(args.image_size, args.image_size), max_digits=args.max_digits,
+                digit_size=tuple(args.digit_size) if args.digit_size else None)
+
+
 def parse_args(parser, argv, *, out, batch_size=32):
     """Adds `--batch-size`, `--seed` and `--out` (default `runs/<out>`), parses."""
     parser.add_argument("--batch-size", type=int, default=batch_size)
@@ -68,20 +86,19 @@ def start(args):
     os.makedirs(args.out, exist_ok=True)
 
 
-def load_with_fallback(args, name, fallback, *, options=None, fallback_options=None,
-                       held_out=("validation", "test"), reuse_vocabulary=False):
+def load_splits(args, name, fallback=None, *, splits=("train", "validation", "test"),
+                options=None, **kwargs):
     """`cvseq.datasets.load_splits` with the example's `--batch-size` and
-    `--seed`: the training split and `held_out` splits of `name`, or of
-    `fallback` (`fallback_options`, default `options`) when `name` cannot
-    be had.
+    `--seed`: `splits` of `name` with `options`, or of `fallback` when
+    `name` cannot be had (`fallback_options`, `fallback_splits`,
+    `reuse_vocabulary` as the library takes them).
 
     Returns:
-        `(train, *held_out_datasets, info)`.
+        `(*datasets, info)`: one data set per split, then the info.
     """
     return cvseq.datasets.load_splits(
-        name, ("train", *held_out), fallback=fallback, fallback_options=fallback_options,
-        reuse_vocabulary=reuse_vocabulary, batch_size=args.batch_size, seed=args.seed,
-        **(options or {}))
+        name, splits, fallback=fallback, batch_size=args.batch_size, seed=args.seed,
+        **(options or {}), **kwargs)
 
 
 def save_run(out, model, filename, *, history=None, title=None, metrics=None):

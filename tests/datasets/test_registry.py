@@ -44,6 +44,11 @@ def test_info_is_filled_from_the_registration():
     assert entry["task"] == "video_tagger" and "video_classifier_3d" in entry["tasks"]
 
 
+def test_every_data_set_checks_its_options_from_its_signature():
+    """No builder checks its own options by hand (`options` None)."""
+    assert [name for name, entry in registry._REGISTRY.items() if entry.options is None] == []
+
+
 def test_a_positional_task_is_still_one_task():
     info = registry.DatasetInfo("x", "train", "image_classifier", "embedded", ["a"])
     assert info.tasks == ("image_classifier",) and info.task == "image_classifier"
@@ -52,6 +57,8 @@ def test_a_positional_task_is_still_one_task():
 @pytest.mark.parametrize("name, allowed", [
     ("moving_digits", "frames, image_size, label, max_digits, num_clips"),  # generate's
     ("hamlet", "level, max_tokens, sequence_length, stride"),  # the builder's own
+    ("digit_instances", "digit_size, image_size, max_digits, num_scenes, touching"),
+    ("video_frames", "channels, frames_in, frames_out, image_size, root, stride"),
 ])
 def test_unknown_options_are_named_with_the_allowed_ones(name, allowed):
     with pytest.raises(TypeError, match=f"unknown option.* bogus. Its options are: {allowed}."):
@@ -81,3 +88,24 @@ def test_load_with_fallback_is_deprecated(fake_datasets):
         data, info = cvseq.datasets.load_with_fallback(
             "_unavailable", "moving_digits", "test", fallback_options=SMALL)
     assert info.name == "moving_digits"
+
+
+def test_split_options_and_fallback_splits(fake_datasets, capsys):
+    """Per-split options (a training size) and the fallback's own split
+    names, whether the fallback is asked for or fallen back to."""
+    kwargs = dict(fallback="moving_digits", fallback_options=SMALL, batch_size=2,
+                  fallback_splits=(("train", {"num_clips": 6}), "test"))
+    for name in ("_unavailable", "moving_digits"):
+        train, test, info = cvseq.datasets.load_splits(
+            name, ("train", "validation"), frames=2, **kwargs)
+        assert info.name == "moving_digits" and info.num_examples == 6
+        assert len(list(test.unbatch())) == SMALL["num_clips"]  # not the train split's
+    assert "not available" in capsys.readouterr().err
+
+
+def test_split_entries_are_checked(fake_datasets):
+    with pytest.raises(ValueError, match="as many splits as `splits`"):
+        cvseq.datasets.load_splits("_no_validation", ("train", "test"),
+                                   fallback="moving_digits", fallback_splits=("train",))
+    with pytest.raises(TypeError, match=r"\(split, options\) pairs.*Received: \['train'\]"):
+        cvseq.datasets.load_splits("_no_validation", (["train"], "test"))
