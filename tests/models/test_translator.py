@@ -17,6 +17,7 @@ BAD_ARGUMENTS = {
     "attention": "dot",
     "dropout": 2.0,
     "lexical": "yes",
+    "fixnorm": "yes",
 }
 
 
