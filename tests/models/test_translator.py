@@ -148,7 +148,9 @@ def test_translates_unseen_cldr_names_far_above_the_copy_baseline():
     model = translator(source_vocabulary=info.vocabulary["source"],
                        target_vocabulary=info.vocabulary["target"],
                        sequence_length=33, units=128)
-    model.fit(train, epochs=12, verbose=0)
+    # 8 epochs (12 before fixnorm): BLEU 20.7, character BLEU 51.7, exact 0.117
+    # (docs/translator_real_data.md).
+    model.fit(train, epochs=8, verbose=0)
 
     sources, references = phrase_pairs("test")
     hypotheses = model.translate(sources)
