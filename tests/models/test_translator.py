@@ -206,7 +206,8 @@ def test_learns_real_dictionary_phrases_above_the_word_by_word_lexicon():
     copying the source, and word-by-word translation with a Dice lexicon
     learnt from the training pairs. BLEU on every second test pair (600
     of 1,199, alphabetical, so spread over the set), which halves the beam
-    search; figures in docs/translator_real_data.md. A subset of the
+    search; the model must beat the lexicon by 2 BLEU and in exact match.
+    Figures in docs/translator_real_data.md. A subset of the
     *training* pairs does not do (2,500 pairs: 11 against its lexicon's
     15.8).
     """
@@ -244,5 +245,8 @@ def test_learns_real_dictionary_phrases_above_the_word_by_word_lexicon():
               for name, h in hypotheses.items()}
     print("Ding phrases (BLEU, exact match):", scores)
     assert scores["model"][0] > scores["copy"][0] + 10
-    assert scores["model"][0] > scores["word by word"][0]
+    # Measured on these 600 pairs after 4 epochs: 19.1 BLEU / 0.053 exact
+    # (seed 0; 19.0 / 0.050 with seed 1) against the lexicon's 15.7 / 0.037.
+    assert scores["model"][0] > scores["word by word"][0] + 2
+    assert scores["model"][1] > scores["word by word"][1]
     assert scores["word by word"][0] > scores["copy"][0]
