@@ -76,6 +76,8 @@ class NormalizedLogits(keras.layers.Layer):
 
     def __init__(self, vocabulary_size, radius=5.0, **kwargs):
         super().__init__(**kwargs)
+        # Position by position, like the Dense it replaces: the mask passes.
+        self.supports_masking = True
         self.vocabulary_size = vocabulary_size
         self.radius = radius
 
