@@ -279,7 +279,9 @@ def translator(
             Nguyen and Chiang 2018): frequent words cannot win by the norm
             of their vectors; measured on real dictionary phrases, the
             model beats a word-by-word lexicon after 3 epochs instead of
-            8. False: a plain `Dense`. Defaults to True.
+            8. On character-level CLDR names it learns more slowly (BLEU
+            20.7 against 27.0 after 8 epochs). False: a plain `Dense`.
+            Defaults to True.
         compile: bool. Compile with Adam(3e-3, clipnorm=1), sparse
             categorical cross-entropy, token accuracy and perplexity
             (padding masked out). Defaults to True.
