@@ -17,6 +17,7 @@ BAD_ARGUMENTS = {
     "attention": "dot",
     "dropout": 2.0,
     "lexical": "yes",
+    "fixnorm": "yes",
 }
 
 
@@ -99,13 +100,14 @@ def test_step_decoding_matches_the_teacher_forced_model():
 def test_padding_is_left_out_of_loss_and_accuracy():
     """More decoder padding changes neither the loss nor the token accuracy."""
     source, target = _vocabularies()
-    scores = []
+    scores, weights = [], None
     for length in (10, 24):
         model = translator(source_vocabulary=source, target_vocabulary=target,
                            sequence_length=(10, length), units=8, dropout=0.0)
-        if scores:
+        if weights is None:
+            weights = model.get_weights()
+        else:  # the same weights: the model's shapes do not depend on the length
             model.set_weights(weights)
-        weights = model.get_weights()
         inputs, targets = text.teacher_forcing_inputs(
             SOURCES, TARGETS, target_vocabulary=target, sequence_length=(10, length))
         scores.append(model.evaluate(inputs, targets, verbose=0, return_dict=True))
@@ -146,7 +148,9 @@ def test_translates_unseen_cldr_names_far_above_the_copy_baseline():
     model = translator(source_vocabulary=info.vocabulary["source"],
                        target_vocabulary=info.vocabulary["target"],
                        sequence_length=33, units=128)
-    model.fit(train, epochs=12, verbose=0)
+    # 8 epochs (12 before fixnorm): BLEU 20.7, character BLEU 51.7, exact 0.117
+    # (docs/translator_real_data.md).
+    model.fit(train, epochs=8, verbose=0)
 
     sources, references = phrase_pairs("test")
     hypotheses = model.translate(sources)
@@ -196,15 +200,15 @@ def test_ding_phrases_are_real_word_pairs_split_by_entry():
 def test_learns_real_dictionary_phrases_above_the_word_by_word_lexicon():
     """German -> English phrases of the Ding dictionary (Debian trans-de-en).
 
-    The factory defaults (lexical logits, Adam 3e-3, beam search), word
-    level, trained on all 5,835 training pairs, against the two baselines
-    computed here on the same pairs: copying the source, and word-by-word
-    translation with a Dice lexicon learnt from the training pairs (17.3
-    BLEU, exact 0.041). Measured (docs/translator_real_data.md): 18.9 BLEU
-    after 8 epochs, 15.1 after 3; the old defaults reached 10.8 after 8.
-    Exact match (0.034) is still below the lexicon's, so only BLEU is
-    asserted. 8 epochs: ~3 min idle, over a learning test's budget, hence
-    `slow`; a subset does not do (2,500 pairs: 11 against its lexicon's
+    The factory defaults (fixnorm and lexical logits, Adam 3e-3, beam
+    search), word level, trained on all 5,835 training pairs for 4
+    epochs, against two baselines computed here on the same test pairs:
+    copying the source, and word-by-word translation with a Dice lexicon
+    learnt from the training pairs. BLEU on every second test pair (600
+    of 1,199, alphabetical, so spread over the set), which halves the beam
+    search; the model must beat the lexicon by 2 BLEU and in exact match.
+    Figures in docs/translator_real_data.md. A subset of the
+    *training* pairs does not do (2,500 pairs: 11 against its lexicon's
     15.8).
     """
     import os
@@ -225,11 +229,12 @@ def test_learns_real_dictionary_phrases_above_the_word_by_word_lexicon():
     model = translator(source_vocabulary=info.vocabulary["source"],
                        target_vocabulary=info.vocabulary["target"],
                        sequence_length=train.element_spec[1].shape[-1])
-    model.fit(train, epochs=8, verbose=0)
+    model.fit(train, epochs=4, verbose=0)
 
     train_sources, train_targets = ding.dictionary_phrases("train")
     sources, references = ding.dictionary_phrases("test")
-    references = [r.lower() for r in references]  # the models write lowercase
+    sources = sources[::2]
+    references = [r.lower() for r in references[::2]]  # the models write lowercase
     lexicon = text.dice_lexicon(train_sources, train_targets)
     hypotheses = {
         "model": model.translate(sources),  # the default: beam search
@@ -240,5 +245,8 @@ def test_learns_real_dictionary_phrases_above_the_word_by_word_lexicon():
               for name, h in hypotheses.items()}
     print("Ding phrases (BLEU, exact match):", scores)
     assert scores["model"][0] > scores["copy"][0] + 10
-    assert scores["model"][0] > scores["word by word"][0]
+    # Measured on these 600 pairs after 4 epochs: 19.1 BLEU / 0.053 exact
+    # (seed 0; 19.0 / 0.050 with seed 1) against the lexicon's 15.7 / 0.037.
+    assert scores["model"][0] > scores["word by word"][0] + 2
+    assert scores["model"][1] > scores["word by word"][1]
     assert scores["word by word"][0] > scores["copy"][0]
