@@ -216,6 +216,13 @@ class Translator(TextDecoderModel):
         return [*states, memory, memory_mask]
 
 
+
+def _character_level(vocabulary):
+    """Whether a vocabulary (an adapted `TextVectorization`) splits characters."""
+    return (isinstance(vocabulary, keras.layers.TextVectorization)
+            and vocabulary.get_config()["split"] == "character")
+
+
 def translator(
     *,
     source_vocabulary,
@@ -227,7 +234,7 @@ def translator(
     attention=True,
     dropout=0.1,
     lexical=True,
-    fixnorm=True,
+    fixnorm="auto",
     compile=True,
     name=None,
 ):
@@ -274,14 +281,16 @@ def translator(
             mapped to the target vocabulary, Nguyen and Chiang 2018) to
             the decoder's: a direct path from a source word to its
             translation. Defaults to True.
-        fixnorm: bool. Decoder logits from unit-length hidden states and
-            output word vectors, times 5 (`NormalizedLogits`, "fixnorm" of
-            Nguyen and Chiang 2018): frequent words cannot win by the norm
-            of their vectors; measured on real dictionary phrases, the
-            model beats a word-by-word lexicon after 3 epochs instead of
-            8. On character-level CLDR names it learns more slowly (BLEU
-            20.7 against 27.0 after 8 epochs). False: a plain `Dense`.
-            Defaults to True.
+        fixnorm: `"auto"` or bool. Decoder logits from unit-length hidden
+            states and output word vectors, times 5 (`NormalizedLogits`,
+            "fixnorm" of Nguyen and Chiang 2018): frequent words cannot win
+            by the norm of their vectors. Measured on real dictionary
+            phrases (words), the model beats a word-by-word lexicon after 3
+            epochs instead of 8; on character-level CLDR names it learns
+            more slowly (BLEU 20.7 against 27.0 after 8 epochs), where no
+            token is rare. `"auto"`: on when the target vocabulary is
+            tokenized by words, off for characters. False: a plain `Dense`.
+            Defaults to `"auto"`.
         compile: bool. Compile with Adam(3e-3, clipnorm=1), sparse
             categorical cross-entropy, token accuracy and perplexity
             (padding masked out). Defaults to True.
@@ -321,7 +330,12 @@ def translator(
     check_bool("bidirectional", bidirectional)
     check_bool("attention", attention)
     check_bool("lexical", lexical)
-    check_bool("fixnorm", fixnorm)
+    if isinstance(fixnorm, str) and fixnorm == "auto":
+        fixnorm = not _character_level(target_vocabulary)
+    elif not isinstance(fixnorm, bool):
+        raise TypeError(
+            "`fixnorm` must be \"auto\", True or False. "
+            f"Received: fixnorm={fixnorm!r}.")
     dropout = check_fraction("dropout", dropout)
     check_bool("compile", compile)
     specials = (text.START, text.END)
