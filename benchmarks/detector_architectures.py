@@ -129,6 +129,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--num-scenes", type=int, default=2000)
     parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--digit-size", default="24,32",
+                        help="smallest,largest digit side in pixels")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--yolo-backbone", default="yolo_v8_tiny")
@@ -138,7 +140,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
 
-    scenes = dict(image_size=args.image_size, max_digits=2, digit_size=(24, 32))
+    digit_size = tuple(int(v) for v in args.digit_size.split(","))
+    scenes = dict(image_size=args.image_size, max_digits=2, digit_size=digit_size)
     train = cvseq.datasets.load("digit_detection", "train", num_scenes=args.num_scenes,
                                 batch_size=args.batch_size, seed=args.seed,
                                 shuffle=True, **scenes)

@@ -8,7 +8,7 @@ import cvseq
 from cvseq import object_detector
 from cvseq.training import unfreeze_backbone
 
-SIZE = 64
+SIZE = 32
 BAD_ARGUMENTS = {
     "image_size": (48, 64),  # not a multiple of 32
     "backbone": "no_such_backbone",
@@ -23,7 +23,7 @@ def _batch(seed=0):
     images = rng.integers(0, 256, (2, SIZE, SIZE, 3)).astype("uint8")
     targets = {
         "boxes": np.array(
-            [[[5, 6, 30, 40], [-1, -1, -1, -1]], [[10, 10, 20, 50], [30, 2, 60, 20]]],
+            [[[2, 3, 15, 20], [-1, -1, -1, -1]], [[5, 5, 10, 25], [15, 1, 30, 10]]],
             "float32",
         ),
         "labels": np.array([[1, -1], [0, 2]], "int32"),
@@ -35,10 +35,27 @@ OUTPUT_SHAPE = {"boxes": (2, 100, 4), "labels": (2, 100), "scores": (2, 100),
                 "num_detections": (2,)}
 
 
+def _eager(model):
+    """`model`, running `fit` and `predict` eagerly. Tracing YOLOv8's train
+    step costs ~30 CPU-s on 2 cores (about half of it the optimizer's
+    per-variable update ops), one eager step ~3 CPU-s. The traced train step is covered by
+    the learning test and the CLI test (`cvseq train object_detector`)."""
+    model.run_eagerly = True
+    return model
+
+
+def eager_object_detector(*args, **kwargs):
+    """`object_detector`, eager (see `_eager`), for `check_factory`."""
+    return _eager(object_detector(*args, **kwargs))
+
+
+eager_object_detector.__name__ = "object_detector"
+
+
 def test_detector():
     images, targets = _batch()
     model = check_factory(
-        object_detector,
+        eager_object_detector,
         args=(3,),
         kwargs=dict(image_size=SIZE, backbone="yolo_v8_tiny"),
         inputs=images,
@@ -57,8 +74,8 @@ def test_detector():
 
 def test_frozen_backbone_reloads_frozen_and_compiled(tmp_path):
     images, targets = _batch()
-    model = object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny",
-                            train_backbone=False)
+    model = _eager(object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny",
+                                   train_backbone=False))
     trainable = len(model.trainable_weights)
     assert cvseq.backbones.get_backbone(model).trainable_weights == []
     model.fit(images, targets, verbose=0)
@@ -70,24 +87,23 @@ def test_frozen_backbone_reloads_frozen_and_compiled(tmp_path):
     unfreeze_backbone(loaded, learning_rate=1e-4)
     assert len(loaded.trainable_weights) > trainable
     assert float(loaded.optimizer.learning_rate) == pytest.approx(1e-4)
-    history = loaded.fit(images, targets, verbose=0)
+    history = _eager(loaded).fit(images, targets, verbose=0)
     assert {"box_loss", "class_loss"} <= set(history.history)
 
 
 def test_keras_application_backbone_and_reuse(tmp_path):
-    # No fit here: check_factory fits a detector, and each YOLOv8 train step
-    # costs ~20 s to trace on 2 cores.
+    # No fit here: check_factory fits a detector.
     images, _ = _batch()
-    model = object_detector(3, image_size=SIZE, backbone="mobilenet_v3_small")
+    model = _eager(object_detector(3, image_size=SIZE, backbone="mobilenet_v3_small"))
     path = str(tmp_path / "mobile_detector.keras")
     model.save(path)
-    loaded = keras.saving.load_model(path)
+    loaded = _eager(keras.saving.load_model(path))
     np.testing.assert_allclose(
         model.predict(images, verbose=0)["scores"],
         loaded.predict(images, verbose=0)["scores"], atol=1e-5,
     )
     # A saved detector's backbone starts a new detector of other classes.
-    other = object_detector(5, image_size=SIZE, backbone=path)
+    other = _eager(object_detector(5, image_size=SIZE, backbone=path))
     assert other.predict(images, verbose=0)["boxes"].shape == (2, 100, 4)
 
 
@@ -98,9 +114,9 @@ def test_small_cnn_has_no_stride_32():
 
 def test_other_box_formats():
     images, _ = _batch()
-    corners = object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny")
-    sizes = object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny",
-                            bounding_box_format="xywh")
+    corners = _eager(object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny"))
+    sizes = _eager(object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny",
+                                   bounding_box_format="xywh"))
     sizes.set_weights(corners.get_weights())
     for model in (corners, sizes):  # scores of 0.5 so that boxes come out
         for layer in model.layers:
