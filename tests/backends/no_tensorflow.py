@@ -9,7 +9,7 @@ install, and runs `check_factory` for every vision and video factory (argument c
 plain Python, tested once under TensorFlow by tests/models/).
 With LOAD_DIR and SAVE_DIR, also loads the `.keras` files another backend
 saved in LOAD_DIR and saves its own in SAVE_DIR (cross_backend.py), so one
-process (JAX's and Keras' imports, ~10 CPU-s) does both.
+process (one set of imports) does both.
 Prints "ALL OK" at the end; any failure raises.
 """
 

@@ -38,9 +38,12 @@ def _run(script, *args, timeout=1800):  # wall time: generous for a loaded machi
     return result.stdout
 
 
+# slow: ~2 min of CPU, so xdist hands it out first (tests/conftest.py).
+@pytest.mark.slow
 def test_every_factory_on_jax_without_tensorflow_and_keras_files_across_backends(tmp_path):
-    # One JAX process for both checks (each fresh interpreter costs ~10
-    # CPU-s of imports); the TensorFlow side runs in this pytest process.
+    # One JAX process for both checks (each fresh interpreter re-imports:
+    # ~3 CPU-s for JAX + Keras + cvseq, ~7 with TensorFlow); the TensorFlow
+    # side runs in this pytest process.
     import cross_backend  # in this folder
 
     from_tf, from_jax = tmp_path / "from_tf", tmp_path / "from_jax"
