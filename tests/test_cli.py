@@ -111,8 +111,10 @@ TASK_RUNS = {
     "video_classifier_3d": (
         ["--frames", "4", "--image-size", "16", "--data", "num_clips=32",
          "--set", "filters=(4, 8, 8, 8)"], "video"),
-    "text_classifier": (["--data", "max_tokens=500", "--set", "units=8"],
-                        ["a wonderful film", "dull and boring"]),
+    # 9,195 training reviews: batches of 256 (this later --batch-size wins)
+    # make one epoch 36 steps instead of 575 (20.4 -> 9.0 CPU-s).
+    "text_classifier": (["--data", "max_tokens=500", "--set", "units=8",
+                         "--batch-size", "256"], ["a wonderful film", "dull and boring"]),
     "language_model": (["--data", "sequence_length=8", "--data", "max_tokens=300",
                         "--set", "units=8"], ["to be or"]),
     "translator": (["--set", "units=8"], ["German"]),

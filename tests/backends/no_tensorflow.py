@@ -1,12 +1,15 @@
 """Run as a script: cvseq on a non-TensorFlow backend with TensorFlow blocked.
 
-    python tests/backends/no_tensorflow.py [jax|torch]
+    python tests/backends/no_tensorflow.py [jax|torch] [LOAD_DIR SAVE_DIR]
 
 Blocks `import tensorflow` (as in an environment without it, like the GPU
 machine that has JAX but no TensorFlow), then checks that `import cvseq`
 works, that the TensorFlow-only parts raise one clear error naming what to
 install, and runs `check_factory` for every vision and video factory (argument checks are
 plain Python, tested once under TensorFlow by tests/models/).
+With LOAD_DIR and SAVE_DIR, also loads the `.keras` files another backend
+saved in LOAD_DIR and saves its own in SAVE_DIR (cross_backend.py), so one
+process (one set of imports) does both.
 Prints "ALL OK" at the end; any failure raises.
 """
 
@@ -24,6 +27,7 @@ from factory_checks import check_factory  # noqa: E402
 
 import cvseq  # noqa: E402
 from cvseq._tf import TensorFlowRequiredError  # noqa: E402
+import cross_backend  # noqa: E402  (in this folder)
 import instance_segmenter_check  # noqa: E402  (in this folder)
 
 assert keras.backend.backend() == os.environ["KERAS_BACKEND"], keras.backend.backend()
@@ -113,4 +117,7 @@ model = cvseq.image_classifier(10, image_size=16)
 model.fit(images, epochs=1, verbose=0)
 assert model.predict(x[:3], verbose=0).shape == (3, 10)
 print("digits numpy fit OK", flush=True)
+if len(sys.argv) > 3:
+    cross_backend.load(sys.argv[2])
+    cross_backend.save(sys.argv[3])
 print("ALL OK")
