@@ -69,6 +69,32 @@ class DiceCrossEntropy(keras.losses.Loss):
         }
 
 
+@keras.saving.register_keras_serializable(package="cvseq")
+class WarmUpInverseSqrt(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up to `peak`, then decay as `peak * sqrt(warmup_steps / step)`.
+
+    The rate depends on the step alone, not on a planned number of epochs
+    (unlike cosine decay), so it suits a default compile whatever `fit`'s
+    `epochs` (Vaswani et al. 2017's schedule, without the model-size term).
+
+    Args:
+        peak: float. Rate reached at `warmup_steps`. Defaults to 2e-3.
+        warmup_steps: int. Steps of the linear warm-up. Defaults to 250.
+    """
+
+    def __init__(self, peak=2e-3, warmup_steps=250):
+        self.peak = float(peak)
+        self.warmup_steps = int(warmup_steps)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32") + 1.0
+        warmup = float(self.warmup_steps)
+        return self.peak * ops.minimum(step / warmup, ops.sqrt(warmup / step))
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup_steps": self.warmup_steps}
+
+
 def _conv_block(x, filters, name):
     """Two 3x3 convolutions, each with batch normalization and ReLU."""
     for i in (1, 2):
@@ -165,7 +191,9 @@ def image_segmenter(
             Defaults to None.
         train_backbone: bool. False freezes the encoder (first stage of
             fine-tuning). Defaults to True.
-        compile: bool. Compile with Adam(1e-3), `DiceCrossEntropy`, pixel
+        compile: bool. Compile with Adam on a `WarmUpInverseSqrt(2e-3, 250)`
+            rate (250 warm-up steps, then decay with the step, whatever the
+            epochs), `DiceCrossEntropy`, pixel
             accuracy and mean IoU over all classes (`mean_iou`). Defaults to
             True.
         name: str or None. Model name. Defaults to `"image_segmenter"`.
@@ -202,7 +230,7 @@ def image_segmenter(
         name=name or "image_segmenter",
         compile_defaults=dict(
             jit_compile=False,
-            optimizer=keras.optimizers.Adam(1e-3),
+            optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(2e-3, 250)),
             loss=DiceCrossEntropy(num_classes),
             metrics=[
                 keras.metrics.SparseCategoricalAccuracy(name="accuracy"),

@@ -73,3 +73,15 @@ def test_dice_cross_entropy():
     assert float(loss(truth, uniform)) > float(loss(truth, perfect)) + 1.0
     restored = DiceCrossEntropy.from_config(loss.get_config())
     assert restored.num_classes == 3
+
+
+def test_default_rate_warms_up_then_decays_whatever_the_epochs():
+    from cvseq.models.image_segmenter import WarmUpInverseSqrt
+
+    config = image_segmenter(3, image_size=16).optimizer.get_config()
+    schedule = keras.saving.deserialize_keras_object(config["learning_rate"])
+    assert isinstance(schedule, WarmUpInverseSqrt)
+    rates = [float(schedule(step)) for step in (0, 124, 249, 999, 9999)]
+    assert rates[0] < rates[1] < rates[2] and rates[2] == pytest.approx(2e-3)
+    assert rates[3] == pytest.approx(1e-3, rel=1e-3)
+    assert rates[2] > rates[3] > rates[4] > 0
