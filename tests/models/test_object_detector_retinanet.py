@@ -159,6 +159,11 @@ def test_retinanet_exports(tmp_path):
         assert b"Flex" not in f.read()
 
 
+# The learning test's scenes: RetinaNet's smallest anchors are 32-50 pixels
+# (P3, stride 8, anchor size 4), so digits of 20-28 pixels.
+SCENE_SIZE, SCENE_DIGITS, SCENE_COUNT = 32, (20, 28), 2400
+
+
 @pytest.mark.slow  # one traced RetinaNet train step costs ~26 CPU-s
 def test_retinanet_learns_digit_scenes():
     """The factory's defaults (backbone, anchors, compile) on held-out digit
