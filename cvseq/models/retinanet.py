@@ -268,7 +268,9 @@ def build_retinanet(backbone, *, num_classes, image_size, weights,
     image is large enough (a level needs at least 2x2 cells: 64-pixel images
     stop at P5). Anchors: KerasHub's (3 scales, ratios 0.5/1/2, 4 strides
     wide). Every ground-truth box gets at least its best anchor, also below
-    the 0.5 IoU threshold (`force_match`), so that small objects train.
+    the 0.5 IoU threshold (`force_match`), so that small objects train. A
+    backbone built here from scratch gets batch-norm momentum 0.9
+    (`_settle_batch_norm`).
     """
     if isinstance(backbone, RetinaNetDetector):
         encoder = backbone.backbone.image_encoder
