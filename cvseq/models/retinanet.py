@@ -268,7 +268,9 @@ def build_retinanet(backbone, *, num_classes, image_size, weights,
     image is large enough (a level needs at least 2x2 cells: 64-pixel images
     stop at P5). Anchors: KerasHub's (3 scales, ratios 0.5/1/2, 4 strides
     wide). Every ground-truth box gets at least its best anchor, also below
-    the 0.5 IoU threshold (`force_match`), so that small objects train.
+    the 0.5 IoU threshold (`force_match`), so that small objects train. A
+    backbone built here from scratch gets batch-norm momentum 0.9
+    (`_settle_batch_norm`).
     """
     if isinstance(backbone, RetinaNetDetector):
         encoder = backbone.backbone.image_encoder
@@ -276,6 +278,11 @@ def build_retinanet(backbone, *, num_classes, image_size, weights,
     else:
         pyramid = backbones.build_feature_pyramid(backbone, image_size=image_size,
                                                   weights=weights)
+    # A backbone built here from scratch (by name, no weights); a model or
+    # saved file the user passes keeps its own settings.
+    if weights is None and (backbone is None or (
+            isinstance(backbone, str) and not backbone.endswith(".keras"))):
+        _settle_batch_norm(pyramid)
     encoder = PyramidEncoder(pyramid, (*image_size, 3), name="image_encoder")
     missing = [f"P{level}" for level in (3, 4, 5) if f"P{level}" not in encoder.pyramid_outputs]
     if missing:
@@ -305,3 +312,20 @@ def build_retinanet(backbone, *, num_classes, image_size, weights,
         force_match=True, prediction_decoder=decoder, name=name,
     )
 
+
+
+def _settle_batch_norm(model, momentum=0.9):
+    """Sets the batch normalization momentum of a backbone built from scratch.
+
+    Keras applications use 0.999: their moving statistics then take
+    thousands of steps to leave their initial values, and a detector
+    trained from scratch for a few hundred steps predicts on statistics
+    that match nothing (measured: after 100 steps on 32x32 digit scenes, the
+    highest class score per image 0.1-0.6 in training mode, 0.012, the
+    prior, in inference mode; held-out mAP 0.000). 0.9 settles within the
+    first epoch, as in cvseq's `small_cnn`. The momentum is saved with the
+    model, so saved detectors keep theirs.
+    """
+    for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = momentum
