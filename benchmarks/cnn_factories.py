@@ -172,8 +172,11 @@ def plain_image_segmenter(num_classes, image_size):
             x = keras.layers.ReLU()(x)
     outputs = keras.layers.Conv2D(num_classes, 1, activation="softmax")(x)
     model = keras.Model(images, outputs)
+    # The factory's optimizer (a schedule is a setting, not architecture).
+    from cvseq.models.image_segmenter import WarmUpInverseSqrt
+
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(2e-3, 250)),
         loss=dice_cross_entropy(num_classes),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
                  keras.metrics.MeanIoU(num_classes, sparse_y_pred=False,

@@ -14,9 +14,12 @@ _HEAVY_MODULES = ("test_object_detector.py", "test_cli.py", "test_export.py")
 
 
 def pytest_collection_modifyitems(items):
-    """Longest tests first: with `-n 2`, pytest-xdist hands tests out in
-    this order, so the learning tests (minutes each) start at once instead
-    of leaving one worker idle at the end. The order is deterministic, as
+    """Longest tests first, so the learning tests (minutes each) start at
+    once instead of leaving one worker idle at the end. xdist's default
+    `--dist load` hands each worker a run of consecutive tests, which put
+    every learning test on one worker (the other idled for minutes at the
+    end); the README's command uses `--dist worksteal`, where an idle
+    worker takes half of the other's queue. The order is deterministic, as
     xdist requires."""
 
     def rank(item):
