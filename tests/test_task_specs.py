@@ -78,13 +78,18 @@ def test_task_spec_loads_its_data_and_shapes_its_model(name):
     keras.utils.set_random_seed(0)
     model = spec.build(info, options, SMALL_MODELS.get(name, {}))
     assert isinstance(model, cvseq.Task)
+    # Tracing YOLOv8's train and predict steps costs ~25 CPU-s; an eager
+    # step ~3. The traced steps are covered by `cvseq train` (test_cli.py)
+    # and the detector's learning test.
+    eager = name == "object_detector"
+    model.run_eagerly = eager
     inputs, _ = next(iter(data))
     outputs = model.predict(inputs, verbose=0)
     assert all(np.isfinite(np.asarray(o, "float32")).all()
                for o in keras.tree.flatten(outputs))
     # An optimizer alone compiles with the task's loss and metrics, and
     # trains on the data as `cvseq train` feeds it.
-    model.compile(optimizer="sgd")
+    model.compile(optimizer="sgd", run_eagerly=eager)
     logs = {k: v[-1] for k, v in model.fit(data.take(1), verbose=0).history.items()}
     assert np.isfinite(logs["loss"]) and len(logs) > 1, logs
     # The options that make data fit the trained model give the same shapes.
