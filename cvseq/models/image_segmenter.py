@@ -126,6 +126,14 @@ def segmentation_metrics(num_classes):
     ]
 
 
+def class_map(x, num_classes, *, name):
+    """A 1x1 convolution to per-pixel class probabilities `(batch, H, W,
+    num_classes)`, float32 under mixed precision for a stable loss."""
+    return keras.layers.Conv2D(
+        num_classes, 1, activation="softmax", dtype="float32", name=name
+    )(x)
+
+
 def unet(image_size, backbone, *, weights=None, train_backbone=True):
     """The U-Net that `image_segmenter` and `instance_segmenter` share.
 
@@ -237,10 +245,7 @@ def image_segmenter(
     check_bool("compile", compile)
     images, x = unet(image_size, backbone, weights=weights,
                      train_backbone=train_backbone)
-    # The head stays float32 under mixed precision for a stable loss.
-    outputs = keras.layers.Conv2D(
-        num_classes, 1, activation="softmax", dtype="float32", name="predictions"
-    )(x)
+    outputs = class_map(x, num_classes, name="predictions")
 
     # Model.
     model = Task(

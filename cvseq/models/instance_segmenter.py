@@ -24,6 +24,7 @@ from cvseq.models.image_segmenter import (
     DiceCrossEntropy,
     _conv_block,
     check_segmenter_arguments,
+    class_map,
     segmentation_metrics,
     unet,
 )
@@ -403,9 +404,7 @@ def instance_segmenter(
                      train_backbone=train_backbone)
 
     # Heads; they stay float32 under mixed precision for stable losses.
-    semantic = keras.layers.Conv2D(
-        num_classes, 1, activation="softmax", dtype="float32", name="semantic"
-    )(x)
+    semantic = class_map(x, num_classes, name="semantic")
     y = _conv_block(x, 32, name="instance_head")
     center = keras.layers.Conv2D(
         1, 1, activation="sigmoid", dtype="float32", name="center",
