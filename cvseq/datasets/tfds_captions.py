@@ -72,7 +72,6 @@ def _coco_captions(split, *, seed=0, shuffle=False, image_size=(224, 224),
         return to_inputs(image, captions[index])
 
     info = DatasetInfo(
-        class_names=[],
         num_examples=_num_examples(tfds_info, tfds_split),
         description="COCO captions (TFDS).",
         vocabulary=vocabulary,

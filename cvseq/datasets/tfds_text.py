@@ -85,7 +85,6 @@ def _tiny_shakespeare(split, *, seed=0, shuffle=False, data_dir=None, vocabulary
         stride=stride,
     )
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(windows),
         description="Tiny Shakespeare (TFDS), next-token windows.",
         vocabulary=vocabulary,
@@ -116,7 +115,6 @@ def _ted_pt_to_en(split, *, seed=0, shuffle=False, data_dir=None, vocabulary=Non
     )
     inputs["source"] = np.array(sources).astype(str)
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(sources),
         description="TED talks, Portuguese to English (TFDS).",
         vocabulary=vocabulary,
