@@ -104,18 +104,28 @@ def get_spec(name):
 # ---------------------------------------------------------------------------
 
 
-@register_backbone(
-    "small_cnn",
-    preprocessing="unit",
-    imagenet=False,
-    min_size=16,
+def _register_conv_stages(name, filters, *, batch_norm, description):
+    """Registers `name` as a `_conv_stages` CNN of `filters` widths: trained
+    from scratch (pixels in [0, 1]), at least 16 px a side."""
+    def build(input_shape, weights):
+        return _conv_stages(input_shape, weights, name=name, filters=filters,
+                            batch_norm=batch_norm)
+
+    register_backbone(
+        name,
+        preprocessing="unit",
+        imagenet=False,
+        min_size=16,
+        description=description,
+        feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
+    )(build)
+
+
+_register_conv_stages(
+    "small_cnn", (16, 32, 64, 128), batch_norm=True,
     description="4-stage conv/batch-norm CNN, output stride 8 (0.1M "
     "parameters); trains from scratch on a CPU in minutes.",
-    feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
 )
-def _small_cnn(input_shape, weights):
-    return _conv_stages(input_shape, weights, name="small_cnn",
-                        filters=(16, 32, 64, 128), batch_norm=True)
 
 
 def _conv_stages(input_shape, weights, *, name, filters, batch_norm):
@@ -163,23 +173,16 @@ def _conv_stages(input_shape, weights, *, name, filters, batch_norm):
 COMPACT_CNN_FILTERS = (32, 64, 128, 256)
 
 
-@register_backbone(
-    "compact_cnn",
-    preprocessing="unit",
-    imagenet=False,
-    min_size=16,
+# Why not small_cnn for images: on real photos its 0.1M parameters fell 3.4
+# points short of a plain Keras Conv-BN CNN at 10,000 images (6 in the
+# issue's run at 20,000, 0.1 in ours); more width, not VGG-style depth, is
+# what helped (see above).
+_register_conv_stages(
+    "compact_cnn", COMPACT_CNN_FILTERS, batch_norm=True,
     description="4-stage conv/batch-norm CNN (32, 64, 128, 256 filters), "
     "output stride 8 (0.39M parameters); image_classifier's default, as "
     "accurate as a plain Keras Conv-BN CNN on real photos.",
-    feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
 )
-def _compact_cnn(input_shape, weights):
-    # Why not small_cnn for images: on real photos its 0.1M parameters fell
-    # 3.4 points short of a plain Keras Conv-BN CNN at 10,000 images (6 in
-    # the issue's run at 20,000, 0.1 in ours); more width, not VGG-style
-    # depth, is what helped (see above).
-    return _conv_stages(input_shape, weights, name="compact_cnn",
-                        filters=COMPACT_CNN_FILTERS, batch_norm=True)
 
 
 def _keras_application(constructor, **extra):
@@ -652,21 +655,14 @@ def _pyramid_taps(features, image_size):
 FRAME_CNN_FILTERS = (8, 16, 32, 64)
 
 
-@register_backbone(
-    "frame_cnn",
-    preprocessing="unit",
-    imagenet=False,
-    min_size=16,
+# Why no batch norm: a tagger's batch holds the frames of a few clips, highly
+# correlated; with batch norm the tagger reached 0.69-0.72 on moving digits
+# (4 frames) against 0.94-0.99 without, and the same on real video (0.80
+# against 0.81). See BENCHMARKS.md.
+_register_conv_stages(
+    "frame_cnn", FRAME_CNN_FILTERS, batch_norm=False,
     description="small_cnn at half width (8, 16, 32, 64 filters) without "
     "batch normalization (convolutions with bias), output stride 8 (24K "
     "parameters): the video tagger's default, which trained better on real "
     "and digit video without batch norm and at half the cost per frame.",
-    feature_layers=("stage1_relu", "stage2_relu", "stage3_relu", "stage4"),
 )
-def _frame_cnn(input_shape, weights):
-    # Why no batch norm: a tagger's batch holds the frames of a few clips,
-    # highly correlated; with batch norm the tagger reached 0.69-0.72 on
-    # moving digits (4 frames) against 0.94-0.99 without, and the same on
-    # real video (0.80 against 0.81). See BENCHMARKS.md.
-    return _conv_stages(input_shape, weights, name="frame_cnn",
-                        filters=FRAME_CNN_FILTERS, batch_norm=False)

@@ -165,7 +165,6 @@ def _build(split, *, seed=0, shuffle=None, sequence_length=SEQUENCE_LENGTH, **op
         images, captions, vocabulary=VOCABULARY, sequence_length=sequence_length
     )
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(images),
         description="Digits on a 2x2 grid with captions (what, where, how many).",
         vocabulary=list(VOCABULARY),

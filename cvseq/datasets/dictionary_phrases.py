@@ -138,7 +138,6 @@ def _ding_phrases(split, *, seed=0, shuffle=False, sequence_length=None, **pairs
     sources, targets = dictionary_phrases(split, **pairs)
     dataset = translation_examples(sources, targets, vocabulary, sequence_length)
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(sources),
         description="Ding dictionary phrases, German -> English, words.",
         vocabulary=vocabulary,

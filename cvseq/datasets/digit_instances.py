@@ -21,14 +21,9 @@ training. Generation is seeded.
 import cv2
 import numpy as np
 
-from cvseq._validation import check_fraction, check_image_size, check_int
+from cvseq._validation import check_fraction
 from cvseq.datasets import digit_scenes, digits
-from cvseq.datasets.registry import (
-    DatasetInfo,
-    register_dataset,
-)
 
-DEFAULT_SCENES = {"train": 2000, "validation": 300, "test": 300}
 CLASS_NAMES = ["background", *digit_scenes.DIGIT_NAMES]
 # An occluded digit must keep this share of its pixels, so every instance
 # is still mostly visible (a sliver is not a digit anyone could label).
@@ -138,12 +133,8 @@ def generate(
         instance `k` at index `k - 1`, -1 padding) and `touching` bool
         `(n,)` (two same-class digits touch, measured on the masks).
     """
-    digits.check_split("digit instances", split)
-    image_size = check_image_size(image_size, minimum=16)
-    num_scenes = check_int(
-        "num_scenes", DEFAULT_SCENES[split] if num_scenes is None else num_scenes
-    )
-    max_digits = check_int("max_digits", max_digits, minimum=2)
+    image_size, num_scenes, max_digits = digit_scenes.check_scene_options(
+        "digit instances", split, image_size, num_scenes, max_digits, min_digits=2)
     touching = check_fraction("touching", touching, inclusive_one=True)
     side = min(image_size)
     digit_size = digit_scenes.check_digit_size(digit_size, side)
@@ -181,21 +172,14 @@ def generate(
     return out
 
 
-@register_dataset(
+digit_scenes.register_scenes(
     "digit_instances",
     task="instance_segmenter",
-    source="embedded",
-    options_from=generate,
     description="Real handwritten digits pasted onto real photos, an instance "
     "id per digit; half the scenes have two same-class digits touching. Offline.",
+    class_names=CLASS_NAMES,
+    summary="Real digits pasted onto real photos, with instance masks.",
+    targets=lambda scenes: {"semantic": scenes["semantic"],
+                            "instances": scenes["instances"]},
+    generate=generate,
 )
-def _digit_instances(split, *, seed=0, shuffle=None, **options):
-    scenes = generate(split, seed=seed, **options)
-    info = DatasetInfo(
-        class_names=list(CLASS_NAMES),
-        num_examples=len(scenes["images"]),
-        description="Real digits pasted onto real photos, with instance masks.",
-    )
-    targets = {"semantic": scenes["semantic"], "instances": scenes["instances"]}
-    # NumPy arrays: `load` makes tf.data of them, or NumPy batches (format="numpy").
-    return (scenes["images"], targets), info

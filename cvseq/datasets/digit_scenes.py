@@ -171,6 +171,23 @@ def check_digit_size(digit_size, side):
     return tuple(digit_size)
 
 
+def check_scene_options(label, split, image_size, num_scenes, max_digits, *,
+                        min_digits=1):
+    """Checks the options that `generate` here and in `digit_instances` share.
+
+    Returns:
+        `(image_size, num_scenes, max_digits)`: `image_size` a pair,
+        `num_scenes` the split's default (`DEFAULT_SCENES`) when None.
+    """
+    digits.check_split(label, split)
+    image_size = check_image_size(image_size, minimum=16)
+    num_scenes = check_int(
+        "num_scenes", DEFAULT_SCENES[split] if num_scenes is None else num_scenes
+    )
+    max_digits = check_int("max_digits", max_digits, minimum=min_digits)
+    return image_size, num_scenes, max_digits
+
+
 def generate(
     split,
     *,
@@ -198,12 +215,8 @@ def generate(
         `(n, max_digits)` (-1 padding) and `masks` int32 `(n, h, w)`
         (0 background, `1 + digit` on each digit).
     """
-    digits.check_split("digit scenes", split)
-    image_size = check_image_size(image_size, minimum=16)
-    num_scenes = check_int(
-        "num_scenes", DEFAULT_SCENES[split] if num_scenes is None else num_scenes
-    )
-    max_digits = check_int("max_digits", max_digits)
+    image_size, num_scenes, max_digits = check_scene_options(
+        "digit scenes", split, image_size, num_scenes, max_digits)
     side = min(image_size)
     digit_size = check_digit_size(digit_size, side)
 
@@ -231,8 +244,10 @@ def generate(
 
 
 
-def _register(name, *, task, description, class_names, summary, targets):
-    """Registers `name`: the scenes of `generate`, with `targets(scenes)`."""
+def register_scenes(name, *, task, description, class_names, summary, targets,
+                    generate=generate):
+    """Registers `name`: the scenes of `generate` (this module's, or
+    `digit_instances`'), with `targets(scenes)`."""
 
     def build(split, *, seed=0, shuffle=None, **options):
         scenes = generate(split, seed=seed, **options)
@@ -248,7 +263,7 @@ def _register(name, *, task, description, class_names, summary, targets):
                      options_from=generate)(build)
 
 
-_register(
+register_scenes(
     "digit_detection",
     task="object_detector",
     description="Real handwritten digits pasted onto real photos; exact "
@@ -257,7 +272,7 @@ _register(
     summary="Real digits pasted onto real photos, with boxes.",
     targets=lambda scenes: {"boxes": scenes["boxes"], "labels": scenes["labels"]},
 )
-_register(
+register_scenes(
     "digit_segmentation",
     task="image_segmenter",
     description="Real handwritten digits pasted onto real photos; exact "

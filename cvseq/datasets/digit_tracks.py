@@ -206,7 +206,6 @@ def detect_digits(frame, *, threshold=INK_THRESHOLD, min_area=6):
 def _build_tracks(split, *, seed=0, shuffle=None, **options):
     clips, boxes, ids = generate_tracks(split, seed=seed, **options)
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(clips),
         description="Real handwritten digits moving on their own paths.",
     )
@@ -225,7 +224,6 @@ def _build_tracks(split, *, seed=0, shuffle=None, **options):
 def _build_trajectories(split, *, seed=0, shuffle=None, **options):
     past, future = generate_trajectories(split, seed=seed, **options)
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(past),
         description="Digit paths, (x, y) as fractions of the frame size.",
     )

@@ -81,7 +81,6 @@ def generate(
 def _build_moving_digit_frames(split, *, seed=0, shuffle=None, **options):
     context, future = generate(split, seed=seed, **options)
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(context),
         description="Real handwritten digits moving across frames (context, future).",
     )
@@ -143,7 +142,6 @@ def _build_moving_mnist(split, *, seed=0, shuffle=None, data_dir=None, frames_in
         .map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
     )
     info = DatasetInfo(
-        class_names=[],
         num_examples=_MOVING_MNIST_SPLITS[split][1] - _MOVING_MNIST_SPLITS[split][0],
         description="Moving MNIST (TFDS), split by cvseq.",
     )
@@ -306,7 +304,6 @@ def _build_video_frames(split, *, seed=0, shuffle=None, **options):
         )
     context, future = generate_video_frames(split, **options)
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(context),
         description=f"Frame sequences of the videos under {options['root']!r}.",
     )

@@ -118,7 +118,6 @@ def _cldr_names(split, *, seed=0, shuffle=False, source="en", target="es",
     sources, targets = phrase_pairs(split, **pairs)
     dataset = translation_examples(sources, targets, vocabulary, sequence_length)
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(sources),
         description=f"CLDR names, {pairs['source']} -> {pairs['target']}, characters.",
         vocabulary=vocabulary,

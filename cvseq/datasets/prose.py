@@ -57,7 +57,6 @@ def _hamlet(split, *, seed=0, shuffle=False, level="word", sequence_length=32,
         (tf.constant(windows.astype(str)), tf.constant(targets))
     )
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(windows),
         description=f"Hamlet, {level}-level windows of {sequence_length} tokens.",
         vocabulary=vocabulary,

@@ -80,6 +80,19 @@ def load_tfds(name, split, *, data_dir=None, offline_alternative=None, shuffle=F
     return dataset, builder.info
 
 
+def train_vocabulary(name, vocabulary, build, *, data_dir=None):
+    """`vocabulary` when given, else `build(train)` on the training split of
+    TFDS data set `name` (a `tf.data.Dataset` of feature dicts).
+
+    Loading the other splits with the training `info.vocabulary` skips the
+    pass over the training data.
+    """
+    if vocabulary is not None:
+        return vocabulary
+    train, _ = load_tfds(name, "train", data_dir=data_dir)
+    return build(train)
+
+
 # TFDS downloads its own files, or from each data set's home (e.g.
 # www.cs.toronto.edu for CIFAR-10); without network its downloader retries
 # with back-off for about 200 s before it fails. One quick look-up first

@@ -20,7 +20,7 @@ from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
 )
-from cvseq.datasets.tfds_adapters import _num_examples, load_tfds
+from cvseq.datasets.tfds_adapters import _num_examples, load_tfds, train_vocabulary
 
 tf = LazyTensorFlow("cvseq.datasets the TFDS data sets")
 
@@ -49,14 +49,15 @@ def _coco_captions(split, *, seed=0, shuffle=False, image_size=(224, 224),
         offline_alternative="digit_captions", shuffle=shuffle, seed=seed,
     )
 
-    if vocabulary is None:
-        train, _ = load_tfds("coco_captions", "train", data_dir=data_dir)
+    def build_vocabulary(train):
         texts = train.map(
             lambda example: example["captions"]["text"],
             num_parallel_calls=tf.data.AUTOTUNE,
         ).unbatch().take(vocabulary_captions)
-        vocabulary = text.build_vocabulary(texts, max_tokens=max_tokens)
-    vocabulary = text.check_vocabulary("vocabulary", vocabulary)
+        return text.build_vocabulary(texts, max_tokens=max_tokens)
+
+    vocabulary = text.check_vocabulary("vocabulary", train_vocabulary(
+        "coco_captions", vocabulary, build_vocabulary, data_dir=data_dir))
     to_inputs = caption_inputs_fn(vocabulary=vocabulary, sequence_length=sequence_length)
     training = split.startswith("train")
 
@@ -71,7 +72,6 @@ def _coco_captions(split, *, seed=0, shuffle=False, image_size=(224, 224),
         return to_inputs(image, captions[index])
 
     info = DatasetInfo(
-        class_names=[],
         num_examples=_num_examples(tfds_info, tfds_split),
         description="COCO captions (TFDS).",
         vocabulary=vocabulary,

@@ -21,7 +21,7 @@ from cvseq import music, text
 from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_int
 from cvseq.datasets.registry import DatasetInfo, register_dataset
-from cvseq.datasets.tfds_adapters import _num_examples, load_tfds
+from cvseq.datasets.tfds_adapters import _num_examples, load_tfds, train_vocabulary
 
 tf = LazyTensorFlow("cvseq.datasets the TFDS data sets")
 
@@ -45,11 +45,10 @@ def _imdb_reviews(split, *, seed=0, shuffle=False, data_dir=None, vocabulary=Non
         "imdb_reviews", split, data_dir=data_dir,
         offline_alternative="rotten_tomatoes", shuffle=shuffle, seed=seed,
     )
-    if vocabulary is None:
-        train, _ = load_tfds("imdb_reviews", "train", data_dir=data_dir)
-        vocabulary = text.build_vocabulary(
-            train.map(lambda ex: ex["text"]), max_tokens=max_tokens
-        )
+    vocabulary = train_vocabulary(
+        "imdb_reviews", vocabulary, data_dir=data_dir,
+        build=lambda train: text.build_vocabulary(
+            train.map(lambda ex: ex["text"]), max_tokens=max_tokens))
     info = DatasetInfo(
         class_names=list(tfds_info.features["label"].names),
         num_examples=_num_examples(tfds_info, split),
@@ -75,12 +74,10 @@ def _tiny_shakespeare(split, *, seed=0, shuffle=False, data_dir=None, vocabulary
                       stride=None):
     dataset, _ = load_tfds("tiny_shakespeare", split, data_dir=data_dir,
                            offline_alternative="hamlet")
-    if vocabulary is None:
-        train, _ = load_tfds("tiny_shakespeare", "train", data_dir=data_dir)
-        vocabulary = text.build_vocabulary(
-            _texts(train, "text"), level=level,
-            max_tokens=max_tokens,
-        )
+    vocabulary = train_vocabulary(
+        "tiny_shakespeare", vocabulary, data_dir=data_dir,
+        build=lambda train: text.build_vocabulary(
+            _texts(train, "text"), level=level, max_tokens=max_tokens))
     windows, targets = text.language_model_windows(
         _texts(dataset, "text"),
         vocabulary=vocabulary,
@@ -88,7 +85,6 @@ def _tiny_shakespeare(split, *, seed=0, shuffle=False, data_dir=None, vocabulary
         stride=stride,
     )
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(windows),
         description="Tiny Shakespeare (TFDS), next-token windows.",
         vocabulary=vocabulary,
@@ -108,12 +104,10 @@ def _ted_pt_to_en(split, *, seed=0, shuffle=False, data_dir=None, vocabulary=Non
     name = "ted_hrlr_translate/pt_to_en"
     dataset, _ = load_tfds(name, split, data_dir=data_dir,
                            offline_alternative="cldr_names")
-    if vocabulary is None:
-        train, _ = load_tfds(name, "train", data_dir=data_dir)
-        vocabulary = {
-            "source": text.build_vocabulary(_texts(train, "pt"), max_tokens=max_tokens),
-            "target": text.build_vocabulary(_texts(train, "en"), max_tokens=max_tokens),
-        }
+    vocabulary = train_vocabulary(name, vocabulary, data_dir=data_dir, build=lambda train: {
+        "source": text.build_vocabulary(_texts(train, "pt"), max_tokens=max_tokens),
+        "target": text.build_vocabulary(_texts(train, "en"), max_tokens=max_tokens),
+    })
     sources, targets = _texts(dataset, "pt"), _texts(dataset, "en")
     inputs, target_ids = text.teacher_forcing_inputs(
         sources, targets, target_vocabulary=vocabulary["target"],
@@ -121,7 +115,6 @@ def _ted_pt_to_en(split, *, seed=0, shuffle=False, data_dir=None, vocabulary=Non
     )
     inputs["source"] = np.array(sources).astype(str)
     info = DatasetInfo(
-        class_names=[],
         num_examples=len(sources),
         description="TED talks, Portuguese to English (TFDS).",
         vocabulary=vocabulary,

@@ -106,6 +106,34 @@ def _conv_block(x, filters, name):
     return x
 
 
+def check_segmenter_arguments(num_classes, image_size, train_backbone):
+    """The checks `image_segmenter` and `instance_segmenter` share.
+
+    Returns:
+        `(num_classes, image_size)`, normalized (`image_size` a pair).
+    """
+    num_classes = check_num_classes(num_classes)
+    image_size = check_image_size(image_size)
+    check_bool("train_backbone", train_backbone)
+    return num_classes, image_size
+
+
+def segmentation_metrics(num_classes):
+    """Pixel accuracy and mean IoU over all classes, on class probabilities."""
+    return [
+        keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+        keras.metrics.MeanIoU(num_classes, sparse_y_pred=False, name="mean_iou"),
+    ]
+
+
+def class_map(x, num_classes, *, name):
+    """A 1x1 convolution to per-pixel class probabilities `(batch, H, W,
+    num_classes)`, float32 under mixed precision for a stable loss."""
+    return keras.layers.Conv2D(
+        num_classes, 1, activation="softmax", dtype="float32", name=name
+    )(x)
+
+
 def unet(image_size, backbone, *, weights=None, train_backbone=True):
     """The U-Net that `image_segmenter` and `instance_segmenter` share.
 
@@ -212,16 +240,12 @@ def image_segmenter(
     (1, 64, 64, 11)
     """
     # Arguments.
-    num_classes = check_num_classes(num_classes)
-    image_size = check_image_size(image_size)
-    check_bool("train_backbone", train_backbone)
+    num_classes, image_size = check_segmenter_arguments(
+        num_classes, image_size, train_backbone)
     check_bool("compile", compile)
     images, x = unet(image_size, backbone, weights=weights,
                      train_backbone=train_backbone)
-    # The head stays float32 under mixed precision for a stable loss.
-    outputs = keras.layers.Conv2D(
-        num_classes, 1, activation="softmax", dtype="float32", name="predictions"
-    )(x)
+    outputs = class_map(x, num_classes, name="predictions")
 
     # Model.
     model = Task(
@@ -232,12 +256,7 @@ def image_segmenter(
             jit_compile=False,
             optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(2e-3, 250)),
             loss=DiceCrossEntropy(num_classes),
-            metrics=[
-                keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-                keras.metrics.MeanIoU(
-                    num_classes, sparse_y_pred=False, name="mean_iou"
-                ),
-            ],
+            metrics=segmentation_metrics(num_classes),
         ),
         targets="class_ids",
     )

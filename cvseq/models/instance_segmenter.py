@@ -19,14 +19,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from cvseq._validation import (
-    check_bool,
-    check_fraction,
-    check_image_size,
-    check_int,
-    check_num_classes,
+from cvseq._validation import check_bool, check_fraction, check_int
+from cvseq.models.image_segmenter import (
+    DiceCrossEntropy,
+    _conv_block,
+    check_segmenter_arguments,
+    class_map,
+    segmentation_metrics,
+    unet,
 )
-from cvseq.models.image_segmenter import DiceCrossEntropy, _conv_block, unet
 from cvseq.models.task import Task
 
 # The centre heatmap starts near 0 everywhere (as the target mostly is).
@@ -326,10 +327,7 @@ def compile_defaults(num_classes, max_instances):
         optimizer=keras.optimizers.Adam(2e-3),
         loss={"semantic": DiceCrossEntropy(num_classes),
               "instances": InstanceCenterLoss(max_instances)},
-        metrics={"semantic": [
-            keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-            keras.metrics.MeanIoU(num_classes, sparse_y_pred=False, name="mean_iou"),
-        ]},
+        metrics={"semantic": segmentation_metrics(num_classes)},
     )
 
 
@@ -393,9 +391,8 @@ def instance_segmenter(
     ((1, 32, 32), (1, 16))
     """
     # Arguments.
-    num_classes = check_num_classes(num_classes)
-    image_size = check_image_size(image_size)
-    check_bool("train_backbone", train_backbone)
+    num_classes, image_size = check_segmenter_arguments(
+        num_classes, image_size, train_backbone)
     max_instances = check_int("max_instances", max_instances)
     check_bool("compile", compile)
     # One decoder for both heads. What held the classes back was the
@@ -407,9 +404,7 @@ def instance_segmenter(
                      train_backbone=train_backbone)
 
     # Heads; they stay float32 under mixed precision for stable losses.
-    semantic = keras.layers.Conv2D(
-        num_classes, 1, activation="softmax", dtype="float32", name="semantic"
-    )(x)
+    semantic = class_map(x, num_classes, name="semantic")
     y = _conv_block(x, 32, name="instance_head")
     center = keras.layers.Conv2D(
         1, 1, activation="sigmoid", dtype="float32", name="center",

@@ -61,17 +61,31 @@ class PadFirstStep(keras.layers.Layer):
             dtype=x.dtype)
 
 
+def strided_network(input_shape, filters, *, prefix, input_name, rescale=None):
+    """One frame-sized input -> pooled features `(filters[-1],)`.
+
+    Stride-2 convolutions (one per entry of `filters`) with batch norm and
+    ReLU, then global average pooling; `rescale` multiplies the input first.
+    Layers are named `{prefix}{i}_conv`, `_bn`, `_relu`, `{prefix}_pooling`
+    (and `{prefix}_rescaling`); the model `{prefix}_network`.
+    """
+    x = inputs = keras.Input(input_shape, name=input_name)
+    if rescale is not None:
+        x = keras.layers.Rescaling(rescale, name=f"{prefix}_rescaling")(x)
+    for i, channels in enumerate(filters, start=1):
+        x = keras.layers.Conv2D(channels, 3, strides=2, padding="same",
+                                use_bias=False, name=f"{prefix}{i}_conv")(x)
+        x = BatchNormalization(momentum=0.9, name=f"{prefix}{i}_bn")(x)
+        x = keras.layers.ReLU(name=f"{prefix}{i}_relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name=f"{prefix}_pooling")(x)
+    return keras.Model(inputs, x, name=f"{prefix}_network")
+
+
 def _flow_network(image_size):
     """One flow field `(h, w, 2)` -> features `(_FLOW_FILTERS[-1],)`: two
     stride-2 convolutions with batch norm, then global average pooling."""
-    x = inputs = keras.Input((*image_size, 2), name="flow_field")
-    for i, filters in enumerate(_FLOW_FILTERS, start=1):
-        x = keras.layers.Conv2D(filters, 3, strides=2, padding="same",
-                                use_bias=False, name=f"flow{i}_conv")(x)
-        x = BatchNormalization(momentum=0.9, name=f"flow{i}_bn")(x)
-        x = keras.layers.ReLU(name=f"flow{i}_relu")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="flow_pooling")(x)
-    return keras.Model(inputs, x, name="flow_network")
+    return strided_network((*image_size, 2), _FLOW_FILTERS, prefix="flow",
+                           input_name="flow_field")
 
 
 def flow_input(frames, image_size):
@@ -123,18 +137,39 @@ def flow_only_tagger(num_classes, *, frames, image_size, recurrent, units,
                      bidirectional, multi_label, dropout, compile, name):
     """`video_tagger(streams=("flow",))`: the flow stream alone. The clips
     input only gives the frame mask (padding at the end of a clip)."""
-    from cvseq.models._common import classification_head, classifier_task
-
     clips = keras.Input((frames, *image_size, 3), name="clips")
     mask = FrameMask(name="frame_mask")(clips)
     fields, _, summary = flow_stream(None, mask, frames=frames, image_size=image_size,
                                      recurrent=recurrent, units=units,
                                      bidirectional=bidirectional, dropout=dropout)
-    outputs = classification_head(summary, num_classes, multi_label=multi_label,
+    return clip_classifier(summary, clips, fields, num_classes,
+                           multi_label=multi_label, dropout=dropout,
+                           compile=compile, name=name or "video_tagger")
+
+
+def clip_classifier(features, clips, fields, num_classes, *, multi_label, dropout,
+                    compile, name):
+    """The classification head on a clip summary, and the task around it.
+
+    Args:
+        features: `(batch, d)` clip summary.
+        clips: the `"clips"` input.
+        fields: the `"flow"` input, or None (no flow stream).
+
+    Returns:
+        A `cvseq.Task` from `clips` (or a `FlowTask` from `{"clips", "flow"}`
+        when `fields` is given) with the classification compile defaults.
+    """
+    from cvseq.models._common import classification_head, classifier_task
+
+    outputs = classification_head(features, num_classes, multi_label=multi_label,
                                   dropout=dropout)
+    if fields is None:
+        return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
+                               compile=compile, name=name)
     return classifier_task({"clips": clips, "flow": fields}, outputs, num_classes,
-                           multi_label=multi_label, compile=compile,
-                           name=name or "video_tagger", task_class=FlowTask)
+                           multi_label=multi_label, compile=compile, name=name,
+                           task_class=FlowTask)
 
 
 def check_frames(frames):

@@ -10,11 +10,7 @@ from cvseq._validation import (
     check_int,
 )
 from cvseq.layers import ImagePreprocessing
-from cvseq.models._common import (
-    check_classes,
-    classification_head,
-    classifier_task,
-)
+from cvseq.models._common import check_classes
 from cvseq.models import two_stream
 
 BLOCKS = ("r2plus1d", "c3d")
@@ -116,18 +112,10 @@ def video_classifier_3d(
         features.append(_network(fields, filters, block, prefix="flow_",
                                  pooling="flow_pool"))
     x = features[0] if len(features) == 1 else two_stream.fuse(features)
-    outputs = classification_head(
-        x, num_classes, multi_label=multi_label, dropout=dropout
-    )
-
-    # Model.
-    if "flow" in streams:
-        return classifier_task({"clips": clips, "flow": fields}, outputs, num_classes,
-                               multi_label=multi_label, compile=compile,
-                               name=name or "video_classifier_3d",
-                               task_class=two_stream.FlowTask)
-    return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
-                           compile=compile, name=name or "video_classifier_3d")
+    return two_stream.clip_classifier(
+        x, clips, fields if "flow" in streams else None, num_classes,
+        multi_label=multi_label, dropout=dropout, compile=compile,
+        name=name or "video_classifier_3d")
 
 
 def _network(x, filters, block, *, prefix, pooling):

@@ -161,14 +161,25 @@ class Patchify(keras.layers.Layer):
         return {**super().get_config(), "patch": self.patch, "inverse": self.inverse}
 
 
-@keras.saving.register_keras_serializable(package="cvseq")
-class FutureSteps(keras.layers.Layer):
-    """Zeros `(batch, frames, h, w, 1)`: the forecaster's input, which has
-    nothing but its states to go on (as in Shi et al.)."""
+class _FramesLayer(keras.layers.Layer):
+    """A layer that outputs `frames` steps: `(b, t, ...)` -> `(b, frames,
+    ...)` unless it says otherwise."""
 
     def __init__(self, frames, **kwargs):
         super().__init__(**kwargs)
         self.frames = frames
+
+    def compute_output_shape(self, shape):
+        return (shape[0], self.frames, *shape[2:])
+
+    def get_config(self):
+        return {**super().get_config(), "frames": self.frames}
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class FutureSteps(_FramesLayer):
+    """Zeros `(batch, frames, h, w, 1)`: the forecaster's input, which has
+    nothing but its states to go on (as in Shi et al.)."""
 
     def call(self, x):
         return ops.zeros_like(x[:, :1, :, :, :1]) * ops.zeros(
@@ -178,50 +189,27 @@ class FutureSteps(keras.layers.Layer):
     def compute_output_shape(self, shape):
         return (shape[0], self.frames, shape[2], shape[3], 1)
 
-    def get_config(self):
-        return {**super().get_config(), "frames": self.frames}
-
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class LastFrameLogits(keras.layers.Layer):
+class LastFrameLogits(_FramesLayer):
     """The logits of the last frame `(b, t, ...)` in [0, 1], repeated
     `frames` times: `(b, frames, ...)`. Intensities are clipped to [0.01,
     0.99] first, so black and white pixels have finite logits (about
     -4.6 and 4.6) and the model can still switch them."""
-
-    def __init__(self, frames, **kwargs):
-        super().__init__(**kwargs)
-        self.frames = frames
 
     def call(self, x):
         last = ops.clip(ops.cast(x[:, -1:], self.compute_dtype), 0.01, 0.99)
         logits = ops.log(last) - ops.log(1.0 - last)
         return ops.repeat(logits, self.frames, axis=1)
 
-    def compute_output_shape(self, shape):
-        return (shape[0], self.frames, *shape[2:])
-
-    def get_config(self):
-        return {**super().get_config(), "frames": self.frames}
-
 
 @keras.saving.register_keras_serializable(package="cvseq")
-class LastFrame(keras.layers.Layer):
+class LastFrame(_FramesLayer):
     """The last frame `(b, t, ...)`, repeated `frames` times: `(b, frames,
     ...)` (the base that a pixel-space residual adds to)."""
 
-    def __init__(self, frames, **kwargs):
-        super().__init__(**kwargs)
-        self.frames = frames
-
     def call(self, x):
         return ops.repeat(ops.cast(x[:, -1:], self.compute_dtype), self.frames, axis=1)
-
-    def compute_output_shape(self, shape):
-        return (shape[0], self.frames, *shape[2:])
-
-    def get_config(self):
-        return {**super().get_config(), "frames": self.frames}
 
 
 @keras.saving.register_keras_serializable(package="cvseq")

@@ -11,12 +11,10 @@ from cvseq._validation import (
     check_image_size,
     check_int,
 )
-from cvseq.layers import BatchNormalization, FrameMask, TimeDistributed
+from cvseq.layers import FrameMask, TimeDistributed
 from cvseq.models._common import (
     RECURRENT,
     check_classes,
-    classification_head,
-    classifier_task,
     recurrent_layer,
     spatial_features,
 )
@@ -49,15 +47,9 @@ def _motion_network(image_size):
     Two stride-2 convolutions and global pooling: how much moved, and how
     (edges shifting by a pixel or by three), whatever the frame shows.
     """
-    x = inputs = keras.Input((*image_size, 3), name="differences")
-    x = keras.layers.Rescaling(1 / 255, name="motion_rescaling")(x)
-    for i, filters in enumerate(_MOTION_FILTERS, start=1):
-        x = keras.layers.Conv2D(filters, 3, strides=2, padding="same",
-                                use_bias=False, name=f"motion{i}_conv")(x)
-        x = BatchNormalization(momentum=0.9, name=f"motion{i}_bn")(x)
-        x = keras.layers.ReLU(name=f"motion{i}_relu")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="motion_pooling")(x)
-    return keras.Model(inputs, x, name="motion_network")
+    return two_stream.strided_network((*image_size, 3), _MOTION_FILTERS,
+                                      prefix="motion", input_name="differences",
+                                      rescale=1 / 255)
 
 
 def video_tagger(
@@ -195,18 +187,10 @@ def video_tagger(
     x = rnn(x, mask=mask)
     if "flow" in streams and flow_summary is not None:
         x = two_stream.fuse([x, flow_summary])
-    outputs = classification_head(
-        x, num_classes, multi_label=multi_label, dropout=dropout
-    )
-
-    # Model.
-    if "flow" in streams:
-        return classifier_task({"clips": clips, "flow": fields}, outputs, num_classes,
-                               multi_label=multi_label, compile=compile,
-                               name=name or "video_tagger",
-                               task_class=two_stream.FlowTask)
-    return classifier_task(clips, outputs, num_classes, multi_label=multi_label,
-                           compile=compile, name=name or "video_tagger")
+    return two_stream.clip_classifier(
+        x, clips, fields if "flow" in streams else None, num_classes,
+        multi_label=multi_label, dropout=dropout, compile=compile,
+        name=name or "video_tagger")
 
 
 # ---------------------------------------------------------------------------
