@@ -21,6 +21,8 @@ import time
 import _common  # first: it quiets TensorFlow's start-up logs
 import numpy as np
 
+import keras
+
 import cvseq
 from cvseq.metrics import instances as instance_metrics
 
@@ -90,6 +92,10 @@ def main(argv=None):
 
     model = cvseq.instance_segmenter(len(names), image_size=args.image_size,
                                      backbone=args.backbone, weights=args.weights)
+    if args.learning_rate is not None:  # else the factory's compile
+        # The task's losses and metrics stay; only the schedule's peak is yours.
+        schedule = cvseq.training.WarmUpInverseSqrt(args.learning_rate, 250)
+        model.compile(optimizer=keras.optimizers.Adam(schedule))
     start = time.time()
     history = model.fit(train, epochs=args.epochs)
     train_seconds = time.time() - start

@@ -92,11 +92,10 @@ def main(argv=None):
         weights=args.weights,
         architecture=args.architecture,
     )
-    # Warm up over the first tenth of the steps, then cosine decay to zero.
-    steps = args.epochs * max(1, (info.num_examples or 2000) // args.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, steps, warmup_target=args.learning_rate, warmup_steps=steps // 10)
-    model.compile(optimizer=keras.optimizers.Adam(schedule, global_clipnorm=10.0))
+    if args.learning_rate is not None:  # else the factory's compile
+        # The same losses; only the schedule's peak is yours.
+        schedule = cvseq.training.WarmUpInverseSqrt(args.learning_rate, 250)
+        model.compile(optimizer=keras.optimizers.Adam(schedule, global_clipnorm=10.0))
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs)
     train_seconds = time.time() - start

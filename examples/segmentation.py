@@ -77,13 +77,10 @@ def main(argv=None):
         len(names), image_size=args.image_size, backbone=args.backbone,
         weights=args.weights,
     )
-    # Warm up over the first tenth of the steps, then cosine decay to zero.
-    steps = args.epochs * max(1, (info.num_examples or 3000) // args.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, steps, warmup_target=args.learning_rate, warmup_steps=steps // 10)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=model.loss,
-                  metrics=[keras.metrics.MeanIoU(len(names), sparse_y_pred=False,
-                                                 name="mean_iou")])
+    if args.learning_rate is not None:  # else the factory's compile
+        # The task's loss and metrics stay; only the schedule's peak is yours.
+        schedule = cvseq.training.WarmUpInverseSqrt(args.learning_rate, 250)
+        model.compile(optimizer=keras.optimizers.Adam(schedule))
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs)
     train_seconds = time.time() - start

@@ -9,6 +9,7 @@ from cvseq import backbones
 from cvseq._validation import check_bool, check_image_size, check_num_classes
 from cvseq.layers import ImagePreprocessing
 from cvseq.models.task import Task
+from cvseq.training import WarmUpInverseSqrt  # noqa: F401 (also importable from here)
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -67,32 +68,6 @@ class DiceCrossEntropy(keras.losses.Loss):
             "dice_weight": self.dice_weight,
             "smooth": self.smooth,
         }
-
-
-@keras.saving.register_keras_serializable(package="cvseq")
-class WarmUpInverseSqrt(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warm-up to `peak`, then decay as `peak * sqrt(warmup_steps / step)`.
-
-    The rate depends on the step alone, not on a planned number of epochs
-    (unlike cosine decay), so it suits a default compile whatever `fit`'s
-    `epochs` (Vaswani et al. 2017's schedule, without the model-size term).
-
-    Args:
-        peak: float. Rate reached at `warmup_steps`. Defaults to 2e-3.
-        warmup_steps: int. Steps of the linear warm-up. Defaults to 250.
-    """
-
-    def __init__(self, peak=2e-3, warmup_steps=250):
-        self.peak = float(peak)
-        self.warmup_steps = int(warmup_steps)
-
-    def __call__(self, step):
-        step = ops.cast(step, "float32") + 1.0
-        warmup = float(self.warmup_steps)
-        return self.peak * ops.minimum(step / warmup, ops.sqrt(warmup / step))
-
-    def get_config(self):
-        return {"peak": self.peak, "warmup_steps": self.warmup_steps}
 
 
 def _conv_block(x, filters, name):

@@ -50,8 +50,9 @@ def add_scene_arguments(parser, *, dataset, num_scenes, digit_size):
                         help=f"digits per scene ({dataset})")
     parser.add_argument("--digit-size", type=int, nargs=2, default=digit_size,
                         help=f"smallest and largest digit side in pixels ({dataset})")
-    parser.add_argument("--learning-rate", type=float, default=2e-3,
-                        help="peak rate of the warm-up + cosine schedule")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="peak rate of the 250-step warm-up (then 1/sqrt(step) "
+                             "decay); default: the factory's compile")
 
 
 def add_segmenter_arguments(parser, *, dataset, num_scenes):

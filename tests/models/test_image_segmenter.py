@@ -76,7 +76,7 @@ def test_dice_cross_entropy():
 
 
 def test_default_rate_warms_up_then_decays_whatever_the_epochs():
-    from cvseq.models.image_segmenter import WarmUpInverseSqrt
+    from cvseq.training import WarmUpInverseSqrt
 
     config = image_segmenter(3, image_size=16).optimizer.get_config()
     schedule = keras.saving.deserialize_keras_object(config["learning_rate"])
@@ -85,3 +85,12 @@ def test_default_rate_warms_up_then_decays_whatever_the_epochs():
     assert rates[0] < rates[1] < rates[2] and rates[2] == pytest.approx(2e-3)
     assert rates[3] == pytest.approx(1e-3, rel=1e-3)
     assert rates[2] > rates[3] > rates[4] > 0
+
+
+@pytest.mark.parametrize("argument, value", [("peak", 0), ("peak", "2e-3"),
+                                             ("warmup_steps", 0), ("warmup_steps", 2.5)])
+def test_the_schedule_names_a_bad_argument(argument, value):
+    from cvseq.training import WarmUpInverseSqrt
+
+    with pytest.raises((ValueError, TypeError), match=f"`{argument}`.*Received"):
+        WarmUpInverseSqrt(**{argument: value})

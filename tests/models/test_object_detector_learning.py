@@ -25,13 +25,10 @@ def test_detector_finds_and_reads_digits_on_unseen_photos():
     model = object_detector(10, image_size=SIZE, backbone="yolo_v8_tiny")
     untrained = evaluate_detector(model, test)
 
-    # The default losses with a warm-up and cosine decay of the rate.
-    epochs, steps = 12, 12 * 2000 // 16
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, steps, warmup_target=2e-3, warmup_steps=steps // 10
-    )
-    model.compile(optimizer=keras.optimizers.Adam(schedule, global_clipnorm=10.0))
-    model.fit(train, epochs=epochs, verbose=0)
+    # The factory's default compile (losses and schedule): the bars hold for
+    # the default. Measured after 8 epochs: mAP@0.5 0.597 / 0.656 / 0.597,
+    # mAP 0.411 / 0.463 / 0.427 (seeds 0 / 1 / 2); 6 epochs gave 0.537-0.579.
+    model.fit(train, epochs=8, verbose=0)
     scores = evaluate_detector(model, test)
     print(f"held-out mAP@0.5 {scores['map_50']:.3f}, mAP@[0.5:0.95] "
           f"{scores['map']:.3f} (untrained: {untrained['map_50']:.3f})")
