@@ -252,3 +252,26 @@ def test_a_loaded_task_is_compiled_as_saved(tmp_path):
     assert loaded.compiled and isinstance(loaded.optimizer, keras.optimizers.SGD)
     assert type(loaded.loss) is type(model.loss)
     loaded.fit(["good film", "bad film"], np.array([0, 1]), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("name", ["image_classifier", "translator", "instance_segmenter"])
+def test_first_fit_and_evaluate_trace_their_step_once(name):
+    """Keras builds the optimizer, loss and metric state inside the first
+    trace unless asked first; TensorFlow then traces the step again (twice
+    the cost of the first step). Counts the Python calls of the steps."""
+    model, inputs, targets = FACTORIES[name]()
+    model.compile()
+    calls = {"train": 0, "test": 0}
+
+    def counted(kind, step):
+        def wrapper(*args, **kwargs):
+            calls[kind] += 1
+            return step(*args, **kwargs)
+        return wrapper
+
+    model.train_step = counted("train", model.train_step)
+    model.test_step = counted("test", model.test_step)
+    model.evaluate(inputs, targets, verbose=0)  # before any fit: metrics unbuilt
+    model.fit(inputs, targets, epochs=2, verbose=0)
+    assert calls == {"train": 1, "test": 1}, calls
+    assert model._distribute_strategy is None  # only for the call
