@@ -173,10 +173,10 @@ def plain_image_segmenter(num_classes, image_size):
     outputs = keras.layers.Conv2D(num_classes, 1, activation="softmax")(x)
     model = keras.Model(images, outputs)
     # The factory's optimizer (a schedule is a setting, not architecture).
-    from cvseq.models.image_segmenter import WarmUpInverseSqrt
+    from cvseq.training import WarmUpInverseSqrt
 
     model.compile(
-        optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(2e-3, 250)),
+        optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(4e-3, 250)),
         loss=dice_cross_entropy(num_classes),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
                  keras.metrics.MeanIoU(num_classes, sparse_y_pred=False,

@@ -9,7 +9,7 @@ from cvseq import backbones
 from cvseq._validation import check_bool, check_image_size, check_num_classes
 from cvseq.layers import ImagePreprocessing
 from cvseq.models.task import Task
-from cvseq.training import WarmUpInverseSqrt  # noqa: F401 (also importable from here)
+from cvseq.training import WarmUpInverseSqrt  # also importable from here
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -194,7 +194,7 @@ def image_segmenter(
             Defaults to None.
         train_backbone: bool. False freezes the encoder (first stage of
             fine-tuning). Defaults to True.
-        compile: bool. Compile with Adam on a `WarmUpInverseSqrt(2e-3, 250)`
+        compile: bool. Compile with Adam on a `WarmUpInverseSqrt(4e-3, 250)`
             rate (250 warm-up steps, then decay with the step, whatever the
             epochs), `DiceCrossEntropy`, pixel
             accuracy and mean IoU over all classes (`mean_iou`). Defaults to
@@ -229,7 +229,7 @@ def image_segmenter(
         name=name or "image_segmenter",
         compile_defaults=dict(
             jit_compile=False,
-            optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(2e-3, 250)),
+            optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(4e-3, 250)),
             loss=DiceCrossEntropy(num_classes),
             metrics=segmentation_metrics(num_classes),
         ),
