@@ -148,7 +148,8 @@ def generate(split, *, image_size=(64, 64), num_tiles=None, max_instances=32, se
     if split == "test" and num_tiles is not None:
         raise ValueError(
             "The nuclei test split is a fixed grid of tiles; `num_tiles` sets the "
-            f"training split only. Received: num_tiles={num_tiles!r} for split='test'.")
+            "training split only (with load_splits: `((\"train\", {\"num_tiles\": n}), "
+            f"\"test\")`). Received: num_tiles={num_tiles!r} for split='test'.")
     num_tiles = check_int("num_tiles", DEFAULT_TRAIN_TILES if num_tiles is None
                           else num_tiles)
     max_instances = check_int("max_instances", max_instances)

@@ -7,9 +7,9 @@ fluorescence image, stardist's files) and scores the fixed test grid (right
 columns) against Otsu thresholding (scikit-image) and its connected
 components, computed on the same test tiles. Prints one JSON line per run.
 
-    python benchmarks/nuclei.py segmenter --epochs 8 --seed 0
-    python benchmarks/nuclei.py instances --epochs 8 --seed 0
-    python benchmarks/nuclei.py detector --epochs 8 --seed 0
+    python benchmarks/nuclei_defaults.py segmenter --epochs 8 --seed 0
+    python benchmarks/nuclei_defaults.py instances --epochs 8 --seed 0
+    python benchmarks/nuclei_defaults.py detector --epochs 8 --seed 0
 """
 
 import argparse
@@ -162,6 +162,14 @@ def main():
     result["otsu_per_tile"] = seg(otsu_tile)
     result["otsu_train_threshold"] = seg(otsu_fixed)
     result["otsu_cleaned"] = seg(otsu_clean)
+    # The watershed's one parameter, chosen on the training tiles.
+    train_truth = {"semantic": train_tiles["semantic"][:200],
+                   "instances": train_tiles["instances"][:200]}
+    train_otsu = cleaned_otsu_masks(train_tiles["images"][:200])
+    min_distance = max((im.mask_average_precision(
+        train_truth, watershed_instances(train_otsu, d), num_classes=2)["map_50"], d)
+        for d in (3, 5, 7, 9, 12))[1]
+    result["watershed_min_distance"] = min_distance
     truth = {"semantic": semantic, "instances": test["instances"]}
     if args.task == "segmenter":
         result["model"] = seg(model.predict(images, verbose=0))
@@ -177,15 +185,7 @@ def main():
                     "pq": round(pq["pq"], 3)}
 
         mi = model.max_instances
-        # The watershed's one parameter, chosen on the training tiles.
-        train_truth = {"semantic": train_tiles["semantic"][:200],
-                       "instances": train_tiles["instances"][:200]}
-        train_otsu = cleaned_otsu_masks(train_tiles["images"][:200])
-        best = max((im.mask_average_precision(
-            train_truth, watershed_instances(train_otsu, d), num_classes=2)["map_50"], d)
-            for d in (3, 5, 7, 9, 12))
-        result["watershed_min_distance"] = best[1]
-        result["otsu_cleaned_watershed"] = inst(watershed_instances(otsu_clean, best[1]))
+        result["otsu_cleaned_watershed"] = inst(watershed_instances(otsu_clean, min_distance))
         result["model"] = inst(found)
         result["model_components"] = inst(im.connected_components(
             out["semantic"], max_instances=mi))
@@ -207,6 +207,8 @@ def main():
                            ("otsu_cleaned_component_boxes", otsu_clean)):
             blobs = im.connected_components(one_hot(masks), max_instances=32)
             result[key] = det(components_boxes(blobs, 32))
+        result["otsu_cleaned_watershed_boxes"] = det(components_boxes(
+            watershed_instances(otsu_clean, min_distance), 32))
     print(json.dumps(result))
 
 
