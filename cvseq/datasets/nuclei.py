@@ -138,6 +138,12 @@ def generate(split, *, image_size=(64, 64), num_tiles=None, max_instances=32, se
         none, 1..k by decreasing area), `boxes` float32 `(n,
         max_instances, 4)` (`xyxy` pixels, -1 padding) and `labels` int32
         `(n, max_instances)` (0 nucleus, -1 padding).
+
+    Example:
+
+    >>> tiles = generate("test", image_size=64)
+    >>> tiles["images"].shape, tiles["instances"].shape
+    ((24, 64, 64, 3), (24, 64, 64))
     """
     check_split(split)
     image_size = check_image_size(image_size, minimum=16)

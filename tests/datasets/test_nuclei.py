@@ -110,3 +110,10 @@ def test_options_are_checked():
         "nuclei_segmentation", (("train", {"num_tiles": 4}), "validation", "test"),
         image_size=32)
     assert validation is None and train is not None and test is not None
+
+
+def test_missing_package_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(nuclei.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(cvseq.datasets.DatasetUnavailableError,
+                       match="pip install --no-deps stardist"):
+        nuclei.stardist_file(nuclei.IMAGE_FILE)
