@@ -44,6 +44,7 @@ from cvseq.datasets import fashion_images  # noqa: E402,F401
 from cvseq.datasets import frame_sequences  # noqa: E402,F401
 from cvseq.flow import add_flow  # noqa: E402  (the optical-flow transform)
 from cvseq.datasets import digit_instances  # noqa: E402,F401
+from cvseq.datasets import nuclei  # noqa: E402,F401
 
 __all__ = [
     "ArrayBatches",
