@@ -176,7 +176,7 @@ def plain_image_segmenter(num_classes, image_size):
     from cvseq.training import WarmUpInverseSqrt
 
     model.compile(
-        optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(4e-3, 250)),
+        optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(2e-3, 250)),
         loss=dice_cross_entropy(num_classes),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
                  keras.metrics.MeanIoU(num_classes, sparse_y_pred=False,
