@@ -189,9 +189,13 @@ def plain_image_segmenter(num_classes, image_size):
 def plain_video_classifier_3d(num_classes, frames, image_size,
                               filters=(16, 32, 64, 128), dropout=0.2):
     """`cvseq.video_classifier_3d(num_classes, frames=..., image_size=...)`
-    (R(2+1)D blocks) with stock layers."""
+    (R(2+1)D blocks) with stock layers: the frames and their differences
+    from the frame before (zeros for the first), six channels."""
     clips = keras.Input((frames, image_size, image_size, 3))
-    x = keras.layers.Rescaling(1 / 255)(clips)
+    pixels = ops.cast(clips, "float32")
+    previous = ops.concatenate([pixels[:, :1], pixels[:, :-1]], axis=1)
+    x = keras.layers.Concatenate()([keras.layers.Rescaling(1 / 255)(clips),
+                                    keras.layers.Rescaling(1 / 255)(pixels - previous)])
     for stage, channels in enumerate(filters, start=1):
         for kernel in ((1, 3, 3), (3, 1, 1)):  # spatial, then temporal
             x = keras.layers.Conv3D(channels, kernel, padding="same", use_bias=False)(x)
