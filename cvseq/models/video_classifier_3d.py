@@ -36,10 +36,11 @@ def video_classifier_3d(
     from the frame before (zeros for the first frame) in [-1, 1], six
     channels: on real footage the differences carry the motion (see
     docs/video_classifier_3d_real.md). Each stage is a convolution block,
-    batch normalization and ReLU, then pooling. The first stage pools space only (`(1, 2, 2)`), as in C3D, so
-    fine motion between neighbouring frames survives into the next stage;
-    later stages pool space and time (`(2, 2, 2)`). Global average pooling
-    over time and space feeds the head. With `block="r2plus1d"` every 3x3x3
+    batch normalization and ReLU, then pooling. The first stage pools space
+    only (`(1, 2, 2)`), as in C3D, so fine motion between neighbouring
+    frames survives into the next stage; later stages pool space and time
+    (`(2, 2, 2)`). Global average pooling over time and space feeds the
+    head. With `block="r2plus1d"` every 3x3x3
     convolution is factorized into a 1x3x3 spatial and a 3x1x1 temporal
     convolution with a ReLU between them (Tran et al., 2018): fewer weights
     and one more non-linearity per block. `block="c3d"` uses full 3x3x3
