@@ -251,8 +251,11 @@ def plain_object_detector(num_classes, image_size, backbone=DETECTOR_BACKBONE):
     for layer in model.layers:
         if layer.name.endswith("_class_3_conv"):
             layer.bias.assign(ops.full(layer.bias.shape, prior))
+    # The factory's optimizer (a schedule is a setting, not architecture).
+    from cvseq.training import WarmUpInverseSqrt
+
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3, global_clipnorm=10.0),
+        optimizer=keras.optimizers.Adam(WarmUpInverseSqrt(4e-3, 250), global_clipnorm=10.0),
         box_loss="ciou",
         classification_loss=ClassCrossEntropy(),
         box_loss_weight=7.5,

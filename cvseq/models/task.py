@@ -12,7 +12,6 @@ unchecked (checking them would cost a pass over the data; the cvseq data
 sets validate their examples as they load them).
 """
 
-import contextlib
 import numbers
 
 import keras
@@ -174,13 +173,13 @@ class Task(keras.Model):
                 validation_data[0], validation_data[1], "fit", prefix="validation_data: "
             )
             validation_data = (vx, vy, *validation_data[2:])
-        with _state_built_before_tracing(self):
-            return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        _build_state_before_tracing(self, x, y)
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         x, y = self._check_data(x, y, "evaluate")
-        with _state_built_before_tracing(self):
-            return super().evaluate(x, y, *args, **kwargs)
+        _build_state_before_tracing(self, x, y)
+        return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         x, _ = self._check_data(x, None, "predict")
@@ -342,31 +341,54 @@ class Task(keras.Model):
         return model
 
 
-@contextlib.contextmanager
-def _state_built_before_tracing(model):
-    """Has Keras build the optimizer, loss and metric state before it traces
-    the train (or test) step, on the TensorFlow backend.
+def _build_state_before_tracing(model, x, y):
+    """Builds the optimizer, loss and metric state before Keras traces the
+    train (or test) step, on the TensorFlow backend.
 
     Keras 3 builds that state symbolically first only for a model made
     under a `tf.distribute` scope; otherwise it defers it "to when the
     train/test/predict function gets traced". Variables made during a
     `tf.function`'s first trace make TensorFlow trace it a second time, so
     every model's first `fit` traced its train step twice (measured: YOLOv8
-    34 -> 16 CPU-s for the first step, the tagger 3.5 -> 1.8, a plain
-    Keras model the same). Keras' own symbolic build, the one it runs under
-    a strategy, is switched on for the call by naming the default strategy,
-    which the model uses anyway; `jit_compile` was resolved at `compile`.
+    34 -> 16 CPU-s for the first step, the tagger 3.5 -> 1.8, a plain Keras
+    model the same). Here Keras' own symbolic build runs first, on symbolic
+    tensors shaped like the data (a dataset's `element_spec`, the arrays'
+    shapes): no batch is read, so the data order and the results stay
+    those of plain Keras. Data of other kinds (generators, `PyDataset`s,
+    ragged or sparse specs) keep Keras' own path.
     """
-    if keras.backend.backend() != "tensorflow" or model._distribute_strategy is not None:
-        yield
+    if (keras.backend.backend() != "tensorflow" or not model.compiled
+            or model.run_eagerly or model._distribute_strategy is not None):
+        return
+    batch = _symbolic_batch(x, y)
+    if batch is None:
         return
     import tensorflow as tf
 
-    _untracked(model, "_distribute_strategy", tf.distribute.get_strategy())
-    try:
-        yield
-    finally:
-        _untracked(model, "_distribute_strategy", None)
+    with tf.distribute.get_strategy().scope():
+        model._symbolic_build(data_batch=batch)
+
+
+def _symbolic_batch(x, y):
+    """`KerasTensor`s shaped like one batch of `(x, y)` (or of the dataset
+    `x`), batch size None; None where a part has no plain tensor shape."""
+    import tensorflow as tf
+
+    if isinstance(x, tf.data.Dataset):
+        data = x.element_spec
+        if not all(type(spec) is tf.TensorSpec for spec in keras.tree.flatten(data)):
+            return None
+        return keras.tree.map_structure(
+            lambda spec: keras.KerasTensor(tuple(spec.shape), spec.dtype.name), data)
+    if x is None or not _in_memory(x):
+        return None
+    data = (x,) if y is None else (x, y)
+    leaves = keras.tree.flatten(data)
+    if not all(hasattr(v, "shape") and hasattr(v, "dtype") and len(v.shape) for v in leaves):
+        return None
+    return keras.tree.map_structure(
+        lambda v: keras.KerasTensor((None, *tuple(v.shape)[1:]),
+                                    keras.backend.standardize_dtype(v.dtype)), data)
 
 
 def _untracked(model, name, value):
