@@ -275,3 +275,20 @@ def test_first_fit_and_evaluate_trace_their_step_once(name):
     model.fit(inputs, targets, epochs=2, verbose=0)
     assert calls == {"train": 1, "test": 1}, calls
     assert model._distribute_strategy is None  # only for the call
+
+
+def test_a_model_keras_cannot_build_symbolically_still_trains():
+    """`Task` builds its state before tracing; where Keras' symbolic build
+    fails (a subclass whose call needs real tensors, say), Keras builds it in
+    the first trace instead, as without the early build."""
+    inputs = keras.Input((3,))
+    model = cvseq.Task(inputs, keras.layers.Dense(2)(inputs))
+    model.compile(optimizer="sgd", loss="mse", metrics=None)
+
+    def cannot_build(*args, **kwargs):
+        raise RuntimeError("this model cannot run on symbolic tensors")
+
+    object.__setattr__(model, "_symbolic_build", cannot_build)
+    history = model.fit(np.ones((4, 3), "float32"), np.zeros((4, 2), "float32"),
+                        epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0])

@@ -355,7 +355,8 @@ def _build_state_before_tracing(model, x, y):
     tensors shaped like the data (a dataset's `element_spec`, the arrays'
     shapes): no batch is read, so the data order and the results stay
     those of plain Keras. Data of other kinds (generators, `PyDataset`s,
-    ragged or sparse specs) keep Keras' own path.
+    ragged or sparse specs), and models that cannot be built this way, keep
+    Keras' own path.
     """
     if (keras.backend.backend() != "tensorflow" or not model.compiled
             or model.run_eagerly or model._distribute_strategy is not None):
@@ -365,8 +366,14 @@ def _build_state_before_tracing(model, x, y):
         return
     import tensorflow as tf
 
-    with tf.distribute.get_strategy().scope():
-        model._symbolic_build(data_batch=batch)
+    try:
+        with tf.distribute.get_strategy().scope():
+            model._symbolic_build(data_batch=batch)
+    except Exception:  # noqa: BLE001
+        # A model Keras cannot run on symbolic tensors (a subclass's own
+        # train step, say) is built in the first trace, as without this:
+        # only speed is at stake here, and Keras raises any real error there.
+        return
 
 
 def _symbolic_batch(x, y):
