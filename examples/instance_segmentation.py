@@ -21,8 +21,6 @@ import time
 import _common  # first: it quiets TensorFlow's start-up logs
 import numpy as np
 
-import keras
-
 import cvseq
 from cvseq.metrics import instances as instance_metrics
 
@@ -92,10 +90,7 @@ def main(argv=None):
 
     model = cvseq.instance_segmenter(len(names), image_size=args.image_size,
                                      backbone=args.backbone, weights=args.weights)
-    if args.learning_rate is not None:  # else the factory's compile
-        # The task's losses and metrics stay; only the schedule's peak is yours.
-        schedule = cvseq.training.WarmUpInverseSqrt(args.learning_rate, 250)
-        model.compile(optimizer=keras.optimizers.Adam(schedule))
+    _common.apply_learning_rate(model, args)  # else the factory's compile
     start = time.time()
     history = model.fit(train, epochs=args.epochs)
     train_seconds = time.time() - start

@@ -19,7 +19,6 @@ import os
 import time
 
 import _common  # first: it quiets TensorFlow's start-up logs
-import keras
 
 import cvseq
 from cvseq.metrics import evaluate_detector
@@ -92,10 +91,7 @@ def main(argv=None):
         weights=args.weights,
         architecture=args.architecture,
     )
-    if args.learning_rate is not None:  # else the factory's compile
-        # The same losses; only the schedule's peak is yours.
-        schedule = cvseq.training.WarmUpInverseSqrt(args.learning_rate, 250)
-        model.compile(optimizer=keras.optimizers.Adam(schedule, global_clipnorm=10.0))
+    _common.apply_learning_rate(model, args)  # else the factory's compile
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs)
     train_seconds = time.time() - start

@@ -17,7 +17,6 @@ import os
 import time
 
 import _common  # first: it quiets TensorFlow's start-up logs
-import keras
 import numpy as np
 
 import cvseq
@@ -77,10 +76,7 @@ def main(argv=None):
         len(names), image_size=args.image_size, backbone=args.backbone,
         weights=args.weights,
     )
-    if args.learning_rate is not None:  # else the factory's compile
-        # The task's loss and metrics stay; only the schedule's peak is yours.
-        schedule = cvseq.training.WarmUpInverseSqrt(args.learning_rate, 250)
-        model.compile(optimizer=keras.optimizers.Adam(schedule))
+    _common.apply_learning_rate(model, args)  # else the factory's compile
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs)
     train_seconds = time.time() - start

@@ -55,6 +55,16 @@ def add_scene_arguments(parser, *, dataset, num_scenes, digit_size):
                              "decay); default: the factory's compile")
 
 
+def apply_learning_rate(model, args):
+    """`--learning-rate`, when given: the factory's own optimizer (clipping
+    included) and losses, its schedule peaking at that rate instead."""
+    if args.learning_rate is None:
+        return
+    config = dict(model.optimizer.get_config(),
+                  learning_rate=cvseq.training.WarmUpInverseSqrt(args.learning_rate, 250))
+    model.compile(optimizer=model.optimizer.__class__.from_config(config))
+
+
 def add_segmenter_arguments(parser, *, dataset, num_scenes):
     """What the two segmentation examples take: `--backbone`, `--weights`,
     `--image-size` (default 32) and the digit scenes' options (`dataset`)."""
