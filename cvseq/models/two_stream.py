@@ -15,6 +15,7 @@ import keras
 from keras import ops
 
 from cvseq import flow as flow_lib
+from cvseq._validation import check_bool, check_fraction, check_image_size, check_int
 from cvseq.layers import BatchNormalization, FrameMask, TimeDistributed
 from cvseq.models.task import Task
 
@@ -109,7 +110,7 @@ def flow_stream(frame_descriptor, mask, *, frames, image_size, recurrent, units,
         `"frame"` fusion; and the flow stream's clip summary `(batch,
         units)` under `"late"` fusion (None under `"frame"`).
     """
-    from cvseq.models._common import RECURRENT_LAYERS
+    from cvseq.models._common import recurrent_layer
 
     fields = flow_input(frames, image_size)
     x = TimeDistributed(_flow_network(image_size), name="flow_features")(fields)
@@ -121,7 +122,7 @@ def flow_stream(frame_descriptor, mask, *, frames, image_size, recurrent, units,
     x = keras.layers.Dense(units, activation="relu", name="flow_embedding")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="flow_dropout")(x)
-    rnn = RECURRENT_LAYERS[recurrent](units, name=f"flow_{recurrent}")
+    rnn = recurrent_layer(recurrent, units, name=f"flow_{recurrent}")
     if bidirectional:
         rnn = keras.layers.Bidirectional(rnn, name=f"flow_bidirectional_{recurrent}")
     summary = rnn(x, mask=FlowMask(name="flow_mask")(mask))
@@ -170,6 +171,24 @@ def clip_classifier(features, clips, fields, num_classes, *, multi_label, dropou
     return classifier_task({"clips": clips, "flow": fields}, outputs, num_classes,
                            multi_label=multi_label, compile=compile, name=name,
                            task_class=FlowTask)
+
+
+def check_clip_classifier_arguments(num_classes, *, multi_label, frames, image_size,
+                                    dropout, streams, compile):
+    """Checks the arguments every clip classifier takes (`video_tagger`,
+    `video_classifier_3d`); returns `(num_classes, frames, image_size,
+    dropout, streams)` normalized (`image_size` a pair, `streams` a tuple)."""
+    from cvseq.models._common import check_classes
+
+    num_classes = check_classes(num_classes, multi_label)
+    frames = check_int("frames", frames, allow_none=True)
+    image_size = check_image_size(image_size)
+    dropout = check_fraction("dropout", dropout)
+    check_bool("compile", compile)
+    streams = flow_lib.check_streams(streams)
+    if "flow" in streams:
+        check_frames(frames)
+    return num_classes, frames, image_size, dropout, streams
 
 
 def check_frames(frames):

@@ -2,15 +2,8 @@
 
 import keras
 
-from cvseq._validation import (
-    check_bool,
-    check_choice,
-    check_fraction,
-    check_image_size,
-    check_int,
-)
+from cvseq._validation import check_choice
 from cvseq.layers import ImagePreprocessing
-from cvseq.models._common import check_classes
 from cvseq.models import two_stream
 from cvseq.models.video_tagger import FrameDifferences
 
@@ -88,9 +81,11 @@ def video_classifier_3d(
     (1, 4)
     """
     # Arguments.
-    num_classes = check_classes(num_classes, multi_label)
-    frames = check_int("frames", frames, allow_none=True)
-    image_size = check_image_size(image_size)
+    num_classes, frames, image_size, dropout, streams = (
+        two_stream.check_clip_classifier_arguments(
+            num_classes, multi_label=multi_label, frames=frames,
+            image_size=image_size, dropout=dropout, streams=streams,
+            compile=compile))
     check_choice("block", block, BLOCKS)
     filters = _check_filters(filters)
     spatial_stride = 2 ** len(filters)
@@ -100,11 +95,6 @@ def video_classifier_3d(
             f"{len(filters)} stages (each halves it). Received: "
             f"image_size={image_size}. Use larger frames or fewer `filters`."
         )
-    dropout = check_fraction("dropout", dropout)
-    check_bool("compile", compile)
-    streams = two_stream.flow_lib.check_streams(streams)
-    if "flow" in streams:
-        two_stream.check_frames(frames)
 
     # Layers.
     clips = keras.Input((frames, *image_size, 3), name="clips")
@@ -180,15 +170,9 @@ def _conv_block(x, channels, *, block, prefix):
 
 from cvseq import tasks as _tasks  # noqa: E402
 
-_tasks.register_task(_tasks.TaskSpec(
+_tasks.register_task(_tasks.clip_classifier_task(
     name="video_classifier_3d",
     description="3D-CNN action classification (clips -> class)",
     factory=video_classifier_3d,
-    dataset="moving_digits",
-    shape=_tasks.clip_classifier_shape,
-    data_options=_tasks.video_data_options,
-    predict=_tasks.classify(_tasks.read_video_inputs),
-    options_from_model=_tasks.video_options_from_model,
-    small_data={"num_clips": 8, "frames": 4, "image_size": 16},
     example="action_recognition_3d.py",
 ))

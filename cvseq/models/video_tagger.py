@@ -4,20 +4,9 @@ import keras
 from keras import ops
 
 from cvseq import backbones
-from cvseq._validation import (
-    check_bool,
-    check_choice,
-    check_fraction,
-    check_image_size,
-    check_int,
-)
+from cvseq._validation import check_bool, check_choice, check_int
 from cvseq.layers import FrameMask, TimeDistributed
-from cvseq.models._common import (
-    RECURRENT,
-    check_classes,
-    recurrent_layer,
-    spatial_features,
-)
+from cvseq.models._common import RECURRENT, recurrent_layer, spatial_features
 from cvseq.models import two_stream
 
 # Filters of the motion stream's stride-2 convolutions on frame differences.
@@ -134,17 +123,14 @@ def video_tagger(
     (1, 4)
     """
     # Arguments.
-    num_classes = check_classes(num_classes, multi_label)
-    frames = check_int("frames", frames, allow_none=True)
-    image_size = check_image_size(image_size)
+    num_classes, frames, image_size, dropout, streams = (
+        two_stream.check_clip_classifier_arguments(
+            num_classes, multi_label=multi_label, frames=frames,
+            image_size=image_size, dropout=dropout, streams=streams,
+            compile=compile))
     check_choice("recurrent", recurrent, RECURRENT)
     units = check_int("units", units)
     check_bool("bidirectional", bidirectional)
-    dropout = check_fraction("dropout", dropout)
-    check_bool("compile", compile)
-    streams = two_stream.flow_lib.check_streams(streams)
-    if "flow" in streams:
-        two_stream.check_frames(frames)
     if "rgb" not in streams:
         return two_stream.flow_only_tagger(
             num_classes, frames=frames, image_size=image_size, recurrent=recurrent,
@@ -199,15 +185,9 @@ def video_tagger(
 
 from cvseq import tasks as _tasks  # noqa: E402
 
-_tasks.register_task(_tasks.TaskSpec(
+_tasks.register_task(_tasks.clip_classifier_task(
     name="video_tagger",
     description="CNN+LSTM video tagging (clips -> class or tags)",
     factory=video_tagger,
-    dataset="moving_digits",
-    shape=_tasks.clip_classifier_shape,
-    data_options=_tasks.video_data_options,
-    predict=_tasks.classify(_tasks.read_video_inputs),
-    options_from_model=_tasks.video_options_from_model,
-    small_data={"num_clips": 8, "frames": 4, "image_size": 16},
     example="video_tagging.py",
 ))
