@@ -335,3 +335,37 @@ def clip_classifier_shape(info, data_options):
             "frames": dimension(clips[0], data_options.get("frames"), "frames"),
             "image_size": image_size_of(clips, data_options),
             "multi_label": bool(info.multi_label)}
+
+
+def generate_texts(**options):
+    """A `predict` for the text-to-text generators: `model.generate(texts,
+    **options)` on the given texts, one str per input."""
+    def predict(model, inputs, run):
+        return [str(t) for t in model.generate(list(inputs), **options)]
+    return predict
+
+
+def image_task(*, default_image_size, **fields):
+    """A `TaskSpec` of a task on `(h, w, 3)` images: classes and image size
+    from the data (`image_shape`), `--image-size` (else
+    `default_image_size`), and new data sized as the trained model's input.
+    `fields` are the task's own (and may replace these)."""
+    return TaskSpec(**{"shape": image_shape,
+                       "data_options": image_data_options(default_image_size),
+                       "options_from_model": image_options_from_model,
+                       **fields})
+
+
+def clip_classifier_task(**fields):
+    """A `TaskSpec` of a clip classifier (`video_tagger`,
+    `video_classifier_3d`): the labelled clips of `"moving_digits"` by
+    default, shaped from `(frames, h, w, 3)` clips (`clip_classifier_shape`),
+    `--frames` and `--image-size`, and the top classes of video files for
+    `cvseq predict`. `fields` are the task's own (and may replace these)."""
+    return TaskSpec(**{"dataset": "moving_digits",
+                       "shape": clip_classifier_shape,
+                       "data_options": video_data_options,
+                       "predict": classify(read_video_inputs),
+                       "options_from_model": video_options_from_model,
+                       "small_data": {"num_clips": 8, "frames": 4, "image_size": 16},
+                       **fields})

@@ -103,15 +103,14 @@ def _shape(info, data_options):
     return {**_tasks.image_shape(info, data_options), "multi_label": bool(info.multi_label)}
 
 
-_tasks.register_task(_tasks.TaskSpec(
+_tasks.register_task(_tasks.image_task(
     name="image_classifier",
     description="CNN image classification (image -> class or tags)",
     factory=image_classifier,
     dataset="digits",
     shape=_shape,
-    data_options=_tasks.image_data_options(32),
+    default_image_size=32,
     predict=_tasks.classify(_tasks.read_image_inputs),
-    options_from_model=_tasks.image_options_from_model,
     small_data={"examples_per_class": 2, "image_size": 16},
     example="image_classification.py",
 ))

@@ -265,15 +265,13 @@ def _segment(model, inputs, run):
     return lines
 
 
-_tasks.register_task(_tasks.TaskSpec(
+_tasks.register_task(_tasks.image_task(
     name="image_segmenter",
     description="CNN encoder-decoder segmentation (image -> class per pixel)",
     factory=image_segmenter,
     dataset="digit_segmentation",
-    shape=_tasks.image_shape,
-    data_options=_tasks.image_data_options(64),
+    default_image_size=64,
     predict=_segment,
-    options_from_model=_tasks.image_options_from_model,
     metric="mean_iou",
     small_data={"num_scenes": 4, "image_size": 32},
     example="segmentation.py",

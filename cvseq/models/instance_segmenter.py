@@ -455,15 +455,13 @@ def _instances(model, inputs, run):
     return lines
 
 
-_tasks.register_task(_tasks.TaskSpec(
+_tasks.register_task(_tasks.image_task(
     name="instance_segmenter",
     description="CNN instance segmentation (image -> a mask per object)",
     factory=instance_segmenter,
     dataset="digit_instances",
-    shape=_tasks.image_shape,
-    data_options=_tasks.image_data_options(32),
+    default_image_size=32,
     predict=_instances,
-    options_from_model=_tasks.image_options_from_model,
     metric="semantic_mean_iou",
     small_data={"num_scenes": 4, "image_size": 32},
     example="instance_segmentation.py",

@@ -146,17 +146,13 @@ def language_model(
 from cvseq import tasks as _tasks  # noqa: E402
 
 
-def _generate_text(model, inputs, run):
-    return [str(t) for t in model.generate(list(inputs), seed=0)]
-
-
 _tasks.register_task(_tasks.TaskSpec(
     name="language_model",
     description="RNN next-word prediction (prompt -> continuation)",
     factory=language_model,
     dataset="hamlet",
     shape=_tasks.token_sequence_shape,
-    predict=_generate_text,
+    predict=_tasks.generate_texts(seed=0),
     metric="perplexity",
     small_data={"sequence_length": 8, "max_tokens": 300},
     example="next_word.py",

@@ -590,15 +590,13 @@ def _detect(model, inputs, run):
     return lines
 
 
-_tasks.register_task(_tasks.TaskSpec(
+_tasks.register_task(_tasks.image_task(
     name="object_detector",
     description="CNN object detection (image -> boxes, labels, scores)",
     factory=object_detector,
     dataset="digit_detection",
-    shape=_tasks.image_shape,
-    data_options=_tasks.image_data_options(96),
+    default_image_size=96,
     predict=_detect,
-    options_from_model=_tasks.image_options_from_model,
     metric="loss",
     small_data={"num_scenes": 4, "image_size": 64},
     example="object_detection.py",

@@ -439,10 +439,6 @@ def translator(
 from cvseq import tasks as _tasks  # noqa: E402
 
 
-def _translate(model, inputs, run):
-    return [str(t) for t in model.translate(list(inputs), beam_width=4)]
-
-
 _tasks.register_task(_tasks.TaskSpec(
     name="translator",
     description="RNN encoder-decoder with attention (text -> text)",
@@ -452,7 +448,7 @@ _tasks.register_task(_tasks.TaskSpec(
         "source_vocabulary": info.vocabulary["source"],
         "target_vocabulary": info.vocabulary["target"],
         "sequence_length": _tasks.sequence_length(info)},
-    predict=_translate,
+    predict=_tasks.generate_texts(beam_width=4),
     small_data={"max_characters": 12},
     example="translation.py",
 ))
