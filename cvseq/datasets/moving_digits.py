@@ -20,6 +20,7 @@ import numpy as np
 from cvseq._validation import check_choice, check_image_size, check_int
 from cvseq.datasets import digits
 from cvseq.datasets.registry import (
+    CLIP_CLASSIFIERS,
     DatasetInfo,
     register_dataset,
 )
@@ -141,7 +142,7 @@ def generate(
 
 @register_dataset(
     "moving_digits",
-    tasks=("video_tagger", "video_classifier_3d"),
+    tasks=CLIP_CLASSIFIERS,
     source="embedded",
     options_from=generate,
     description="Real handwritten digits moving across frames; labels: "

@@ -38,6 +38,7 @@ import numpy as np
 from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_fraction, check_image_size, check_int
 from cvseq.datasets.registry import (
+    CLIP_CLASSIFIERS,
     DatasetInfo,
     register_dataset,
 )
@@ -677,7 +678,7 @@ class _FolderClips:
 
 @register_dataset(
     "video_folder",
-    tasks=("video_tagger", "video_classifier_3d"),
+    tasks=CLIP_CLASSIFIERS,
     source="folder",
     options_from=video_folder_dataset,
     description="Your videos in root/<label>/*.mp4|avi (70/15/15 split by file) "

@@ -123,14 +123,14 @@ def video_tagger(
     (1, 4)
     """
     # Arguments.
+    check_choice("recurrent", recurrent, RECURRENT)
+    units = check_int("units", units)
+    check_bool("bidirectional", bidirectional)
     num_classes, frames, image_size, dropout, streams = (
         two_stream.check_clip_classifier_arguments(
             num_classes, multi_label=multi_label, frames=frames,
             image_size=image_size, dropout=dropout, streams=streams,
             compile=compile))
-    check_choice("recurrent", recurrent, RECURRENT)
-    units = check_int("units", units)
-    check_bool("bidirectional", bidirectional)
     if "rgb" not in streams:
         return two_stream.flow_only_tagger(
             num_classes, frames=frames, image_size=image_size, recurrent=recurrent,
