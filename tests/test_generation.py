@@ -286,8 +286,23 @@ def test_old_keyword_names_warn_and_name_the_new_one(generating_models, name, ol
     kwargs = {"images": inputs[:1]} if "images" in old else dict(old)
     if "random_seed" in old:
         kwargs["max_length"] = 3
-    with pytest.warns(DeprecationWarning, match=f"`{new}="):
+    with pytest.warns(DeprecationWarning, match=f"`{new}=") as record:
         model.generate(**kwargs)
+    # Attributed to the caller (here), where Python shows it by default in a
+    # user's script (`__main__`), not to a frame above it.
+    assert {w.filename for w in record if w.category is DeprecationWarning} == {__file__}
+
+
+def test_translate_is_generate_under_its_name(generating_models):
+    model, inputs = generating_models["translator"]
+    expected = model.generate(inputs, max_length=4)
+    assert model.translate(inputs=inputs, max_length=4) == expected
+    with pytest.warns(DeprecationWarning, match="`inputs=`") as record:
+        assert model.translate(texts=inputs, max_length=4) == expected
+    assert record[0].filename == __file__
+    with pytest.warns(DeprecationWarning, match="`tokenizer` property"):
+        old = model.target_tokenizer()
+    assert old.get_vocabulary() == model.tokenizer.get_vocabulary()
 
 
 def test_an_unknown_keyword_lists_the_contract(generating_models):

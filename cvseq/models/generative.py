@@ -13,6 +13,8 @@ opening tokens (sequence generator), source texts (translator), images
 always counts the tokens of the returned output.
 """
 
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -21,7 +23,21 @@ from cvseq import generation, text
 from cvseq._validation import check_int
 from cvseq.models.task import Task
 
-_UNSET = object()
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def warn_deprecated(message):
+    """A `DeprecationWarning` attributed to the first caller outside cvseq.
+
+    Python shows a `DeprecationWarning` by default only when it is
+    attributed to `__main__`, so a fixed `stacklevel` that points one frame
+    too far (a direct `generate` call against one through `translate`)
+    hides it from a user's script.
+    """
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, DeprecationWarning, stacklevel=level)
 
 
 class GenerativeModel(Task):
@@ -123,12 +139,9 @@ class GenerativeModel(Task):
                     f"argument {old!r}. Its arguments: inputs, max_length, "
                     "sampler, temperature, seed, top_k, top_p, beam_width."
                 )
-            warnings.warn(
+            warn_deprecated(
                 f"`{old}=` is deprecated and will be removed in the next release: "
-                f"use `{new}=` instead.",
-                DeprecationWarning,
-                stacklevel=4,
-            )
+                f"use `{new}=` instead.")
             if new == "inputs":
                 inputs = value
             elif new == "seed":
@@ -141,11 +154,8 @@ class GenerativeModel(Task):
                     f"{type(self).__name__}.generate() takes `inputs` as its only "
                     "positional argument; pass `max_length=` by keyword."
                 )
-            warnings.warn(
-                "Passing the length by position is deprecated: use `max_length=`.",
-                DeprecationWarning,
-                stacklevel=4,
-            )
+            warn_deprecated(
+                "Passing the length by position is deprecated: use `max_length=`.")
             max_length = args[0]
         return inputs, max_length, seed
 

@@ -11,6 +11,7 @@ from cvseq.models._common import (
     recurrent_layer,
 )
 from cvseq.models._text_decoder import TextDecoderModel, decoder_vocabulary
+from cvseq.models.generative import warn_deprecated
 
 
 LEARNING_RATE = 3e-3
@@ -117,8 +118,12 @@ class Translator(TextDecoderModel):
     vocabulary_key = "target_vocabulary"
 
     def target_tokenizer(self):
-        """A `TextVectorization` with the target vocabulary, `[START]`, `[END]`."""
-        return self._decoder_tokenizer()
+        """Deprecated: use the `tokenizer` property (the same
+        `TextVectorization`, target vocabulary with `[START]`, `[END]`)."""
+        warn_deprecated(
+            "`Translator.target_tokenizer()` is deprecated and will be removed in "
+            "the next release: use the `tokenizer` property instead.")
+        return self.tokenizer
 
     @property
     def target_length(self):
@@ -191,15 +196,17 @@ class Translator(TextDecoderModel):
     _deprecated_keywords = {"texts": "inputs"}
     _extra_positions = 2  # "[START]" and room for "[END]"
 
-    def translate(self, texts=None, **kwargs):
-        """Translates a str or a list of str: `generate` under its task's name.
+    def translate(self, inputs=None, **kwargs):
+        """Translates a str or a list of str: `generate` under its task's name
+        (the same arguments; the previous `texts=` still works, with a
+        `DeprecationWarning`).
 
         Example:
 
         >>> model.translate(["Germany", "Spain"])  # two str, beam search
         >>> model.translate("Germany", sampler="greedy")
         """
-        return self.generate(texts, **kwargs)
+        return self.generate(inputs, **kwargs)
 
     def _batch(self, texts):
         single = isinstance(texts, str)
