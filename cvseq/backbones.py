@@ -511,9 +511,10 @@ def build_feature_pyramid(
     """Builds a backbone that returns its feature maps at every stride.
 
     Takes the same `backbone` and `weights` as `build_backbone` and returns
-    the deepest feature map at each output stride it reaches (2, 4, 8, 16,
-    32), from fine to coarse: the skips of an encoder-decoder and the
-    levels of a detection pyramid. Which layers: a registered backbone's
+    the deepest feature map at each output stride it reaches (from 1 or 2
+    up to 8 for the small CNNs, 32 for the Keras applications), from fine
+    to coarse: the skips of an encoder-decoder and the levels of a
+    detection pyramid. Which layers: a registered backbone's
     `feature_layers` when it names them (`small_cnn`: `stage1_relu`,
     `stage2_relu`, `stage3_relu`, `stage4`, strides 1, 2, 4, 8 -> four
     maps), a KerasHub backbone's

@@ -162,6 +162,14 @@ def test_compact_cnn_shape_parameters_and_pyramid():
         (32, 32, 32), (16, 16, 64), (8, 8, 128), (4, 4, 256)]
 
 
+def test_feature_pyramid_is_what_its_docstring_says():
+    # build_feature_pyramid's example: small_cnn at 64 px gives four maps,
+    # strides 1, 2, 4 and 8 (an older docstring promised three).
+    pyramid = backbones.build_feature_pyramid("small_cnn", image_size=64)
+    assert [tuple(t.shape[1:3]) for t in pyramid.outputs] == [
+        (64, 64), (32, 32), (16, 16), (8, 8)]
+
+
 def test_compact_cnn_saved_loads_at_another_size(tmp_path):
     source = backbones.build_backbone("compact_cnn", image_size=16, pooling="avg")
     path = str(tmp_path / "compact.keras")
