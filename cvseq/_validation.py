@@ -35,6 +35,24 @@ def check_int(name, value, *, minimum=1, allow_none=False):
     return int(value)
 
 
+def check_int_tuple(name, value, *, minimum=1, allow_int=False, what=""):
+    """Raises `ValueError` unless `value` is a non-empty tuple (or list) of
+    ints >= `minimum` (or, with `allow_int`, one such int); returns a tuple.
+    `what` ends the message (e.g. `", one per stage"`)."""
+    if allow_int and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or not value or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
+        for v in value
+    ):
+        one = f"an int >= {minimum} or " if allow_int else ""
+        raise ValueError(
+            f"`{name}` must be {one}a non-empty tuple of ints >= {minimum}{what}. "
+            f"Received: {name}={value!r}."
+        )
+    return tuple(int(v) for v in value)
+
+
 def check_fraction(name, value, *, inclusive_one=False):
     """Raises unless `value` is a float in [0, 1) (or [0, 1])."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -2,7 +2,7 @@
 
 import keras
 
-from cvseq._validation import check_choice
+from cvseq._validation import check_choice, check_int_tuple
 from cvseq.layers import ImagePreprocessing
 from cvseq.models import two_stream
 from cvseq.models.video_tagger import FrameDifferences
@@ -87,7 +87,7 @@ def video_classifier_3d(
             image_size=image_size, dropout=dropout, streams=streams,
             compile=compile))
     check_choice("block", block, BLOCKS)
-    filters = _check_filters(filters)
+    filters = check_int_tuple("filters", filters, what=", one per stage")
     spatial_stride = 2 ** len(filters)
     if min(image_size) < spatial_stride:
         raise ValueError(
@@ -132,19 +132,6 @@ def _network(x, filters, block, *, prefix, pooling):
         x = keras.layers.MaxPooling3D(pool, padding="same",
                                       name=f"{prefix}stage{stage}_pool")(x)
     return keras.layers.GlobalAveragePooling3D(name=pooling)(x)
-
-
-def _check_filters(filters):
-    if (
-        not isinstance(filters, (tuple, list))
-        or not filters
-        or not all(isinstance(f, int) and not isinstance(f, bool) and f > 0 for f in filters)
-    ):
-        raise ValueError(
-            "`filters` must be a non-empty tuple of positive ints, one per "
-            f"stage. Received: filters={filters!r}."
-        )
-    return tuple(filters)
 
 
 def _conv_bn_relu(x, channels, kernel, name):

@@ -19,7 +19,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from cvseq._validation import check_bool, check_choice, check_image_size, check_int
+from cvseq._validation import (
+    check_bool,
+    check_choice,
+    check_image_size,
+    check_int,
+    check_int_tuple,
+)
 from cvseq.models.task import Task
 
 # Patch side: frames are cut into PATCH x PATCH patches (Shi et al. use 4).
@@ -277,20 +283,6 @@ class VideoPredictor(Task):
         return np.concatenate(predicted, axis=1)[:, :n]
 
 
-def _check_pair(name, value, *, minimum=1):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    if not isinstance(value, (tuple, list)) or not value or not all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
-        for v in value
-    ):
-        raise ValueError(
-            f"`{name}` must be an int >= {minimum} or a non-empty tuple of them. "
-            f"Received: {name}={value!r}."
-        )
-    return tuple(int(v) for v in value)
-
-
 def video_predictor(
     *,
     frames_in=10,
@@ -387,7 +379,7 @@ def video_predictor(
         raise ValueError(
             f"`channels` must be 1 (grey) or 3 (RGB). Received: channels={channels!r}."
         )
-    filters = _check_pair("filters", filters)
+    filters = check_int_tuple("filters", filters, allow_int=True)
     if (
         isinstance(kernel_size, bool)
         or not isinstance(kernel_size, numbers.Integral)
