@@ -61,14 +61,6 @@ def classifier_compile_defaults(num_classes, *, multi_label, learning_rate=1e-3)
     )
 
 
-def compile_classifier(model, num_classes, *, multi_label, learning_rate=1e-3):
-    """Compiles `model` with `classifier_compile_defaults` (kept for callers
-    that compile a plain `keras.Model`; factories use `classifier_task`)."""
-    model.compile(**classifier_compile_defaults(
-        num_classes, multi_label=multi_label, learning_rate=learning_rate))
-    return model
-
-
 def classifier_task(inputs, outputs, num_classes, *, multi_label, compile, name,
                     learning_rate=1e-3, task_class=Task):
     """A `Task` (or `task_class`) with the classification defaults, compiled
@@ -179,13 +171,6 @@ def next_token_compile_defaults(*, learning_rate=1e-3, clipnorm=1.0):
             keras_hub.metrics.Perplexity(mask_token_id=0, name="perplexity"),
         ],
     )
-
-
-def compile_next_token_model(model, *, learning_rate=1e-3, clipnorm=1.0):
-    """Compiles `model` with `next_token_compile_defaults`."""
-    model.compile(**next_token_compile_defaults(
-        learning_rate=learning_rate, clipnorm=clipnorm))
-    return model
 
 
 def token_inputs(vocabulary, sequence_length, tokens_input=None):
