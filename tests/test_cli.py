@@ -33,6 +33,8 @@ def test_list(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
     assert "video_tagger" in out and "small_cnn" in out and "moving_digits" in out
+    # The two video use cases of issue 13: next-frame prediction and flow.
+    assert "video_predictor" in out and "streams=rgb,flow" in out
 
 
 def test_evaluate_infers_the_data_shape_from_the_model(run_dir, capsys):

@@ -159,7 +159,8 @@ from cvseq import tasks as _tasks  # noqa: E402
 
 _tasks.register_task(_tasks.clip_classifier_task(
     name="video_classifier_3d",
-    description="3D-CNN action classification (clips -> class)",
+    description="3D-CNN action classification (clips -> class; "
+                "--set streams=rgb,flow adds an optical-flow stream)",
     factory=video_classifier_3d,
     example="action_recognition_3d.py",
 ))

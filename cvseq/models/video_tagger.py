@@ -187,7 +187,8 @@ from cvseq import tasks as _tasks  # noqa: E402
 
 _tasks.register_task(_tasks.clip_classifier_task(
     name="video_tagger",
-    description="CNN+LSTM video tagging (clips -> class or tags)",
+    description="CNN+LSTM video tagging (clips -> class or tags; "
+                "--set streams=rgb,flow adds an optical-flow stream)",
     factory=video_tagger,
     example="video_tagging.py",
 ))
