@@ -59,7 +59,8 @@ class Task(keras.Model):
              ..., "metrics": [...]}, targets="class_ids")
 
     Every cvseq factory returns one (or a subclass: the generating models,
-    the object detector). The defaults are saved with the model, so a
+    both detectors, the instance segmenter, the video predictor, the
+    two-stream video models). The defaults are saved with the model, so a
     loaded model compiles the same way.
 
     Args:
