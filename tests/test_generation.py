@@ -293,6 +293,16 @@ def test_old_keyword_names_warn_and_name_the_new_one(generating_models, name, ol
     assert {w.filename for w in record if w.category is DeprecationWarning} == {__file__}
 
 
+def test_an_opening_passed_as_seed_warns_and_still_opens(generating_models):
+    # The previous release called a sequence generator's opening `seed`.
+    model, _ = generating_models["sequence_generator"]
+    with pytest.warns(DeprecationWarning, match="`seed=` for the opening") as record:
+        old = model.generate(seed=["60:1"], max_length=3, sampler="greedy")
+    assert old == model.generate(["60:1"], max_length=3, sampler="greedy")
+    assert old[0] == "60:1"
+    assert record[0].filename == __file__
+
+
 def test_translate_is_generate_under_its_name(generating_models):
     model, inputs = generating_models["translator"]
     expected = model.generate(inputs, max_length=4)
