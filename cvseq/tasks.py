@@ -6,8 +6,10 @@ how to shape the model from the data it will see, how to read user files
 for `cvseq predict` and print the predictions. `list_tasks()` is the one
 list that `cvseq list`, `cvseq train`, the examples and the tests sweep.
 
-A new factory needs its module (factory + `register_task` line), its test
-and one import line in `cvseq/models/__init__.py`.
+A new factory needs its module (factory + `register_task` line) and its
+test: `cvseq.models` imports every module of its package, and a spec's
+`dataset` serves the task (`DatasetInfo.tasks`, `list_datasets(task=...)`)
+without a change to the data set's own registration.
 """
 
 import dataclasses
@@ -36,8 +38,9 @@ class TaskSpec:
         description: one line for `cvseq list`.
         factory: the factory, returning a `cvseq.Task`; None for a task
             with nothing to train (the tracker).
-        dataset: the data set `cvseq train NAME` uses by default (its
-            `DatasetInfo.tasks` names this task).
+        dataset: the data set `cvseq train NAME` uses by default; its
+            `DatasetInfo.tasks` (and `list_datasets(task=NAME)`) name this
+            task without a change to the data set's registration.
         shape: `(info, data_options) -> dict` of the factory arguments that
             the data decides, read from `info.element_spec` (frames, image
             size, sequence lengths) and `info` (classes, vocabulary), so the
@@ -55,7 +58,8 @@ class TaskSpec:
         metric: the held-out metric printed after training.
         small_data: `load()` options for a small, quick copy of `dataset`
             (smoke runs and the tests' sweep of every task).
-        example: the script in `examples/` that shows the task end to end.
+        example: the script in `examples/` that shows the task end to end,
+            or None (none yet).
         command: how to run it: `"train"`, or `"track"` for the tracker.
     """
 
@@ -109,13 +113,31 @@ class TaskSpec:
 _TASKS = {}
 
 
+def _origin(spec):
+    return getattr(spec.factory, "__module__", None), getattr(
+        spec.factory, "__qualname__", None)
+
+
 def register_task(spec):
-    """Adds a `TaskSpec` to `list_tasks()`; returns it."""
+    """Adds a `TaskSpec` to `list_tasks()`; returns it.
+
+    Raises:
+        TypeError: `spec` is not a `TaskSpec`, or has a factory but no `shape`.
+        ValueError: another factory's task has this name already (a module
+            registering its own task again, as on reload, replaces it).
+    """
     if not isinstance(spec, TaskSpec):
         raise TypeError(f"register_task takes a TaskSpec. Received: {spec!r}.")
     if spec.factory is not None and spec.shape is None:
         raise TypeError(f"TaskSpec {spec.name!r}: a factory needs `shape` (how the "
                         "data decides its arguments).")
+    held = _TASKS.get(spec.name)
+    if held is not None and _origin(held) != _origin(spec):
+        raise ValueError(
+            f"register_task: the task name {spec.name!r} is taken by "
+            f"{'.'.join(filter(None, _origin(held)))}. Received a spec of that name "
+            f"for {'.'.join(filter(None, _origin(spec))) or 'no factory'}; name the "
+            "new task otherwise.")
     _TASKS[spec.name] = spec
     return spec
 
@@ -133,6 +155,12 @@ def list_tasks():
     """Every registered `TaskSpec`, by name (sorted)."""
     tasks = _registered()
     return {name: tasks[name] for name in sorted(tasks)}
+
+
+def tasks_of_dataset(dataset):
+    """Names of the registered tasks whose default data set is `dataset`
+    (sorted): the data set serves them, whatever its own `tasks` say."""
+    return tuple(name for name, spec in list_tasks().items() if spec.dataset == dataset)
 
 
 def get_task(name):

@@ -28,8 +28,9 @@ class DatasetInfo:
         name: registry name.
         split: the split loaded.
         tasks: tuple of the cvseq factories whose models fit this data
-            (e.g. `("video_tagger", "video_classifier_3d")`); `task` is the
-            first.
+            (e.g. `("video_tagger", "video_classifier_3d")`): those of its
+            `register_dataset`, then the tasks whose spec names it as their
+            default data set; `task` is the first.
         source: `"embedded"`, `"tfds"` or `"folder"`.
         class_names: names of the classes (or tags), in label order.
         multi_label: whether targets are multi-hot vectors.
@@ -75,6 +76,16 @@ class DatasetInfo:
 
 def _task_tuple(tasks):
     return (tasks,) if isinstance(tasks, str) else tuple(tasks or ())
+
+
+def _served_tasks(entry):
+    """The data set's own `tasks`, then those of the registered task specs
+    that name it as their default `dataset` (so a new task needs no change
+    to its data set's registration)."""
+    from cvseq import tasks
+
+    return entry.tasks + tuple(name for name in tasks.tasks_of_dataset(entry.name)
+                               if name not in entry.tasks)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,7 +148,9 @@ def register_dataset(name, *, task=None, tasks=(), source, description,
     Args:
         name: str. The registry name.
         task, tasks: str, or tuple of str. The factories whose models fit
-            the data (the first is the one it was made for).
+            the data (the first is the one it was made for). A task whose
+            spec names this data set as its default `dataset` is added
+            without being named here.
         source: str. `"embedded"`, `"tfds"` or `"folder"`.
         description: str. One line for `cvseq list`.
         options_from: function or None. Where the builder passes its
@@ -167,14 +180,14 @@ def list_datasets(task=None):
     return {
         name: entry.task
         for name, entry in _REGISTRY.items()
-        if task is None or task in entry.tasks
+        if task is None or task in _served_tasks(entry)
     }
 
 
 def describe_datasets():
     """One dict per data set: name, task (the first), tasks, source and
     description."""
-    return [{"name": e.name, "task": e.task, "tasks": e.tasks, "source": e.source,
+    return [{"name": e.name, "task": e.task, "tasks": _served_tasks(e), "source": e.source,
              "description": e.description} for e in _REGISTRY.values()]
 
 
@@ -245,7 +258,7 @@ def load(
         reject_unknown_options(name, options, entry.options)
     dataset, info = entry.build(split, seed=seed, shuffle=shuffle, **options)
     info.name, info.split, info.source = entry.name, split, entry.source
-    info.tasks = entry.tasks
+    info.tasks = _served_tasks(entry)
     info.description = info.description or entry.description
     if format == "numpy":
         return _numpy_batches(name, dataset, info, batch_size, shuffle, seed,
