@@ -12,7 +12,8 @@ from cvseq import backbones, boxes, distribute, generation, layers  # noqa: E402
 from cvseq import metrics, music, text, tracking, training  # noqa: E402
 from cvseq import errors  # noqa: E402
 # Every factory and task class, as `cvseq.<name>`: cvseq.models' `__all__`
-# is the one list (a new factory is exported by its line there).
+# is the one list (a new factory's module there is exported without a line:
+# cvseq.models imports every module of its package).
 from cvseq import models  # noqa: E402
 from cvseq.models import *  # noqa: E402,F401,F403
 from cvseq import flow  # noqa: E402  (optical flow, OpenCV)

@@ -131,3 +131,18 @@ def test_two_factories_cannot_take_one_task_name():
     assert tasks.get_task("image_classifier") is spec
     # The module registering its own task again (a reload) replaces it.
     assert tasks.register_task(spec) is spec
+
+
+def test_two_modules_cannot_export_one_name(tmp_path, monkeypatch):
+    (tmp_path / "clashing.py").write_text(
+        '__all__ = ["image_classifier"]\nimage_classifier = "another"\n')
+    monkeypatch.setattr(cvseq.models, "__path__", [*cvseq.models.__path__, str(tmp_path)])
+    try:
+        with pytest.raises(ImportError, match="cvseq.models.clashing exports "
+                                              "'image_classifier', a name "
+                                              "cvseq.models.image_classifier holds"):
+            cvseq.models._import_modules()
+    finally:
+        sys.modules.pop("cvseq.models.clashing", None)
+        cvseq.models.__dict__.pop("clashing", None)
+    assert cvseq.models.image_classifier is tasks.get_task("image_classifier").factory
