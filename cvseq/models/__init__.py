@@ -66,7 +66,9 @@ def _public_names(module):
 
     names = getattr(module, "__all__", None)
     if names is None:
-        names = [spec.factory.__name__ for spec in tasks.list_tasks().values()
+        # The registry as it stands (`list_tasks()` would import this
+        # package, and the tracker, while it is being imported).
+        names = [spec.factory.__name__ for spec in tasks._TASKS.values()
                  if getattr(spec.factory, "__module__", None) == module.__name__]
     return list(names)
 
