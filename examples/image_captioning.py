@@ -94,7 +94,7 @@ def main(argv=None):
         args, args.dataset, "digit_captions",
         splits=(embedded_train if args.dataset == "fashion_captions" else "train", "test"),
         options=options, fallback_splits=(embedded_train, "test"),
-        reuse_vocabulary=True)
+        reuse_vocabulary=args.dataset == "coco_captions")
     sequence_length = train.element_spec[0]["decoder_input"].shape[1]
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images")
 
