@@ -1,4 +1,4 @@
-"""Captioned images: real digits laid out on a 2x2 grid, described in words.
+"""Captioned images: real digits (or real product photos) on a 2x2 grid, in words.
 
 Each image shows one to three real handwritten digits (`digits.py`: a test
 digit image never appears in training), each in its own quarter of the
@@ -8,6 +8,10 @@ there are, which, and where, in reading order:
     "one digit 7 at top right"
     "two digits 4 at top left and 0 at bottom right"
     "three digits 1 at top left 8 at bottom left and 2 at bottom right"
+
+`fashion_captions` lays real product photos (Fashion-MNIST, Debian's
+`dataset-fashion-mnist`) out on the same grid (`place_on_grid`) and names
+them: "a sneaker at top left and a bag at bottom right".
 
 `caption_inputs` turns images and caption strings into an
 `image_captioner`'s teacher-forcing inputs; `load("digit_captions")` yields
