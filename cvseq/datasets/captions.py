@@ -1,4 +1,4 @@
-"""Captioned images: real digits laid out on a 2x2 grid, described in words.
+"""Captioned images: real digits (or real product photos) on a 2x2 grid, in words.
 
 Each image shows one to three real handwritten digits (`digits.py`: a test
 digit image never appears in training), each in its own quarter of the
@@ -8,6 +8,10 @@ there are, which, and where, in reading order:
     "one digit 7 at top right"
     "two digits 4 at top left and 0 at bottom right"
     "three digits 1 at top left 8 at bottom left and 2 at bottom right"
+
+`fashion_captions` lays real product photos (Fashion-MNIST, Debian's
+`dataset-fashion-mnist`) out on the same grid (`place_on_grid`) and names
+them: "a sneaker at top left and a bag at bottom right".
 
 `caption_inputs` turns images and caption strings into an
 `image_captioner`'s teacher-forcing inputs; `load("digit_captions")` yields
@@ -70,24 +74,49 @@ def generate_captions(split, *, num_images=None, image_size=(48, 48), max_digits
         )
     images_in_split, labels = digits.digit_images(split)
     rng = np.random.default_rng([seed, digits.SPLITS.index(split), 23])
+    images, scenes = place_on_grid(
+        images_in_split, labels, num_images=num_images, image_size=image_size,
+        max_items=max_digits, rng=rng, resize=digits.resize_digit,
+    )
+    return images, [describe(scene) for scene in scenes]
+
+
+def place_on_grid(sources, labels, *, num_images, image_size, max_items, rng, resize):
+    """Lays one to `max_items` source images out on a 2x2 grid, one per cell.
+
+    Each image gets a random number of items in random cells, each item a
+    random source image (no source twice in one image) scaled to 70% of a
+    cell and put at a random offset inside its cell, on black.
+
+    Args:
+        sources: `(n, h, w)` grey source images (objects on black).
+        labels: `(n,)` int labels of the sources.
+        num_images: int. Images to make.
+        image_size: `(height, width)`.
+        max_items: int in [1, 4].
+        rng: `np.random.Generator`; the draws are its only randomness.
+        resize: function `(source, size) -> (size, size)` uint8.
+
+    Returns:
+        `(images, scenes)`: uint8 `(num_images, height, width, 3)` and a list
+        of `{cell index: label}` (cells index `CELLS`).
+    """
     cell_h, cell_w = image_size[0] // 2, image_size[1] // 2
     glyph = max(8, int(round(min(cell_h, cell_w) * 0.7)))
-
     images = np.zeros((num_images, *image_size, 3), np.uint8)
-    captions = []
+    scenes = []
     for i in range(num_images):
-        count = rng.integers(1, max_digits + 1)
+        count = rng.integers(1, max_items + 1)
         cells = np.sort(rng.choice(len(CELLS), size=count, replace=False))
-        chosen = rng.choice(len(images_in_split), size=count, replace=False)
-        described = {}
+        chosen = rng.choice(len(sources), size=count, replace=False)
+        scene = {}
         for cell, j in zip(cells, chosen):
             row = (cell // 2) * cell_h + rng.integers(0, cell_h - glyph + 1)
             col = (cell % 2) * cell_w + rng.integers(0, cell_w - glyph + 1)
-            resized = digits.resize_digit(images_in_split[j], glyph)
-            images[i, row:row + glyph, col:col + glyph] = resized[..., None]
-            described[int(cell)] = int(labels[j])
-        captions.append(describe(described))
-    return images, captions
+            images[i, row:row + glyph, col:col + glyph] = resize(sources[j], glyph)[..., None]
+            scene[int(cell)] = int(labels[j])
+        scenes.append(scene)
+    return images, scenes
 
 
 def caption_inputs(images, captions, *, vocabulary, sequence_length):
@@ -168,5 +197,113 @@ def _build(split, *, seed=0, shuffle=None, sequence_length=SEQUENCE_LENGTH, **op
         num_examples=len(images),
         description="Digits on a 2x2 grid with captions (what, where, how many).",
         vocabulary=list(VOCABULARY),
+    )
+    return tf.data.Dataset.from_tensor_slices((inputs, targets)), info
+
+
+# ---------------------------------------------------------------------------
+# Real product photos on the same grid: `fashion_captions`.
+# ---------------------------------------------------------------------------
+
+# What each Fashion-MNIST class is called in a caption (article and noun;
+# "t-shirt/top" without the punctuation the vectorizer strips).
+FASHION_PHRASES = (
+    "a tee shirt", "a trouser", "a pullover", "a dress", "a coat",
+    "a sandal", "a shirt", "a sneaker", "a bag", "an ankle boot",
+)
+FASHION_VOCABULARY = sorted(
+    {word for phrase in FASHION_PHRASES for word in phrase.split()}
+    | {"at", "top", "bottom", "left", "right", "and"}
+)
+# "[START]" + the longest caption: three items of six words and "and".
+FASHION_SEQUENCE_LENGTH = 20
+
+
+def describe_products(labels_by_cell):
+    """The caption of a product image: `{cell index: class}` -> str.
+
+    "a sneaker at top left and a bag at bottom right"
+    """
+    cells = sorted(labels_by_cell)
+    parts = [f"{FASHION_PHRASES[labels_by_cell[c]]} at {CELLS[c]}" for c in cells]
+    if len(parts) > 1:
+        parts[-1] = "and " + parts[-1]
+    return " ".join(parts)
+
+
+def _resize_product(image, size):
+    import cv2
+
+    shrink = size < image.shape[0]
+    return cv2.resize(image, (size, size),
+                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def generate_fashion_captions(split, *, num_images=None, image_size=(48, 48),
+                              max_items=3, seed=0, data_dir=None):
+    """Real product photos on a 2x2 grid, captioned with what and where.
+
+    One to `max_items` Fashion-MNIST photos (read by
+    `cvseq.datasets.fashion_images`; Debian's `dataset-fashion-mnist`) per
+    image, each in its own quarter, captioned with their classes and cells
+    in reading order. The `"test"` images use only the official test
+    photos; `"train"` and `"validation"` the two disjoint parts of the
+    official training photos, so no test photo is ever trained on.
+
+    Args:
+        split: `"train"`, `"validation"` or `"test"`.
+        num_images: int or None. Defaults to 4,000 / 500 / 500.
+        image_size: int or (height, width), at least 24. Defaults to 48.
+        max_items: int in [1, 3]. Defaults to 3.
+        seed: int. Same seed, same images.
+        data_dir: str or None. Folder with the four Fashion-MNIST files;
+            None: where Debian installs them.
+
+    Returns:
+        `(images, captions)`: uint8 `(n, h, w, 3)` and a list of n str.
+    """
+    from cvseq.datasets import fashion_images
+
+    digits.check_split("fashion_captions", split)
+    num_images = check_int(
+        "num_images", DEFAULT_IMAGES[split] if num_images is None else num_images
+    )
+    image_size = check_image_size(image_size, minimum=24)
+    max_items = check_int("max_items", max_items)
+    if max_items > len(COUNTS):
+        raise ValueError(
+            f"`max_items` must be at most {len(COUNTS)} (captions fit "
+            f"{FASHION_SEQUENCE_LENGTH - 1} words). Received: max_items={max_items}."
+        )
+    sources, labels = fashion_images.fashion_images(
+        split, data_dir=fashion_images.DEFAULT_DIR if data_dir is None else data_dir)
+    rng = np.random.default_rng([seed, digits.SPLITS.index(split), 29])
+    images, scenes = place_on_grid(
+        sources, labels, num_images=num_images, image_size=image_size,
+        max_items=max_items, rng=rng, resize=_resize_product,
+    )
+    return images, [describe_products(scene) for scene in scenes]
+
+
+@register_dataset(
+    "fashion_captions",
+    task="image_captioner",
+    source="embedded",
+    options_from=generate_fashion_captions,
+    description="Real product photos (Fashion-MNIST, Debian's "
+    "dataset-fashion-mnist) on a 2x2 grid, captioned with their classes and "
+    "where they are. Offline.",
+)
+def _build_fashion(split, *, seed=0, shuffle=None,
+                   sequence_length=FASHION_SEQUENCE_LENGTH, **options):
+    images, captions = generate_fashion_captions(split, seed=seed, **options)
+    inputs, targets = caption_inputs(
+        images, captions, vocabulary=FASHION_VOCABULARY, sequence_length=sequence_length
+    )
+    info = DatasetInfo(
+        num_examples=len(images),
+        description="Fashion-MNIST product photos (Zalando SE, MIT licence) on "
+        "a 2x2 grid with captions (what, where).",
+        vocabulary=list(FASHION_VOCABULARY),
     )
     return tf.data.Dataset.from_tensor_slices((inputs, targets)), info
