@@ -315,6 +315,15 @@ def test_translate_is_generate_under_its_name(generating_models):
     assert old.get_vocabulary() == model.tokenizer.get_vocabulary()
 
 
+def test_caption_is_generate_under_its_name(generating_models):
+    model, inputs = generating_models["image_captioner"]
+    expected = model.generate(inputs, max_length=4)
+    assert model.caption(inputs=inputs, max_length=4) == expected
+    with pytest.warns(DeprecationWarning, match="`inputs=`") as record:
+        assert model.caption(images=inputs, max_length=4) == expected
+    assert record[0].filename == __file__
+
+
 def test_an_unknown_keyword_lists_the_contract(generating_models):
     model, inputs = generating_models["language_model"]
     with pytest.raises(TypeError, match="unexpected keyword argument 'length'.*"

@@ -63,11 +63,13 @@ class ImageCaptioner(TextDecoderModel):
 
     _deprecated_keywords = {"images": "inputs"}
 
-    def caption(self, images=None, *, batch_size=None, **kwargs):
-        """Writes a caption for each image: `generate` under its task's name.
+    def caption(self, inputs=None, *, batch_size=None, **kwargs):
+        """Writes a caption for each image: `generate` under its task's name
+        (the same arguments; the previous `images=` still works, with a
+        `DeprecationWarning`).
 
         Args:
-            images: uint8 or float `(batch, height, width, 3)` in [0, 255],
+            inputs: uint8 or float `(batch, height, width, 3)` in [0, 255],
                 or one image `(height, width, 3)`.
             batch_size: int or None. Images decoded together. Defaults to
                 None: `decode_batch_size` (64).
@@ -84,11 +86,11 @@ class ImageCaptioner(TextDecoderModel):
         ['two digits 4 at top left and 0 at bottom right', 'one digit 7 at top right']
         """
         if batch_size is None:
-            return self.generate(images, **kwargs)
+            return self.generate(inputs, **kwargs)
         batch_size = check_int("batch_size", batch_size)
         self.decode_batch_size, default = batch_size, self.decode_batch_size
         try:
-            return self.generate(images, **kwargs)
+            return self.generate(inputs, **kwargs)
         finally:
             self.decode_batch_size = default
 
