@@ -134,6 +134,9 @@ class _Scores:
         self.bounding_box_format = "xyxy"
 
     def predict(self, images, verbose=0):
+        # Eagerly: traced with an unknown batch size, KerasHub 0.32's
+        # NonMaxSuppression fails (`ops.zeros([None])`).
+        self.model.run_eagerly = True
         found = self.model.predict(images, verbose=verbose)
         return {"boxes": found["boxes"],
                 "labels": found.get("labels", found.get("classes")),
@@ -216,6 +219,8 @@ def main(argv=None):
             "first_epoch_cpu_seconds": round(cpu[name][0]),
             "speed_ratio": round(best[name] / best[first], 3),
         }
+        # each model's figures as soon as they exist: a later failure keeps them
+        print(json.dumps({name: result["models"][name]}), file=sys.stderr, flush=True)
     print(json.dumps(result, indent=2))
     if args.out:
         with open(args.out, "w") as f:

@@ -7,6 +7,7 @@ import os
 import sys
 
 import keras
+import numpy as np
 import pytest
 
 from cvseq.training import WarmUpInverseSqrt
@@ -46,3 +47,15 @@ def test_unknown_model_is_refused(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--models", "yolo_v8,yolo_v9"])
     assert "yolo_v9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["stock_retinanet", "stock_yolo_v8"])
+def test_stock_models_score_with_cvseq_keys(name):
+    """The stock models' `predict` through `_Scores`, as `evaluate_detector`
+    calls it: a partial last batch (40 = 32 + 8) makes a traced predict
+    retrace with an unknown batch size, where KerasHub's NMS fails."""
+    model = bench.build(name, _args("default"), steps=100)
+    images = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 3)).astype("uint8")
+    found = bench._Scores(model).predict(images)
+    assert sorted(found) == ["boxes", "labels", "num_detections", "scores"]
+    assert np.shape(found["boxes"]) == (40, 100, 4)
