@@ -13,7 +13,9 @@ its YOLOv8 (SGD with clipping at 10, CIoU, binary cross-entropy) and
 KerasHub's `compile()` for its RetinaNet (Adam(5e-5), Huber, focal).
 `--compile schedule` gives every model the same optimizer instead (Adam,
 warm-up to `--learning-rate` over the first tenth of the steps, cosine
-decay to zero, clipping at 10). Then COCO mAP@0.5 and mAP@[0.5:0.95] on
+decay to zero, clipping at 10); `--compile yolo_default` gives every model
+the optimizer of cvseq's YOLOv8 default (Adam on `WarmUpInverseSqrt(4e-3,
+250)`, clipping at 10), each with its own losses. Then COCO mAP@0.5 and mAP@[0.5:0.95] on
 the held-out test split (pycocotools, through
 `cvseq.metrics.evaluate_detector`), training images/s (each model's
 fastest epoch after the first, and its ratio to the first model's: the
@@ -63,6 +65,8 @@ def build(name, args, steps):
     """Model `name`, compiled on its own default (`args.compile ==
     "default"`) or on the shared warm-up + cosine schedule."""
     size = args.image_size
+    if args.compile == "yolo_default":
+        return _with_yolo_default_optimizer(name, args, steps)
     shared = args.compile == "schedule"
     if name == "yolo_v8":
         model = cvseq.object_detector(10, image_size=size, backbone=args.yolo_backbone)
@@ -84,6 +88,29 @@ def build(name, args, steps):
         optimizer = (_optimizer(args.learning_rate, steps) if shared
                      else keras.optimizers.SGD(global_clipnorm=10.0))
         model.compile(optimizer=optimizer, box_loss="ciou",
+                      classification_loss="binary_crossentropy", jit_compile=False)
+    else:
+        raise ValueError(f"Unknown model {name!r}; choose from {MODELS}.")
+    return model
+
+
+def _with_yolo_default_optimizer(name, args, steps):
+    """Model `name` on its own losses and the optimizer of cvseq's YOLOv8
+    default compile: separates the stock compile from the stock heads."""
+    from cvseq.training import WarmUpInverseSqrt
+
+    def optimizer():
+        return keras.optimizers.Adam(WarmUpInverseSqrt(4e-3, 250), global_clipnorm=10.0)
+
+    if name in ("yolo_v8", "retinanet"):
+        model = build(name, argparse.Namespace(**{**vars(args), "compile": "default"}), steps)
+        model.compile(optimizer=optimizer())
+    elif name == "stock_retinanet":
+        model = stock_retinanet(10, args.image_size, args.retinanet_backbone)
+        model.compile(optimizer=optimizer())
+    elif name == "stock_yolo_v8":
+        model = stock_yolo_v8(10, args.image_size, args.yolo_backbone)
+        model.compile(optimizer=optimizer(), box_loss="ciou",
                       classification_loss="binary_crossentropy", jit_compile=False)
     else:
         raise ValueError(f"Unknown model {name!r}; choose from {MODELS}.")
@@ -153,9 +180,11 @@ def main(argv=None):
     parser.add_argument("--digit-size", default="24,32",
                         help="smallest,largest digit side in pixels")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--compile", choices=("default", "schedule"), default="default",
-                        help="each model's own default compile, or the same "
-                             "warm-up + cosine schedule for all")
+    parser.add_argument("--compile", choices=("default", "schedule", "yolo_default"),
+                        default="default",
+                        help="each model's own default compile, the same "
+                             "warm-up + cosine schedule for all, or cvseq's "
+                             "YOLOv8 default optimizer for all (own losses)")
     parser.add_argument("--learning-rate", type=float, default=2e-3,
                         help="peak rate of --compile schedule")
     parser.add_argument("--yolo-backbone", default="yolo_v8_tiny")

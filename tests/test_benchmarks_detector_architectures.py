@@ -59,3 +59,9 @@ def test_stock_models_score_with_cvseq_keys(name):
     found = bench._Scores(model).predict(images)
     assert sorted(found) == ["boxes", "labels", "num_detections", "scores"]
     assert np.shape(found["boxes"]) == (40, 100, 4)
+
+
+def test_yolo_default_optimizer_for_a_stock_model():
+    stock = bench.build("stock_retinanet", _args("yolo_default"), steps=100)
+    assert isinstance(_rate(stock), WarmUpInverseSqrt)
+    assert stock.optimizer.global_clipnorm == 10.0
