@@ -61,17 +61,8 @@ def generate_captions(split, *, num_images=None, image_size=(48, 48), max_digits
     Returns:
         `(images, captions)`: uint8 `(n, h, w, 3)` and a list of n str.
     """
-    digits.check_split("digit_captions", split)
-    num_images = check_int(
-        "num_images", DEFAULT_IMAGES[split] if num_images is None else num_images
-    )
-    image_size = check_image_size(image_size, minimum=24)
-    max_digits = check_int("max_digits", max_digits)
-    if max_digits > len(COUNTS):
-        raise ValueError(
-            f"`max_digits` must be at most {len(COUNTS)}. Received: "
-            f"max_digits={max_digits}."
-        )
+    num_images, image_size, max_digits = _check_grid_options(
+        "digit_captions", split, num_images, image_size, "max_digits", max_digits)
     images_in_split, labels = digits.digit_images(split)
     rng = np.random.default_rng([seed, digits.SPLITS.index(split), 23])
     images, scenes = place_on_grid(
@@ -79,6 +70,24 @@ def generate_captions(split, *, num_images=None, image_size=(48, 48), max_digits
         max_items=max_digits, rng=rng, resize=digits.resize_digit,
     )
     return images, [describe(scene) for scene in scenes]
+
+
+def _check_grid_options(dataset, split, num_images, image_size, max_name, max_value,
+                        why=""):
+    """The argument checks of the caption grids: `(num_images, image_size,
+    max_value)`, normalized (`num_images` None: the split's default)."""
+    digits.check_split(dataset, split)
+    num_images = check_int(
+        "num_images", DEFAULT_IMAGES[split] if num_images is None else num_images
+    )
+    image_size = check_image_size(image_size, minimum=24)
+    max_value = check_int(max_name, max_value)
+    if max_value > len(COUNTS):
+        raise ValueError(
+            f"`{max_name}` must be at most {len(COUNTS)}{why}. Received: "
+            f"{max_name}={max_value}."
+        )
+    return num_images, image_size, max_value
 
 
 def place_on_grid(sources, labels, *, num_images, image_size, max_items, rng, resize):
@@ -264,17 +273,9 @@ def generate_fashion_captions(split, *, num_images=None, image_size=(48, 48),
     """
     from cvseq.datasets import fashion_images
 
-    digits.check_split("fashion_captions", split)
-    num_images = check_int(
-        "num_images", DEFAULT_IMAGES[split] if num_images is None else num_images
-    )
-    image_size = check_image_size(image_size, minimum=24)
-    max_items = check_int("max_items", max_items)
-    if max_items > len(COUNTS):
-        raise ValueError(
-            f"`max_items` must be at most {len(COUNTS)} (captions fit "
-            f"{FASHION_SEQUENCE_LENGTH - 1} words). Received: max_items={max_items}."
-        )
+    num_images, image_size, max_items = _check_grid_options(
+        "fashion_captions", split, num_images, image_size, "max_items", max_items,
+        why=f" (captions fit {FASHION_SEQUENCE_LENGTH - 1} words)")
     sources, labels = fashion_images.fashion_images(
         split, data_dir=fashion_images.DEFAULT_DIR if data_dir is None else data_dir)
     rng = np.random.default_rng([seed, digits.SPLITS.index(split), 29])
