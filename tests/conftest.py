@@ -6,24 +6,6 @@ import sys
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def _share_the_cores_between_workers():
-    """Under xdist, give each worker's TensorFlow (and the `cvseq` CLI
-    subprocesses it starts, which inherit the variable) its share of the
-    cores for intra-op work. By default every worker sizes its thread pool
-    to all the cores, so two workers on two cores run four busy threads
-    that wait on each other: a U-Net train step then costs ~65 CPU-ms
-    instead of ~47. Set before TensorFlow starts; a value the user set
-    wins."""
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers > 1:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        threads = max(1, (cores or 1) // workers)
-        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
-
-
-_share_the_cores_between_workers()
 # `from factory_checks import check_factory` in any test module.
 sys.path.insert(0, os.path.dirname(__file__))
 
