@@ -157,12 +157,6 @@ def list_tasks():
     return {name: tasks[name] for name in sorted(tasks)}
 
 
-def tasks_of_dataset(dataset):
-    """Names of the registered tasks whose default data set is `dataset`
-    (sorted): the data set serves them, whatever its own `tasks` say."""
-    return tuple(name for name, spec in list_tasks().items() if spec.dataset == dataset)
-
-
 def get_task(name):
     """The `TaskSpec` called `name`; `UserInputError` naming the tasks if none."""
     tasks = _registered()

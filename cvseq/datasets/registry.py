@@ -78,13 +78,23 @@ def _task_tuple(tasks):
     return (tasks,) if isinstance(tasks, str) else tuple(tasks or ())
 
 
-def _served_tasks(entry):
-    """The data set's own `tasks`, then those of the registered task specs
-    that name it as their default `dataset` (so a new task needs no change
-    to its data set's registration)."""
+def _tasks_by_default_dataset():
+    """`{data set name: (task, ...)}`: the registered task specs that name
+    each data set as their default `dataset` (sorted by task name)."""
     from cvseq import tasks
 
-    return entry.tasks + tuple(name for name in tasks.tasks_of_dataset(entry.name)
+    served = {}
+    for name, spec in tasks.list_tasks().items():
+        served.setdefault(spec.dataset, []).append(name)
+    return served
+
+
+def _served_tasks(entry, by_default_dataset):
+    """The data set's own `tasks`, then the tasks whose spec names it as
+    their default `dataset` (so a new task needs no change to its data
+    set's registration). `by_default_dataset`: `_tasks_by_default_dataset()`,
+    read once per call of the public function."""
+    return entry.tasks + tuple(name for name in by_default_dataset.get(entry.name, ())
                                if name not in entry.tasks)
 
 
@@ -177,18 +187,21 @@ def list_datasets(task=None):
         task: str or None. Keep only the data sets whose models this task
             fits (any of their `tasks`).
     """
+    served = _tasks_by_default_dataset()
     return {
         name: entry.task
         for name, entry in _REGISTRY.items()
-        if task is None or task in _served_tasks(entry)
+        if task is None or task in _served_tasks(entry, served)
     }
 
 
 def describe_datasets():
     """One dict per data set: name, task (the first), tasks, source and
     description."""
-    return [{"name": e.name, "task": e.task, "tasks": _served_tasks(e), "source": e.source,
-             "description": e.description} for e in _REGISTRY.values()]
+    served = _tasks_by_default_dataset()
+    return [{"name": e.name, "task": e.task, "tasks": _served_tasks(e, served),
+             "source": e.source, "description": e.description}
+            for e in _REGISTRY.values()]
 
 
 def load(
@@ -258,7 +271,7 @@ def load(
         reject_unknown_options(name, options, entry.options)
     dataset, info = entry.build(split, seed=seed, shuffle=shuffle, **options)
     info.name, info.split, info.source = entry.name, split, entry.source
-    info.tasks = _served_tasks(entry)
+    info.tasks = _served_tasks(entry, _tasks_by_default_dataset())
     info.description = info.description or entry.description
     if format == "numpy":
         return _numpy_batches(name, dataset, info, batch_size, shuffle, seed,
