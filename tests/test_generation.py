@@ -303,25 +303,24 @@ def test_an_opening_passed_as_seed_warns_and_still_opens(generating_models):
     assert record[0].filename == __file__
 
 
-def test_translate_is_generate_under_its_name(generating_models):
-    model, inputs = generating_models["translator"]
+@pytest.mark.parametrize("task, alias, old_keyword", [
+    ("translator", "translate", "texts"),
+    ("image_captioner", "caption", "images"),
+])
+def test_alias_is_generate_under_its_name(generating_models, task, alias, old_keyword):
+    model, inputs = generating_models[task]
     expected = model.generate(inputs, max_length=4)
-    assert model.translate(inputs=inputs, max_length=4) == expected
+    assert getattr(model, alias)(inputs=inputs, max_length=4) == expected
     with pytest.warns(DeprecationWarning, match="`inputs=`") as record:
-        assert model.translate(texts=inputs, max_length=4) == expected
+        assert getattr(model, alias)(**{old_keyword: inputs}, max_length=4) == expected
     assert record[0].filename == __file__
+
+
+def test_target_tokenizer_warns_and_is_the_tokenizer(generating_models):
+    model, _ = generating_models["translator"]
     with pytest.warns(DeprecationWarning, match="`tokenizer` property"):
         old = model.target_tokenizer()
     assert old.get_vocabulary() == model.tokenizer.get_vocabulary()
-
-
-def test_caption_is_generate_under_its_name(generating_models):
-    model, inputs = generating_models["image_captioner"]
-    expected = model.generate(inputs, max_length=4)
-    assert model.caption(inputs=inputs, max_length=4) == expected
-    with pytest.warns(DeprecationWarning, match="`inputs=`") as record:
-        assert model.caption(images=inputs, max_length=4) == expected
-    assert record[0].filename == __file__
 
 
 def test_an_unknown_keyword_lists_the_contract(generating_models):
