@@ -157,11 +157,34 @@ class Task(keras.Model):
             kwargs = {**defaults, **kwargs}
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def get_compile_config(self):
+        """Keras' compile config, without `jit_compile` unless the user
+        passed it: the task's default differs between backends (XLA off on
+        TensorFlow, jit on JAX), and Keras would save the value it resolved
+        on the saving backend."""
+        config = super().get_compile_config()
+        if config is not None and "jit_compile" not in self.get_compile_arguments():
+            config.pop("jit_compile", None)
+        return config
+
     def compile_from_config(self, config):
         """Compiles a loaded model as it was saved (Keras skips models whose
         `compile` is overridden unless they define this)."""
         config = keras.saving.deserialize_keras_object(config)
+        default = (self.get_compile_defaults() or {}).get("jit_compile", "auto")
+        chosen = config.get("jit_compile", "auto") not in ("auto", default)
+        if not chosen:
+            # No choice of the user's (files saved before
+            # `get_compile_config` left it out hold the saving backend's
+            # default): this backend's default. A TensorFlow file's `False`
+            # on JAX ran every train step op by op, without jit (~10x the
+            # CPU of the first steps here, far more per step on a GPU).
+            config.pop("jit_compile", None)
+            if keras.backend.backend() != "jax" and default != "auto":
+                config["jit_compile"] = default
         self.compile(**config)
+        if not chosen:
+            self._compile_arguments.pop("jit_compile", None)
         if self.built and getattr(self, "optimizer", None) is not None:
             self.optimizer.build(self.trainable_variables)
 

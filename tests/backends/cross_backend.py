@@ -54,6 +54,10 @@ def load(directory):
                                          safe_mode=True)
         predictions = loaded.predict(saved["inputs"], verbose=0)
         np.testing.assert_allclose(predictions, saved["predictions"], atol=1e-5)
+        # The saving backend's jit default is not carried over: jit on JAX
+        # (off there means op by op), XLA off on TensorFlow (the task's).
+        expected = keras.backend.backend() == "jax"
+        assert loaded.jit_compile is expected, (name, loaded.jit_compile)
         # Trains on after loading (optimizer state and compile config).
         loaded.fit(saved["inputs"], saved["targets"], epochs=1, verbose=0)
         print(f"{name} load OK", flush=True)
