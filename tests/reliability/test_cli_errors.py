@@ -329,6 +329,23 @@ def test_a_bug_in_evaluate_shows_its_traceback(finished_run, monkeypatch, capsys
     assert "label value of 6" in cvseq_error(argv)
 
 
+@pytest.mark.parametrize("num_classes, data, says", [
+    (4, [], "trained on multi-hot tags, the data gives one class per example"),
+    (12, ["--data", "label=digits"], "the data has 10 tags, the model predicts 12"),
+])
+def test_evaluate_multi_label_tags_that_do_not_fit(num_classes, data, says, tmp_path,
+                                                   monkeypatch, cvseq_error):
+    # Checked from the specs before evaluating (once a ValueError of fit's
+    # loss, caught with any other ValueError).
+    model = cvseq.video_tagger(num_classes, frames=4, image_size=16, units=4,
+                               multi_label=True)
+    monkeypatch.setattr(cli, "_load_model", lambda path: model)
+    (tmp_path / "run.json").write_text('{"task": "video_tagger", "multi_label": true}')
+    message = cvseq_error(["evaluate", tmp_path / "model.keras", "--data", "num_clips=4",
+                           *data])
+    assert "does not fit this model" in message and says in message, message
+
+
 def test_a_bug_in_export_shows_its_traceback(finished_run, tmp_path, monkeypatch,
                                              capsys):
     def broken(model, path, format="saved_model"):
