@@ -19,7 +19,11 @@ with `--resume` (`cvseq.training.RunDirectory`). User mistakes
 (`cvseq.errors.UserError`: unknown task, unreadable file, data that
 does not fit the model, data or weights that cannot be had here) print one
 line and exit with status 2 (set CVSEQ_DEBUG=1 for the traceback); any
-other exception is a bug and shows its traceback. The model is always
+other exception is a bug and shows its traceback. They are raised where
+the input is checked (the task's file and text readers, `_check_fits`
+before evaluating, `_check_exportable`); a factory's or data set's
+ValueError/TypeError is one line only from the call given the user's
+options (`_on_user_options`). The model is always
 shaped from the data it will see (`cvseq.tasks.TaskSpec.build`).
 """
 
@@ -203,7 +207,33 @@ def _load_run(model_path):
     return run
 
 
+def _archive_problem(path):
+    """What makes `path` no .keras archive (not a zip, no readable
+    config.json), or None."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return "not a zip file: truncated, corrupt or another format"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except KeyError:
+        return "a zip file without the config.json of a saved model"
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+        return f"its config.json cannot be read: {_first_line(err)[:200]}"
+    if not isinstance(config, dict) or "class_name" not in config:
+        return "its config.json describes no model"
+    return None
+
+
 def _load_model(path):
+    """The Keras model saved at `path` (a .keras archive, or legacy .h5).
+
+    Raises `UserInputError` for what is wrong with the file itself: missing,
+    not an archive, truncated, or made of classes neither Keras nor cvseq
+    has (saved by other code). Any other failure to rebuild a model is a
+    bug and propagates with its traceback.
+    """
     import zipfile
 
     import keras
@@ -213,19 +243,27 @@ def _load_model(path):
     unreadable = (f"Cannot load {path!r}: not a readable .keras archive ({{}}). Use the "
                   "model.keras of a finished `cvseq train` run, or save the model "
                   "again with model.save(...).")
-    if path.endswith(".keras") and not zipfile.is_zipfile(path):
-        raise _user_error(unreadable.format("not a zip file: truncated, corrupt or "
-                                            "another format"))
+    if not path.endswith((".keras", ".h5", ".hdf5")):
+        raise _user_error(unreadable.format("a saved model ends in .keras, or .h5 for "
+                                            "the legacy format"))
+    problem = _archive_problem(path) if path.endswith(".keras") else None
+    if problem:
+        raise _user_error(unreadable.format(problem))
     try:
         return keras.saving.load_model(path)
     except (zipfile.BadZipFile, EOFError, KeyError, OSError) as err:
         raise _user_error(unreadable.format(
             f"{type(err).__name__}: {_first_line(err)[:200]}")) from err
-    except Exception as err:
+    except (TypeError, ValueError) as err:
+        # Keras's words for a class it cannot find: the file was saved by
+        # code that is not here (another package, a custom layer).
+        if not any(words in str(err) for words in (
+                "Could not locate", "Could not deserialize", "Unknown layer")):
+            raise
         raise _user_error(
-            f"Cannot load {path!r} as a Keras model ({type(err).__name__}: "
-            f"{_first_line(err)[:200]})."
-        ) from err
+            f"Cannot load {path!r}: it holds classes neither Keras nor cvseq has "
+            f"({_first_line(err)[:200]}). Load it where the code that saved it "
+            "is importable, or use a model saved by `cvseq train`.") from err
 
 
 def _metric_key(task, multi_label):
@@ -241,21 +279,24 @@ def _finished_message(out, finished):
             "--overwrite to replace it, or another --out for a new run.")
 
 
-class _FromUserOptions:
-    """Turns the ValueError/TypeError of a factory or data set, raised on
-    options the user gave, into one `cvseq: error:` line."""
+def _on_user_options(call, *args, **kwargs):
+    """`call(*args, **kwargs)`, a factory or data set loader given the user's
+    options (`--set`, `--data`, `--frames`, ...): the ValueError/TypeError
+    with which it refuses an argument (naming it, by design) becomes one
+    `cvseq: error:` line.
 
-    def __enter__(self):
-        return self
+    Wrap exactly the one call that receives the options, never a block
+    that also runs cvseq's own code (fit, evaluate, predict, export): an
+    error there is a bug and must show its traceback.
+    """
+    from cvseq.errors import UserError
 
-    def __exit__(self, kind, err, tb):
-        from cvseq.errors import UserError
-
-        if kind is None or issubclass(kind, UserError):
-            return False
-        if issubclass(kind, (ValueError, TypeError)):
-            raise _user_error(_first_line(err)) from err
-        return False
+    try:
+        return call(*args, **kwargs)
+    except UserError:
+        raise
+    except (ValueError, TypeError) as err:
+        raise _user_error(_first_line(err)) from err
 
 
 def _first_line(err):
@@ -301,11 +342,12 @@ def cmd_train(args):
 
     keras.utils.set_random_seed(args.seed)
     strategy = cvseq.distribute.strategy(args.strategy)
-    with _FromUserOptions():
-        data_options = {**task.data_options(options), **_key_values(args.data, "--data")}
-        # No validation split: None.
-        train, validation, test, info = cvseq.datasets.load_splits(
-            dataset, batch_size=args.batch_size, seed=args.seed, **data_options)
+    data_options = {**_on_user_options(task.data_options, options),
+                    **_key_values(args.data, "--data")}
+    # No validation split: None.
+    train, validation, test, info = _on_user_options(
+        cvseq.datasets.load_splits, dataset, batch_size=args.batch_size,
+        seed=args.seed, **data_options)
     run = {
         "task": task.name, "dataset": info.name, "class_names": info.class_names,
         "multi_label": bool(info.multi_label), "data_options": _jsonable(data_options),
@@ -351,13 +393,14 @@ def cmd_train(args):
     print(f"Task {task.name} on {info.name} ({info.source}, {info.num_examples} "
           f"training examples); run directory {out}")
 
-    with strategy.scope(), _FromUserOptions():
+    with strategy.scope():
         if initial_epoch:  # continues the finished model (and its optimizer)
             model = _load_model(run_dir.file(training.MODEL_FILE))
         else:
             # Shaped from the data it will see (`--data frames=12` gives a
-            # 12-frame model), not from the flags alone.
-            model = task.build(info, data_options, model_options)
+            # 12-frame model), not from the flags alone; the factory refuses
+            # a bad `--set` value.
+            model = _on_user_options(task.build, info, data_options, model_options)
     if state == "interrupted" and not args.overwrite:
         _check_backup_fits(model, run_dir, out)
     created = not os.path.isdir(out)
@@ -469,13 +512,93 @@ def _check_classes(model, info, dataset):
             "with the classes it was trained on (the data options in its run.json).")
 
 
-def _label_error(err):
-    """The line of a TensorFlow error that says what is wrong with the data."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    for line in lines:
-        if "label value" in line or "out of range" in line.lower():
-            return line[:300]
-    return lines[-1][:300] if lines else repr(err)
+def _shape_text(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def _input_pairs(model, inputs):
+    """`(name, data spec, model input)` for each input the data feeds: by
+    name for a dict, else in order when the counts agree (else none)."""
+    import tensorflow as tf
+
+    model_inputs = list(model.inputs or [])
+    if isinstance(inputs, dict):
+        return [(t.name, inputs[t.name], t) for t in model_inputs if t.name in inputs]
+    specs = tf.nest.flatten(inputs)
+    if len(specs) != len(model_inputs):
+        return []
+    return [(t.name, spec, t) for spec, t in zip(specs, model_inputs)]
+
+
+def _static_shape(spec):
+    """The shape of a data spec or model input as a tuple (None: unknown
+    rank)."""
+    shape = getattr(spec, "shape", None)
+    if shape is None or getattr(shape, "rank", 0) is None:
+        return None
+    return tuple(shape)
+
+
+def _shapes_fit(have, want):
+    """Whether data of shape `have` feeds a model input of shape `want`:
+    the same rank and sizes (None fits any), or a trailing axis of size 1
+    more or less, which Keras's functional models add or drop."""
+    if len(have) == len(want) - 1 and want[-1] == 1:
+        want = want[:-1]
+    elif len(have) == len(want) + 1 and have[-1] == 1:
+        have = have[:-1]
+    return len(have) == len(want) and all(
+        h is None or w is None or h == w for h, w in zip(have[1:], want[1:]))
+
+
+def _check_fits(model, data, info, run, dataset):
+    """Data that cannot feed the model is refused before evaluating: each
+    input's kind (text or numbers), rank and sizes from `data.element_spec`
+    against the model's inputs, more classes than the model predicts, and
+    multi-hot tags against one class per example (or tags of another
+    count). Raises `UserInputError` naming the mismatch."""
+    spec = getattr(data, "element_spec", None)
+    fix = ("Evaluate it on data shaped as it was trained (the data options in "
+           "its run.json, or --data KEY=VALUE).")
+    mismatch = f"The data of {dataset!r} does not fit this model:"
+    if isinstance(spec, tuple) and spec:
+        for name, given, expected in _input_pairs(model, spec[0]):
+            data_text = "string" in str(getattr(given, "dtype", ""))
+            model_text = "string" in str(expected.dtype)
+            if data_text != model_text:
+                kinds = ("texts", "numbers") if model_text else ("numbers", "texts")
+                raise _user_error(f"{mismatch} its input {name!r} reads {kinds[0]}, "
+                                  f"the data gives {kinds[1]}. {fix}")
+            have, want = _static_shape(given), _static_shape(expected)
+            if have is None or want is None:
+                continue
+            if not _shapes_fit(have, want):
+                raise _user_error(
+                    f"{mismatch} its input {name!r} takes shape {_shape_text(want)}, "
+                    f"the data gives {_shape_text(have)}. {fix}")
+    _check_classes(model, info, dataset)
+    trained = run.get("multi_label")
+    if trained is not None and bool(trained) != bool(info.multi_label):
+        kinds = ("multi-hot tags", "one class per example")
+        raise _user_error(
+            f"{mismatch} the model was trained on {kinds[not trained]}, the data "
+            f"gives {kinds[not info.multi_label]}. {fix}")
+    if info.multi_label and isinstance(spec, tuple) and len(spec) > 1 and len(
+            model.outputs or []) == 1:
+        tags, outputs = _static_shape(spec[1]), _static_shape(model.outputs[0])
+        if (tags and outputs and len(tags) == len(outputs) == 2
+                and None not in (tags[1], outputs[1]) and tags[1] != outputs[1]):
+            raise _user_error(f"{mismatch} the data has {tags[1]} tags, the model "
+                              f"predicts {outputs[1]}. {fix}")
+
+
+def _label_range_error(err):
+    """The line of a TensorFlow error saying that a label is out of the
+    model's class range, or None when the error says something else."""
+    for line in str(err).splitlines():
+        if "label value" in line or "valid range" in line:
+            return line.strip()[:300]
+    return None
 
 
 def cmd_evaluate(args):
@@ -491,21 +614,21 @@ def cmd_evaluate(args):
     dataset = args.dataset or run.get("dataset") or task.dataset
     data_options = {**run.get("data_options", {}), **task.options_from_model(model),
                     **_key_values(args.data, "--data")}
-    with _FromUserOptions():
-        data, info = cvseq.datasets.load(dataset, args.split, batch_size=args.batch_size,
-                                         with_info=True, **data_options)
-    _check_classes(model, info, dataset)
+    data, info = _on_user_options(cvseq.datasets.load, dataset, args.split,
+                                  batch_size=args.batch_size, with_info=True,
+                                  **data_options)
+    _check_fits(model, data, info, run, dataset)
     try:
         results = model.evaluate(data, verbose=0, return_dict=True)
-    except ValueError as err:
-        raise _user_error(
-            f"The data of {dataset!r} does not fit this model: "
-            f"{str(err).splitlines()[0][:300]}"
-        ) from err
     except tf.errors.InvalidArgumentError as err:
+        # A label outside the model's classes, which no spec shows and only
+        # a pass over the data would find (a data set whose labels exceed
+        # its class names): the data's problem. Any other error is a bug.
+        line = _label_range_error(err)
+        if line is None:
+            raise
         raise _user_error(
-            f"The data of {dataset!r} does not fit this model: {_label_error(err)}"
-        ) from err
+            f"The data of {dataset!r} does not fit this model: {line}") from err
     print(json.dumps({"model": args.model, "dataset": dataset, "split": args.split,
                       **{k: round(float(v), 6) for k, v in results.items()}}, indent=2))
     return 0
@@ -523,11 +646,33 @@ def cmd_predict(args):
     if task.predict is None:
         raise _user_error(f"{task.name!r} models do not predict from files here; run "
                           f"them with `cvseq {task.command}`.")
-    with _FromUserOptions():  # the inputs are the user's
-        lines = task.predict(model, args.inputs, run)
+    # The task's readers check the files and texts given (UserInputError);
+    # any other error in predict is a bug and shows its traceback.
+    lines = task.predict(model, args.inputs, run)
     for source, line in zip(args.inputs, lines):
         print(f"{source}: {line}")
     return 0
+
+
+def _check_exportable(model, out, format):
+    """What the user chose (`--format`, `--out`, the model file) must suit
+    the format: TFLite takes one input of static shape (but for the batch)
+    and writes a .tflite file."""
+    if format != "tflite":
+        return
+    if not out.endswith(".tflite"):
+        raise _user_error(f"--out {out!r}: a TFLite file ends in .tflite. Pass "
+                          "--out NAME.tflite.")
+    if len(model.inputs) != 1:
+        raise _user_error(
+            f"TFLite export takes models with one input; this {model.name!r} has "
+            f"{len(model.inputs)}. Export it with --format saved_model.")
+    shape = tuple(model.inputs[0].shape)
+    if None in shape[1:]:
+        raise _user_error(
+            f"TFLite needs a static input shape (all but the batch axis); this "
+            f"model's input is {_shape_text(shape)}. Train it with fixed sizes "
+            "(e.g. --frames 16), or export it with --format saved_model.")
 
 
 def cmd_export(args):
@@ -538,6 +683,7 @@ def cmd_export(args):
     model = _load_model(args.model)
     base = os.path.splitext(args.model)[0]
     out = args.out or (base + ".tflite" if args.format == "tflite" else base + "_saved_model")
+    _check_exportable(model, out, args.format)
     if os.path.lexists(out):
         raise _user_error(f"--out {out!r} exists; export does not replace it. Remove "
                           "it, or pass another --out.")
@@ -547,9 +693,11 @@ def cmd_export(args):
         raise _user_error(f"Cannot export to {out!r}: {parent!r} {problem}. Pass "
                           "--out in a directory you can write to.")
     try:
-        with _FromUserOptions():
-            path = export.export(model, out, format=args.format)
-    except (OSError, tf.errors.OpError) as err:
+        path = export.export(model, out, format=args.format)
+    # Writing the files can fail for reasons of the place (disk full,
+    # permissions, a path that vanished); any other error is a bug.
+    except (OSError, tf.errors.PermissionDeniedError, tf.errors.NotFoundError,
+            tf.errors.ResourceExhaustedError, tf.errors.AlreadyExistsError) as err:
         raise _user_error(f"Cannot write {out!r}: {_first_line(err)[:300]}") from err
     print(f"Exported {args.model} as {args.format} to {path}")
     return 0
@@ -638,10 +786,8 @@ def _track_dataset(args, motion, detect, names):
     if args.clips < 1:
         raise _user_error(f"--clips must be at least 1. Received: {args.clips}.")
     options = {"num_clips": args.clips, **_key_values(args.data, "--data")}
-    with _FromUserOptions():
-        data = cvseq.datasets.load(args.dataset, args.split,
-                                   batch_size=options["num_clips"], shuffle=False,
-                                   **options)
+    data = _on_user_options(cvseq.datasets.load, args.dataset, args.split,
+                            batch_size=options["num_clips"], shuffle=False, **options)
     _refuse_to_replace(args, [os.path.join(args.out, name)
                               for name in ("metrics.json", "tracks.png")])
     clips, targets = next(iter(data))

@@ -7,6 +7,10 @@ mistake in what the user gave (a file, an option, the data);
 `cvseq.datasets.DatasetUnavailableError` and
 `cvseq.backbones.WeightsUnavailableError` (data or weights that cannot be
 had here) are `UserError`s too.
+
+Raise them where the input is checked (a file reader, an option check, the
+data against the model), never by catching a plain ValueError/TypeError
+around cvseq's own code: that would show a bug as a user mistake.
 """
 
 

@@ -173,10 +173,23 @@ def get_task(name):
 
 
 def read_video_inputs(paths, model):
-    """Decodes video files to the clip shape `model` takes."""
+    """Decodes video files to the clip shape `model` takes: uint8
+    `(len(paths), frames, height, width, 3)`.
+
+    Raises:
+        UserInputError: a file is missing or not a readable video, or the
+            model does not read clips (a model file beside another task's
+            run.json).
+    """
     from cvseq.datasets.video_folder import VideoReadError, read_clip
 
-    frames, height, width = model.inputs[0].shape[1:4]
+    shape = tuple(model.inputs[0].shape) if model.inputs else ()
+    if len(shape) != 5:
+        raise UserInputError(
+            f"Model {model.name!r} does not read video clips (its input is "
+            f"{shape or 'unknown'}); is the run.json beside it that of another "
+            "model? Predict with the model.keras of a video run.")
+    frames, height, width = shape[1:4]
     frames = frames or 16
     clips = []
     for path in paths:
@@ -279,7 +292,42 @@ def classify(read):
 
 
 def read_texts(inputs, model):
+    """The texts given to `cvseq predict`, as an object array `(n,)`;
+    `UserInputError` if the model does not read text."""
+    dtype = str(model.inputs[0].dtype) if model.inputs else ""
+    if "string" not in dtype:
+        raise UserInputError(
+            f"Model {model.name!r} does not read text (its input is {dtype or 'unknown'}); "
+            "is the run.json beside it that of another model? Predict with the "
+            "model.keras of a text run.")
     return np.array(inputs, dtype=object)
+
+
+def read_prompts(inputs, model):
+    """The texts given to a generating task's `cvseq predict`, as a list of
+    str; a blank one (nothing to start from) is a `UserInputError`."""
+    blank = [i + 1 for i, t in enumerate(inputs) if not str(t).strip()]
+    if blank:
+        raise UserInputError(
+            f"Text {blank[0]} of {len(inputs)} is blank; {model.name!r} needs words to "
+            "start from. Give each text in quotes, e.g. 'to be or not'.")
+    return [str(t) for t in inputs]
+
+
+def read_token_ids(text, model):
+    """The space-separated int ids of `text`, for a model fed token ids:
+    at least one, each in `[1, vocabulary size)` (0 pads); else a
+    `UserInputError`."""
+    size = model.outputs[0].shape[-1] if len(model.outputs or []) == 1 else None
+    allowed = f"ints from 1 to {size - 1}" if size else "positive ints"
+    words = text.split()
+    ids = [int(w) for w in words if w.isdigit()]
+    if not words or len(ids) != len(words) or not all(
+            0 < i and (size is None or i < size) for i in ids):
+        raise UserInputError(
+            f"{text!r}: {model.name!r} reads token ids; give {allowed}, "
+            "space-separated (e.g. '3 5 2').")
+    return ids
 
 
 def given(options, name, default):
@@ -363,7 +411,7 @@ def generate_texts(**options):
     """A `predict` for the text-to-text generators: `model.generate(texts,
     **options)` on the given texts, one str per input."""
     def predict(model, inputs, run):
-        return [str(t) for t in model.generate(list(inputs), **options)]
+        return [str(t) for t in model.generate(read_prompts(inputs, model), **options)]
     return predict
 
 

@@ -146,13 +146,30 @@ def language_model(
 from cvseq import tasks as _tasks  # noqa: E402
 
 
+def _continue(model, inputs, run):
+    """Each input is a prompt the model continues (seed 0): words, or for a
+    token-id model space-separated ids; a prompt with no token the model
+    reads (blank, punctuation only, not ids) is a `UserInputError`."""
+    prompts = _tasks.read_prompts(inputs, model)
+    if model.tokenizer is None:
+        prompts = [_tasks.read_token_ids(p, model) for p in prompts]
+    else:
+        ids = text.encode(text.make_vectorizer(model.tokenizer), prompts)
+        empty = [p for p, i in zip(prompts, ids) if not i]
+        if empty:
+            raise _tasks.UserInputError(
+                f"Prompt {empty[0]!r} holds no word the model reads (punctuation is "
+                "dropped). Give it words, e.g. 'to be or not'.")
+    return [str(t) for t in model.generate(prompts, seed=0)]
+
+
 _tasks.register_task(_tasks.TaskSpec(
     name="language_model",
     description="RNN next-word prediction (prompt -> continuation)",
     factory=language_model,
     dataset="hamlet",
     shape=_tasks.token_sequence_shape,
-    predict=_tasks.generate_texts(seed=0),
+    predict=_continue,
     metric="perplexity",
     small_data={"sequence_length": 8, "max_tokens": 300},
     example="next_word.py",

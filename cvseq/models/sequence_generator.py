@@ -248,13 +248,29 @@ from cvseq import tasks as _tasks  # noqa: E402
 
 
 def _generate_sequence(model, inputs, run):
-    """Each input is a primer of space-separated tokens ("-": start token only)."""
+    """Each input is a primer of space-separated tokens ("-": start token
+    only; ids for a token-id model); tokens the model does not know are a
+    `UserInputError`."""
+    vocabulary = None if model.tokenizer is None else {
+        str(t) for t in model.tokenizer.get_vocabulary()}
     lines = []
     for primer in inputs:
-        seed = None if primer.strip() in ("", "-") else [primer.split()]
-        tokens = model.generate(seed, seed=0)
-        tokens = tokens[0] if tokens and isinstance(tokens[0], (list, tuple)) else tokens
-        lines.append(" ".join(str(t) for t in tokens))
+        tokens = [] if primer.strip() in ("", "-") else primer.split()
+        if vocabulary is None:  # no start token: at least one id
+            tokens = _tasks.read_token_ids(primer, model)
+        else:
+            unknown = sorted({t for t in tokens if t not in vocabulary})
+            if unknown:
+                known = sorted(vocabulary - {"", "[UNK]", "[START]", "[END]"})[:3]
+                raise _tasks.UserInputError(
+                    f"Primer {primer!r} has tokens the model does not know: "
+                    f"{unknown[:5]}. Give tokens of its vocabulary, space-separated "
+                    f"(e.g. {' '.join(known)!r}), or '-' to start from nothing.")
+        seed = [tokens] if tokens else None
+        generated = model.generate(seed, seed=0)
+        generated = generated[0] if generated and isinstance(
+            generated[0], (list, tuple)) else generated
+        lines.append(" ".join(str(t) for t in generated))
     return lines
 
 

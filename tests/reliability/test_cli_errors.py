@@ -271,6 +271,166 @@ def test_a_bug_is_not_dressed_as_a_user_mistake(monkeypatch):
         cli.main(["list"])
 
 
+class _StubClassifier:
+    """Stands in for a saved image classifier (no model to build or load)."""
+
+    name = "image_classifier"
+    inputs = [np.zeros((1, 8, 8, 3))]
+    outputs = [np.zeros((1, 2))]
+
+    def predict(self, images, verbose=0):
+        return np.full((len(images), 2), 0.5)
+
+
+@pytest.mark.parametrize("error", [ValueError, TypeError])
+def test_a_bug_in_predict_shows_its_traceback(error, tmp_path, monkeypatch, capsys):
+    # The classifier's own predict runs (it reads the image), then cvseq's
+    # code after the model fails: a bug, not a "cvseq: error:" line.
+    def broken(outputs, run, top=3):
+        raise error("a bug in describe_classes")
+
+    monkeypatch.setattr(cli, "_load_model", lambda path: _StubClassifier())
+    monkeypatch.setattr(tasks, "describe_classes", broken)
+    (tmp_path / "run.json").write_text('{"task": "image_classifier"}')
+    image = tmp_path / "image.png"
+    import cv2
+
+    cv2.imwrite(str(image), np.zeros((12, 12, 3), np.uint8))
+    with pytest.raises(error, match="a bug in describe_classes"):
+        cli.main(["predict", str(tmp_path / "model.keras"), str(image)])
+    assert "cvseq: error:" not in capsys.readouterr().err
+
+
+def test_a_bug_in_evaluate_shows_its_traceback(finished_run, monkeypatch, capsys,
+                                               cvseq_error):
+    from cvseq.models.task import Task
+
+    model = os.path.join(finished_run, "model.keras")
+    argv = ["evaluate", model, "--data", "num_clips=8"]
+
+    def raising(error):
+        def evaluate(self, *args, **kwargs):
+            raise error
+        return evaluate
+
+    monkeypatch.setattr(Task, "evaluate", raising(ValueError("a bug in evaluate")))
+    with pytest.raises(ValueError, match="a bug in evaluate"):
+        cli.main(argv)
+    other_op_error = tf.errors.InvalidArgumentError(None, None, "a bug in a kernel")
+    monkeypatch.setattr(Task, "evaluate", raising(other_op_error))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="a bug in a kernel"):
+        cli.main(argv)
+    assert "cvseq: error:" not in capsys.readouterr().err
+    # A label out of the model's classes is the data's problem: one line.
+    label_error = tf.errors.InvalidArgumentError(
+        None, None, "Received a label value of 6 which is outside the valid range "
+        "of [0, 4).  Label values: 6 1")
+    monkeypatch.setattr(Task, "evaluate", raising(label_error))
+    assert "label value of 6" in cvseq_error(argv)
+
+
+@pytest.mark.parametrize("num_classes, data, says", [
+    (4, [], "trained on multi-hot tags, the data gives one class per example"),
+    (12, ["--data", "label=digits"], "the data has 10 tags, the model predicts 12"),
+])
+def test_evaluate_multi_label_tags_that_do_not_fit(num_classes, data, says, tmp_path,
+                                                   monkeypatch, cvseq_error):
+    # Checked from the specs before evaluating (once a ValueError of fit's
+    # loss, caught with any other ValueError).
+    model = cvseq.video_tagger(num_classes, frames=4, image_size=16, units=4,
+                               multi_label=True)
+    monkeypatch.setattr(cli, "_load_model", lambda path: model)
+    (tmp_path / "run.json").write_text('{"task": "video_tagger", "multi_label": true}')
+    message = cvseq_error(["evaluate", tmp_path / "model.keras", "--data", "num_clips=4",
+                           *data])
+    assert "does not fit this model" in message and says in message, message
+
+
+def test_a_bug_in_export_shows_its_traceback(finished_run, tmp_path, monkeypatch,
+                                             capsys):
+    def broken(model, path, format="saved_model"):
+        raise TypeError("a bug in export")
+
+    monkeypatch.setattr(cvseq.export, "export", broken)
+    with pytest.raises(TypeError, match="a bug in export"):
+        cli.main(["export", os.path.join(finished_run, "model.keras"), "--format",
+                  "tflite", "--out", str(tmp_path / "model.tflite")])
+    assert "cvseq: error:" not in capsys.readouterr().err
+
+
+def test_loading_a_model_a_bug_or_a_file_of_other_code(finished_run, monkeypatch,
+                                                       cvseq_error):
+    import keras
+
+    model = os.path.join(finished_run, "model.keras")
+
+    def bug(path, **kwargs):
+        raise TypeError("__init__() got an unexpected keyword argument 'units'")
+
+    monkeypatch.setattr(keras.saving, "load_model", bug)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        cli.main(["evaluate", model])
+
+    def other_code(path, **kwargs):
+        raise TypeError("Could not locate class 'MyLayer'. Make sure custom classes "
+                        "are decorated with `@keras.saving.register_keras_serializable()`.")
+
+    monkeypatch.setattr(keras.saving, "load_model", other_code)
+    message = cvseq_error(["predict", model, "clip.mp4"])
+    assert "classes neither Keras nor cvseq has" in message and "MyLayer" in message
+
+
+def test_a_bug_in_training_after_the_options_shows_its_traceback(tmp_path, tiny_train,
+                                                                 monkeypatch):
+    # The factory's and data set's refusals of user options are one line
+    # (test_bad_counts_and_options_are_one_line); fit is cvseq's own code.
+    from cvseq.models.task import Task
+
+    def fit(self, *args, **kwargs):
+        raise ValueError("a bug in fit")
+
+    monkeypatch.setattr(Task, "fit", fit)
+    with pytest.raises(ValueError, match="a bug in fit"):
+        cli.main(["train", *tiny_train, "--epochs", "1", "--out", str(tmp_path / "run")])
+
+
+# --- predict: the readers name what is wrong with the texts given --------------
+
+
+@pytest.fixture(scope="module")
+def text_generators():
+    sequences = cvseq.sequence_generator(vocabulary=["60:1", "62:1", "64:1"],
+                                         sequence_length=4, units=4)
+    ids = cvseq.sequence_generator(vocabulary=6, sequence_length=4, units=4)
+    words = cvseq.language_model(vocabulary=["to", "be", "or", "not"],
+                                 sequence_length=4, units=4)
+    return {"sequence_generator": sequences, "token_ids": ids, "language_model": words}
+
+
+@pytest.mark.parametrize("name, text, says", [
+    ("sequence_generator", "60:1 99:9", "tokens the model does not know: ['99:9']"),
+    ("token_ids", "3 x", "reads token ids; give ints from 1 to 5"),
+    ("token_ids", "3 6", "ints from 1 to 5"),
+    ("token_ids", "-", "reads token ids"),
+    ("language_model", "   ", "is blank"),
+    ("language_model", "?!", "holds no word the model reads"),
+])
+def test_predict_texts_the_model_cannot_read(name, text, says, text_generators,
+                                             tmp_path, monkeypatch, cvseq_error):
+    task = "language_model" if name == "language_model" else "sequence_generator"
+    monkeypatch.setattr(cli, "_load_model", lambda path: text_generators[name])
+    (tmp_path / "run.json").write_text(f'{{"task": "{task}"}}')
+    assert says in cvseq_error(["predict", tmp_path / "model.keras", text])
+
+
+def test_predict_video_with_a_model_that_reads_images(tmp_path, monkeypatch,
+                                                      cvseq_error):
+    monkeypatch.setattr(cli, "_load_model", lambda path: _StubClassifier())
+    (tmp_path / "run.json").write_text('{"task": "video_tagger"}')
+    assert "does not read video clips" in cvseq_error(
+        ["predict", tmp_path / "model.keras", tmp_path / "clip.mp4"])
+
+
 # --- more of the same spirit ------------------------------------------------------
 
 
