@@ -209,7 +209,7 @@ def _load_run(model_path):
 
 def _archive_problem(path):
     """What makes `path` no .keras archive (not a zip, no readable
-    config.json), or None."""
+    config.json, no weights), or None."""
     import zipfile
 
     if not zipfile.is_zipfile(path):
@@ -217,12 +217,15 @@ def _archive_problem(path):
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
+            names = set(archive.namelist())
     except KeyError:
         return "a zip file without the config.json of a saved model"
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
         return f"its config.json cannot be read: {_first_line(err)[:200]}"
     if not isinstance(config, dict) or "class_name" not in config:
         return "its config.json describes no model"
+    if not names & {"model.weights.h5", "model.weights.json"}:
+        return "a zip file without the weights of a saved model"
     return None
 
 
@@ -238,6 +241,11 @@ def _load_model(path):
 
     import keras
 
+    if os.path.isdir(path):
+        inside = os.path.join(path, "model.keras")
+        hint = (f"pass the model file in it: {inside!r}" if os.path.isfile(inside)
+                else "pass a .keras model file (a run directory holds model.keras)")
+        raise _user_error(f"{path!r} is a directory; {hint}.")
     if not os.path.isfile(path):
         raise _user_error(f"No such model file: {path!r}.")
     unreadable = (f"Cannot load {path!r}: not a readable .keras archive ({{}}). Use the "
@@ -251,14 +259,27 @@ def _load_model(path):
         raise _user_error(unreadable.format(problem))
     try:
         return keras.saving.load_model(path)
-    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as err:
+    except (zipfile.BadZipFile, EOFError) as err:
+        raise _user_error(unreadable.format(
+            f"{type(err).__name__}: {_first_line(err)[:200]}")) from err
+    except OSError as err:  # a weights file that cannot be read
+        raise _user_error(unreadable.format(
+            f"{type(err).__name__}: {_first_line(err)[:200]}")) from err
+    except KeyError as err:
+        # `_archive_problem` found the members a .keras file needs, so a
+        # KeyError here is a `from_config` of ours: a bug. Not so for .h5.
+        if path.endswith(".keras"):
+            raise
         raise _user_error(unreadable.format(
             f"{type(err).__name__}: {_first_line(err)[:200]}")) from err
     except (TypeError, ValueError) as err:
         # Keras's words for a class it cannot find: the file was saved by
-        # code that is not here (another package, a custom layer).
-        if not any(words in str(err) for words in (
-                "Could not locate", "Could not deserialize", "Unknown layer")):
+        # code that is not here (another package, a custom layer). A cvseq
+        # class it cannot find is a bug of cvseq's.
+        message = str(err)
+        if not any(words in message for words in (
+                "Could not locate", "Could not deserialize", "Unknown layer")) or (
+                "cvseq>" in message or "'cvseq." in message):
             raise
         raise _user_error(
             f"Cannot load {path!r}: it holds classes neither Keras nor cvseq has "

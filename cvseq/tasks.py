@@ -321,7 +321,7 @@ def read_token_ids(text, model):
     size = model.outputs[0].shape[-1] if len(model.outputs or []) == 1 else None
     allowed = f"ints from 1 to {size - 1}" if size else "positive ints"
     words = text.split()
-    ids = [int(w) for w in words if w.isdigit()]
+    ids = [int(w) for w in words if w.isascii() and w.isdecimal()]  # not "²"
     if not words or len(ids) != len(words) or not all(
             0 < i and (size is None or i < size) for i in ids):
         raise UserInputError(

@@ -40,7 +40,8 @@ def parse_args(argv=None):
     parser.add_argument("--sequence-length", type=int, default=None,
                         help="decoder positions (default: the data set's: 16 for the "
                         "digits, 20 for the products)")
-    parser.add_argument("--units", type=int, default=128)
+    parser.add_argument("--units", type=int, default=256,
+                        help="recurrent units (default: the factory's, 256)")
     parser.add_argument("--beam-width", type=int, default=3)
     parser.add_argument("--num-images", type=int, default=None,
                         help="training images to generate (digit_captions, "

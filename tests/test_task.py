@@ -254,6 +254,42 @@ def test_a_loaded_task_is_compiled_as_saved(tmp_path):
     loaded.fit(["good film", "bad film"], np.array([0, 1]), epochs=1, verbose=0)
 
 
+def test_jit_compile_is_saved_only_when_the_user_chose_it(tmp_path, monkeypatch):
+    """Keras saves the `jit_compile` it resolved on the saving backend; a
+    TensorFlow file's `False` made a model loaded on JAX train op by op.
+    cvseq saves the user's choice only, and a loaded or recompiled model
+    takes this backend's task default otherwise (on TensorFlow the
+    tagger's XLA off, also where Keras' "auto" would turn it on: a GPU,
+    faked here). tests/backends/cross_backend.py checks the JAX side."""
+    monkeypatch.setattr(keras.Model, "_resolve_auto_jit_compile", lambda self: True,
+                        raising=False)
+    model = cvseq.video_tagger(3, frames=2, image_size=16, units=4)
+    assert model.jit_compile is False  # the task's default
+    path = str(tmp_path / "default.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert "jit_compile" not in loaded.get_compile_config()
+    assert "cvseq_jit_compile" not in loaded.get_compile_config()
+    assert loaded.jit_compile is False
+    # unfreeze_backbone's recompile, every argument given: still the task's.
+    cvseq.training.unfreeze_backbone(loaded)
+    assert loaded.jit_compile is False
+
+    # A file saved before: Keras' resolved value, not a choice.
+    config = loaded.get_compile_config()
+    loaded.compile_from_config({**config, "jit_compile": True})
+    assert loaded.jit_compile is False
+
+    # The user's choice is kept, also when it equals the default.
+    for chosen in (True, False):
+        model.compile(jit_compile=chosen)
+        path = str(tmp_path / f"chosen_{chosen}.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path)
+        assert loaded.jit_compile is chosen
+        assert loaded.get_compile_arguments()["jit_compile"] is chosen
+
+
 @pytest.mark.parametrize("name", ["image_classifier", "translator", "instance_segmenter"])
 def test_first_fit_and_evaluate_trace_their_step_once(name):
     """Keras builds the optimizer, loss and metric state inside the first

@@ -149,42 +149,45 @@ class Task(keras.Model):
             metrics = defaults.pop("metrics", None) if metrics == "auto" else metrics
             for key in ("optimizer", "loss", "metrics"):
                 defaults.pop(key, None)
-            if "jit_compile" not in kwargs and keras.backend.backend() == "jax":
-                # The defaults leave XLA off for TensorFlow, but on JAX
-                # `jit_compile=False` means no jit at all: the tagger's train
-                # step took 0.7-1.5 s against 7 ms jitted.
-                defaults.pop("jit_compile", None)
+            defaults.pop("jit_compile", None)  # below, whatever was "auto"
             kwargs = {**defaults, **kwargs}
+        if "jit_compile" not in kwargs and keras.backend.backend() != "jax":
+            # The task's XLA setting (off: XLA cannot use the cuDNN RNN
+            # kernels), also when every other argument is given, as
+            # `unfreeze_backbone` gives them. On JAX `jit_compile=False`
+            # means no jit at all (the tagger's train step took 0.7-1.5 s
+            # against 7 ms jitted), so there Keras' "auto" stays.
+            default = (self.get_compile_defaults() or {}).get("jit_compile")
+            if default is not None:
+                kwargs["jit_compile"] = default
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def get_compile_config(self):
-        """Keras' compile config, without `jit_compile` unless the user
-        passed it: the task's default differs between backends (XLA off on
-        TensorFlow, jit on JAX), and Keras would save the value it resolved
-        on the saving backend."""
+        """Keras' compile config, with `jit_compile` only when the user
+        passed it (as `"cvseq_jit_compile"`). Keras saves the value it
+        resolved on the saving backend, and the task's default differs
+        between backends (XLA off on TensorFlow, jit on JAX)."""
         config = super().get_compile_config()
-        if config is not None and "jit_compile" not in self.get_compile_arguments():
+        if config is not None:
             config.pop("jit_compile", None)
+            arguments = self.get_compile_arguments()
+            if "jit_compile" in arguments:
+                config["cvseq_jit_compile"] = arguments["jit_compile"]
         return config
 
     def compile_from_config(self, config):
         """Compiles a loaded model as it was saved (Keras skips models whose
         `compile` is overridden unless they define this)."""
         config = keras.saving.deserialize_keras_object(config)
-        default = (self.get_compile_defaults() or {}).get("jit_compile", "auto")
-        chosen = config.get("jit_compile", "auto") not in ("auto", default)
-        if not chosen:
-            # No choice of the user's (files saved before
-            # `get_compile_config` left it out hold the saving backend's
-            # default): this backend's default. A TensorFlow file's `False`
-            # on JAX ran every train step op by op, without jit (~10x the
-            # CPU of the first steps here, far more per step on a GPU).
-            config.pop("jit_compile", None)
-            if keras.backend.backend() != "jax" and default != "auto":
-                config["jit_compile"] = default
+        # Keras' `jit_compile` (in files saved before `get_compile_config`
+        # left it out) is the saving backend's resolution, not a choice: a
+        # TensorFlow file's `False` made a model loaded on JAX train op by
+        # op, without jit. This backend's default replaces it; the user's
+        # own choice is kept.
+        config.pop("jit_compile", None)
+        if "cvseq_jit_compile" in config:
+            config["jit_compile"] = config.pop("cvseq_jit_compile")
         self.compile(**config)
-        if not chosen:
-            self._compile_arguments.pop("jit_compile", None)
         if self.built and getattr(self, "optimizer", None) is not None:
             self.optimizer.build(self.trainable_variables)
 

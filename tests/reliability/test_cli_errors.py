@@ -410,6 +410,7 @@ def text_generators():
 @pytest.mark.parametrize("name, text, says", [
     ("sequence_generator", "60:1 99:9", "tokens the model does not know: ['99:9']"),
     ("token_ids", "3 x", "reads token ids; give ints from 1 to 5"),
+    ("token_ids", "3 \u00b2", "reads token ids"),  # a digit to str.isdigit, not to int
     ("token_ids", "3 6", "ints from 1 to 5"),
     ("token_ids", "-", "reads token ids"),
     ("language_model", "   ", "is blank"),
@@ -445,4 +446,30 @@ def test_train_out_is_an_existing_file(tmp_path, tiny_train, cvseq_error):
 def test_evaluate_an_unknown_split_or_a_directory(finished_run, tmp_path, cvseq_error):
     model = os.path.join(finished_run, "model.keras")
     assert "split" in cvseq_error(["evaluate", model, "--split", "tset"])
-    assert "No such model file" in cvseq_error(["evaluate", tmp_path])
+    assert "is a directory; pass a .keras model file" in cvseq_error(
+        ["evaluate", str(tmp_path)])
+    # The run directory itself: its model file is named.
+    assert f"pass the model file in it: {model!r}" in cvseq_error(
+        ["evaluate", finished_run])
+    assert "No such model file" in cvseq_error(["evaluate", str(tmp_path / "nothing")])
+
+
+def test_a_keras_archive_without_weights_is_one_line(tmp_path, cvseq_error):
+    import zipfile
+
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", '{"class_name": "Functional", "config": {}}')
+    assert "without the weights of a saved model" in cvseq_error(
+        ["evaluate", str(path)])
+
+
+def test_a_key_error_while_rebuilding_a_keras_file_is_a_bug(finished_run, monkeypatch):
+    import keras
+
+    def broken(*args, **kwargs):
+        raise KeyError("backbone")  # as a from_config of ours would
+
+    monkeypatch.setattr(keras.saving, "load_model", broken)
+    with pytest.raises(KeyError):
+        cli.main(["evaluate", os.path.join(finished_run, "model.keras")])
