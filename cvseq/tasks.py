@@ -41,6 +41,9 @@ class TaskSpec:
         dataset: the data set `cvseq train NAME` uses by default; its
             `DatasetInfo.tasks` (and `list_datasets(task=NAME)`) name this
             task without a change to the data set's registration.
+        datasets: other data sets the task trains on (`cvseq train NAME
+            --dataset D`), named by their `DatasetInfo.tasks` the same way
+            (e.g. every clip data set for a clip classifier).
         shape: `(info, data_options) -> dict` of the factory arguments that
             the data decides, read from `info.element_spec` (frames, image
             size, sequence lengths) and `info` (classes, vocabulary), so the
@@ -67,6 +70,7 @@ class TaskSpec:
     description: str
     factory: object = None
     dataset: str = None
+    datasets: tuple = ()
     shape: object = None
     data_options: object = _no_options
     predict: object = None
@@ -429,10 +433,13 @@ def image_task(*, default_image_size, **fields):
 def clip_classifier_task(**fields):
     """A `TaskSpec` of a clip classifier (`video_tagger`,
     `video_classifier_3d`): the labelled clips of `"moving_digits"` by
-    default, shaped from `(frames, h, w, 3)` clips (`clip_classifier_shape`),
+    default (and of `sample_videos`, `video_folder` and `ucf101`), shaped from `(frames, h, w, 3)` clips (`clip_classifier_shape`),
     `--frames` and `--image-size`, and the top classes of video files for
     `cvseq predict`. `fields` are the task's own (and may replace these)."""
     return TaskSpec(**{"dataset": "moving_digits",
+                       # The labelled clip data sets, which a new clip
+                       # classifier then serves with no edit of theirs.
+                       "datasets": ("sample_videos", "video_folder", "ucf101"),
                        "shape": clip_classifier_shape,
                        "data_options": video_data_options,
                        "predict": classify(read_video_inputs),

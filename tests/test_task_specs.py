@@ -131,3 +131,28 @@ def test_every_example_belongs_to_a_task():
 def test_unknown_task_names_the_tasks():
     with pytest.raises(UserInputError, match="Unknown task 'nope'. Tasks: .*video_tagger"):
         tasks.get_task("nope")
+
+
+def test_every_spec_names_registered_data_sets():
+    registered = set(cvseq.datasets.list_datasets())
+    for name, spec in SPECS.items():
+        named = [d for d in (spec.dataset, *spec.datasets) if d is not None]
+        assert set(named) <= registered, (name, sorted(set(named) - registered))
+
+
+def test_a_new_clip_classifier_is_served_by_every_clip_data_set():
+    # A clip classifier declared with `clip_classifier_task` (as the two
+    # existing ones are) is named by the clip data sets with no edit of
+    # theirs, not only by its default `moving_digits`.
+    spec = tasks.register_task(tasks.clip_classifier_task(
+        name="my_clip_classifier", description="a new clip classifier",
+        factory=cvseq.video_tagger))
+    try:
+        served = set(cvseq.datasets.list_datasets(task="my_clip_classifier"))
+        assert {"moving_digits", "sample_videos", "video_folder", "ucf101"} <= served
+        row = next(r for r in cvseq.datasets.describe_datasets()
+                   if r["name"] == "sample_videos")
+        assert row["tasks"][:2] == ("video_tagger", "video_classifier_3d")
+        assert row["tasks"][-1] == spec.name
+    finally:
+        tasks._TASKS.pop("my_clip_classifier", None)

@@ -80,20 +80,23 @@ def _task_tuple(tasks):
 
 def _tasks_by_default_dataset():
     """`{data set name: (task, ...)}`: the registered task specs that name
-    each data set as their default `dataset` (sorted by task name)."""
+    each data set as their default `dataset` or among their `datasets`
+    (sorted by task name)."""
     from cvseq import tasks
 
     served = {}
     for name, spec in tasks.list_tasks().items():
-        served.setdefault(spec.dataset, []).append(name)
+        for dataset in dict.fromkeys((spec.dataset, *spec.datasets)):
+            served.setdefault(dataset, []).append(name)
     return served
 
 
 def _served_tasks(entry, by_default_dataset):
-    """The data set's own `tasks`, then the tasks whose spec names it as
-    their default `dataset` (so a new task needs no change to its data
-    set's registration). `by_default_dataset`: `_tasks_by_default_dataset()`,
-    read once per call of the public function."""
+    """The data set's own `tasks`, then the tasks whose spec names it (as
+    their default `dataset` or in `datasets`), so a new task needs no
+    change to its data set's registration. `by_default_dataset`:
+    `_tasks_by_default_dataset()`, read once per call of the public
+    function."""
     return entry.tasks + tuple(name for name in by_default_dataset.get(entry.name, ())
                                if name not in entry.tasks)
 
