@@ -46,6 +46,28 @@ from cvseq.flow import add_flow  # noqa: E402  (the optical-flow transform)
 from cvseq.datasets import digit_instances  # noqa: E402,F401
 from cvseq.datasets import nuclei  # noqa: E402,F401
 
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+import sys  # noqa: E402
+
+
+def _import_modules():
+    """Imports every public module of the package (sorted by name; those
+    above first, in their order, so `list_datasets()` keeps it): a module
+    registers its data sets when imported, so a new data set is its module
+    alone, with no line here. Returns the names of the modules imported
+    now."""
+    imported = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        name = f"{__name__}.{info.name}"
+        if not info.name.startswith("_") and name not in sys.modules:
+            importlib.import_module(name)
+            imported.append(info.name)
+    return imported
+
+
+_import_modules()
+
 __all__ = [
     "ArrayBatches",
     "DatasetInfo",

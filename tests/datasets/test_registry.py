@@ -109,3 +109,29 @@ def test_split_entries_are_checked(fake_datasets):
                                    fallback="moving_digits", fallback_splits=("train",))
     with pytest.raises(TypeError, match=r"\(split, options\) pairs.*Received: \['train'\]"):
         cvseq.datasets.load_splits("_no_validation", (["train"], "test"))
+
+
+def test_a_new_data_set_module_registers_without_an_import_line(tmp_path, monkeypatch):
+    """A module added to cvseq/datasets registers its data sets when the
+    package imports its modules (as `import cvseq` does), with no line in
+    cvseq/datasets/__init__.py."""
+    import sys
+
+    (tmp_path / "my_tiny_set.py").write_text(
+        "import numpy as np\n"
+        "from cvseq.datasets.registry import DatasetInfo, register_dataset\n\n"
+        "@register_dataset('my_tiny_set', tasks=('image_classifier',), source='embedded',\n"
+        "                  description='two 8x8 images')\n"
+        "def _build(split, *, seed=0, shuffle=None, image_size=8):\n"
+        "    images = np.zeros((2, image_size, image_size, 3), 'uint8')\n"
+        "    return (images, np.array([0, 1])), DatasetInfo(class_names=['a', 'b'])\n")
+    monkeypatch.setattr(cvseq.datasets, "__path__", [*cvseq.datasets.__path__, str(tmp_path)])
+    try:
+        assert cvseq.datasets._import_modules() == ["my_tiny_set"]
+        assert cvseq.datasets.list_datasets()["my_tiny_set"] == "image_classifier"
+        images, labels = next(iter(cvseq.datasets.load("my_tiny_set", batch_size=2)))
+        assert images.shape == (2, 8, 8, 3)
+        assert cvseq.datasets._import_modules() == []  # once only
+    finally:
+        registry._REGISTRY.pop("my_tiny_set", None)
+        sys.modules.pop("cvseq.datasets.my_tiny_set", None)
