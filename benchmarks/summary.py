@@ -113,11 +113,17 @@ def last_json(result):
         return json.loads(text)
     except json.JSONDecodeError:
         pass
-    for line in reversed(text.splitlines()):
-        try:
-            return json.loads(line)
-        except json.JSONDecodeError:
+    lines = text.splitlines()
+    for i in reversed(range(len(lines))):
+        # An indented document after progress lines (opening with "{" at
+        # the start of a line, running to the end), or one line.
+        if not lines[i].startswith(("{", "[")):
             continue
+        for candidate in ("\n".join(lines[i:]), lines[i]):
+            try:
+                return json.loads(candidate)
+            except json.JSONDecodeError:
+                continue
     raise ValueError(f"No JSON in the output: {text[-300:]!r}")
 
 

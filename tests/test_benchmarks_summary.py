@@ -132,3 +132,19 @@ def test_the_benchmarks_part_runs_every_benchmark_script(tmp_path, monkeypatch):
     assert "## Optical flow" in text and "## Two-stream tagger" in text
     stored = json.loads((tmp_path / "BENCHMARKS.json").read_text())
     assert stored["two_stream"] == report["two_stream"]
+
+
+def test_last_json_reads_an_indented_report_after_progress_lines():
+    # benchmarks/two_stream.py prints a line per variant, then an indented
+    # report: the summary run failed on it ("No JSON in the output").
+    import types
+
+    import pytest
+
+    report = {"moving_digits": {"rgb": {"accuracy": 0.98}}, "n": [1, 2]}
+    stdout = "moving_digits rgb {'accuracy': 0.98}\n" + json.dumps(report, indent=1)
+    assert summary.last_json(types.SimpleNamespace(stdout=stdout)) == report
+    one_line = "progress\n" + json.dumps(report) + "\n"
+    assert summary.last_json(types.SimpleNamespace(stdout=one_line)) == report
+    with pytest.raises(ValueError, match="No JSON"):
+        summary.last_json(types.SimpleNamespace(stdout="no json here\n{ broken"))
