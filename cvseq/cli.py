@@ -21,7 +21,7 @@ does not fit the model, data or weights that cannot be had here) print one
 line and exit with status 2 (set CVSEQ_DEBUG=1 for the traceback); any
 other exception is a bug and shows its traceback. They are raised where
 the input is checked (the task's file and text readers, `_check_fits`
-before evaluating, `_check_exportable`); a factory's or data set's
+before evaluating, `cvseq.export`'s format checks); a factory's or data set's
 ValueError/TypeError is one line only from the call given the user's
 options (`_on_user_options`). The model is always
 shaped from the data it will see (`cvseq.tasks.TaskSpec.build`).
@@ -675,27 +675,6 @@ def cmd_predict(args):
     return 0
 
 
-def _check_exportable(model, out, format):
-    """What the user chose (`--format`, `--out`, the model file) must suit
-    the format: TFLite takes one input of static shape (but for the batch)
-    and writes a .tflite file."""
-    if format != "tflite":
-        return
-    if not out.endswith(".tflite"):
-        raise _user_error(f"--out {out!r}: a TFLite file ends in .tflite. Pass "
-                          "--out NAME.tflite.")
-    if len(model.inputs) != 1:
-        raise _user_error(
-            f"TFLite export takes models with one input; this {model.name!r} has "
-            f"{len(model.inputs)}. Export it with --format saved_model.")
-    shape = tuple(model.inputs[0].shape)
-    if None in shape[1:]:
-        raise _user_error(
-            f"TFLite needs a static input shape (all but the batch axis); this "
-            f"model's input is {_shape_text(shape)}. Train it with fixed sizes "
-            "(e.g. --frames 16), or export it with --format saved_model.")
-
-
 def cmd_export(args):
     import tensorflow as tf
 
@@ -704,7 +683,6 @@ def cmd_export(args):
     model = _load_model(args.model)
     base = os.path.splitext(args.model)[0]
     out = args.out or (base + ".tflite" if args.format == "tflite" else base + "_saved_model")
-    _check_exportable(model, out, args.format)
     if os.path.lexists(out):
         raise _user_error(f"--out {out!r} exists; export does not replace it. Remove "
                           "it, or pass another --out.")

@@ -20,6 +20,7 @@ from keras import ops
 
 from cvseq._tf import tensorflow as _tensorflow
 from cvseq._validation import check_choice
+from cvseq.errors import UserInputError
 
 tf = _tensorflow("cvseq.export (SavedModel and TFLite export)")
 
@@ -40,7 +41,8 @@ def export(model, path, format="saved_model"):
     path = os.fspath(path)
     if format == "keras":
         if not path.endswith(".keras"):
-            raise ValueError(f"A Keras model file ends in .keras. Received: path={path!r}.")
+            raise UserInputError(
+                f"A Keras model file ends in .keras. Received: path={path!r}.")
         model.save(path)
         return path
     if format == "saved_model":
@@ -107,16 +109,16 @@ def export_tflite(model, path, *, quantize=False):
         quantize: bool. Dynamic-range quantization of the weights.
     """
     if not os.fspath(path).endswith(".tflite"):
-        raise ValueError(f"A TFLite file ends in .tflite. Received: path={path!r}.")
+        raise UserInputError(f"A TFLite file ends in .tflite. Received: path={path!r}.")
     if len(model.inputs) != 1:
-        raise ValueError(
+        raise UserInputError(
             "TFLite export takes models with one input (the image and video "
             f"models). Received a model with {len(model.inputs)} inputs; export "
             "it as a SavedModel instead."
         )
     for tensor in model.inputs:
         if None in tuple(tensor.shape)[1:]:
-            raise ValueError(
+            raise UserInputError(
                 "TFLite needs static input shapes (all but the batch axis). "
                 f"Input {tensor.name!r} has shape {tuple(tensor.shape)}: build "
                 "the model with fixed sizes (e.g. frames=16, not None)."
