@@ -433,8 +433,9 @@ def image_task(*, default_image_size, **fields):
 def clip_classifier_task(**fields):
     """A `TaskSpec` of a clip classifier (`video_tagger`,
     `video_classifier_3d`): the labelled clips of `"moving_digits"` by
-    default (and of `sample_videos`, `video_folder` and `ucf101`), shaped from `(frames, h, w, 3)` clips (`clip_classifier_shape`),
-    `--frames` and `--image-size`, and the top classes of video files for
+    default (and of `sample_videos`, `video_folder` and `ucf101`), shaped
+    from `(frames, h, w, 3)` clips (`clip_classifier_shape`), `--frames`
+    and `--image-size`, and the top classes of video files for
     `cvseq predict`. `fields` are the task's own (and may replace these)."""
     return TaskSpec(**{"dataset": "moving_digits",
                        # The labelled clip data sets, which a new clip

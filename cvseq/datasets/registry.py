@@ -78,7 +78,7 @@ def _task_tuple(tasks):
     return (tasks,) if isinstance(tasks, str) else tuple(tasks or ())
 
 
-def _tasks_by_default_dataset():
+def _tasks_by_dataset():
     """`{data set name: (task, ...)}`: the registered task specs that name
     each data set as their default `dataset` or among their `datasets`
     (sorted by task name)."""
@@ -91,13 +91,13 @@ def _tasks_by_default_dataset():
     return served
 
 
-def _served_tasks(entry, by_default_dataset):
+def _served_tasks(entry, by_dataset):
     """The data set's own `tasks`, then the tasks whose spec names it (as
     their default `dataset` or in `datasets`), so a new task needs no
-    change to its data set's registration. `by_default_dataset`:
-    `_tasks_by_default_dataset()`, read once per call of the public
+    change to its data set's registration. `by_dataset`:
+    `_tasks_by_dataset()`, read once per call of the public
     function."""
-    return entry.tasks + tuple(name for name in by_default_dataset.get(entry.name, ())
+    return entry.tasks + tuple(name for name in by_dataset.get(entry.name, ())
                                if name not in entry.tasks)
 
 
@@ -190,7 +190,7 @@ def list_datasets(task=None):
         task: str or None. Keep only the data sets whose models this task
             fits (any of their `tasks`).
     """
-    served = _tasks_by_default_dataset()
+    served = _tasks_by_dataset()
     return {
         name: entry.task
         for name, entry in _REGISTRY.items()
@@ -201,7 +201,7 @@ def list_datasets(task=None):
 def describe_datasets():
     """One dict per data set: name, task (the first), tasks, source and
     description."""
-    served = _tasks_by_default_dataset()
+    served = _tasks_by_dataset()
     return [{"name": e.name, "task": e.task, "tasks": _served_tasks(e, served),
              "source": e.source, "description": e.description}
             for e in _REGISTRY.values()]
@@ -274,7 +274,7 @@ def load(
         reject_unknown_options(name, options, entry.options)
     dataset, info = entry.build(split, seed=seed, shuffle=shuffle, **options)
     info.name, info.split, info.source = entry.name, split, entry.source
-    info.tasks = _served_tasks(entry, _tasks_by_default_dataset())
+    info.tasks = _served_tasks(entry, _tasks_by_dataset())
     info.description = info.description or entry.description
     if format == "numpy":
         return _numpy_batches(name, dataset, info, batch_size, shuffle, seed,

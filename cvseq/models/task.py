@@ -149,7 +149,7 @@ class Task(keras.Model):
             metrics = defaults.pop("metrics", None) if metrics == "auto" else metrics
             for key in ("optimizer", "loss", "metrics"):
                 defaults.pop(key, None)
-            defaults.pop("jit_compile", None)  # below, whatever was "auto"
+            jit_default = defaults.pop("jit_compile", None)  # below
             kwargs = {**defaults, **kwargs}
         if "jit_compile" not in kwargs and keras.backend.backend() != "jax":
             # The task's XLA setting (off: XLA cannot use the cuDNN RNN
@@ -157,9 +157,10 @@ class Task(keras.Model):
             # `unfreeze_backbone` gives them. On JAX `jit_compile=False`
             # means no jit at all (the tagger's train step took 0.7-1.5 s
             # against 7 ms jitted), so there Keras' "auto" stays.
-            default = (self.get_compile_defaults() or {}).get("jit_compile")
-            if default is not None:
-                kwargs["jit_compile"] = default
+            if not auto:
+                jit_default = (self.get_compile_defaults() or {}).get("jit_compile")
+            if jit_default is not None:
+                kwargs["jit_compile"] = jit_default
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def get_compile_config(self):
