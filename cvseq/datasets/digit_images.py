@@ -82,9 +82,4 @@ def generate(split, *, image_size=(32, 32), classes=None, examples_per_class=Non
 )
 def _build(split, *, seed=0, shuffle=None, **options):
     images, labels, class_names = generate(split, **options)
-    info = DatasetInfo(
-        class_names=class_names,
-        num_examples=len(images),
-        description="Real handwritten digits (UCI, via scikit-learn).",
-    )
-    return (images, labels), info
+    return (images, labels), DatasetInfo(class_names=class_names)

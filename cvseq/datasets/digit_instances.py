@@ -23,6 +23,7 @@ import numpy as np
 
 from cvseq._validation import check_fraction
 from cvseq.datasets import digit_scenes, digits
+from cvseq.datasets.registry import register_generated
 
 CLASS_NAMES = ["background", *digit_scenes.DIGIT_NAMES]
 # An occluded digit must keep this share of its pixels, so every instance
@@ -172,14 +173,13 @@ def generate(
     return out
 
 
-digit_scenes.register_scenes(
+register_generated(
     "digit_instances",
+    generate,
     task="instance_segmenter",
     description="Real handwritten digits pasted onto real photos, an instance "
     "id per digit; half the scenes have two same-class digits touching. Offline.",
     class_names=CLASS_NAMES,
-    summary="Real digits pasted onto real photos, with instance masks.",
     targets=lambda scenes: {"semantic": scenes["semantic"],
                             "instances": scenes["instances"]},
-    generate=generate,
 )

@@ -24,10 +24,7 @@ import numpy as np
 
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets import digits
-from cvseq.datasets.registry import (
-    DatasetInfo,
-    register_dataset,
-)
+from cvseq.datasets.registry import register_generated
 
 # scikit-image ships these photos in its wheel (no download). Each split has
 # its own photos; the two motorcycle views are one scene, so they share one.
@@ -244,40 +241,21 @@ def generate(
 
 
 
-def register_scenes(name, *, task, description, class_names, summary, targets,
-                    generate=generate):
-    """Registers `name`: the scenes of `generate` (this module's, or
-    `digit_instances`'), with `targets(scenes)`."""
-
-    def build(split, *, seed=0, shuffle=None, **options):
-        scenes = generate(split, seed=seed, **options)
-        info = DatasetInfo(
-            class_names=list(class_names),
-            num_examples=len(scenes["images"]),
-            description=summary,
-        )
-        dataset = (scenes["images"], targets(scenes))
-        return dataset, info
-
-    register_dataset(name, task=task, source="embedded", description=description,
-                     options_from=generate)(build)
-
-
-register_scenes(
+register_generated(
     "digit_detection",
+    generate,
     task="object_detector",
     description="Real handwritten digits pasted onto real photos; exact "
     "xyxy boxes with digit labels (10 classes), padded with -1. Offline.",
     class_names=DIGIT_NAMES,
-    summary="Real digits pasted onto real photos, with boxes.",
     targets=lambda scenes: {"boxes": scenes["boxes"], "labels": scenes["labels"]},
 )
-register_scenes(
+register_generated(
     "digit_segmentation",
+    generate,
     task="image_segmenter",
     description="Real handwritten digits pasted onto real photos; exact "
     "masks, 0 background and 1 + digit (11 classes). Offline.",
     class_names=["background", *DIGIT_NAMES],
-    summary="Real digits pasted onto real photos, with masks.",
     targets=lambda scenes: scenes["masks"],
 )

@@ -205,12 +205,7 @@ def detect_digits(frame, *, threshold=INK_THRESHOLD, min_area=6):
 )
 def _build_tracks(split, *, seed=0, shuffle=None, **options):
     clips, boxes, ids = generate_tracks(split, seed=seed, **options)
-    info = DatasetInfo(
-        num_examples=len(clips),
-        description="Real handwritten digits moving on their own paths.",
-    )
-    dataset = (clips, {"boxes": boxes, "ids": ids})
-    return dataset, info
+    return (clips, {"boxes": boxes, "ids": ids}), DatasetInfo()
 
 
 @register_dataset(
@@ -219,12 +214,9 @@ def _build_tracks(split, *, seed=0, shuffle=None, **options):
     source="embedded",
     options_from=generate_trajectories,
     description="Paths of real handwritten digits moving and bouncing in a "
-    "frame: past positions in, future positions out. Offline.",
+    "frame, (x, y) as fractions of its size: past positions in, future out. "
+    "Offline.",
 )
 def _build_trajectories(split, *, seed=0, shuffle=None, **options):
     past, future = generate_trajectories(split, seed=seed, **options)
-    info = DatasetInfo(
-        num_examples=len(past),
-        description="Digit paths, (x, y) as fractions of the frame size.",
-    )
-    return (past, future), info
+    return (past, future), DatasetInfo()

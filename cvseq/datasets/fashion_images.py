@@ -134,14 +134,10 @@ def generate(split, *, image_size=(32, 32), examples_per_class=None,
     source="embedded",
     options_from=generate,
     description="70,000 real product photos (Fashion-MNIST, 28x28 grey, 10 "
-    "classes) from Debian's dataset-fashion-mnist, resized to image_size; "
+    "classes; Zalando SE, MIT licence) from Debian's dataset-fashion-mnist, "
+    "resized to image_size; "
     "official test set, fixed train/validation split. Offline.",
 )
 def _build(split, *, seed=0, shuffle=None, **options):
     images, labels = generate(split, **options)
-    info = DatasetInfo(
-        class_names=list(CLASS_NAMES),
-        num_examples=len(images),
-        description="Fashion-MNIST product photos (Zalando SE, MIT licence).",
-    )
-    return (images, labels), info
+    return (images, labels), DatasetInfo(class_names=list(CLASS_NAMES))

@@ -80,11 +80,7 @@ def generate(
 )
 def _build_moving_digit_frames(split, *, seed=0, shuffle=None, **options):
     context, future = generate(split, seed=seed, **options)
-    info = DatasetInfo(
-        num_examples=len(context),
-        description="Real handwritten digits moving across frames (context, future).",
-    )
-    return (context, future), info
+    return (context, future), DatasetInfo()
 
 
 def moving_mnist_split_mask(split):

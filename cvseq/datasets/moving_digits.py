@@ -150,10 +150,6 @@ def generate(
 )
 def _build(split, *, seed=0, shuffle=None, **options):
     clips, targets, class_names = generate(split, seed=seed, **options)
-    info = DatasetInfo(
-        class_names=class_names,
-        multi_label=options.get("label") == "digits",
-        num_examples=len(clips),
-        description="Real handwritten digits moving across frames.",
-    )
+    info = DatasetInfo(class_names=class_names,
+                       multi_label=options.get("label") == "digits")
     return (clips, targets), info

@@ -42,11 +42,7 @@ import numpy as np
 
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets import digit_scenes
-from cvseq.datasets.registry import (
-    DatasetInfo,
-    DatasetUnavailableError,
-    register_dataset,
-)
+from cvseq.datasets.registry import DatasetUnavailableError, register_generated
 
 IMAGE_FILE = os.path.join("data", "images", "img2d.tif")
 MASK_FILE = os.path.join("data", "images", "mask2d.tif")
@@ -189,35 +185,24 @@ def generate(split, *, image_size=(64, 64), num_tiles=None, max_instances=32, se
     return out
 
 
-def _register(name, *, task, description, class_names, targets):
-    def build(split, *, seed=0, shuffle=None, **options):
-        tiles = generate(split, seed=seed, **options)
-        info = DatasetInfo(class_names=list(class_names),
-                           num_examples=len(tiles["images"]))
-        return (tiles["images"], targets(tiles)), info
-
-    register_dataset(name, task=task, source="embedded", description=description,
-                     options_from=generate)(build)
-
-
 _SOURCE = ("Real fluorescence microscopy of cell nuclei, annotated by hand "
            "(2018 Data Science Bowl image in stardist's files; "
            "`pip install --no-deps stardist`), tiles split by image columns; ")
-_register(
-    "nuclei_segmentation", task="image_segmenter",
+register_generated(
+    "nuclei_segmentation", generate, task="image_segmenter",
     description=_SOURCE + "masks 0 background, 1 nucleus.",
     class_names=["background", "nucleus"],
     targets=lambda tiles: tiles["semantic"],
 )
-_register(
-    "nuclei_instances", task="instance_segmenter",
+register_generated(
+    "nuclei_instances", generate, task="instance_segmenter",
     description=_SOURCE + "semantic masks and an instance id per nucleus.",
     class_names=["background", "nucleus"],
     targets=lambda tiles: {"semantic": tiles["semantic"],
                            "instances": tiles["instances"]},
 )
-_register(
-    "nuclei_detection", task="object_detector",
+register_generated(
+    "nuclei_detection", generate, task="object_detector",
     description=_SOURCE + "xyxy boxes of each nucleus, one class, -1 padding.",
     class_names=["nucleus"],
     targets=lambda tiles: {"boxes": tiles["boxes"], "labels": tiles["labels"]},

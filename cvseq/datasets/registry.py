@@ -22,7 +22,8 @@ class DatasetInfo:
 
     `load` fills `name`, `split`, `tasks` and `source` from the data set's
     `register_dataset` call (and `description` when the builder leaves it
-    empty); a builder sets the rest.
+    empty), and `num_examples` when the builder gives NumPy arrays; a
+    builder sets the rest.
 
     Attributes:
         name: registry name.
@@ -181,6 +182,23 @@ def register_dataset(name, *, task=None, tasks=(), source, description,
         return build
 
     return decorator
+
+
+def register_generated(name, generate, *, task, description, targets,
+                       class_names=(), source="embedded"):
+    """Registers `name`: the examples `(scenes["images"], targets(scenes))`
+    of `scenes = generate(split, seed=seed, **options)`, a dict of NumPy
+    arrays (a generator of scenes or tiles that serves several tasks,
+    each with its own `targets`); `generate`'s keyword parameters are the
+    data set's options."""
+
+    def build(split, *, seed=0, shuffle=None, **options):
+        scenes = generate(split, seed=seed, **options)
+        info = DatasetInfo(class_names=list(class_names))
+        return (scenes["images"], targets(scenes)), info
+
+    register_dataset(name, task=task, source=source, description=description,
+                     options_from=generate)(build)
 
 
 def list_datasets(task=None):

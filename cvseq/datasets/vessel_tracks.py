@@ -169,7 +169,6 @@ def generate_windows(split, *, history=10, horizon=5, stride=5, units="metres"):
 def _build_vessel_trajectories(split, *, seed=0, shuffle=None, **options):
     past, future, _ = generate_windows(split, **options)
     info = DatasetInfo(
-        num_examples=len(past),
         description="Real ship tracks (AIS), positions in "
         f"{options.get('units', 'metres')}, one a minute.",
     )

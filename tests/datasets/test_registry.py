@@ -38,7 +38,8 @@ def test_info_is_filled_from_the_registration():
     assert (info.name, info.split, info.source) == ("moving_digits", "test", "embedded")
     assert info.tasks == ("video_tagger", "video_classifier_3d")
     assert info.task == "video_tagger"  # the first, as before
-    assert info.description  # the builder's own line
+    assert info.description == registry._REGISTRY["moving_digits"].description
+    assert info.num_examples == SMALL["num_clips"]  # counted by load
     assert "moving_digits" in cvseq.datasets.list_datasets(task="video_classifier_3d")
     entry = next(e for e in cvseq.datasets.describe_datasets() if e["name"] == "moving_digits")
     assert entry["task"] == "video_tagger" and "video_classifier_3d" in entry["tasks"]
