@@ -438,8 +438,9 @@ def clip_classifier_task(**fields):
     and `--image-size`, and the top classes of video files for
     `cvseq predict`. `fields` are the task's own (and may replace these)."""
     return TaskSpec(**{"dataset": "moving_digits",
-                       # The labelled clip data sets, which a new clip
-                       # classifier then serves with no edit of theirs.
+                       # The other labelled clip data sets: they name only
+                       # video_tagger, the specs pair them with every clip
+                       # classifier (a new one needs no edit of theirs).
                        "datasets": ("sample_videos", "video_folder", "ucf101"),
                        "shape": clip_classifier_shape,
                        "data_options": video_data_options,

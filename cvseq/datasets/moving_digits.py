@@ -20,7 +20,6 @@ import numpy as np
 from cvseq._validation import check_choice, check_image_size, check_int
 from cvseq.datasets import digits
 from cvseq.datasets.registry import (
-    CLIP_CLASSIFIERS,
     DatasetInfo,
     register_dataset,
 )
@@ -142,7 +141,7 @@ def generate(
 
 @register_dataset(
     "moving_digits",
-    tasks=CLIP_CLASSIFIERS,
+    task="video_tagger",  # and every clip classifier (tasks.clip_classifier_task)
     source="embedded",
     options_from=generate,
     description="Real handwritten digits moving across frames; labels: "

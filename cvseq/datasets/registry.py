@@ -117,9 +117,6 @@ class _Entry:
 
 
 _REGISTRY = {}
-# The factories that classify labelled clips `(frames, h, w, 3)`: the
-# `tasks` of every clip classification data set.
-CLIP_CLASSIFIERS = ("video_tagger", "video_classifier_3d")
 # Keyword arguments of every builder that are `load`'s own, not options.
 _LOAD_ARGUMENTS = ("split", "seed", "shuffle")
 

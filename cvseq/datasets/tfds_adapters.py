@@ -10,7 +10,6 @@ prepared elsewhere (`tfds.builder(name, data_dir=...).download_and_prepare()`).
 from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_image_size, check_int
 from cvseq.datasets.registry import (
-    CLIP_CLASSIFIERS,
     DatasetInfo,
     DatasetUnavailableError,
     register_dataset,
@@ -152,7 +151,7 @@ def sample_clip(video, frames, image_size, *, training, seed=None):
 
 @register_dataset(
     "ucf101",
-    tasks=CLIP_CLASSIFIERS,
+    task="video_tagger",  # and every clip classifier (tasks.clip_classifier_task)
     source="tfds",
     description="TFDS ucf101: 13,320 YouTube clips of 101 human actions "
     "(6.5 GB download).",

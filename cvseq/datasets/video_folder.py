@@ -38,7 +38,6 @@ import numpy as np
 from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_fraction, check_image_size, check_int
 from cvseq.datasets.registry import (
-    CLIP_CLASSIFIERS,
     DatasetInfo,
     register_dataset,
 )
@@ -678,7 +677,7 @@ class _FolderClips:
 
 @register_dataset(
     "video_folder",
-    tasks=CLIP_CLASSIFIERS,
+    task="video_tagger",  # and every clip classifier (tasks.clip_classifier_task)
     source="folder",
     options_from=video_folder_dataset,
     description="Your videos in root/<label>/*.mp4|avi (70/15/15 split by file) "
