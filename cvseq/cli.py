@@ -472,8 +472,8 @@ def _check_backup_fits(model, run_dir, out):
                 model.optimizer.build(model.trainable_variables)
             model.load_weights(path)
             return
-        except Exception as err:  # noqa: BLE001 (any load failure means: not this model)
-            problem = _first_line(err)[:200]
+        except (ValueError, OSError) as err:  # Keras: shapes or variables differ;
+            problem = _first_line(err)[:200]  # h5py: not a weights file
     if run_dir.backup_weights():
         raise _user_error(
             f"{os.path.join(out, 'backup')!r} holds weights that do not fit this "

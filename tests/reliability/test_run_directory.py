@@ -166,6 +166,37 @@ def test_a_stale_backup_of_another_model_is_named(
     assert snapshot(out) == before
 
 
+def test_a_backup_that_is_no_weights_file_is_named(
+        tmp_path, tiny_train, cvseq_error, snapshot):
+    out = tmp_path / "run"
+    (out / "backup").mkdir(parents=True)
+    (out / "backup" / "latest.weights.h5").write_bytes(b"not an HDF5 file")
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "2", "--out", out])
+    assert "backup" in message and "--overwrite" in message
+    assert snapshot(out) == before
+
+
+def test_a_bug_while_checking_the_backup_is_not_a_user_error(
+        tmp_path, tiny_train, monkeypatch):
+    """Only Keras' and h5py's "does not fit" errors mean "another model's
+    backup"; anything else is a bug and propagates."""
+    import keras
+
+    from cvseq import cli
+
+    out = tmp_path / "run"
+    (out / "backup").mkdir(parents=True)
+    (out / "backup" / "latest.weights.h5").write_bytes(b"")
+
+    def broken(self, path, *args, **kwargs):
+        raise AttributeError("a bug inside load_weights")
+
+    monkeypatch.setattr(keras.Model, "load_weights", broken)
+    with pytest.raises(AttributeError, match="a bug inside"):
+        cli.main(["train", *tiny_train, "--epochs", "2", "--out", str(out)])
+
+
 def test_resume_needs_a_run(tmp_path, tiny_train, cvseq_error):
     out = tmp_path / "none"
     assert "no run to resume" in cvseq_error(
