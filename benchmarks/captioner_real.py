@@ -99,7 +99,13 @@ def main():
     parser.add_argument("--image-size", type=int, default=48)
     parser.add_argument("--num-images", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a factory option for `defaults` instead of its default "
+                        "(a Python literal, e.g. attention=False)")
     args = parser.parse_args()
+    import ast
+
+    options = {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.set)}
 
     import keras
 
@@ -115,7 +121,7 @@ def main():
                                                           image_size=size)
     most_frequent = collections.Counter(train_captions).most_common(1)[0][0]
     base = [most_frequent] * len(references)
-    common = dict(contender=args.contender, image_size=size, num_images=args.num_images,
+    common = dict(contender=args.contender, options=options, image_size=size, num_images=args.num_images,
                   seed=args.seed, most_frequent={"exact_match": exact_match(references, base),
                                                  "bleu": bleu(references, base)})
 
@@ -154,7 +160,7 @@ def main():
         return
     if args.contender == "defaults":
         model = cvseq.image_captioner(vocabulary=vocabulary, image_size=size,
-                                      sequence_length=length)
+                                      sequence_length=length, **options)
         caption = model.caption
         x = inputs
     else:

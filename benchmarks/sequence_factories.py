@@ -26,6 +26,7 @@ import traceback
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
+import keras_hub  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
@@ -171,7 +172,7 @@ def plain_translator(source_tokens, target_vocabulary_size, *, sequence_length,
 
 def plain_image_captioner(vocabulary_size, *, image_size=(64, 64), sequence_length=20,
                           units=256, dropout=0.1):
-    """`cvseq.image_captioner` (small CNN, LSTM), teacher-forced:
+    """`cvseq.image_captioner` (small CNN, LSTM, attention), teacher-forced:
     `{"images": pixels, "decoder_input": ids}` -> next-word probabilities.
 
     `vocabulary_size` counts padding, "[UNK]", "[START]" and "[END]".
@@ -184,6 +185,7 @@ def plain_image_captioner(vocabulary_size, *, image_size=(64, 64), sequence_leng
         x = keras.layers.ReLU()(x)
         if stage < 4:
             x = keras.layers.MaxPooling2D(2)(x)
+    feature_map = x
     x = keras.layers.Dense(16, activation="relu")(x)
     x = keras.layers.Flatten()(x)
     x = keras.layers.Dropout(dropout)(x)
@@ -195,6 +197,13 @@ def plain_image_captioner(vocabulary_size, *, image_size=(64, 64), sequence_leng
     y = keras.layers.Concatenate()(
         [y, keras.layers.RepeatVector(sequence_length)(context)])
     y = keras.layers.LSTM(units, return_sequences=True)(y, initial_state=states)
+    height, width, channels = feature_map.shape[1:]
+    memory = keras.layers.Dense(units)(
+        keras.layers.Reshape((height * width, channels))(feature_map))
+    memory = memory + keras_hub.layers.PositionEmbedding(height * width)(memory)
+    attended = keras.layers.MultiHeadAttention(num_heads=1, key_dim=units)(y, memory)
+    y = keras.layers.Dense(units, activation="tanh")(
+        keras.layers.Concatenate()([y, attended]))
     y = keras.layers.Dropout(dropout)(y)
     outputs = keras.layers.Dense(vocabulary_size, activation="softmax")(y)
     model = keras.Model({"images": images, "decoder_input": decoder_input}, outputs)

@@ -1,6 +1,7 @@
 """CNN + RNN image captioning: a backbone encodes the image, an LSTM writes."""
 
 import keras
+import keras_hub
 import numpy as np
 
 from cvseq import backbones, generation, text
@@ -38,26 +39,33 @@ class ImageCaptioner(TextDecoderModel):
         return self._decoder_length()
 
     def _encoder(self):
-        """Images -> [image context, initial decoder states...]."""
+        """Images -> [initial decoder states..., image context, and the
+        attention memory in models that attend]."""
         names = [layer.name for layer in self.layers]
-        states = [self.get_layer(n).output for n in ("init_h", "init_c") if n in names]
+        outputs = ["init_h", "init_c", "image_context", "image_memory"]
         return keras.Model(
             self.get_layer("images").output,
-            [self.get_layer("image_context").output, *states],
+            [self.get_layer(n).output for n in outputs if n in names],
         )
 
     def _step(self):
         embedding = self.get_layer("caption_embedding")
         cell = self.get_layer("decoder").cell
         logits = self.get_layer("logits")
+        names = [layer.name for layer in self.layers]
+        attention = self.get_layer("attention") if "attention" in names else None
         n = generation.state_count(cell)
 
         def step(tokens, states):
-            decoder_states, context = states[:n], states[n]
+            decoder_states, image = states[:n], states[n:]  # context (, memory)
             x = keras.ops.copy(embedding(tokens))  # drop the padding mask
-            x = keras.ops.concatenate([x, context], axis=-1)
+            x = keras.ops.concatenate([x, image[0]], axis=-1)
             x, decoder_states = generation.run_cells([cell], x, decoder_states)
-            return logits(x), [*decoder_states, context]
+            if attention is not None:
+                attended = attention(x[:, None, :], image[1])[:, 0]
+                x = self.get_layer("attention_projection")(
+                    keras.ops.concatenate([x, attended], axis=-1))
+            return logits(x), [*decoder_states, *image]
 
         return step
 
@@ -108,8 +116,7 @@ class ImageCaptioner(TextDecoderModel):
         return images, single
 
     def _initial_states(self, images):
-        context, *states = self._encoder()(images, training=False)
-        return [*states, context]
+        return list(self._encoder()(images, training=False))
 
 
 def image_captioner(
@@ -121,6 +128,7 @@ def image_captioner(
     sequence_length=20,
     recurrent="lstm",
     units=256,
+    attention=True,
     dropout=0.1,
     train_backbone=True,
     compile=True,
@@ -133,8 +141,9 @@ def image_captioner(
     are, which captions talk about. That summary (`image_context`) sets the
     decoder's initial states and is given again next to every word the
     decoder reads. The decoder reads the caption so far (teacher forcing:
-    during training the true previous words, `"[START]"` first) and
-    predicts the next word, `"[END]"` last.
+    during training the true previous words, `"[START]"` first) and, with
+    `attention`, looks at the feature map's positions before it predicts
+    the next word, `"[END]"` last.
     `cvseq.datasets.captions.caption_inputs` turns images and caption
     strings into the model's inputs and targets; `model.caption(images)`
     decodes with the shared greedy, beam or sampling decoders of
@@ -154,6 +163,12 @@ def image_captioner(
         recurrent: `"lstm"` or `"gru"`. The decoder. Defaults to `"lstm"`.
         units: int. Word embedding size, image summary size and decoder
             units. Defaults to 256.
+        attention: bool. At each word, attend over the positions of the
+            backbone's feature map (a learned embedding per position), as in
+            Show, Attend and Tell; the attended features and the decoder
+            output feed the next-word layer. Measured on real product
+            photos: exact match 0.584 against 0.494 without (README).
+            Defaults to True.
         dropout: float in [0, 1). Dropout on the image summary, the word
             embeddings and before the output layer. Defaults to 0.1.
         train_backbone: bool. False freezes the backbone. Defaults to True.
@@ -189,6 +204,7 @@ def image_captioner(
     sequence_length = check_int("sequence_length", sequence_length, minimum=2)
     check_choice("recurrent", recurrent, RECURRENT)
     units = check_int("units", units)
+    check_bool("attention", attention)
     dropout = check_fraction("dropout", dropout)
     check_bool("compile", compile)
     feature_extractor = backbones.build_backbone(
@@ -200,7 +216,8 @@ def image_captioner(
 
     # Encoder.
     images = keras.Input((*image_size, 3), name="images")
-    x = spatial_features(feature_extractor(images))
+    feature_map = feature_extractor(images)
+    x = spatial_features(feature_map)
     if dropout:
         x = keras.layers.Dropout(dropout, name="feature_dropout")(x)
     context = keras.layers.Dense(units, activation="relu", name="image_context")(x)
@@ -220,6 +237,20 @@ def image_captioner(
     y = recurrent_layer(recurrent, units, return_sequences=True, name="decoder")(
         y, initial_state=states
     )
+    if attention:
+        # Each word looks at the feature map's positions (Show, Attend and
+        # Tell): which product is in the cell it is about to name.
+        height, width, channels = feature_map.shape[1:]
+        memory = keras.layers.Reshape((height * width, channels),
+                                      name="feature_positions")(feature_map)
+        memory = keras.layers.Dense(units, name="memory_projection")(memory)
+        positions = keras_hub.layers.PositionEmbedding(
+            height * width, name="memory_positions")(memory)
+        memory = keras.layers.Add(name="image_memory")([memory, positions])
+        attended = keras.layers.MultiHeadAttention(
+            num_heads=1, key_dim=units, name="attention")(y, memory)
+        y = keras.layers.Dense(units, activation="tanh", name="attention_projection")(
+            keras.layers.Concatenate(name="attention_concat")([y, attended]))
     outputs = next_token_head(y, vocabulary_size, dropout=dropout)
 
     # Model.
