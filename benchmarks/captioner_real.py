@@ -55,6 +55,18 @@ def template(rows):
             for r in rows]
 
 
+def nearest_cell_captions(train_images, train_captions, test_images):
+    """The per-cell pixel 1-nearest-neighbour baseline, told the grid: each
+    test cell takes the class (or emptiness) of the closest training cell,
+    and the template writes the caption."""
+    size = train_images.shape[1] // 2
+    known = cell_crops(train_images).reshape(-1, size * size).astype(np.float32)
+    labels = np.array([cell_labels(c) for c in train_captions]).ravel()
+    query = cell_crops(test_images).reshape(-1, known.shape[1]).astype(np.float32)
+    d = (query ** 2).sum(1)[:, None] - 2 * query @ known.T + (known ** 2).sum(1)
+    return template(labels[d.argmin(1)].reshape(-1, 4))
+
+
 def plain_captioner(vocabulary_size, size, length, units=256):
     import keras
 
@@ -125,18 +137,20 @@ def main():
                   seed=args.seed, most_frequent={"exact_match": exact_match(references, base),
                                                  "bleu": bleu(references, base)})
 
+    truth = np.array([cell_labels(c) for c in references])
+
     def report(predicted, **extra):
+        # Item accuracy: the products named right in the cells that hold one.
+        guess = np.array([cell_labels(c) for c in predicted])
+        items = round(float((guess == truth)[truth != 10].mean()), 3)
         print(json.dumps({**common, **extra, "exact_match": exact_match(references, predicted),
-                          "bleu": round(bleu(references, predicted), 2)}), flush=True)
+                          "bleu": round(bleu(references, predicted), 2),
+                          "item_accuracy": items}), flush=True)
 
     keras.utils.set_random_seed(args.seed)
     start = time.process_time()
     if args.contender == "nearest":
-        known = cell_crops(train).reshape(-1, (size // 2) ** 2).astype(np.float32)
-        labels = np.array([cell_labels(c) for c in train_captions]).ravel()
-        query = cell_crops(test).reshape(-1, known.shape[1]).astype(np.float32)
-        d = (query ** 2).sum(1)[:, None] - 2 * query @ known.T + (known ** 2).sum(1)
-        report(template(labels[d.argmin(1)].reshape(-1, 4)))
+        report(nearest_cell_captions(train, train_captions, test))
         return
     inputs, targets = captions.caption_inputs(train, train_captions, vocabulary=vocabulary,
                                               sequence_length=length)
