@@ -17,6 +17,7 @@ BAD_ARGUMENTS = {
     "sequence_length": 1,
     "recurrent": "rnn",
     "units": 0,
+    "attention": "yes",
     "dropout": 2.0,
 }
 
@@ -37,13 +38,14 @@ def _caption(model):
             model.caption(images[0])]
 
 
-@pytest.mark.parametrize("recurrent", ["lstm", "gru"])
-def test_image_captioner_factory(recurrent):
+@pytest.mark.parametrize("recurrent, attention",
+                         [("lstm", True), ("gru", True), ("lstm", False)])
+def test_image_captioner_factory(recurrent, attention):
     inputs, targets = _data()
     model = check_factory(
         image_captioner,
         kwargs=dict(vocabulary=VOCABULARY, image_size=24, sequence_length=8,
-                    units=8, recurrent=recurrent),
+                    units=8, recurrent=recurrent, attention=attention),
         inputs=inputs,
         targets=targets,
         output_shape=(4, 8, len(VOCABULARY) + 4),  # + padding, [UNK], [START], [END]
@@ -55,6 +57,27 @@ def test_image_captioner_factory(recurrent):
     assert len(out) == 2 and all(isinstance(c, str) for c in out)
     assert isinstance(model.caption(inputs["images"][0]), str)
     assert all(len(c.split()) <= 7 for c in out)  # sequence_length - 1 words
+
+
+@pytest.mark.parametrize("recurrent, attention",
+                         [("lstm", True), ("gru", True), ("lstm", False)])
+def test_the_decoding_step_is_the_teacher_forced_graph(recurrent, attention):
+    """`caption` decodes one word at a time with the model's own layers
+    (`_step`); fed the same words it gives the same next-word
+    probabilities as the whole model, attention included."""
+    inputs, _ = _data()
+    model = image_captioner(vocabulary=VOCABULARY, image_size=24, sequence_length=8,
+                            units=8, recurrent=recurrent, attention=attention)
+    assert ("attention" in [layer.name for layer in model.layers]) == attention
+    whole = model.predict(inputs, verbose=0)
+    tokens = inputs["decoder_input"]
+    states, step = model._initial_states(inputs["images"]), model._step()
+    for t in range(tokens.shape[1]):
+        logits, states = step(keras.ops.convert_to_tensor(tokens[:, t]), states)
+        real = tokens[:, t] != 0  # past the caption the whole model is masked
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(keras.ops.softmax(logits))[real],
+            whole[:, t][real], atol=1e-5)
 
 
 def _fit_and_caption(backbone, size):
