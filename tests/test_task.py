@@ -328,3 +328,18 @@ def test_a_model_keras_cannot_build_symbolically_still_trains():
     history = model.fit(np.ones((4, 3), "float32"), np.zeros((4, 2), "float32"),
                         epochs=1, verbose=0).history
     assert np.isfinite(history["loss"][0])
+
+
+def test_fit_on_a_tf_dataset_does_not_warn_that_shuffle_is_ignored():
+    """Keras ignores `shuffle` for a tf.data.Dataset and warns at every fit
+    that its default True is ignored; a Task passes False unless the user
+    gave `shuffle`, which is kept (and Keras warns about it)."""
+    model = cvseq.image_classifier(2, image_size=16, backbone="compact_cnn")
+    data = tf.data.Dataset.from_tensor_slices(
+        (np.zeros((4, 16, 16, 3), "uint8"), np.array([0, 1, 0, 1]))).batch(2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(data, epochs=1, verbose=0)
+    assert not [w for w in caught if "shuffle" in str(w.message)]
+    with pytest.warns(UserWarning, match="shuffle=True"):
+        model.fit(data, epochs=1, verbose=0, shuffle=True)

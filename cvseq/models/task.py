@@ -13,6 +13,7 @@ sets validate their examples as they load them).
 """
 
 import numbers
+import sys
 
 import keras
 import numpy as np
@@ -196,6 +197,11 @@ class Task(keras.Model):
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         x, y = self._check_data(x, y, "fit")
+        if "shuffle" not in kwargs and len(args) < 7 and _is_tf_dataset(x):
+            # Keras ignores `shuffle` for a tf.data.Dataset (it shuffles
+            # itself, as `cvseq.datasets.load` does) and warns at every fit
+            # that its default True is ignored; a `shuffle` given is kept.
+            kwargs["shuffle"] = False
         if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
             vx, vy = self._check_data(
                 validation_data[0], validation_data[1], "fit", prefix="validation_data: "
@@ -430,6 +436,11 @@ def _untracked(model, name, value):
     """Sets an attribute that Keras' tracker must not collect (the compile
     arguments hold metric objects, which would join `model.metrics`)."""
     object.__setattr__(model, name, value)
+
+
+def _is_tf_dataset(x):
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(x, tf.data.Dataset)
 
 
 def _in_memory(x):
