@@ -72,13 +72,14 @@ def video_classifier_3d(
         A `cvseq.Task` from raw pixels `(batch, frames, height, width, 3)`
         in [0, 255] to class probabilities `(batch, num_classes)`.
 
-    Example:
+    Example (real footage: is a clip played at normal or triple speed?):
 
-    >>> model = video_classifier_3d(4, frames=8, image_size=(32, 32))
-    >>> ds = cvseq.datasets.load("moving_digits", "train", frames=8, image_size=32)
-    >>> model.fit(ds, epochs=1)
-    >>> model.predict(np.zeros((1, 8, 32, 32, 3), "uint8")).shape
-    (1, 4)
+    >>> clips = dict(frames=8, image_size=32)
+    >>> train = cvseq.datasets.load("sample_videos", "train", **clips)
+    >>> test = cvseq.datasets.load("sample_videos", "test", **clips)
+    >>> model = video_classifier_3d(2, frames=8, image_size=32)
+    >>> model.fit(train, epochs=8)
+    >>> model.evaluate(test, return_dict=True)["accuracy"]  # 0.78-0.90
     """
     # Arguments.
     num_classes, frames, image_size, dropout, streams = (
