@@ -73,6 +73,28 @@ def test_translator():
     inputs, _ = text.teacher_forcing_inputs(sources, targets, target_vocabulary=target,
                                             sequence_length=(10, 12))
     assert_same_function(kit, plain, inputs)
+    assert_same_next_token_compile(kit, plain)
+
+
+def assert_same_next_token_compile(kit, plain):
+    """The plain model compiles as the factory does: the optimizer's rate and
+    clipping, the loss (padding ignored), metric names, and an accuracy that
+    skips padding like the factory's."""
+    for key in ("learning_rate", "clipnorm"):
+        assert plain.optimizer.get_config()[key] == kit.optimizer.get_config()[key], key
+    assert plain.loss.get_config() == kit.loss.get_config()
+    assert plain.jit_compile == kit.jit_compile is False
+
+    def metrics(model):
+        return [m for m in model._compile_metrics._user_metrics]
+
+    assert [m.name for m in metrics(plain)] == [m.name for m in metrics(kit)]
+    y_true = np.array([[3, 1, 0, 0]])
+    y_pred = np.eye(4)[[[3, 2, 0, 0]]].astype("float32")  # right, wrong, padding
+    for ours, theirs in zip(metrics(kit), metrics(plain)):
+        ours.update_state(y_true, y_pred)
+        theirs.update_state(y_true, y_pred)
+        np.testing.assert_allclose(float(theirs.result()), float(ours.result()), rtol=1e-6)
 
 
 def test_sequence_generator():
