@@ -133,8 +133,8 @@ def main():
                                                           image_size=size)
     most_frequent = collections.Counter(train_captions).most_common(1)[0][0]
     base = [most_frequent] * len(references)
-    common = dict(contender=args.contender, options=options, image_size=size, num_images=args.num_images,
-                  seed=args.seed, most_frequent={"exact_match": exact_match(references, base),
+    common = dict(contender=args.contender, options=options, image_size=size,
+                  num_images=args.num_images, seed=args.seed, most_frequent={"exact_match": exact_match(references, base),
                                                  "bleu": bleu(references, base)})
 
     truth = np.array([cell_labels(c) for c in references])

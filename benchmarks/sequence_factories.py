@@ -60,8 +60,6 @@ class MaskedAccuracy(keras.metrics.Mean):
 def _compile_next_token(model, learning_rate=1e-3):
     """What cvseq's generating models compile with, spelled out: padding
     (target id 0) left out of the loss and both metrics."""
-    import keras_hub
-
     model.compile(
         keras.optimizers.Adam(learning_rate, clipnorm=1.0),
         keras.losses.SparseCategoricalCrossentropy(ignore_class=0),

@@ -53,7 +53,10 @@ class ImageCaptioner(TextDecoderModel):
         cell = self.get_layer("decoder").cell
         logits = self.get_layer("logits")
         names = [layer.name for layer in self.layers]
-        attention = self.get_layer("attention") if "attention" in names else None
+        attention = projection = None
+        if "attention" in names:
+            attention = self.get_layer("attention")
+            projection = self.get_layer("attention_projection")
         n = generation.state_count(cell)
 
         def step(tokens, states):
@@ -63,8 +66,7 @@ class ImageCaptioner(TextDecoderModel):
             x, decoder_states = generation.run_cells([cell], x, decoder_states)
             if attention is not None:
                 attended = attention(x[:, None, :], image[1])[:, 0]
-                x = self.get_layer("attention_projection")(
-                    keras.ops.concatenate([x, attended], axis=-1))
+                x = projection(keras.ops.concatenate([x, attended], axis=-1))
             return logits(x), [*decoder_states, *image]
 
         return step

@@ -433,9 +433,9 @@ def _compile_state_built(model):
 def _symbolic_batch(x, y):
     """`KerasTensor`s shaped like one batch of `(x, y)` (or of the dataset
     `x`), batch size None; None where a part has no plain tensor shape."""
-    import tensorflow as tf
+    if _is_tf_dataset(x):
+        import tensorflow as tf
 
-    if isinstance(x, tf.data.Dataset):
         data = x.element_spec
         if not all(type(spec) is tf.TensorSpec for spec in keras.tree.flatten(data)):
             return None

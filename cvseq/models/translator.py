@@ -153,7 +153,10 @@ class Translator(TextDecoderModel):
         embedding = self.get_layer("target_embedding")
         cell = self.get_layer("decoder").cell
         names = [layer.name for layer in self.layers]
-        attention = self.get_layer("attention") if "attention" in names else None
+        attention = projection = None
+        if "attention" in names:
+            attention = self.get_layer("attention")
+            projection = self.get_layer("attention_projection")
         logits = self.get_layer("logits")
         lexical = self.get_layer("lexical") if "lexical" in names else None
         embedding_width = self.get_layer("source_embedding").output_dim
@@ -171,9 +174,7 @@ class Translator(TextDecoderModel):
                     value_mask=keras.ops.cast(memory_mask, "bool"),
                     return_attention_scores=True,
                 )
-                x = self.get_layer("attention_projection")(
-                    keras.ops.concatenate([x, context[:, 0]], axis=-1)
-                )
+                x = projection(keras.ops.concatenate([x, context[:, 0]], axis=-1))
                 if lexical is not None:
                     # The source embeddings are the last features of the memory.
                     lexical_logits = lexical(scores, memory[..., -embedding_width:])[:, 0]
