@@ -423,7 +423,7 @@ def cmd_train(args):
             # a bad `--set` value.
             model = _on_user_options(task.build, info, data_options, model_options)
     if state == "interrupted" and not args.overwrite:
-        _check_backup_fits(model, run_dir, out)
+        _check_backup_fits(model, run_dir, out, task.name)
     created = not os.path.isdir(out)
     try:
         run_dir.begin(run, overwrite=args.overwrite)
@@ -464,7 +464,7 @@ def cmd_train(args):
     return 0
 
 
-def _check_backup_fits(model, run_dir, out):
+def _check_backup_fits(model, run_dir, out, task_name):
     """A backup/ left by a run of another model is named, not loaded blindly."""
     for path in run_dir.backup_weights():
         try:
@@ -477,8 +477,11 @@ def _check_backup_fits(model, run_dir, out):
     if run_dir.backup_weights():
         raise _user_error(
             f"{os.path.join(out, 'backup')!r} holds weights that do not fit this "
-            f"model ({problem}); it was left by a run with other options. Pass "
-            "--overwrite to discard it, or choose another --out.")
+            f"{task_name} ({problem}): it was left by a run with other options, or "
+            "by an older cvseq whose defaults differed (image_captioner: "
+            "attention=True since 2026-12-01). To resume it, run again with that "
+            "run's options, a former default given with --set (e.g. --set "
+            "attention=False); pass --overwrite to discard it, or choose another --out.")
 
 
 def _full_history(out, history):

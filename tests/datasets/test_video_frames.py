@@ -58,3 +58,24 @@ def test_bad_roots_and_windows(carphone, tmp_path):
     with pytest.raises(ValueError, match="frames_in"):
         cvseq.datasets.load("video_frames", "test", root=carphone, frames_in=30,
                             frames_out=30, image_size=16)
+
+
+def test_training_windows_are_augmented_by_default(carphone):
+    options = dict(root=carphone, frames_in=3, frames_out=2, image_size=16)
+    plain = frame_sequences.generate_video_frames("train", augment=False, **options)
+    context, future = frame_sequences.generate_video_frames("train", **options)
+    n = len(plain[0])
+    assert context.shape == (4 * n, 3, 16, 16, 3) and future.shape == (4 * n, 2, 16, 16, 3)
+    window = np.concatenate(plain, axis=1)
+    np.testing.assert_array_equal(context[:n], plain[0])
+    np.testing.assert_array_equal(context[n:2 * n], plain[0][:, :, :, ::-1])  # mirrored
+    # Played backwards: the last 3 frames, last first, are the context.
+    np.testing.assert_array_equal(context[2 * n:3 * n], window[:, ::-1][:, :3])
+    np.testing.assert_array_equal(future[2 * n:3 * n], window[:, ::-1][:, 3:])
+    np.testing.assert_array_equal(future[3 * n:], window[:, ::-1, :, ::-1][:, 3:])
+    # Held-out splits are left as they are unless augment=True is given.
+    test = frame_sequences.generate_video_frames("test", **options)
+    assert len(frame_sequences.generate_video_frames("test", augment=True, **options)[0]) \
+        == 4 * len(test[0])
+    with pytest.raises(TypeError, match="augment"):
+        frame_sequences.generate_video_frames("train", augment="yes", **options)

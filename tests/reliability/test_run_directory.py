@@ -163,6 +163,8 @@ def test_a_stale_backup_of_another_model_is_named(
     before = snapshot(out)
     message = cvseq_error(["train", *tiny_train, "--epochs", "2", "--out", out])
     assert "backup" in message and "--overwrite" in message
+    # How to resume it instead: its options, or a former default with --set.
+    assert "older cvseq" in message and "--set attention=False" in message
     assert snapshot(out) == before
 
 
