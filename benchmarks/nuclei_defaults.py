@@ -125,7 +125,7 @@ def main():
                         help="RetinaNet only: the backbone's batch-norm momentum instead "
                         "of the factory's 0.9 (Keras applications: 0.999)")
     args = parser.parse_args()
-    if args.task != "detector" and (args.architecture != "yolo_v8" or args.bn_momentum):
+    if args.task != "detector" and (args.architecture != "yolo_v8" or args.bn_momentum is not None):
         parser.error("--architecture and --bn-momentum go with the detector")
     if args.bn_momentum is not None and args.architecture != "retinanet":
         parser.error("--bn-momentum goes with --architecture retinanet")

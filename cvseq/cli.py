@@ -464,6 +464,11 @@ def cmd_train(args):
     return 0
 
 
+# Defaults that changed the shape of a task's weights, as the `--set` that
+# brings back the former one (to resume a run started before the change).
+_FORMER_DEFAULTS = {"image_captioner": ("attention=False", "attention=True since 2026-12-01")}
+
+
 def _check_backup_fits(model, run_dir, out, task_name):
     """A backup/ left by a run of another model is named, not loaded blindly."""
     for path in run_dir.backup_weights():
@@ -475,13 +480,14 @@ def _check_backup_fits(model, run_dir, out, task_name):
         except (ValueError, OSError) as err:  # Keras: shapes or variables differ;
             problem = _first_line(err)[:200]  # h5py: not a weights file
     if run_dir.backup_weights():
+        former = _FORMER_DEFAULTS.get(task_name)
+        resume = (f" To resume a run started before the {task_name}'s default "
+                  f"changed ({former[1]}), add --set {former[0]}." if former else "")
         raise _user_error(
             f"{os.path.join(out, 'backup')!r} holds weights that do not fit this "
-            f"{task_name} ({problem}): it was left by a run with other options, or "
-            "by an older cvseq whose defaults differed (image_captioner: "
-            "attention=True since 2026-12-01). To resume it, run again with that "
-            "run's options, a former default given with --set (e.g. --set "
-            "attention=False); pass --overwrite to discard it, or choose another --out.")
+            f"{task_name} ({problem}): it was left by a run with other options or "
+            f"another cvseq.{resume} Pass --overwrite to discard it, or choose "
+            "another --out.")
 
 
 def _full_history(out, history):

@@ -10,7 +10,9 @@ python -m pip install -q --no-deps -r requirements-data.txt
 # /usr/share/datasets/fashion-mnist; German-English
 # dictionary phrases (Ding, GPL-2+) for the translator, in /usr/share/trans/de-en;
 # OpenCV's sample videos (a fixed camera on a walkway, vtest.avi) for the
-# next-frame predictor, in /usr/share/doc/opencv-doc/examples/data.
+# next-frame predictor, in /usr/share/doc/opencv-doc/examples/data (a 96 MB
+# download with libjs-mathjax, about 300 MB installed, for an 8 MB video: no
+# smaller package ships it).
 APT_PACKAGES="dataset-fashion-mnist trans-de-en opencv-doc"
 missing=""
 for p in $APT_PACKAGES; do

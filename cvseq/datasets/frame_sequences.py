@@ -256,7 +256,10 @@ def augment_windows(context, future):
 
     Played backwards, the window's last frames become the context and its
     first frames the future (the split between them stays at
-    `frames_in`), so motion is reversed, not just reordered.
+    `frames_in`), so motion is reversed, not just reordered. The four
+    copies of a window are consecutive (window `i` is at `4 * i` to
+    `4 * i + 3`), so a slice at the end, such as Keras' `validation_split`,
+    takes whole windows with their copies, not copies of earlier ones.
 
     Returns:
         `(context, future)` of the same dtypes, `4 * n` windows.
@@ -265,7 +268,8 @@ def augment_windows(context, future):
     frames_in = context.shape[1]
     windows = np.concatenate([context, future], axis=1)
     mirrored = windows[:, :, :, ::-1]
-    windows = np.concatenate([windows, mirrored, windows[:, ::-1], mirrored[:, ::-1]])
+    variants = np.stack([windows, mirrored, windows[:, ::-1], mirrored[:, ::-1]], axis=1)
+    windows = variants.reshape(-1, *windows.shape[1:])
     return windows[:, :frames_in], windows[:, frames_in:]
 
 

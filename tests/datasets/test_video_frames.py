@@ -67,12 +67,14 @@ def test_training_windows_are_augmented_by_default(carphone):
     n = len(plain[0])
     assert context.shape == (4 * n, 3, 16, 16, 3) and future.shape == (4 * n, 2, 16, 16, 3)
     window = np.concatenate(plain, axis=1)
-    np.testing.assert_array_equal(context[:n], plain[0])
-    np.testing.assert_array_equal(context[n:2 * n], plain[0][:, :, :, ::-1])  # mirrored
+    # A window's four copies are consecutive: as it is, mirrored, backwards, both.
+    np.testing.assert_array_equal(context[0::4], plain[0])
+    np.testing.assert_array_equal(future[0::4], plain[1])
+    np.testing.assert_array_equal(context[1::4], plain[0][:, :, :, ::-1])  # mirrored
     # Played backwards: the last 3 frames, last first, are the context.
-    np.testing.assert_array_equal(context[2 * n:3 * n], window[:, ::-1][:, :3])
-    np.testing.assert_array_equal(future[2 * n:3 * n], window[:, ::-1][:, 3:])
-    np.testing.assert_array_equal(future[3 * n:], window[:, ::-1, :, ::-1][:, 3:])
+    np.testing.assert_array_equal(context[2::4], window[:, ::-1][:, :3])
+    np.testing.assert_array_equal(future[2::4], window[:, ::-1][:, 3:])
+    np.testing.assert_array_equal(future[3::4], window[:, ::-1, :, ::-1][:, 3:])
     # Held-out splits are left as they are unless augment=True is given.
     test = frame_sequences.generate_video_frames("test", **options)
     assert len(frame_sequences.generate_video_frames("test", augment=True, **options)[0]) \
