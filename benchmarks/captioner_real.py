@@ -115,9 +115,9 @@ def main():
                         help="a factory option for `defaults` instead of its default "
                         "(a Python literal, e.g. attention=False)")
     args = parser.parse_args()
-    import ast
+    from cvseq.cli import _key_values  # `cvseq train --set`'s own parsing
 
-    options = {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.set)}
+    options = _key_values(args.set, "--set")
 
     import keras
 
