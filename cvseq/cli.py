@@ -414,19 +414,24 @@ def cmd_train(args):
     print(f"Task {task.name} on {info.name} ({info.source}, {info.num_examples} "
           f"training examples); run directory {out}")
 
+    resuming = state == "interrupted" and not args.overwrite
     with strategy.scope():
         if initial_epoch:  # continues the finished model (and its optimizer)
             model = _load_model(run_dir.file(training.MODEL_FILE))
         else:
-            # Shaped from the data it will see (`--data frames=12` gives a
-            # 12-frame model), not from the flags alone; the factory refuses
-            # a bad `--set` value.
-            model = _on_user_options(task.build, info, data_options, model_options)
-    if state == "interrupted" and not args.overwrite:
+            # An interrupted run continues the model it began with, even
+            # where a default has changed since; otherwise the model is
+            # shaped from the data it will see (`--data frames=12` gives a
+            # 12-frame model), not from the flags alone, and the factory
+            # refuses a bad `--set` value.
+            model = _recorded_model(run_dir) if resuming else None
+            if model is None:
+                model = _on_user_options(task.build, info, data_options, model_options)
+    if resuming:
         _check_backup_fits(model, run_dir, out, task.name)
     created = not os.path.isdir(out)
     try:
-        run_dir.begin(run, overwrite=args.overwrite)
+        run_dir.begin(run, model=model, overwrite=args.overwrite)
     except OSError as err:
         raise _user_error(f"Cannot write the run directory {out!r}: "
                           f"{err.strerror or err}.") from err
@@ -464,8 +469,26 @@ def cmd_train(args):
     return 0
 
 
+def _recorded_model(run_dir):
+    """The model the interrupted run in `run_dir` began with, rebuilt from
+    its record (`RunDirectory.pending_model`); None when there is none or
+    this cvseq cannot rebuild it (said on stderr): the task's factory then
+    builds it, and `_check_backup_fits` names a backup that does not fit."""
+    from cvseq import training
+
+    try:
+        return run_dir.pending_model()
+    except (TypeError, ValueError, KeyError) as err:
+        print(f"cvseq: note: this cvseq cannot rebuild the model recorded in "
+              f"{os.path.join(run_dir.backup, training.MODEL_CONFIG_FILE)!r} "
+              f"({type(err).__name__}: {_first_line(err)[:200]}); building it "
+              "with the task's current defaults.", file=sys.stderr)
+        return None
+
+
 # Defaults that changed the shape of a task's weights, as the `--set` that
-# brings back the former one (to resume a run started before the change).
+# brings back the former one (to resume a run started before the change,
+# whose backup has no record of its model).
 _FORMER_DEFAULTS = {"image_captioner": ("attention=False", "attention=True since 2026-12-01")}
 
 

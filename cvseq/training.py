@@ -157,6 +157,9 @@ RUN_FILE = "run.json"
 METRICS_FILE = "metrics.json"
 LOG_FILE = "log.csv"
 BACKUP_DIR = "backup"
+# In `backup/`: the model the run began with, as Keras serializes it (its
+# architecture and compile settings, no weights).
+MODEL_CONFIG_FILE = "model.json"
 PICTURES = ("curves.png", "predictions.png")
 # The options of a run: a re-run with other values would train another model
 # (or the same one on other data), so it may not continue this one.
@@ -290,15 +293,34 @@ class RunDirectory:
         path = os.path.join(self.backup, "latest.weights.h5")
         return [p for p in (path, path + ".bkp") if os.path.isfile(p)]
 
-    def begin(self, run, *, overwrite=False):
+    def pending_model(self):
+        """The interrupted run's model as `begin` recorded it, or None.
+
+        Rebuilt from `backup/model.json` (architecture and compile
+        settings, untrained): a resumed run continues the model it began
+        with, even where cvseq's defaults have changed since. None when the
+        backup has no readable record (one left by a cvseq from before
+        2026-12-01 has none). Raises what Keras raises for a config it
+        cannot rebuild (`TypeError`, `ValueError`, `KeyError`).
+        """
+        config = _read_json(os.path.join(self.backup, MODEL_CONFIG_FILE))
+        if config is None:
+            return None
+        return keras.saving.deserialize_keras_object(config)
+
+    def begin(self, run, *, model=None, overwrite=False):
         """Creates the directory and records `run` as the run in progress.
 
         A new run (and `overwrite=True`) first removes what an earlier run
-        left: its model, metrics, log, pictures and backup.
+        left: its model, metrics, log, pictures and backup. `model`, when
+        given, is recorded too (see `pending_model`).
         """
         if overwrite or self.state == "new":
             self.clear()
         os.makedirs(self.backup, exist_ok=True)
+        if model is not None:
+            write_json(os.path.join(self.backup, MODEL_CONFIG_FILE),
+                       keras.saving.serialize_keras_object(model))
         write_json(os.path.join(self.backup, RUN_FILE), _plain(run))
 
     def clear(self):

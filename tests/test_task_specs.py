@@ -7,6 +7,8 @@ A new factory joins this sweep by its `register_task` line alone
 (tests/test_new_factory.py proves it with a module added to cvseq.models).
 """
 
+import copy
+import json
 import os
 
 import keras
@@ -86,6 +88,14 @@ def check_task_spec(spec, model_options=None):
     keras.utils.set_random_seed(0)
     model = spec.build(info, options, model_options)
     assert isinstance(model, cvseq.Task)
+    # `cvseq train` records the model as Keras serializes it
+    # (backup/model.json) and rebuilds an interrupted run from that record:
+    # the rebuilt model has the same weights and compile settings.
+    record = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
+    rebuilt = keras.saving.deserialize_keras_object(copy.deepcopy(record))  # it pops
+    assert type(rebuilt) is type(model) and rebuilt.compiled
+    assert [w.shape for w in rebuilt.weights] == [w.shape for w in model.weights]
+    assert json.loads(json.dumps(keras.saving.serialize_keras_object(rebuilt))) == record
     # Tracing YOLOv8's train and predict steps costs ~25 CPU-s; an eager
     # step ~3. The traced steps are covered by `cvseq train` (test_cli.py)
     # and the detector's learning test.

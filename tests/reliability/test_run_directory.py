@@ -168,6 +168,67 @@ def test_a_stale_backup_of_another_model_is_named(
     assert snapshot(out) == before
 
 
+def test_an_interrupted_run_resumes_the_model_it_began_with(
+        tmp_path, tiny_train, monkeypatch, capsys, cvseq_error):
+    """A default that changes between the start of a run and its re-run (a
+    cvseq upgrade) does not strand the run: the re-run continues the model
+    recorded in backup/model.json. Without that record the same re-run
+    cannot load the backup."""
+    import dataclasses
+
+    from cvseq import cli, tasks
+
+    out = str(tmp_path / "run")
+    argv = ["train", *tiny_train, "--epochs", "2", "--out", out]
+
+    def interrupt(name):  # as a kill, without killing pytest
+        if os.environ.get(training.KILL_ENV) == name:
+            raise KeyboardInterrupt(name)
+
+    monkeypatch.setattr(training, "kill_point", interrupt)
+    monkeypatch.setenv(training.KILL_ENV, "epoch_end:1")
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(argv)
+    monkeypatch.delenv(training.KILL_ENV)
+    assert training.RunDirectory(out).state == "interrupted"
+    first_epoch = open(os.path.join(out, "log.csv")).read()
+    assert _logged_epochs(out) == [0]
+
+    # The next cvseq's video tagger defaults to a GRU: weights of other shapes.
+    spec = tasks.get_task("video_tagger")
+
+    def upgraded(*args, recurrent="gru", **kwargs):
+        return spec.factory(*args, recurrent=recurrent, **kwargs)
+
+    monkeypatch.setitem(tasks._TASKS, "video_tagger",
+                        dataclasses.replace(spec, factory=upgraded))
+
+    # Without the record (an older cvseq's backup) the backup does not fit.
+    unrecorded = os.path.join(tmp_path, "unrecorded")
+    shutil.copytree(out, unrecorded)
+    os.remove(os.path.join(unrecorded, "backup", training.MODEL_CONFIG_FILE))
+    message = cvseq_error([*argv[:-1], unrecorded])
+    assert "do not fit" in message and "--overwrite" in message
+    # A record this cvseq cannot rebuild is said, then treated as none.
+    unreadable = os.path.join(tmp_path, "unreadable")
+    shutil.copytree(out, unreadable)
+    training.write_json(os.path.join(unreadable, "backup", training.MODEL_CONFIG_FILE),
+                        {"module": "elsewhere", "class_name": "GoneModel", "config": {}})
+    capsys.readouterr()
+    assert cli.main([*argv[:-1], unreadable]) == cli.EXIT_USER_ERROR
+    note, error = capsys.readouterr().err.strip().splitlines()
+    assert note.startswith("cvseq: note:") and "model.json" in note
+    assert "do not fit" in error
+
+    # With it, the run continues its LSTM model from the backed-up epoch.
+    assert cli.main(argv) == 0
+    assert_consistent_run(out, 2)
+    assert open(os.path.join(out, "log.csv")).read().startswith(first_epoch)
+    config = json.dumps(keras.saving.load_model(os.path.join(out, "model.keras"))
+                        .get_config())
+    assert '"LSTM"' in config and '"GRU"' not in config
+
+
 def test_a_backup_that_is_no_weights_file_is_named(
         tmp_path, tiny_train, cvseq_error, snapshot):
     out = tmp_path / "run"
