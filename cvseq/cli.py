@@ -13,7 +13,8 @@ set, class names, options), `metrics.json` (held-out metrics and history),
 `log.csv`, `curves.png` and `predictions.png`. `track` runs
 `cvseq.tracking.Tracker` (nothing to train) on a data set's clips, scored
 against their true ids, or on video files, writing one CSV each. Run the same `train` command
-again after a crash and it resumes from the last finished epoch; a finished
+again after a crash and it resumes from the last finished epoch, with the
+model it began with (`backup/model.json`, even after an upgrade); a finished
 run directory is replaced only with `--overwrite` and trained further only
 with `--resume` (`cvseq.training.RunDirectory`). User mistakes
 (`cvseq.errors.UserError`: unknown task, unreadable file, data that

@@ -16,7 +16,8 @@ model.fit(train, epochs=5)
 training): the trained model is saved under a temporary name and renamed
 into place, `run.json` is written with it (never before), and `backup/` is
 deleted only after the model, metrics and run description are on disk, so
-a run killed at any instant is resumed by running the same command again.
+a run killed at any instant is resumed by running the same command again,
+with the model it began with (`backup/model.json`).
 """
 
 import json
