@@ -411,6 +411,15 @@ def cmd_train(args):
                 f"{out!r} holds {what} with other options ({'; '.join(changes)}). "
                 "Run it with its own options to continue it, pass --overwrite to "
                 "start again there, or choose another --out.")
+        # The same options on data whose classes changed since (a label
+        # folder added or renamed): its labels would mean other classes.
+        then, now = (json.loads(json.dumps(r.get("class_names") or []))
+                     for r in (recorded, run))
+        if "class_names" in recorded and then != now:
+            raise _user_error(
+                f"{out!r} holds {what} of {len(then)} classes {_few(then)}; the "
+                f"data now has {len(now)}: {_few(now)}. Restore the data to continue it, "
+                "pass --overwrite to start again there, or choose another --out.")
     run["initial_epoch"] = initial_epoch
     print(f"Task {task.name} on {info.name} ({info.source}, {info.num_examples} "
           f"training examples); run directory {out}")
@@ -468,6 +477,12 @@ def cmd_train(args):
     saved = ["metrics.json", "curves.png"] + (["predictions.png"] if picture else [])
     print(f"Saved {run_dir.file(training.MODEL_FILE)}, {', '.join(saved)} in {out}")
     return 0
+
+
+def _few(names, count=6):
+    """`['a', 'b', ...]` for a message: the first `count` names."""
+    names = [str(n) for n in names]
+    return repr(names) if len(names) <= count else repr(names[:count])[:-1] + ", ...]"
 
 
 def _recorded_model(run_dir):

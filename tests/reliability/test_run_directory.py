@@ -152,6 +152,29 @@ def test_an_interrupted_run_with_other_options_is_refused(
     assert snapshot(out) == before
 
 
+@pytest.mark.parametrize("interrupted", [False, True])
+def test_a_run_on_data_whose_classes_changed_is_not_continued(
+        interrupted, finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    """Same options, but the data's classes changed since the run began (a
+    label folder added or renamed): its labels would name other classes."""
+    out = _copy(finished_run, tmp_path)
+    run_dir = training.RunDirectory(out)
+    record = run_dir.finished()
+    renamed = ["cat", *record["class_names"][1:]]
+    if interrupted:  # as a `--resume --epochs 4` killed in its first epoch
+        run_dir.begin({**record, "class_names": renamed, "epochs": 4,
+                       "initial_epoch": 2})
+    else:
+        training.write_json(os.path.join(out, "run.json"),
+                            {**record, "class_names": renamed})
+    before = snapshot(out)
+    message = cvseq_error(["train", *tiny_train, "--epochs", "4", "--out", out]
+                          + ([] if interrupted else ["--resume"]))
+    assert "'cat'" in message and repr(record["class_names"][0]) in message
+    assert "--overwrite" in message
+    assert snapshot(out) == before
+
+
 def test_a_stale_backup_of_another_model_is_named(
         tmp_path, tiny_train, cvseq_error, snapshot):
     import cvseq
