@@ -413,8 +413,7 @@ def cmd_train(args):
                 "start again there, or choose another --out.")
         # The same options on data whose classes changed since (a label
         # folder added or renamed): its labels would mean other classes.
-        then, now = (json.loads(json.dumps(r.get("class_names") or []))
-                     for r in (recorded, run))
+        then, now = (training._plain(r.get("class_names") or []) for r in (recorded, run))
         if "class_names" in recorded and then != now:
             raise _user_error(
                 f"{out!r} holds {what} of {len(then)} classes {_few(then)}; the "
