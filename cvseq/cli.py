@@ -40,6 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 def _key_values(pairs, flag):
@@ -349,6 +350,7 @@ def cmd_train(args):
             f"{task.name!r} has nothing to train; run it with `cvseq {task.command}` "
             f"(see `cvseq {task.command} --help`).")
     dataset = args.dataset or task.dataset
+    _check_pairing(task, dataset)
     out = args.out or os.path.join("runs", task.name)
     run_dir = training.RunDirectory(out)
     state = run_dir.state
@@ -364,8 +366,8 @@ def cmd_train(args):
 
     keras.utils.set_random_seed(args.seed)
     strategy = cvseq.distribute.strategy(args.strategy)
-    data_options = {**_on_user_options(task.data_options, options),
-                    **_key_values(args.data, "--data")}
+    data_options = _absolute_root({**_on_user_options(task.data_options, options),
+                                   **_key_values(args.data, "--data")})
     # No validation split: None.
     train, validation, test, info = _on_user_options(
         cvseq.datasets.load_splits, dataset, batch_size=args.batch_size,
@@ -405,6 +407,10 @@ def cmd_train(args):
                     f"--resume: the run in {out!r} has trained {initial_epoch} epochs "
                     f"and --epochs is the total. Received: --epochs {args.epochs}; "
                     f"pass {initial_epoch + 1} or more.")
+        # A run recorded before roots were made absolute was begun here.
+        if isinstance(recorded.get("data_options"), dict):
+            recorded = {**recorded,
+                        "data_options": _absolute_root(recorded["data_options"])}
         changes = training.option_changes(recorded, run)
         if changes:
             raise _user_error(
@@ -451,8 +457,9 @@ def cmd_train(args):
     try:
         history = model.fit(train, validation_data=validation, epochs=args.epochs,
                             initial_epoch=initial_epoch, callbacks=callbacks + kill_points)
-    except BaseException:
+    except BaseException as err:
         run_dir.abandon(created)
+        _stopped_by_user(err, run_dir)
         raise
     diverged = cvseq_callbacks.divergence(callbacks)
     if diverged:
@@ -462,20 +469,48 @@ def cmd_train(args):
                             {**run, "diverged": diverged.split(". ")[0]})
         print(f"cvseq: error: {diverged}", file=sys.stderr)
         return 1
-    results = model.evaluate(test, verbose=0, return_dict=True, callbacks=(
-        [training.KillPoints(evaluation=True)] if testing else []))
-    history_logs = _full_history(out, history)
-    reporting.plot_history(history_logs, os.path.join(out, "curves.png"),
-                           title=f"{task.name} on {info.name}")
-    picture = _prediction_picture(task, model, test, run,
-                                  os.path.join(out, "predictions.png"))
-    del run["initial_epoch"]
-    run_dir.commit(model, run, {"test": results, "history": history_logs})
+    try:
+        results = model.evaluate(test, verbose=0, return_dict=True, callbacks=(
+            [training.KillPoints(evaluation=True)] if testing else []))
+        history_logs = _full_history(out, history)
+        reporting.plot_history(history_logs, os.path.join(out, "curves.png"),
+                               title=f"{task.name} on {info.name}")
+        picture = _prediction_picture(task, model, test, run,
+                                      os.path.join(out, "predictions.png"))
+        del run["initial_epoch"]
+        run_dir.commit(model, run, {"test": results, "history": history_logs})
+    except KeyboardInterrupt as err:
+        _stopped_by_user(err, run_dir)
     key = _metric_key(task, info.multi_label)
     print(f"Held-out {key}: {results.get(key, float('nan')):.4f}")
     saved = ["metrics.json", "curves.png"] + (["predictions.png"] if picture else [])
     print(f"Saved {run_dir.file(training.MODEL_FILE)}, {', '.join(saved)} in {out}")
     return 0
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during `cvseq train`, saying what of the run was kept."""
+
+
+def _stopped_by_user(err, run_dir):
+    """Raises `Interrupted` saying what `run_dir` kept, if `err` is a Ctrl-C."""
+    if not isinstance(err, KeyboardInterrupt):
+        return
+    from cvseq import training
+
+    out = run_dir.path
+    state = run_dir.state
+    if state == "interrupted":
+        done = run_dir.epochs_done()
+        kept = f"{done} epoch(s) backed up" if done else "backed up"
+        message = (f"the run in {out!r} is {kept}: run the same command to "
+                   "resume it")
+    elif state == "finished":
+        message = (f"no epoch of this run was backed up; {out!r} holds its "
+                   f"{training.MODEL_FILE} as before")
+    else:
+        message = f"no epoch was backed up, so nothing was kept in {out!r}"
+    raise Interrupted(message) from err
 
 
 def _few(names, count=6):
@@ -542,6 +577,29 @@ def _full_history(out, history):
             if key != "epoch" and value != "":
                 logs.setdefault(key, []).append(float(value))
     return logs
+
+
+def _check_pairing(task, dataset):
+    """A registered data set made for other tasks is refused, naming the
+    data sets this task trains on (an unknown name is `load`'s to refuse)."""
+    import cvseq
+
+    described = {d["name"]: d for d in cvseq.datasets.describe_datasets()}
+    if dataset in described and task.name not in described[dataset]["tasks"]:
+        own = ", ".join(cvseq.datasets.list_datasets(task=task.name)) or "none"
+        raise _user_error(
+            f"--dataset {dataset} holds data for {', '.join(described[dataset]['tasks'])}, "
+            f"not {task.name}. {task.name} trains on: {own}.")
+
+
+def _absolute_root(options):
+    """`options` with a relative `root` (the folder of the user's files)
+    made absolute, so that run.json finds it from any directory
+    (`cvseq evaluate` run elsewhere)."""
+    root = options.get("root")
+    if isinstance(root, str) and root and not os.path.isabs(root):
+        return {**options, "root": os.path.abspath(root)}
+    return options
 
 
 def _jsonable(options):
@@ -669,6 +727,14 @@ def _label_range_error(err):
     return None
 
 
+def _dataset_options(name):
+    """The options data set `name` takes (empty when unknown or open)."""
+    import cvseq
+
+    return next((d["options"] or () for d in cvseq.datasets.describe_datasets()
+                 if d["name"] == name), ())
+
+
 def cmd_evaluate(args):
     import tensorflow as tf
 
@@ -682,10 +748,21 @@ def cmd_evaluate(args):
     dataset = args.dataset or run.get("dataset") or task.dataset
     data_options = {**run.get("data_options", {}), **task.options_from_model(model),
                     **_key_values(args.data, "--data")}
+    trained = list(run.get("class_names") or [])
+    if trained and "class_names" in _dataset_options(dataset):
+        # A folder with some of the model's labels (or in another order) is
+        # indexed by the model's classes, not by its own sorted folders.
+        data_options.setdefault("class_names", trained)
     data, info = _on_user_options(cvseq.datasets.load, dataset, args.split,
                                   batch_size=args.batch_size, with_info=True,
                                   **data_options)
     _check_fits(model, data, info, run, dataset)
+    if trained and info.class_names and list(info.class_names) != trained:
+        raise _user_error(
+            f"The data of {dataset!r} has {len(info.class_names)} classes "
+            f"{_few(list(info.class_names))}; the model was trained on {len(trained)}: "
+            f"{_few(trained)}. Its labels would be scored as other classes; evaluate "
+            "it on data with the classes it was trained on.")
     try:
         results = model.evaluate(data, verbose=0, return_dict=True)
     except tf.errors.InvalidArgumentError as err:
@@ -935,6 +1012,10 @@ def main(argv=None):
     except UserError as err:
         print(f"cvseq: error: {_first_line(err)}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except KeyboardInterrupt as err:  # Ctrl-C: one line, the shell's exit status
+        said = f": {err}" if isinstance(err, Interrupted) else ""
+        print(f"cvseq: interrupted{said}.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -111,7 +111,23 @@ class TaskSpec:
                 f"--set {clash[0]}: the {self.name}'s {clash[0]} comes from the data "
                 f"({clash[0]}={shaped[clash[0]]!r} for {info.name!r}). Change the "
                 "data instead (--data, --frames, --image-size), or leave it out.")
-        return self.factory(**shaped, **model_options)
+        try:
+            return self.factory(**shaped, **model_options)
+        except ValueError as err:
+            # A size the data decided and the factory refuses (one class,
+            # clips too short): the data's doing, which the user never set.
+            refused = next((k for k in shaped if f"`{k}`" in str(err)), None)
+            if refused is None:
+                raise
+            what = f"{refused}={shaped[refused]!r}"
+            if refused == "num_classes" and info.class_names:
+                what += f" (classes {list(info.class_names)!r})"
+            fix = ("Train it on data with more classes (video_folder: one "
+                   "folder per label)." if refused == "num_classes" else
+                   "Change the data (--data, --frames, --image-size).")
+            raise UserInputError(
+                f"The data of {info.name!r} gives {what}, which {self.name} "
+                f"refuses: {str(err).splitlines()[0]} {fix}") from err
 
 
 _TASKS = {}

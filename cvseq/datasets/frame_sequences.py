@@ -279,8 +279,48 @@ def generate_video_frames(split, *, root, frames_in=4, frames_out=4,
 
     `augment`: None (the default) augments the training split alone, four
     windows for one (`augment_windows`: mirrored, played backwards); True
-    augments the split asked for, False none.
+    augments the split asked for, False none. Files OpenCV cannot decode
+    are left out with one warning naming them (`video_frame_windows` also
+    returns them).
     """
+    context, future, _ = video_frame_windows(
+        split, root=root, frames_in=frames_in, frames_out=frames_out,
+        image_size=image_size, channels=channels, stride=stride, augment=augment)
+    return context, future
+
+
+def _decode_all(paths, image_size, root):
+    """`[(path, frames)]` of the decodable files and `[(path, reason)]` of
+    the others (warned once, naming them); `ValueError` if none decodes."""
+    import warnings
+
+    import cv2
+
+    from cvseq.datasets.video_folder import VideoReadError
+
+    videos, skipped = [], []
+    for path in paths:
+        try:
+            videos.append((path, decoded_file(path, image_size)))
+        except (VideoReadError, cv2.error) as err:
+            reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+            skipped.append((path, reason))
+    listed = "; ".join(f"{p!r}: {why}" for p, why in skipped[:5])
+    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    if not videos:
+        raise ValueError(
+            f"No readable video under {root!r}: all {len(skipped)} file(s) skipped: "
+            f"{listed}{more}. Check that OpenCV can play them (cv2.VideoCapture)."
+        )
+    if skipped:
+        warnings.warn(f"Skipped {len(skipped)} of {len(paths)} video file(s) under "
+                      f"{root!r} that do not decode: {listed}{more}.", stacklevel=4)
+    return videos, skipped
+
+
+def video_frame_windows(split, *, root, frames_in=4, frames_out=4,
+                        image_size=(64, 64), channels=3, stride=1, augment=None):
+    """`generate_video_frames`, and the `(path, reason)` of each file left out."""
     check_choice("split", split, tuple(_TIME_SPLITS))
     if augment is not None:
         check_bool("augment", augment)
@@ -290,8 +330,8 @@ def generate_video_frames(split, *, root, frames_in=4, frames_out=4,
     check_choice("channels", channels, (1, 3))
     stride = check_int("stride", stride)
     contexts, futures = [], []
-    for path in video_files(root):
-        video = decoded_file(path, image_size)
+    videos, skipped = _decode_all(video_files(root), image_size, root)
+    for _, video in videos:
         if channels == 1:
             import cv2
 
@@ -312,7 +352,7 @@ def generate_video_frames(split, *, root, frames_in=4, frames_out=4,
         )
     if augment or (augment is None and split == "train"):
         context, future = augment_windows(context, future)
-    return context, future
+    return context, future, skipped
 
 
 @register_dataset(
@@ -330,9 +370,10 @@ def _build_video_frames(split, *, seed=0, shuffle=None, **options):
             "Data set 'video_frames' needs `root`: load('video_frames', 'train', "
             "root='path/to/videos')."
         )
-    context, future = generate_video_frames(split, **options)
+    context, future, skipped = video_frame_windows(split, **options)
     info = DatasetInfo(
         num_examples=len(context),
+        skipped=skipped,
         description=f"Frame sequences of the videos under {options['root']!r}.",
     )
     return tf.data.Dataset.from_tensor_slices((context, future)), info

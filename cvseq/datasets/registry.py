@@ -214,11 +214,12 @@ def list_datasets(task=None):
 
 
 def describe_datasets():
-    """One dict per data set: name, task (the first), tasks, source and
-    description."""
+    """One dict per data set: name, task (the first), tasks, source,
+    description and options (the option names `load` takes; None where the
+    builder checks its own)."""
     served = _tasks_by_dataset()
     return [{"name": e.name, "task": e.task, "tasks": _served_tasks(e, served),
-             "source": e.source, "description": e.description}
+             "source": e.source, "description": e.description, "options": e.options}
             for e in _REGISTRY.values()]
 
 

@@ -353,12 +353,85 @@ def scan_folder(root, extensions=VIDEO_EXTENSIONS, labels=None):
         if os.path.isdir(folder):
             items.extend((os.path.join(folder, name), index)
                          for name in _videos(folder, extensions))
+            _warn_nested(folder, extensions)
     if not items:
         raise ValueError(
             f"No video files ({', '.join(extensions)}) in the label folders of "
             f"{root!r} (labels seen: {', '.join(present)})."
         )
     return items, labels
+
+
+def _warn_nested(folder, extensions):
+    """Videos in subfolders of a label folder are not read: said once."""
+    nested = [d for d in _subfolders(folder)
+              if any(name.lower().endswith(extensions)
+                     for _, _, names in os.walk(os.path.join(folder, d))
+                     for name in names)]
+    if nested:
+        warnings.warn(
+            f"Label folder {folder!r} has subfolders with videos "
+            f"({', '.join(map(repr, nested[:5]))}) that are not read: cvseq "
+            "reads root/<label>/*.mp4, one level deep. Move those videos up "
+            "into the label folder, or make each subfolder a label.",
+            stacklevel=4,
+        )
+
+
+def _check_labels(root, labels, class_names, pools):
+    """The labels to index by: `class_names` when given (a trained model's
+    classes; a label folder not among them is an error), else `labels`,
+    each of which must hold a video in one of the `pools` (folders of label
+    folders) - an empty label folder would be a class with no example."""
+    if class_names is not None:
+        unknown = [label for label in labels if label not in class_names]
+        if unknown:
+            raise ValueError(
+                f"{root!r} has label folder(s) {', '.join(map(repr, unknown))} "
+                f"that are not among class_names={list(class_names)!r} (the "
+                "classes of the model). Remove or rename them, or train a model "
+                "with these classes."
+            )
+        return list(class_names)
+    empty = [label for label in labels if not any(
+        os.path.isdir(os.path.join(pool, label))
+        and _videos(os.path.join(pool, label)) for pool in pools)]
+    if empty:
+        raise ValueError(
+            f"Label folder(s) {', '.join(map(repr, empty))} of {root!r} hold no "
+            f"video file ({', '.join(VIDEO_EXTENSIONS)}): each would be a class "
+            "with no example. Add videos to them or remove them."
+        )
+    return labels
+
+
+def _check_class_names(class_names):
+    if class_names is None:
+        return None
+    if (isinstance(class_names, str) or not all(isinstance(c, str) for c in class_names)
+            or len(set(class_names)) != len(class_names) or not class_names):
+        raise ValueError(
+            "`class_names` must be a list of distinct label names (str), such "
+            f"as a model's run.json class_names. Received: class_names={class_names!r}."
+        )
+    return list(class_names)
+
+
+def _warn_unheld(items, labels, split, shares):
+    """Labels with files too few to hold any out: the held-out splits have
+    none of them, so their scores say nothing of those labels."""
+    counts = np.bincount([t for _, t in items], minlength=len(labels))
+    few = [labels[i] for i, n in enumerate(counts)
+           if 0 < n and not _share_sizes(int(n), shares).get(split)]
+    if few:
+        warnings.warn(
+            f"The {split!r} split has no file of label(s) "
+            f"{', '.join(map(repr, few[:8]))}{' and more' if len(few) > 8 else ''}: "
+            "a label needs 3 or more files to have some held out. Its "
+            f"{split} score says nothing of them; add videos, or put the {split} "
+            f"videos in root/{split}/<label>/.",
+            stacklevel=4,
+        )
 
 
 def _stable_order(label, names):
@@ -423,9 +496,10 @@ def _check_shares(shares):
         )
 
 
-def _plan(root, split, validation_split, test_split):
+def _plan(root, split, validation_split, test_split, class_names=None):
     """`(items, labels, where)` of `split` under `root`: where the files come
-    from, in words."""
+    from, in words. `class_names`: the labels to index by (see
+    `_check_labels`)."""
     given = {"validation": validation_split, "test": test_split}
     for name, value in given.items():
         if value is not None:
@@ -439,7 +513,7 @@ def _plan(root, split, validation_split, test_split):
     if not split_folders:  # root/<label>/*.mp4: hold out shares of each label
         shares = {name: DEFAULT_SHARES[name] if value is None else value
                   for name, value in given.items()}
-        pool_root, labels = root, None
+        pool_root = root
         if split not in SPLITS:
             raise ValueError(
                 f"`split` must be one of {', '.join(SPLITS)} for a folder "
@@ -448,6 +522,10 @@ def _plan(root, split, validation_split, test_split):
         where = (f"{split} share of {root!r} (validation_split="
                  f"{shares['validation']}, test_split={shares['test']})")
         _check_shares(shares)
+        # None: scan_folder says what a folder without label folders lacks.
+        labels = _subfolders(root) or None
+        if labels:
+            labels = _check_labels(root, labels, class_names, [root])
     else:
         for name, value in given.items():
             if value is not None and name in split_folders:
@@ -461,6 +539,8 @@ def _plan(root, split, validation_split, test_split):
         # Label indices agree across split folders even where one lacks a label.
         labels = sorted({label for s in split_folders
                          for label in _subfolders(os.path.join(root, s))})
+        labels = _check_labels(root, labels, class_names,
+                               [os.path.join(root, s) for s in split_folders])
         if split not in shares:  # the split's own folder
             if not _holds_labels(own_folder):
                 names = ", ".join(f"'{s}'" for s in split_folders)
@@ -493,6 +573,8 @@ def _plan(root, split, validation_split, test_split):
             f"Pass {split}_split > 0 or put the videos in root/{split}/<label>/."
         )
     pool_size = len(items)
+    if split != "train":
+        _warn_unheld(items, labels, split, held)
     items = held_out_items(items, labels, split, held)
     if not items:
         raise ValueError(
@@ -566,6 +648,7 @@ def video_folder_dataset(
     random_sampling=None,
     shuffle=None,
     seed=0,
+    class_names=None,
 ):
     """The clips of a folder and their info (see `load("video_folder")`).
 
@@ -589,10 +672,17 @@ def video_folder_dataset(
             `"train"` only.
         seed: int. Seeds sampling and shuffling (not the split, which is
             fixed by file names).
+        class_names: list of str or None. The classes to index labels by,
+            in order: a trained model's (its run.json `class_names`), so that
+            a folder with some of its labels is scored by the model's own
+            indices. A label folder not among them is a `ValueError`. None:
+            the sorted label folders (an empty one is a `ValueError`).
     """
     frames = check_int("frames", frames)
     image_size = check_image_size(image_size)
-    items, labels, where = _plan(root, split, validation_split, test_split)
+    class_names = _check_class_names(class_names)
+    items, labels, where = _plan(root, split, validation_split, test_split,
+                                 class_names)
     items, skipped = _probe(items, split, where)
     if random_sampling is None:
         random_sampling = split == "train"

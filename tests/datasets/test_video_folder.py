@@ -93,7 +93,7 @@ def _flat_root(root, per_label=10, labels=("cats", "dogs"), frames=4):
         (root / label).mkdir(parents=True)
         for i in range(per_label):
             _write_video(root / label / f"{label}{i}.avi", frames=frames,
-                         size=(16, 16), value=50 + 150 * index)
+                         size=(16, 16), value=(50 + 150 * index) % 256)
     return root
 
 
@@ -315,7 +315,7 @@ def test_layout_errors(tmp_path):
     with pytest.raises(ValueError, match="subfolder per label"):
         cvseq.datasets.load("video_folder", root=str(tmp_path))
     (tmp_path / "empty_label").mkdir()
-    with pytest.raises(ValueError, match="No video files"):
+    with pytest.raises(ValueError, match="'empty_label' of .* hold no video file"):
         cvseq.datasets.load("video_folder", root=str(tmp_path))
     with pytest.raises(TypeError, match="root"):
         cvseq.datasets.load("video_folder")
@@ -327,3 +327,36 @@ def test_layout_errors(tmp_path):
         cvseq.datasets.load("video_folder", root=str(tmp_path), test_split=1.5)
     with pytest.raises(TypeError, match="unknown option"):
         cvseq.datasets.load("video_folder", root=str(tmp_path), test_fraction=0.2)
+
+
+def test_labels_follow_the_class_names_given(tmp_path):
+    """A model's classes index a folder that has some of them (cvseq
+    evaluate passes run.json's); a label it lacks is refused, an empty
+    label folder is refused, nested videos and labels too small to hold
+    any out are said."""
+    root = _flat_root(tmp_path / "all", per_label=3, labels=("ants", "bees", "cats"))
+    _, info = cvseq.datasets.load("video_folder", "test", root=str(root / "cats" / ".."),
+                                  frames=2, image_size=16, with_info=True)
+    assert info.class_names == ["ants", "bees", "cats"]
+    subset = _flat_root(tmp_path / "subset", per_label=3, labels=("cats",))
+    ds, info = cvseq.datasets.load("video_folder", "test", root=str(subset), frames=2,
+                                   image_size=16, with_info=True,
+                                   class_names=["ants", "bees", "cats"])
+    assert info.class_names == ["ants", "bees", "cats"]
+    assert [int(t) for _, y in ds for t in y] == [2]  # not 0, its own sorted index
+    with pytest.raises(ValueError, match="'cats' that are not among class_names"):
+        cvseq.datasets.load("video_folder", "test", root=str(subset),
+                            class_names=["ants", "bees"])
+    with pytest.raises(ValueError, match="distinct label names"):
+        cvseq.datasets.load("video_folder", "test", root=str(subset), class_names="cats")
+    # Too few files to hold any out, and videos one level too deep.
+    _write_video(root / "ants" / "more.avi", frames=4, size=(16, 16))
+    (root / "dogs" / "day1").mkdir(parents=True)
+    _write_video(root / "dogs" / "day1" / "d.avi", frames=4, size=(16, 16))
+    _write_video(root / "dogs" / "d.avi", frames=4, size=(16, 16))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _files("test", root)
+    said = " ".join(str(w.message) for w in caught)
+    assert "'test' split has no file of label(s) 'dogs'" in said
+    assert "subfolders with videos ('day1') that are not read" in said

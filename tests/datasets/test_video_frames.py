@@ -60,6 +60,31 @@ def test_bad_roots_and_windows(carphone, tmp_path):
                             frames_out=30, image_size=16)
 
 
+def test_a_file_that_does_not_decode_is_left_out_and_named(carphone, tmp_path):
+    import shutil
+    import warnings
+
+    shutil.copy(carphone, tmp_path / "carphone.mp4")
+    (tmp_path / "notes.mp4").write_text("not a video")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "empty.avi").write_bytes(b"")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, info = cvseq.datasets.load("video_frames", "test", root=str(tmp_path),
+                                      frames_in=2, frames_out=1, image_size=16,
+                                      with_info=True)
+    alone = cvseq.datasets.load("video_frames", "test", root=carphone, frames_in=2,
+                                frames_out=1, image_size=16, with_info=True)[1]
+    assert info.num_examples == alone.num_examples > 0
+    assert sorted(os.path.basename(p) for p, _ in info.skipped) == ["empty.avi", "notes.mp4"]
+    said = [str(w.message) for w in caught if "Skipped" in str(w.message)]
+    assert len(said) == 1 and "notes.mp4" in said[0] and "empty.avi" in said[0]
+    os.remove(tmp_path / "carphone.mp4")
+    with pytest.raises(ValueError, match="No readable video.*notes.mp4"):
+        cvseq.datasets.load("video_frames", "test", root=str(tmp_path), frames_in=2,
+                            frames_out=1, image_size=16)
+
+
 def test_training_windows_are_augmented_by_default(carphone):
     options = dict(root=carphone, frames_in=3, frames_out=2, image_size=16)
     plain = frame_sequences.generate_video_frames("train", augment=False, **options)

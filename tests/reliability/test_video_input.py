@@ -109,7 +109,8 @@ def test_truncated_real_video_is_read_not_skipped(tmp_path):
     assert np.abs(clip - expected).mean() < 6  # MJPG re-encoding noise only
 
 
-def test_readme_layout_trains_and_evaluates_from_the_command_line(tmp_path, capsys):
+def test_readme_layout_trains_and_evaluates_from_the_command_line(
+        tmp_path, capsys, monkeypatch, cvseq_error):
     # root/<label>/*.avi with no split folders, as the README shows.
     root = tmp_path / "videos"
     for label, level in (("dark", 40), ("bright", 220)):
@@ -117,12 +118,31 @@ def test_readme_layout_trains_and_evaluates_from_the_command_line(tmp_path, caps
         for i in range(7):
             _write_video(root / label / f"{label}{i}.avi", level=level)
     out = tmp_path / "run"
+    # One label is no classifier, and the data set must serve the task: both
+    # said in the user's terms before anything is trained.
+    (tmp_path / "one" / "dark").mkdir(parents=True)
+    for i in range(3):
+        _write_video(tmp_path / "one" / "dark" / f"d{i}.avi")
+    message = cvseq_error(["train", "video_tagger", "--dataset", "video_folder", "--data",
+                           f"root={tmp_path / 'one'}", "--out", str(out)] + TINY)
+    assert "gives num_classes=1 (classes ['dark'])" in message
+    assert "one folder per label" in message
+    message = cvseq_error(["train", "video_predictor", "--dataset", "video_folder",
+                           "--data", f"root={root}", "--out", str(out)])
+    assert "holds data for video_tagger" in message and "video_frames" in message
+    assert not out.exists()
+    # A root given relative to the working directory...
+    monkeypatch.chdir(tmp_path)
     assert cli.main(["train", "video_tagger", "--dataset", "video_folder",
-                     "--data", f"root={root}", "--epochs", "1", "--seed", "5",
+                     "--data", "root=videos", "--epochs", "1", "--seed", "5",
                      "--out", str(out)] + TINY) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["data_options"]["root"] == str(root)  # ...is stored absolute
     metrics = json.loads((out / "metrics.json").read_text())
     capsys.readouterr()
-    # `cvseq evaluate` (no --seed) scores the files that train held out.
+    # `cvseq evaluate` (no --seed, from elsewhere) scores the files that
+    # train held out.
+    monkeypatch.chdir(out)
     assert cli.main(["evaluate", str(out / "model.keras")]) == 0
     evaluated = json.loads(capsys.readouterr().out)
     assert evaluated["split"] == "test"
@@ -134,6 +154,26 @@ def test_readme_layout_trains_and_evaluates_from_the_command_line(tmp_path, caps
     trained, _, _ = video_folder._plan(str(root), "train", None, None)
     assert not {p for p, _ in held_out} & {p for p, _ in trained}
     assert len(glob.glob(str(out / "*.keras"))) == 1
+    # A folder with one of the labels is scored by the model's own class
+    # indices (bright 0, dark 1), not re-indexed from its own folders.
+    only_dark = tmp_path / "only_dark" / "test" / "dark"
+    only_dark.mkdir(parents=True)
+    for i in range(3):
+        _write_video(only_dark / f"d{i}.avi", level=40)
+    assert cli.main(["evaluate", str(out / "model.keras"), "--data",
+                     f"root={tmp_path / 'only_dark'}"]) == 0
+    accuracy = json.loads(capsys.readouterr().out)["accuracy"]
+    model = cli._load_model(str(out / "model.keras"))
+    clips = np.stack([video_folder.read_clip(str(p), 4, (16, 16))
+                      for p in sorted(only_dark.iterdir())])
+    said_dark = (model.predict(clips, verbose=0).argmax(-1) == 1).mean()
+    np.testing.assert_allclose(accuracy, said_dark, atol=1e-6)
+    # A label the model never saw is refused, naming it.
+    (tmp_path / "only_dark" / "test" / "grey").mkdir()
+    _write_video(tmp_path / "only_dark" / "test" / "grey" / "g.avi", level=120)
+    message = cvseq_error(["evaluate", str(out / "model.keras"), "--data",
+                           f"root={tmp_path / 'only_dark'}"])
+    assert "'grey'" in message and "not among class_names=['bright', 'dark']" in message
     # `cvseq predict` reads a truncated file from the frames that decode.
     whole = _write_video(tmp_path / "whole.mkv", frames=12, level=220).read_bytes()
     cut = tmp_path / "cut.mkv"
