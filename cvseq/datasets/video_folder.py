@@ -631,8 +631,8 @@ class _SkipLog:
             self.skipped.append((path, reason))
             count = len(self.skipped)
         warnings.warn(
-            f"Skipped unreadable video {path!r}: {reason}. "
-            f"{count} file(s) skipped so far.",
+            f"Skipped unreadable video {path!r}: {reason}; the next readable "
+            f"video takes its place. {count} file(s) skipped so far.",
             stacklevel=2,
         )
 
@@ -737,32 +737,37 @@ class _FolderClips:
         clip = self._clip(self.paths[index])
         return None if clip is None else (clip, self.targets[index])
 
+    def _readable_from(self, index):
+        """The clip and label of item `index`, or where it fails to decode
+        (logged) of the next item that does, so that the data set keeps its
+        length (a known cardinality: no "ran out of data" at the end of
+        Keras's first epoch) and batches keep their size, as
+        `ArrayBatches` does for NumPy batches."""
+        count = len(self.paths)
+        for step in range(count):
+            position = (int(index) + step) % count
+            clip = self._clip(self.paths[position])
+            if clip is not None:
+                return clip, self.targets[position]
+        raise VideoReadError("no video of this data set decodes now (see the "
+                             "warnings above for each file)")
+
     def to_tf(self):
         frames, image_size = self.frames, self.image_size
 
-        def decode(path, label):
-            clip = self._clip(path.numpy().decode())
-            if clip is None:
-                return np.zeros((frames, *image_size, 3), np.uint8), label, False
-            return clip, label, True
-
-        def decode_op(path, label):
-            clip, label, ok = tf.py_function(
-                decode, [path, label], [tf.uint8, tf.int32, tf.bool]
-            )
+        def decode_op(index):
+            clip, label = tf.py_function(
+                self._readable_from, [index], [tf.uint8, tf.int32])
             clip.set_shape((frames, *image_size, 3))
             label.set_shape(())
-            ok.set_shape(())
-            return clip, label, ok
+            return clip, label
 
-        dataset = tf.data.Dataset.from_tensor_slices((self.paths, self.targets))
+        dataset = tf.data.Dataset.range(len(self.paths))
         if self.shuffle:
-            # Shuffle file names (cheap) rather than decoded clips.
+            # Shuffle indices (cheap) rather than decoded clips.
             dataset = dataset.shuffle(len(self.paths), seed=self.seed,
                                       reshuffle_each_iteration=True)
-        dataset = dataset.map(decode_op, num_parallel_calls=tf.data.AUTOTUNE)
-        dataset = dataset.filter(lambda clip, label, ok: ok)
-        return dataset.map(lambda clip, label, ok: (clip, label))
+        return dataset.map(decode_op, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 @register_dataset(

@@ -306,6 +306,26 @@ def test_unreadable_files_are_left_out_when_loaded(video_root):
     assert len(messages) == 1
     assert "Skipped 2 of 10" in messages[0]
     assert "garbage.avi" in messages[0] and "OpenCV cannot open it" in messages[0]
+    assert ds.cardinality().numpy() == 2  # known: Keras counts its steps
+
+
+def test_a_file_that_fails_while_training_gives_its_place(video_root, monkeypatch):
+    """A file readable when loaded that fails later (changed on disk) is
+    replaced by the next readable one: the epoch keeps its length."""
+    ds = cvseq.datasets.load("video_folder", "train", root=str(video_root), frames=2,
+                             image_size=16, batch_size=4, shuffle=False)
+    read = video_folder.read_clip
+
+    def failing(path, *args, **kwargs):
+        if os.path.basename(path) == "cats1.avi":
+            raise video_folder.VideoReadError("it changed on disk")
+        return read(path, *args, **kwargs)
+
+    monkeypatch.setattr(video_folder, "read_clip", failing)
+    with pytest.warns(UserWarning, match="cats1.avi.*changed on disk.*takes its place"):
+        labels = [int(t) for _, y in ds for t in y]
+    # cats1's place is taken by cats2: one cat fewer is not one example fewer.
+    assert labels == [0, 0, 0, 1, 1, 1, 1]
 
 
 def test_layout_errors(tmp_path):
