@@ -607,23 +607,14 @@ def _jsonable(options):
 
 
 def _prediction_picture(task, model, dataset, run, path):
-    """Sample clips with true and predicted classes (video tasks only; the
-    examples draw the pictures of the other tasks)."""
-    from cvseq import reporting
-
-    inputs, targets = next(iter(dataset))
-    if not hasattr(inputs, "shape") or inputs.shape.rank != 5 or not run["class_names"]:
+    """The task's picture of its predictions on the first held-out batch
+    (`TaskSpec.picture`), or None for a task that draws none."""
+    if task.picture is None:
         return None
-    inputs, targets = inputs.numpy()[:6], targets.numpy()[:6]
-    outputs = model.predict(inputs, verbose=0)
-    names = run["class_names"]
-    if run["multi_label"]:
-        true = [",".join(names[i] for i in np.flatnonzero(t)) for t in targets]
-        pred = [",".join(names[i] for i in np.flatnonzero(o >= 0.5)) or "-" for o in outputs]
-    else:
-        true = [names[int(t)] for t in targets]
-        pred = [names[int(o.argmax())] for o in outputs]
-    return reporting.plot_clip_predictions(inputs, true, pred, path)
+    import keras
+
+    inputs, targets = keras.tree.map_structure(np.asarray, next(iter(dataset)))
+    return task.picture(model, inputs, targets, run, path)
 
 
 def _check_classes(model, info, dataset):

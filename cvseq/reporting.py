@@ -101,6 +101,42 @@ def plot_clip_predictions(clips, true_tags, predicted_tags, path, *, history=Non
     return path
 
 
+def plot_frame_predictions(context, truth, predicted, path):
+    """Saves sample frame sequences, three rows each: the context frames,
+    then the true future, then the predicted future.
+
+    Args:
+        context: `(n, frames_in, h, w, c)` pixels in [0, 255] (c is 1 or 3).
+        truth, predicted: `(n, frames_out, h, w, c)` each.
+        path: PNG file to write.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n, t_in, t_out = len(context), context.shape[1], truth.shape[1]
+    cols = t_in + t_out
+    fig, axes = plt.subplots(3 * n, cols, figsize=(cols * 0.8, 3 * n * 0.8),
+                             squeeze=False)
+    for i in range(n):
+        rows = (("context", context[i], 0), ("truth", truth[i], t_in),
+                ("predicted", predicted[i], t_in))
+        for r, (label, frames, first) in enumerate(rows):
+            for c in range(cols):
+                ax = axes[3 * i + r, c]
+                ax.axis("off")
+                if first <= c < first + len(frames):
+                    image = np.clip(frames[c - first], 0, 255).astype("uint8")
+                    ax.imshow(image[..., 0] if image.shape[-1] == 1 else image,
+                              cmap="gray", vmin=0, vmax=255)
+            axes[3 * i + r, 0].set_title(label, fontsize=6, loc="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 # One colour per track id (RGB), cycled.
 TRACK_COLOURS = ((255, 80, 80), (80, 255, 80), (80, 160, 255), (255, 220, 60),
                  (255, 80, 255), (60, 255, 255), (255, 160, 60), (200, 200, 200))

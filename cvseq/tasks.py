@@ -58,6 +58,10 @@ class TaskSpec:
             (`cvseq predict --threshold`, 0.5 when absent).
         options_from_model: `(model) -> dict` of the data options that make
             data fit a trained model (e.g. its frames and image size).
+        picture: `(model, inputs, targets, run, path) -> path or None`: draws
+            the predictions on a held-out batch (`inputs`, `targets` as
+            NumPy) to `path` (`predictions.png` of a `cvseq train` run);
+            None draws none.
         metric: the held-out metric printed after training.
         small_data: `load()` options for a small, quick copy of `dataset`
             (smoke runs and the tests' sweep of every task).
@@ -75,6 +79,7 @@ class TaskSpec:
     data_options: object = _no_options
     predict: object = None
     options_from_model: object = _no_model_options
+    picture: object = None
     metric: str = "accuracy"
     small_data: dict = dataclasses.field(default_factory=dict)
     example: str = None
@@ -427,6 +432,23 @@ def clip_classifier_shape(info, data_options):
             "multi_label": bool(info.multi_label)}
 
 
+def clip_picture(model, inputs, targets, run, path):
+    """A `picture`: sample clips titled with their true and predicted
+    classes (tags for multi-label)."""
+    from cvseq import reporting
+
+    inputs, targets = inputs[:6], targets[:6]
+    outputs = model.predict(inputs, verbose=0)
+    names = run.get("class_names") or [str(i) for i in range(outputs.shape[-1])]
+    if run.get("multi_label"):
+        true = [",".join(names[i] for i in np.flatnonzero(t)) for t in targets]
+        pred = [",".join(names[i] for i in np.flatnonzero(o >= 0.5)) or "-" for o in outputs]
+    else:
+        true = [names[int(t)] for t in targets]
+        pred = [names[int(o.argmax())] for o in outputs]
+    return reporting.plot_clip_predictions(inputs, true, pred, path)
+
+
 def generate_texts(**options):
     """A `predict` for the text-to-text generators: `model.generate(texts,
     **options)` on the given texts, one str per input."""
@@ -461,6 +483,7 @@ def clip_classifier_task(**fields):
                        "shape": clip_classifier_shape,
                        "data_options": video_data_options,
                        "predict": classify(read_video_inputs),
+                       "picture": clip_picture,
                        "options_from_model": video_options_from_model,
                        "small_data": {"num_clips": 8, "frames": 4, "image_size": 16},
                        **fields})

@@ -27,6 +27,7 @@ import importlib
 import numpy as np
 
 import cvseq
+from cvseq import reporting
 
 vp = importlib.import_module("cvseq.models.video_predictor")
 
@@ -73,26 +74,6 @@ def scores(truth, predicted):
             # infinite PSNR; the mean is over the others.
             "psnr": float(np.mean(_finite(vp.psnr(truth, predicted)))),
             "ssim": float(np.mean(vp.ssim(truth, predicted)))}
-
-
-def save_strip(context, truth, predicted, path):
-    plt = _common.pyplot()
-    n, t_in, t_out = len(context), context.shape[1], truth.shape[1]
-    cols = t_in + t_out
-    fig, axes = plt.subplots(3 * n, cols, figsize=(cols * 0.8, 3 * n * 0.8), squeeze=False)
-    for i in range(n):
-        rows = [("context", context[i]), ("truth", truth[i]), ("predicted", predicted[i])]
-        for r, (label, frames) in enumerate(rows):
-            for c in range(cols):
-                ax = axes[3 * i + r, c]
-                ax.axis("off")
-                index = c if label == "context" else c - t_in
-                if 0 <= index < len(frames) and (label == "context") == (c < t_in):
-                    image = np.clip(frames[index], 0, 255).astype("uint8")
-                    ax.imshow(image[..., 0] if image.shape[-1] == 1 else image,
-                              cmap="gray", vmin=0, vmax=255)
-            axes[3 * i + r, 0].set_title(label, fontsize=6, loc="left")
-    return _common.save_figure(fig, path)
 
 
 def save_gif(context, truth, predicted, path):
@@ -149,8 +130,9 @@ def main(argv=None):
     for name, s in results.items():
         print(f"{name:22s} {s['frame_mse']:10.2f} {s['psnr']:7.2f} {s['ssim']:6.3f}")
 
-    strip = save_strip(context[:args.samples], truth[:args.samples],
-                       predicted[:args.samples], os.path.join(args.out, "predictions.png"))
+    strip = reporting.plot_frame_predictions(
+        context[:args.samples], truth[:args.samples], predicted[:args.samples],
+        os.path.join(args.out, "predictions.png"))
     gif = save_gif(context[0], truth[0], predicted[0],
                    os.path.join(args.out, "prediction.gif"))
     path = _common.save_run(args.out, model, "video_predictor.keras", history=history,

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cvseq import cli
+from cvseq import cli, tasks
 
 TINY = ["--frames", "4", "--image-size", "16", "--batch-size", "16",
         "--data", "num_clips=64", "--set", "units=8"]
@@ -135,6 +135,11 @@ def test_every_task_trains_predicts_and_evaluates(task, tmp_path, capsys):
                      "--out", out] + options) == 0, capsys.readouterr().err
     model = os.path.join(out, "model.keras")
     assert os.path.isfile(model)
+    # predictions.png where the task draws its predictions (TaskSpec.picture),
+    # and said in the last line exactly when written.
+    drawn = tasks.get_task(task).picture is not None
+    assert os.path.isfile(os.path.join(out, "predictions.png")) == drawn
+    assert ("predictions.png" in capsys.readouterr().out.splitlines()[-1]) == drawn
     if inputs == "video":
         inputs = [str(tmp_path / "clip.avi")]
         writer = cv2.VideoWriter(inputs[0], cv2.VideoWriter_fourcc(*"MJPG"), 10, (20, 20))

@@ -503,6 +503,15 @@ def _predict_video_frames(model, inputs, run):
             + " ".join(f"{v:.1f}" for v in c) for c in change]
 
 
+def _frames_picture(model, inputs, targets, run, path):
+    """Four held-out sequences: context, true future, predicted future."""
+    from cvseq import reporting
+
+    context, truth = inputs[:4], targets[:4]
+    predicted = model.predict_frames(context, truth.shape[1])
+    return reporting.plot_frame_predictions(context, truth, predicted, path)
+
+
 def _predictor_options_from_model(model):
     return {"frames_in": model.frames_in, "frames_out": model.frames_out,
             "image_size": tuple(model.inputs[0].shape[2:4])}
@@ -517,6 +526,7 @@ _tasks.register_task(_tasks.TaskSpec(
     data_options=_predictor_data_options,
     predict=_predict_video_frames,
     options_from_model=_predictor_options_from_model,
+    picture=_frames_picture,
     metric="frame_mse",
     small_data={"num_clips": 8, "frames_in": 2, "frames_out": 2, "image_size": 16},
     example="video_prediction.py",

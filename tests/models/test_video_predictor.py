@@ -247,6 +247,8 @@ def test_cli_trains_predicts_and_evaluates(tmp_path, capsys):
                      "--data", "num_clips=32", "--set", "filters=(4,)",
                      "--set", "kernel_size=3"]) == 0, capsys.readouterr().err
     model = os.path.join(out, "model.keras")
+    picture = cv2.imread(os.path.join(out, "predictions.png"))
+    assert picture is not None and picture.shape[0] > picture.shape[1]  # 4 x 3 rows
     video = str(tmp_path / "clip.avi")
     writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (20, 20))
     for t in range(8):
