@@ -485,7 +485,25 @@ def cmd_train(args):
     print(f"Held-out {key}: {results.get(key, float('nan')):.4f}")
     saved = ["metrics.json", "curves.png"] + (["predictions.png"] if picture else [])
     print(f"Saved {run_dir.file(training.MODEL_FILE)}, {', '.join(saved)} in {out}")
+    _note_stale_exports(run_dir.file(training.MODEL_FILE))
     return 0
+
+
+def _export_paths(model_path, format):
+    """Where `cvseq export MODEL --format FORMAT` writes by default."""
+    base = os.path.splitext(model_path)[0]
+    return base + ".tflite" if format == "tflite" else base + "_saved_model"
+
+
+def _note_stale_exports(model_path):
+    """Exports beside a model that training has just replaced (a resumed
+    or overwritten run) hold the earlier model: said, never deleted."""
+    stale = [p for p in (_export_paths(model_path, f) for f in ("tflite", "saved_model"))
+             if os.path.lexists(p) and os.path.getmtime(p) < os.path.getmtime(model_path)]
+    for path in stale:
+        print(f"cvseq: note: {path} was exported from the earlier model, not this "
+              f"one; remove it and run `cvseq export {model_path}` again.",
+              file=sys.stderr)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -796,8 +814,7 @@ def cmd_export(args):
     from cvseq import export
 
     model = _load_model(args.model)
-    base = os.path.splitext(args.model)[0]
-    out = args.out or (base + ".tflite" if args.format == "tflite" else base + "_saved_model")
+    out = args.out or _export_paths(args.model, args.format)
     if os.path.lexists(out):
         raise _user_error(f"--out {out!r} exists; export does not replace it. Remove "
                           "it, or pass another --out.")

@@ -127,12 +127,27 @@ def test_a_finished_run_is_not_replaced_unless_asked(
     assert snapshot(out) == before
 
 
-def test_overwrite_replaces_and_resume_continues(finished_run, tmp_path, tiny_train):
+def test_overwrite_replaces_and_resume_continues(finished_run, tmp_path, tiny_train,
+                                                 capsys):
     from cvseq import cli
 
     out = _copy(finished_run, tmp_path)
+    # Exports of the earlier model (cvseq export's default places) stay, said.
+    tflite = os.path.join(out, "model.tflite")
+    open(tflite, "wb").write(b"earlier model")
+    os.makedirs(os.path.join(out, "model_saved_model"))
+    for path in (tflite, os.path.join(out, "model_saved_model")):
+        os.utime(path, (1e9, 1e9))
+    capsys.readouterr()
     assert cli.main(["train", *tiny_train, "--epochs", "3", "--out", out,
                      "--resume"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines()
+             if line.startswith("cvseq: note:")]
+    assert len(notes) == 2 and "model.tflite was exported from the earlier" in notes[0]
+    assert "model_saved_model" in notes[1] and "cvseq export" in notes[1]
+    assert open(tflite, "rb").read() == b"earlier model"
+    os.remove(tflite)
+    os.rmdir(os.path.join(out, "model_saved_model"))
     assert_consistent_run(out, 3)
     assert cli.main(["train", *tiny_train, "--epochs", "1", "--out", out,
                      "--overwrite"]) == 0
