@@ -802,10 +802,29 @@ def cmd_predict(args):
                           f"them with `cvseq {task.command}`.")
     # The task's readers check the files and texts given (UserInputError);
     # any other error in predict is a bug and shows its traceback.
-    lines = task.predict(model, args.inputs, run)
+    from cvseq.errors import UserError
+
+    try:
+        lines = task.predict(model, args.inputs, run)
+    except UserError:
+        if len(args.inputs) == 1:
+            raise
+        # One bad input does not stop the others: each alone, its error
+        # said on its own line (all failing: the first error, once).
+        lines = []
+        for source in args.inputs:
+            try:
+                lines.extend(task.predict(model, [source], run))
+            except UserError as err:
+                lines.append(err)
+        if all(isinstance(line, UserError) for line in lines):
+            raise lines[0] from None
     for source, line in zip(args.inputs, lines):
-        print(f"{source}: {line}")
-    return 0
+        if isinstance(line, UserError):
+            print(f"cvseq: error: {_first_line(line)}", file=sys.stderr)
+        else:
+            print(f"{source}: {line}")
+    return EXIT_USER_ERROR if any(isinstance(line, UserError) for line in lines) else 0
 
 
 def cmd_export(args):

@@ -59,6 +59,16 @@ def test_predict_on_video_files(run_dir, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith(paths[0])
     assert any(name in lines[0] for name in ("right", "left", "down", "up"))
+    # A bad file among them is said on its own line; the others are predicted
+    # the same, and the exit status says that one failed.
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    assert cli.main(["predict", os.path.join(run_dir, "model.keras"), paths[0], str(bad),
+                     paths[1]]) == cli.EXIT_USER_ERROR
+    said = capsys.readouterr()
+    assert said.out.strip().splitlines() == lines
+    assert said.err.strip().startswith("cvseq: error: Cannot read video") and \
+        "bad.mp4" in said.err and len(said.err.strip().splitlines()) == 1
 
 
 def test_export_tflite(run_dir, capsys):
