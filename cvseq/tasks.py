@@ -218,6 +218,9 @@ def read_video_inputs(paths, model):
     frames = frames or 16
     clips = []
     for path in paths:
+        if os.path.isdir(path):
+            raise UserInputError(
+                f"{path!r} is a folder; give video files (e.g. {os.path.join(path, '*.mp4')}).")
         if not os.path.isfile(path):
             raise UserInputError(f"No such video file: {path!r}.")
         try:

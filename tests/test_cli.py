@@ -99,6 +99,10 @@ def test_unreadable_input_and_data_that_does_not_fit(run_dir, tmp_path, capsys):
     model = os.path.join(run_dir, "model.keras")
     assert cli.main(["predict", model, str(bad)]) == cli.EXIT_USER_ERROR
     assert "Cannot read video" in capsys.readouterr().err
+    assert cli.main(["predict", model, str(tmp_path)]) == cli.EXIT_USER_ERROR
+    assert "is a folder; give video files" in capsys.readouterr().err
+    assert cli.main(["train", "video_tagger", "--dataset", "video_folder"]) == 2
+    assert "--data root=path/to/videos" in capsys.readouterr().err
     assert cli.main(["evaluate", model, "--data", "frames=6", "--data",
                      "num_clips=8"]) == cli.EXIT_USER_ERROR
     err = capsys.readouterr().err

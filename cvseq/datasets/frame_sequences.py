@@ -367,8 +367,9 @@ def video_frame_windows(split, *, root, frames_in=4, frames_out=4,
 def _build_video_frames(split, *, seed=0, shuffle=None, **options):
     if "root" not in options:
         raise TypeError(
-            "Data set 'video_frames' needs `root`: load('video_frames', 'train', "
-            "root='path/to/videos')."
+            "Data set 'video_folder' needs `root`, the folder of your videos: "
+            "--data root=path/to/videos on the command line, "
+            "load('video_folder', 'train', root='path/to/videos') in Python."
         )
     context, future, skipped = video_frame_windows(split, **options)
     info = DatasetInfo(

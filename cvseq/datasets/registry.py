@@ -9,7 +9,7 @@ import numpy as np
 from cvseq._tf import tensorflow as _tensorflow
 from cvseq._validation import check_bool, check_choice, check_int
 from cvseq.datasets import batches
-from cvseq.errors import UserError
+from cvseq.errors import UserError, UserInputError
 
 
 class DatasetUnavailableError(UserError, RuntimeError):
@@ -443,10 +443,15 @@ def load_splits(name, splits=("train", "validation", "test"), *, fallback=None,
     for split, extra in later:
         try:
             datasets.append(load(name, split, **common, **{**options, **extra}))
-        except ValueError:
-            if split != "validation":
+        except ValueError as err:
+            # The data set has no validation split: said, then None. A
+            # mistake in what the user gave (UserInputError) is not that.
+            if split != "validation" or isinstance(err, UserInputError):
                 raise
-            datasets.append(None)  # the data set has no validation split
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            print(f"[cvseq] {name!r} has no validation split ({reason}); training "
+                  "without validation.", file=sys.stderr)
+            datasets.append(None)
     return (*datasets, info)
 
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_fraction, check_image_size, check_int
+from cvseq.errors import UserInputError
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
@@ -496,6 +497,17 @@ def _check_shares(shares):
         )
 
 
+# Names people give split folders, and the split cvseq reads them as.
+_SPLIT_ALIASES = {"validation": ("val", "valid", "dev"), "test": ("testing",),
+                  "train": ("training",)}
+
+
+def _split_alias(root, split):
+    """A folder of `root` named as `split` is often named otherwise."""
+    return next((a for a in _SPLIT_ALIASES.get(split, ())
+                 if _holds_labels(os.path.join(root, a))), None)
+
+
 def _plan(root, split, validation_split, test_split, class_names=None):
     """`(items, labels, where)` of `split` under `root`: where the files come
     from, in words. `class_names`: the labels to index by (see
@@ -544,6 +556,11 @@ def _plan(root, split, validation_split, test_split, class_names=None):
         if split not in shares:  # the split's own folder
             if not _holds_labels(own_folder):
                 names = ", ".join(f"'{s}'" for s in split_folders)
+                alias = _split_alias(root, split)
+                if alias:  # a mistake to fix, not a missing split
+                    raise UserInputError(
+                        f"{root!r} has a {alias!r} folder where cvseq reads "
+                        f"{split!r}: rename root/{alias}/ to root/{split}/.")
                 raise ValueError(
                     f"{root!r} has no {split!r} subfolder (it has {names}). "
                     f"Put the videos in root/{split}/<label>/, "
@@ -781,7 +798,8 @@ class _FolderClips:
 def _build(split, *, seed=0, shuffle=None, root=None, **options):
     if root is None:
         raise TypeError(
-            "Data set 'video_folder' needs `root`: "
-            "load('video_folder', 'train', root='path/to/videos')."
+            "Data set 'video_folder' needs `root`, the folder of your videos: "
+            "--data root=path/to/videos on the command line, "
+            "load('video_folder', 'train', root='path/to/videos') in Python."
         )
     return video_folder_dataset(root, split, seed=seed, shuffle=shuffle, **options)

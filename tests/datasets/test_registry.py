@@ -76,9 +76,12 @@ def test_load_splits_falls_back_and_says_so(fake_datasets, capsys):
         cvseq.datasets.load_splits("_unavailable")  # no fallback: the error stands
 
 
-def test_load_splits_gives_none_for_a_missing_validation_split(fake_datasets):
+def test_load_splits_gives_none_for_a_missing_validation_split(fake_datasets, capsys):
     train, validation, test, info = cvseq.datasets.load_splits("_no_validation", size=4)
     assert validation is None and info.tasks == ("text_classifier",)
+    assert capsys.readouterr().err.strip() == (
+        "[cvseq] '_no_validation' has no validation split ('_no_validation' has no "
+        "validation split.); training without validation.")
     assert len(list(test.unbatch())) == 4
     with pytest.raises(TypeError, match="Its options are: size."):
         cvseq.datasets.load_splits("_no_validation", sise=4)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import cvseq
+from cvseq.errors import UserInputError
 from cvseq.datasets import video_folder
 
 
@@ -282,6 +283,13 @@ def test_split_folders_and_held_out_shares(video_root):
     assert next(iter(ds))[1].numpy().tolist() == [1]
     with pytest.raises(ValueError, match="has a 'test' folder, so test_split"):
         _files("train", video_root, test_split=0.2)
+    # root/val/ is named, not passed over: cvseq train would lose its
+    # validation set without a word.
+    (video_root / "val" / "dogs").mkdir(parents=True)
+    _write_video(video_root / "val" / "dogs" / "d.avi", value=200)
+    with pytest.raises(UserInputError, match="rename root/val/ to root/validation/"):
+        cvseq.datasets.load_splits("video_folder", root=str(video_root), frames=2,
+                                   image_size=16)
 
 
 def test_unreadable_files_are_left_out_when_loaded(video_root):
