@@ -7,6 +7,10 @@ import os as _os
 # TensorFlow logs a screenful at import; keep errors only unless the user
 # chose a level.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# FFmpeg (inside OpenCV) prints its own line for a file it cannot read
+# ("moov atom not found"); cvseq's errors and warnings name the file and
+# why. Read when OpenCV first opens a video; the user's setting wins.
+_os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from cvseq import backbones, boxes, distribute, generation, layers  # noqa: E402
 from cvseq import metrics, music, text, tracking, training  # noqa: E402

@@ -292,11 +292,9 @@ def generate_video_frames(split, *, root, frames_in=4, frames_out=4,
 def _decode_all(paths, image_size, root):
     """`[(path, frames)]` of the decodable files and `[(path, reason)]` of
     the others (warned once, naming them); `ValueError` if none decodes."""
-    import warnings
-
     import cv2
 
-    from cvseq.datasets.video_folder import VideoReadError
+    from cvseq.datasets.video_folder import VideoReadError, say_skipped
 
     videos, skipped = [], []
     for path in paths:
@@ -305,16 +303,7 @@ def _decode_all(paths, image_size, root):
         except (VideoReadError, cv2.error) as err:
             reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
             skipped.append((path, reason))
-    listed = "; ".join(f"{p!r}: {why}" for p, why in skipped[:5])
-    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-    if not videos:
-        raise ValueError(
-            f"No readable video under {root!r}: all {len(skipped)} file(s) skipped: "
-            f"{listed}{more}. Check that OpenCV can play them (cv2.VideoCapture)."
-        )
-    if skipped:
-        warnings.warn(f"Skipped {len(skipped)} of {len(paths)} video file(s) under "
-                      f"{root!r} that do not decode: {listed}{more}.", stacklevel=4)
+    say_skipped(skipped, len(paths), f"under {root!r}", f"under {root!r} that do not decode")
     return videos, skipped
 
 

@@ -614,21 +614,25 @@ def _probe(items, split, where):
         reasons = list(pool.map(unreadable_reason, paths))
     readable = [item for item, why in zip(items, reasons) if why is None]
     skipped = [(p, why) for p, why in zip(paths, reasons) if why is not None]
+    say_skipped(skipped, len(paths), f"in the {split!r} split ({where})",
+                f"of the {split!r} split with no decodable frame")
+    return readable, skipped
+
+
+def say_skipped(skipped, total, where, which):
+    """Warns once naming the `(path, reason)` pairs `skipped` of `total`
+    video files; `ValueError` when all were skipped. `where`: "in the
+    'train' split (...)"; `which`: the files, e.g. "that do not decode"."""
     listed = "; ".join(f"{p!r}: {why}" for p, why in skipped[:5])
     more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-    if not readable:
+    if skipped and len(skipped) == total:
         raise ValueError(
-            f"No readable video in the {split!r} split ({where}): all "
-            f"{len(skipped)} file(s) skipped: {listed}{more}. Check that "
-            "OpenCV can play them (cv2.VideoCapture)."
+            f"No readable video {where}: all {len(skipped)} file(s) skipped: "
+            f"{listed}{more}. Check that OpenCV can play them (cv2.VideoCapture)."
         )
     if skipped:
-        warnings.warn(
-            f"Skipped {len(skipped)} of {len(paths)} video file(s) of the "
-            f"{split!r} split with no decodable frame: {listed}{more}.",
-            stacklevel=3,
-        )
-    return readable, skipped
+        warnings.warn(f"Skipped {len(skipped)} of {total} video file(s) {which}: "
+                      f"{listed}{more}.", stacklevel=4)
 
 
 class _SkipLog:

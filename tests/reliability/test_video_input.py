@@ -182,3 +182,20 @@ def test_readme_layout_trains_and_evaluates_from_the_command_line(
         assert cli.main(["predict", str(out / "model.keras"), str(cut)]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith(str(cut)) and ("bright" in line or "dark" in line)
+
+
+def test_ffmpeg_says_nothing_of_its_own_on_a_bad_file(tmp_path):
+    """cvseq's error names the file; FFmpeg's own "moov atom not found"
+    line (printed from C, past Python's stderr) is kept out."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("not a video")
+    code = ("import cvseq.datasets.video_folder as v; "
+            f"print(v.unreadable_reason({str(bad)!r}))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert "OpenCV cannot open it" in done.stdout, done.stderr
+    assert "moov atom" not in done.stderr
