@@ -607,7 +607,8 @@ def _check_pairing(task, dataset):
         own = ", ".join(cvseq.datasets.list_datasets(task=task.name)) or "none"
         raise _user_error(
             f"--dataset {dataset} holds data for {', '.join(described[dataset]['tasks'])}, "
-            f"not {task.name}. {task.name} trains on: {own}.")
+            f"not {task.name}. {task.name} trains on: {own} (a data set of your own "
+            f"that fits it: add {task.name!r} to its register_dataset tasks=).")
 
 
 def _absolute_root(options):
