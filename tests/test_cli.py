@@ -171,6 +171,10 @@ def test_every_task_trains_predicts_and_evaluates(task, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == len(inputs)
     assert all(line.split(": ", 1)[1].strip() for line in lines), lines
+    # evaluate: the run's data options and class names, the held-out metric.
+    assert cli.main(["evaluate", model]) == 0, capsys.readouterr().err
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["split"] == "test" and tasks.get_task(task).metric in scores
 
 
 CNN_RUNS = {
