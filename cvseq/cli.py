@@ -617,7 +617,7 @@ def _absolute_root(options):
     (`cvseq evaluate` run elsewhere)."""
     root = options.get("root")
     if isinstance(root, str) and root and not os.path.isabs(root):
-        return {**options, "root": os.path.abspath(root)}
+        return {**options, "root": os.path.abspath(os.path.expanduser(root))}
     return options
 
 

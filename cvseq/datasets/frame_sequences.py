@@ -164,7 +164,7 @@ def video_files(root):
 
     from cvseq.datasets.video_folder import VIDEO_EXTENSIONS
 
-    root = os.fspath(root)
+    root = os.path.expanduser(os.fspath(root))
     if os.path.isfile(root):
         return [root]
     if not os.path.isdir(root):

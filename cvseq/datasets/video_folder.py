@@ -333,7 +333,7 @@ def scan_folder(root, extensions=VIDEO_EXTENSIONS, labels=None):
     Raises:
         ValueError: no such folder, no label subfolders, or no videos.
     """
-    root = os.fspath(root)
+    root = os.path.expanduser(os.fspath(root))
     if not os.path.isdir(root):
         raise ValueError(f"`root` must be a folder of videos. Received: root={root!r}.")
     present = _subfolders(root)
@@ -516,7 +516,7 @@ def _plan(root, split, validation_split, test_split, class_names=None):
     for name, value in given.items():
         if value is not None:
             check_fraction(f"{name}_split", value)
-    root = os.fspath(root)
+    root = os.path.expanduser(os.fspath(root))
     if not os.path.isdir(root):
         raise ValueError(f"`root` must be a folder of videos. Received: root={root!r}.")
     split_folders = [s for s in SPLITS if _holds_labels(os.path.join(root, s))]
@@ -678,7 +678,8 @@ def video_folder_dataset(
         NumPy `(clip, label)`; `clips.to_tf()` a `tf.data.Dataset`).
 
     Args:
-        root: str. `root/<label>/*.mp4` or `root/<split>/<label>/*.mp4`.
+        root: str. `root/<label>/*.mp4` or `root/<split>/<label>/*.mp4`
+            (`~` is expanded).
         split: str. `"train"`, `"validation"`, `"test"`, or a subfolder of
             `root` holding label folders.
         frames: int. Frames per clip. Defaults to 16.

@@ -388,3 +388,9 @@ def test_labels_follow_the_class_names_given(tmp_path):
     said = " ".join(str(w.message) for w in caught)
     assert "'test' split has no file of label(s) 'dogs'" in said
     assert "subfolders with videos ('day1') that are not read" in said
+
+
+def test_a_root_under_the_home_folder_may_start_with_a_tilde(tmp_path, monkeypatch):
+    _flat_root(tmp_path / "clips", per_label=3)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert _files("train", "~/clips").num_examples == 2  # 3 a label, 1 held out twice
