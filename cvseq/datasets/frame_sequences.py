@@ -217,6 +217,16 @@ def decoded_file(path, image_size):
     return _decoded[key]
 
 
+def grey_frames(video):
+    """uint8 RGB frames `(n, h, w, 3)` as grey `(n, h, w, 1)` (OpenCV's
+    luminance weights), as `video_frames` gives them with `channels=1`."""
+    import cv2
+
+    n, h, w, _ = video.shape
+    return cv2.cvtColor(np.ascontiguousarray(video).reshape(n * h, w, 3),
+                        cv2.COLOR_RGB2GRAY).reshape(n, h, w, 1)
+
+
 def video_windows(video, split, *, frames_in, frames_out, stride=1):
     """`(context, future)` windows of one decoded video's split.
 
@@ -322,11 +332,7 @@ def video_frame_windows(split, *, root, frames_in=4, frames_out=4,
     videos, skipped = _decode_all(video_files(root), image_size, root)
     for _, video in videos:
         if channels == 1:
-            import cv2
-
-            n, h, w, _ = video.shape
-            video = cv2.cvtColor(video.reshape(n * h, w, 3),
-                                 cv2.COLOR_RGB2GRAY).reshape(n, h, w, 1)
+            video = grey_frames(video)
         context, future = video_windows(video, split, frames_in=frames_in,
                                         frames_out=frames_out, stride=stride)
         contexts.append(context)

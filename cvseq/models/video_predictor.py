@@ -14,6 +14,7 @@ The model, its loss and its metrics use `keras.ops` and Keras layers only
 """
 
 import numbers
+import os
 
 import keras
 import numpy as np
@@ -491,16 +492,48 @@ def _shape(info, data_options):
 
 
 def _predict_video_frames(model, inputs, run):
-    """Each input is a video file: `frames_in` frames sampled uniformly across
-    it (as `read_video_inputs` reads every video task's input) are the
-    context; grey models see each pixel's brightest channel."""
-    clips = _tasks.read_video_inputs(inputs, model).astype("float32")
-    if model.inputs[0].shape[-1] == 1:
-        clips = clips.max(axis=-1, keepdims=True)
+    """Each input is a video file whose future the model predicts: its last
+    `frames_in` frames, consecutive at the run's `stride`, are the context,
+    read as `video_frames` reads training windows (centre-cropped to the
+    model's aspect and resized; grey models see OpenCV's luminance)."""
+    import cv2
+
+    from cvseq.datasets import frame_sequences
+    from cvseq.datasets.video_folder import VideoReadError
+
+    if not callable(getattr(model, "predict_frames", None)):
+        raise _tasks.UserInputError(
+            f"Model {model.name!r} does not predict frames; is the run.json beside "
+            "it that of another model? Predict with the model.keras of a "
+            "video_predictor run.")
+    frames_in, size = model.frames_in, tuple(model.inputs[0].shape[2:4])
+    stride = int((run.get("data_options") or {}).get("stride") or 1)
+    span = (frames_in - 1) * stride + 1
+    contexts = []
+    for path in inputs:
+        if os.path.isdir(path):
+            raise _tasks.UserInputError(
+                f"{path!r} is a folder; give video files (e.g. {os.path.join(path, '*.mp4')}).")
+        if not os.path.isfile(path):
+            raise _tasks.UserInputError(f"No such video file: {path!r}.")
+        try:
+            video = frame_sequences.decoded_file(path, size)
+        except (VideoReadError, cv2.error) as err:
+            raise _tasks.UserInputError(f"Cannot read video {path!r}: {err}.") from err
+        if len(video) < span:
+            raise _tasks.UserInputError(
+                f"Video {path!r} has {len(video)} frame(s); the model continues "
+                f"{frames_in} consecutive frames (stride {stride}). Give a video of "
+                f"{span} frames or more.")
+        context = video[len(video) - span::stride]
+        if model.inputs[0].shape[-1] == 1:
+            context = frame_sequences.grey_frames(context)
+        contexts.append(context)
+    clips = np.stack(contexts).astype("float32")
     future = model.predict_frames(clips, model.frames_out)
     change = np.abs(future - clips[:, -1:]).mean(axis=(2, 3, 4))
-    return [f"{len(c)} frames predicted; mean |change| from the last frame: "
-            + " ".join(f"{v:.1f}" for v in c) for c in change]
+    return [f"{len(c)} frames predicted after its last {frames_in}; mean |change| from "
+            "its last frame: " + " ".join(f"{v:.1f}" for v in c) for c in change]
 
 
 def _frames_picture(model, inputs, targets, run, path):

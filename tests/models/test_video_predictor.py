@@ -249,14 +249,25 @@ def test_cli_trains_predicts_and_evaluates(tmp_path, capsys):
     model = os.path.join(out, "model.keras")
     picture = cv2.imread(os.path.join(out, "predictions.png"))
     assert picture is not None and picture.shape[0] > picture.shape[1]  # 4 x 3 rows
-    video = str(tmp_path / "clip.avi")
-    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (20, 20))
-    for t in range(8):
-        writer.write(np.full((20, 20, 3), 30 * t, np.uint8))
-    writer.release()
+    video, short = str(tmp_path / "clip.avi"), str(tmp_path / "short.avi")
+    for path, count in ((video, 12), (short, 1)):
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (20, 20))
+        for t in range(count):
+            writer.write(np.full((20, 20, 3), 20 * t, np.uint8))
+        writer.release()
     capsys.readouterr()
-    assert cli.main(["predict", model, video]) == 0, capsys.readouterr().err
-    assert "2 frames predicted" in capsys.readouterr().out
+    assert cli.main(["predict", model, video, short]) == cli.EXIT_USER_ERROR
+    said = capsys.readouterr()
+    assert "short.avi' has 1 frame(s); the model continues 2" in said.err
+    # The future of the video's end: its last 2 frames are the context (not
+    # 2 frames spread over it), read as video_frames reads training windows.
+    last = frame_sequences.grey_frames(  # the digits model is grey
+        frame_sequences.decoded_file(video, (16, 16))[-2:])[None].astype("float32")
+    future = keras.saving.load_model(model).predict_frames(last, 2)
+    change = np.abs(future - last[:, -1:]).mean(axis=(2, 3, 4))[0]
+    assert said.out.strip() == (f"{video}: 2 frames predicted after its last 2; mean "
+                                "|change| from its last frame: "
+                                + " ".join(f"{v:.1f}" for v in change))
     assert cli.main(["evaluate", model]) == 0
     assert "frame_mse" in capsys.readouterr().out
 
