@@ -43,15 +43,22 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
+# Options that name files or folders: their values stay text (a folder
+# called 2024 is not the number 2024).
+PATH_OPTIONS = ("root", "data_dir")
+
+
 def _key_values(pairs, flag):
-    """`["a=1", "b=x"]` to `{"a": 1, "b": "x"}` (Python literals where valid)."""
+    """`["a=1", "b=x"]` to `{"a": 1, "b": "x"}` (Python literals where
+    valid; `PATH_OPTIONS` always text). A key given again replaces the
+    earlier value, as a repeated flag does."""
     options = {}
     for pair in pairs or []:
         if "=" not in pair:
             raise _user_error(f"{flag} takes KEY=VALUE. Received: {pair!r}.")
         key, value = pair.split("=", 1)
         try:
-            options[key] = ast.literal_eval(value)
+            options[key] = value if key in PATH_OPTIONS else ast.literal_eval(value)
         except (ValueError, SyntaxError):
             options[key] = value
     return options
@@ -363,11 +370,15 @@ def cmd_train(args):
     model_options = _key_values(args.set, "--set")
     if args.backbone:
         model_options["backbone"] = args.backbone
+    _check_model_options(task, model_options)
 
     keras.utils.set_random_seed(args.seed)
     strategy = cvseq.distribute.strategy(args.strategy)
-    data_options = _absolute_root({**_on_user_options(task.data_options, options),
-                                   **_key_values(args.data, "--data")})
+    from_flags = _on_user_options(task.data_options, options)
+    given = _key_values(args.data, "--data")
+    _check_flags_agree(options, from_flags, given)
+    data_options = _absolute_root({**from_flags, **given})
+    _out_inside_root(out, data_options)
     # No validation split: None.
     train, validation, test, info = _on_user_options(
         cvseq.datasets.load_splits, dataset, batch_size=args.batch_size,
@@ -501,9 +512,10 @@ def _note_stale_exports(model_path):
     stale = [p for p in (_export_paths(model_path, f) for f in ("tflite", "saved_model"))
              if os.path.lexists(p) and os.path.getmtime(p) < os.path.getmtime(model_path)]
     for path in stale:
+        format = "tflite" if path.endswith(".tflite") else "saved_model"
         print(f"cvseq: note: {path} was exported from the earlier model, not this "
-              f"one; remove it and run `cvseq export {model_path}` again.",
-              file=sys.stderr)
+              f"one; remove it and run `cvseq export {model_path} --format {format}` "
+              "again.", file=sys.stderr)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -597,6 +609,66 @@ def _full_history(out, history):
     return logs
 
 
+# The data options each common flag sets (the video predictor's --frames
+# sets frames_in and frames_out).
+_FLAG_OPTIONS = {"frames": ("frames", "frames_in", "frames_out"),
+                 "image_size": ("image_size",)}
+
+
+def _check_flags_agree(flags, from_flags, given):
+    """A --data KEY=VALUE that contradicts a flag the user gave (--frames 4
+    --data frames=8) is refused rather than one silently winning."""
+    from cvseq._validation import check_image_size
+    from cvseq.training import _plain
+
+    for flag, keys in _FLAG_OPTIONS.items():
+        if flags.get(flag) is None:
+            continue
+        for key in keys:
+            if key not in given or key not in from_flags:
+                continue
+            value = given[key]
+            if key == "image_size":
+                value = _on_user_options(check_image_size, value)
+            if _plain(value) != _plain(from_flags[key]):
+                option = "--" + flag.replace("_", "-")
+                raise _user_error(
+                    f"{option} {flags[flag]} gives {key}={_plain(from_flags[key])!r}, "
+                    f"--data {key}={given[key]!r} another; give one of them.")
+
+
+def _check_model_options(task, model_options):
+    """`--set` keys the factory does not take are refused before any data
+    loads, naming the keys it takes."""
+    import inspect
+
+    parameters = inspect.signature(task.factory).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return  # the factory checks its own
+    names = [p.name for p in parameters if p.kind in (p.KEYWORD_ONLY,
+                                                       p.POSITIONAL_OR_KEYWORD)]
+    unknown = sorted(set(model_options) - set(names))
+    if unknown:
+        flag = "--backbone" if unknown[0] == "backbone" else f"--set {unknown[0]}"
+        raise _user_error(
+            f"{flag}: {task.name} has no {unknown[0]!r} argument. Its arguments: "
+            f"{', '.join(n for n in names if n not in ('compile', 'name'))}.")
+
+
+def _out_inside_root(out, data_options):
+    """A run directory in the folder of the data would be read as data (its
+    backup/ and exports as label folders or videos)."""
+    root = data_options.get("root")
+    if not isinstance(root, str) or not os.path.isdir(root):
+        return
+    out, root = os.path.realpath(out), os.path.realpath(root)
+    if out == root or out.startswith(root + os.sep):
+        raise _user_error(
+            f"--out {out!r} is inside the data's root {root!r}: the run's files "
+            "(backup/, exports) would be read as data there. Choose an --out "
+            "outside the folder of your videos.")
+
+
 def _check_pairing(task, dataset):
     """A registered data set made for other tasks is refused, naming the
     data sets this task trains on (an unknown name is `load`'s to refuse)."""
@@ -636,8 +708,10 @@ def _prediction_picture(task, model, dataset, run, path):
     return task.picture(model, inputs, targets, run, path)
 
 
-def _check_classes(model, info, dataset):
-    """Data with more classes than the model predicts is refused up front."""
+def _check_classes(model, info, dataset, run):
+    """Data with more classes than the model predicts is refused up front;
+    so is data with fewer when no run.json names the model's classes (its
+    labels could not be matched to them)."""
     shape = tuple(model.outputs[0].shape) if len(model.outputs) == 1 else ()
     outputs = shape[-1] if shape else None
     names = info.class_names or []
@@ -646,6 +720,17 @@ def _check_classes(model, info, dataset):
             f"The data of {dataset!r} has {len(names)} classes (labels 0 to "
             f"{len(names) - 1}) but the model predicts {outputs}. Evaluate it on data "
             "with the classes it was trained on (the data options in its run.json).")
+    if (names and isinstance(outputs, int) and not run.get("class_names")
+            and not info.multi_label):
+        if len(names) < outputs:
+            raise _user_error(
+                f"The data of {dataset!r} has {len(names)} classes {_few(names)}, the "
+                f"model predicts {outputs}, and no run.json beside the model names its "
+                "classes, so its labels cannot be matched to them. Put the run's "
+                f"run.json beside the model, or evaluate on data of all {outputs} classes.")
+        print(f"cvseq: note: no run.json beside the model names its classes; the "
+              f"data's {_few(names)} are taken as its classes, in that order.",
+              file=sys.stderr)
 
 
 def _shape_text(shape):
@@ -712,7 +797,15 @@ def _check_fits(model, data, info, run, dataset):
                 raise _user_error(
                     f"{mismatch} its input {name!r} takes shape {_shape_text(want)}, "
                     f"the data gives {_shape_text(have)}. {fix}")
-    _check_classes(model, info, dataset)
+    # Dense targets (future frames, future positions) against the model's
+    # one output of the same rank: sizes other than the last must agree.
+    if isinstance(spec, tuple) and len(spec) > 1 and len(model.outputs or []) == 1:
+        have, want = _static_shape(spec[1]), _static_shape(model.outputs[0])
+        if (have and want and len(have) == len(want) >= 3
+                and not _shapes_fit(have[:-1], want[:-1])):
+            raise _user_error(
+                f"{mismatch} it predicts shape {_shape_text(want)}, the data's targets "
+                f"are {_shape_text(have)}. {fix}")
     trained = run.get("multi_label")
     if trained is not None and bool(trained) != bool(info.multi_label):
         kinds = ("multi-hot tags", "one class per example")
@@ -726,6 +819,7 @@ def _check_fits(model, data, info, run, dataset):
                 and None not in (tags[1], outputs[1]) and tags[1] != outputs[1]):
             raise _user_error(f"{mismatch} the data has {tags[1]} tags, the model "
                               f"predicts {outputs[1]}. {fix}")
+    _check_classes(model, info, dataset, run)
 
 
 def _label_range_error(err):
@@ -756,7 +850,10 @@ def cmd_evaluate(args):
     run = _load_run(args.model)
     task = tasks.get_task(run.get("task") or model.name)
     dataset = args.dataset or run.get("dataset") or task.dataset
-    data_options = {**run.get("data_options", {}), **task.options_from_model(model),
+    _check_pairing(task, dataset)
+    # The run's data options describe the run's data set, not another one.
+    recorded = run.get("data_options", {}) if dataset == run.get("dataset") else {}
+    data_options = {**recorded, **task.options_from_model(model),
                     **_key_values(args.data, "--data")}
     trained = list(run.get("class_names") or [])
     if trained and "class_names" in _dataset_options(dataset):
@@ -1033,6 +1130,10 @@ def main(argv=None):
 
     if os.environ.get("CVSEQ_DEBUG"):
         return COMMANDS[args.command](args)  # full tracebacks
+    # Warnings as one line each, like errors (not Python's file, line and
+    # source line); the caller's formatting comes back afterwards.
+    formatting = warnings.formatwarning
+    warnings.formatwarning = _one_line_warning
     try:
         return COMMANDS[args.command](args)
     # Only user mistakes (and data or weights not to be had here) are one
@@ -1044,6 +1145,12 @@ def main(argv=None):
         said = f": {err}" if isinstance(err, Interrupted) else ""
         print(f"cvseq: interrupted{said}.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        warnings.formatwarning = formatting
+
+
+def _one_line_warning(message, category, filename, lineno, line=None):
+    return f"cvseq: warning: {message}\n"
 
 
 if __name__ == "__main__":

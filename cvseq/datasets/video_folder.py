@@ -539,6 +539,12 @@ def _plan(root, split, validation_split, test_split, class_names=None):
         if labels:
             labels = _check_labels(root, labels, class_names, [root])
     else:
+        for name in SPLITS:  # root/val/ beside root/train/: never passed over
+            alias = _split_alias(root, name)
+            if alias and name not in split_folders:
+                raise UserInputError(
+                    f"{root!r} has a {alias!r} folder where cvseq reads "
+                    f"{name!r}: rename root/{alias}/ to root/{name}/.")
         for name, value in given.items():
             if value is not None and name in split_folders:
                 raise ValueError(
@@ -556,11 +562,6 @@ def _plan(root, split, validation_split, test_split, class_names=None):
         if split not in shares:  # the split's own folder
             if not _holds_labels(own_folder):
                 names = ", ".join(f"'{s}'" for s in split_folders)
-                alias = _split_alias(root, split)
-                if alias:  # a mistake to fix, not a missing split
-                    raise UserInputError(
-                        f"{root!r} has a {alias!r} folder where cvseq reads "
-                        f"{split!r}: rename root/{alias}/ to root/{split}/.")
                 raise ValueError(
                     f"{root!r} has no {split!r} subfolder (it has {names}). "
                     f"Put the videos in root/{split}/<label>/, "

@@ -473,3 +473,68 @@ def test_a_key_error_while_rebuilding_a_keras_file_is_a_bug(finished_run, monkey
     monkeypatch.setattr(keras.saving, "load_model", broken)
     with pytest.raises(KeyError):
         cli.main(["evaluate", os.path.join(finished_run, "model.keras")])
+
+
+# --- a user's own videos (session 10's battery) ------------------------------
+
+
+def _clip_folder(root, labels, count=3):
+    import cv2
+
+    for index, label in enumerate(labels):
+        (root / label).mkdir(parents=True)
+        for i in range(count):
+            writer = cv2.VideoWriter(str(root / label / f"{i}.avi"),
+                                     cv2.VideoWriter_fourcc(*"MJPG"), 10, (16, 16))
+            for t in range(6):
+                writer.write(np.full((16, 16, 3), 40 * index + 10 * t, np.uint8))
+            writer.release()
+    return root
+
+
+def test_options_that_contradict_are_refused_before_loading(
+        tmp_path, tiny_train, cvseq_error):
+    out = tmp_path / "run"
+    message = cvseq_error(["train", *tiny_train, "--data", "frames=8", "--out", out])
+    assert "--frames 4 gives frames=4, --data frames=8 another" in message
+    message = cvseq_error(["train", *tiny_train, "--data", "image_size=24", "--out", out])
+    assert "--image-size 16 gives image_size=[16, 16]" in message
+    message = cvseq_error(["train", *tiny_train, "--set", "bogus=3", "--out", out])
+    assert "--set bogus: video_tagger has no 'bogus' argument" in message
+    assert "units" in message and "recurrent" in message
+    assert cvseq_error(["train", "language_model", "--backbone", "small_cnn", "--out",
+                        out]).startswith("cvseq: error: --backbone: language_model has")
+    # A folder named as a number stays a path.
+    message = cvseq_error(["train", "video_tagger", "--dataset", "video_folder", "--data",
+                           "root=2024", "--out", out])
+    assert "2024" in message and "must be a folder of videos" in message
+    assert not out.exists()
+
+
+def test_a_run_directory_inside_the_data_is_refused(tmp_path, tiny_train, cvseq_error):
+    root = _clip_folder(tmp_path / "videos", ["dark", "bright"])
+    message = cvseq_error(["train", "video_tagger", "--dataset", "video_folder",
+                           "--data", f"root={root}", "--out", root / "run"])
+    assert "is inside the data's root" in message
+    assert sorted(os.listdir(root)) == ["bright", "dark"]
+
+
+def test_evaluate_on_a_folder_of_some_classes(finished_run, tmp_path, cvseq_error,
+                                              capsys):
+    """The run's own data options (moving_digits') are not carried to
+    another data set; a model without its run.json cannot match a folder
+    of fewer classes to its own, and says so; another task's data set is
+    refused by name."""
+    model = os.path.join(finished_run, "model.keras")
+    folder = _clip_folder(tmp_path / "some", ["left", "up"])
+    assert cli.main(["evaluate", model, "--dataset", "video_folder",
+                     "--data", f"root={folder}", "--data", "test_split=0.34"]) == 0
+    assert '"accuracy"' in capsys.readouterr().out
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(model, bare / "model.keras")
+    message = cvseq_error(["evaluate", bare / "model.keras", "--dataset", "video_folder",
+                           "--data", f"root={folder}", "--data", "test_split=0.34"])
+    assert "has 2 classes ['left', 'up'], the model predicts 4, and no run.json" in message
+    message = cvseq_error(["evaluate", model, "--dataset", "video_frames"])
+    assert "holds data for video_predictor, not video_tagger" in message
