@@ -250,12 +250,23 @@ def _load_model(path):
 
     import keras
 
+    from cvseq import training
+
     if os.path.isdir(path):
         inside = os.path.join(path, "model.keras")
         hint = (f"pass the model file in it: {inside!r}" if os.path.isfile(inside)
                 else "pass a .keras model file (a run directory holds model.keras)")
+        if training.RunDirectory(path).state == "interrupted" and not os.path.isfile(inside):
+            hint = ("it holds an interrupted run with no model yet: run the same "
+                    "`cvseq train` command to finish it")
         raise _user_error(f"{path!r} is a directory; {hint}.")
     if not os.path.isfile(path):
+        folder = os.path.dirname(path) or "."
+        if (os.path.basename(path) == training.MODEL_FILE
+                and training.RunDirectory(folder).state == "interrupted"):
+            raise _user_error(
+                f"No model yet at {path!r}: {folder!r} holds an interrupted run. "
+                "Run the same `cvseq train` command to finish it.")
         raise _user_error(f"No such model file: {path!r}.")
     unreadable = (f"Cannot load {path!r}: not a readable .keras archive ({{}}). Use the "
                   "model.keras of a finished `cvseq train` run, or save the model "

@@ -339,11 +339,14 @@ def video_frame_windows(split, *, root, frames_in=4, frames_out=4,
         futures.append(future)
     context, future = np.concatenate(contexts), np.concatenate(futures)
     if not len(context):
+        low, high = _TIME_SPLITS[split]
+        longest = max(int(round((high - low) * len(v))) for _, v in videos)
         raise ValueError(
             f"No window of frames_in + frames_out = {frames_in + frames_out} "
             f"frames (stride {stride}) fits in the {split!r} split of the videos "
-            f"under {root!r} (each split is a stretch of time within each file, "
-            "cut at scene cuts). Use fewer frames or longer videos."
+            f"under {root!r}: it is {int(100 * (high - low))}% of each file's frames, "
+            f"{longest} at most here, less {_TIME_GAP // 2} at each inner edge and "
+            "cut at scene cuts. Use fewer frames or longer videos."
         )
     if augment or (augment is None and split == "train"):
         context, future = augment_windows(context, future)

@@ -233,6 +233,8 @@ def test_an_interrupted_run_resumes_the_model_it_began_with(
                     "up: run the same command to resume it."), said
     monkeypatch.delenv(training.KILL_ENV)
     assert training.RunDirectory(out).state == "interrupted"
+    for path in (os.path.join(out, "model.keras"), out):  # no model yet: said why
+        assert "interrupted run" in cvseq_error(["evaluate", path])
     first_epoch = open(os.path.join(out, "log.csv")).read()
     assert _logged_epochs(out) == [0]
 
