@@ -570,6 +570,13 @@ def _plan(root, split, validation_split, test_split, class_names=None):
                        f"or load one of {names}.")
                 )
             items, labels = scan_folder(own_folder, labels=labels)
+            if split != "train":
+                missing = sorted(set(labels) - {labels[t] for _, t in items})
+                if missing:
+                    warnings.warn(
+                        f"{own_folder!r} has no file of label(s) "
+                        f"{', '.join(map(repr, missing[:8]))}: its {split} score "
+                        "says nothing of them.", stacklevel=4)
             where = repr(own_folder)
             if split == "train" and shares:
                 items = held_out_items(items, labels, "train", shares)
