@@ -413,7 +413,9 @@ def _check_class_names(class_names):
             or len(set(class_names)) != len(class_names) or not class_names):
         raise ValueError(
             "`class_names` must be a list of distinct label names (str), such "
-            f"as a model's run.json class_names. Received: class_names={class_names!r}."
+            f"as a model's run.json class_names. Received: class_names={class_names!r} "
+            "(on the command line, quote the names: --data \"class_names=['cats', "
+            "'dogs']\")."
         )
     return list(class_names)
 
