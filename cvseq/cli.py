@@ -685,11 +685,11 @@ def _check_pairing(task, dataset):
     data sets this task trains on (an unknown name is `load`'s to refuse)."""
     import cvseq
 
-    described = {d["name"]: d for d in cvseq.datasets.describe_datasets()}
-    if dataset in described and task.name not in described[dataset]["tasks"]:
+    entry = _described(dataset)
+    if entry is not None and task.name not in entry["tasks"]:
         own = ", ".join(cvseq.datasets.list_datasets(task=task.name)) or "none"
         raise _user_error(
-            f"--dataset {dataset} holds data for {', '.join(described[dataset]['tasks'])}, "
+            f"--dataset {dataset} holds data for {', '.join(entry['tasks'])}, "
             f"not {task.name}. {task.name} trains on: {own} (a data set of your own "
             f"that fits it: add {task.name!r} to its register_dataset tasks=).")
 
@@ -721,8 +721,8 @@ def _prediction_picture(task, model, dataset, run, path):
 
 def _check_classes(model, info, dataset, run):
     """Data with more classes than the model predicts is refused up front;
-    so is data with fewer when no run.json names the model's classes (its
-    labels could not be matched to them)."""
+    so is data whose classes differ from those the run.json names, or with
+    fewer when no run.json names them (its labels could not be matched)."""
     shape = tuple(model.outputs[0].shape) if len(model.outputs) == 1 else ()
     outputs = shape[-1] if shape else None
     names = info.class_names or []
@@ -731,8 +731,14 @@ def _check_classes(model, info, dataset, run):
             f"The data of {dataset!r} has {len(names)} classes (labels 0 to "
             f"{len(names) - 1}) but the model predicts {outputs}. Evaluate it on data "
             "with the classes it was trained on (the data options in its run.json).")
-    if (names and isinstance(outputs, int) and not run.get("class_names")
-            and not info.multi_label):
+    trained = list(run.get("class_names") or [])
+    if trained and names and list(names) != trained:
+        raise _user_error(
+            f"The data of {dataset!r} has {len(names)} classes {_few(names)}; the "
+            f"model was trained on {len(trained)}: {_few(trained)}. Its labels would "
+            "be scored as other classes; evaluate it on data with the classes it "
+            "was trained on.")
+    if names and isinstance(outputs, int) and not trained and not info.multi_label:
         if len(names) < outputs:
             raise _user_error(
                 f"The data of {dataset!r} has {len(names)} classes {_few(names)}, the "
@@ -842,12 +848,17 @@ def _label_range_error(err):
     return None
 
 
-def _dataset_options(name):
-    """The options data set `name` takes (empty when unknown or open)."""
+def _described(name):
+    """`describe_datasets()`'s entry of data set `name`, or None if unknown."""
     import cvseq
 
-    return next((d["options"] or () for d in cvseq.datasets.describe_datasets()
-                 if d["name"] == name), ())
+    return next((d for d in cvseq.datasets.describe_datasets() if d["name"] == name),
+                None)
+
+
+def _dataset_options(name):
+    """The options data set `name` takes (empty when unknown or open)."""
+    return ((_described(name) or {}).get("options")) or ()
 
 
 def cmd_evaluate(args):
@@ -875,12 +886,6 @@ def cmd_evaluate(args):
                                   batch_size=args.batch_size, with_info=True,
                                   **data_options)
     _check_fits(model, data, info, run, dataset)
-    if trained and info.class_names and list(info.class_names) != trained:
-        raise _user_error(
-            f"The data of {dataset!r} has {len(info.class_names)} classes "
-            f"{_few(list(info.class_names))}; the model was trained on {len(trained)}: "
-            f"{_few(trained)}. Its labels would be scored as other classes; evaluate "
-            "it on data with the classes it was trained on.")
     try:
         results = model.evaluate(data, verbose=0, return_dict=True)
     except tf.errors.InvalidArgumentError as err:
