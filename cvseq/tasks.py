@@ -197,6 +197,16 @@ def get_task(name):
 # ---------------------------------------------------------------------------
 
 
+def check_video_file(path):
+    """A path given to `cvseq predict` as a video: `UserInputError` for a
+    folder or a missing file."""
+    if os.path.isdir(path):
+        raise UserInputError(
+            f"{path!r} is a folder; give video files (e.g. {os.path.join(path, '*.mp4')}).")
+    if not os.path.isfile(path):
+        raise UserInputError(f"No such video file: {path!r}.")
+
+
 def read_video_inputs(paths, model):
     """Decodes video files to the clip shape `model` takes: uint8
     `(len(paths), frames, height, width, 3)`.
@@ -218,11 +228,7 @@ def read_video_inputs(paths, model):
     frames = frames or 16
     clips = []
     for path in paths:
-        if os.path.isdir(path):
-            raise UserInputError(
-                f"{path!r} is a folder; give video files (e.g. {os.path.join(path, '*.mp4')}).")
-        if not os.path.isfile(path):
-            raise UserInputError(f"No such video file: {path!r}.")
+        check_video_file(path)
         try:
             clips.append(read_clip(path, frames, (height, width)))
         except VideoReadError as err:

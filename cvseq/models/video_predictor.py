@@ -14,7 +14,6 @@ The model, its loss and its metrics use `keras.ops` and Keras layers only
 """
 
 import numbers
-import os
 
 import keras
 import numpy as np
@@ -511,11 +510,7 @@ def _predict_video_frames(model, inputs, run):
     span = (frames_in - 1) * stride + 1
     contexts = []
     for path in inputs:
-        if os.path.isdir(path):
-            raise _tasks.UserInputError(
-                f"{path!r} is a folder; give video files (e.g. {os.path.join(path, '*.mp4')}).")
-        if not os.path.isfile(path):
-            raise _tasks.UserInputError(f"No such video file: {path!r}.")
+        _tasks.check_video_file(path)
         try:
             video = frame_sequences.decoded_file(path, size)
         except (VideoReadError, cv2.error) as err:
