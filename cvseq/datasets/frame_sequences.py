@@ -203,16 +203,29 @@ _decoded = {}
 
 def decoded_file(path, image_size):
     """Every frame of a video file, centre-cropped and resized: uint8 `(n, h,
-    w, 3)`, decoded once per process (keyed by path, size and mtime)."""
+    w, 3)`, decoded once per process (keyed by path, size and mtime).
+
+    Raises:
+        VideoReadError: the file cannot be read, opened or decoded, or
+            OpenCV fails on a frame.
+    """
     import os
 
-    from cvseq.datasets.video_folder import read_frames
+    import cv2
 
-    stat = os.stat(path)
+    from cvseq.datasets.video_folder import VideoReadError, opencv_failure, read_frames
+
+    try:
+        stat = os.stat(path)
+    except OSError as err:
+        raise VideoReadError(f"it cannot be read ({err.strerror})") from err
     key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns, tuple(image_size))
     if key not in _decoded:
-        frames = [_centre_crop_resize(f, image_size)
-                  for batch in read_frames(path) for f in batch]
+        try:
+            frames = [_centre_crop_resize(f, image_size)
+                      for batch in read_frames(path) for f in batch]
+        except cv2.error as err:
+            raise opencv_failure(err) from err
         _decoded[key] = np.stack(frames)
     return _decoded[key]
 
@@ -302,15 +315,13 @@ def generate_video_frames(split, *, root, frames_in=4, frames_out=4,
 def _decode_all(paths, image_size, root):
     """`[(path, frames)]` of the decodable files and `[(path, reason)]` of
     the others (warned once, naming them); `ValueError` if none decodes."""
-    import cv2
-
     from cvseq.datasets.video_folder import VideoReadError, say_skipped
 
     videos, skipped = [], []
     for path in paths:
         try:
             videos.append((path, decoded_file(path, image_size)))
-        except (VideoReadError, cv2.error) as err:
+        except VideoReadError as err:
             reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
             skipped.append((path, reason))
     say_skipped(skipped, len(paths), f"under {root!r}", f"under {root!r} that do not decode")

@@ -62,6 +62,13 @@ class VideoReadError(IOError):
     """A video file could not be opened or decoded."""
 
 
+def opencv_failure(err):
+    """A `cv2.error` raised on a file's frames, as the `VideoReadError` that
+    every reader's caller catches (its last line says what failed)."""
+    lines = str(err).strip().splitlines()
+    return VideoReadError(f"OpenCV fails on it ({lines[-1] if lines else type(err).__name__})")
+
+
 # ---------------------------------------------------------------------------
 # Decoding.
 # ---------------------------------------------------------------------------
@@ -93,7 +100,10 @@ def _remember_count(key, count):
 
 def _open(path):
     """Opens `path`; returns the capture and the rotation still to apply."""
-    capture = cv2.VideoCapture(os.fspath(path))
+    try:
+        capture = cv2.VideoCapture(os.fspath(path))
+    except cv2.error as err:
+        raise opencv_failure(err) from err
     if not capture.isOpened():
         capture.release()
         raise VideoReadError(
@@ -113,6 +123,13 @@ def _open(path):
 
 def _to_rgb(frame, rotation, image_size=None):
     """An OpenCV frame (BGR, BGRA or gray) as upright uint8 RGB."""
+    try:
+        return _upright_rgb(frame, rotation, image_size)
+    except cv2.error as err:
+        raise opencv_failure(err) from err
+
+
+def _upright_rgb(frame, rotation, image_size):
     if rotation is not None:
         frame = cv2.rotate(frame, rotation)
     if frame.ndim == 2 or frame.shape[-1] == 1:
@@ -292,8 +309,6 @@ def unreadable_reason(path):
         return None
     except VideoReadError as err:
         return str(err)
-    except cv2.error as err:
-        return f"OpenCV fails on it ({str(err).strip().splitlines()[-1]})"
     finally:
         if capture is not None:
             capture.release()

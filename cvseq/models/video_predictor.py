@@ -495,8 +495,6 @@ def _predict_video_frames(model, inputs, run):
     `frames_in` frames, consecutive at the run's `stride`, are the context,
     read as `video_frames` reads training windows (centre-cropped to the
     model's aspect and resized; grey models see OpenCV's luminance)."""
-    import cv2
-
     from cvseq.datasets import frame_sequences
     from cvseq.datasets.video_folder import VideoReadError
 
@@ -513,7 +511,7 @@ def _predict_video_frames(model, inputs, run):
         _tasks.check_video_file(path)
         try:
             video = frame_sequences.decoded_file(path, size)
-        except (VideoReadError, cv2.error) as err:
+        except VideoReadError as err:
             raise _tasks.UserInputError(f"Cannot read video {path!r}: {err}.") from err
         if len(video) < span:
             raise _tasks.UserInputError(

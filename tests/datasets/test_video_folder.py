@@ -240,6 +240,34 @@ def test_grayscale_file_reads_as_rgb(tmp_path):
                                atol=3)
 
 
+def test_opencv_failing_on_a_frame_is_a_video_read_error(tmp_path, monkeypatch):
+    """Every reader's caller catches `VideoReadError` alone: an OpenCV
+    error on a frame (here a conversion that fails) arrives as one, so
+    `cvseq predict` says which file, and `video_frames` leaves it out."""
+    from cvseq import tasks
+    from cvseq.datasets import frame_sequences
+
+    path = str(_write_video(tmp_path / "clip.avi"))
+
+    def fail(*args, **kwargs):
+        raise cv2.error("OpenCV(4.x) resize.cpp:4208: error: (-215:Assertion failed) !ssize.empty()")
+
+    monkeypatch.setattr(video_folder.cv2, "cvtColor", fail)
+    for read in (lambda: video_folder.read_clip(path, 4, (8, 8)),
+                 lambda: next(video_folder.read_frames(path)),
+                 lambda: frame_sequences.decoded_file(path, (9, 9))):
+        with pytest.raises(video_folder.VideoReadError,
+                           match=r"OpenCV fails on it \(.*!ssize.empty\(\)\)"):
+            read()
+    import keras
+
+    clips = keras.Input((4, 8, 8, 3))  # what read_video_inputs reads of a model
+    model = keras.Model(clips, keras.layers.GlobalAveragePooling3D()(clips))
+    with pytest.raises(UserInputError, match=r"Cannot read video '.*clip.avi': OpenCV fails"):
+        tasks.read_video_inputs([path], model)
+    assert video_folder.unreadable_reason(path) is None  # its first frame decodes
+
+
 def test_flat_layout_holds_out_a_fixed_share_of_each_label(tmp_path):
     root = _flat_root(tmp_path, per_label=10)
     infos = {split: _files(split, root) for split in video_folder.SPLITS}
