@@ -911,6 +911,10 @@ def cmd_predict(args):
     model = _load_model(args.model)
     run = {**_load_run(args.model), "threshold": args.threshold}
     task = tasks.get_task(run.get("task") or model.name)
+    if "task" not in run:
+        print(f"cvseq: note: no run.json beside {args.model!r}: predicting as "
+              f"{task.name!r} (the model's name), without the run's class names "
+              "(classes print as their indices) or data options.", file=sys.stderr)
     if task.predict is None:
         raise _user_error(f"{task.name!r} models do not predict from files here; run "
                           f"them with `cvseq {task.command}`.")

@@ -295,14 +295,19 @@ def read_image_inputs(paths, model):
     return np.stack(images)
 
 
-def describe_classes(outputs, run, top=3):
+def describe_classes(outputs, run, top=3, model=None):
     """Top classes with probabilities, or for multi-label the tags scoring at
-    least `run["threshold"]` (default 0.5)."""
+    least `run["threshold"]` (default 0.5). Without a run description
+    (no run.json), the classes are their indices and `model` says whether
+    it tags (`Task.targets == "multi_hot"`)."""
     names = run.get("class_names") or [str(i) for i in range(outputs.shape[-1])]
     threshold = run.get("threshold", 0.5)
+    multi_label = run.get("multi_label")
+    if multi_label is None:
+        multi_label = getattr(model, "targets", None) == "multi_hot"
     lines = []
     for probabilities in np.asarray(outputs):
-        if run.get("multi_label"):
+        if multi_label:
             tags = [f"{names[i]} {p:.2f}" for i, p in enumerate(probabilities)
                     if p >= threshold]
             lines.append(", ".join(tags) or f"(no tag scores {threshold:g} or more)")
@@ -321,7 +326,8 @@ def classify(read):
     """A `predict` for classifiers: `read(inputs, model)`, then the top
     classes (or tags) of each."""
     def predict(model, inputs, run):
-        return describe_classes(model.predict(read(inputs, model), verbose=0), run)
+        return describe_classes(model.predict(read(inputs, model), verbose=0), run,
+                                model=model)
     return predict
 
 

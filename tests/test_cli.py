@@ -71,6 +71,44 @@ def test_predict_on_video_files(run_dir, tmp_path, capsys):
         "bad.mp4" in said.err and len(said.err.strip().splitlines()) == 1
 
 
+def test_predict_without_run_json_says_so_and_reads_the_model(run_dir, tmp_path, capsys):
+    import shutil
+
+    import keras
+
+    import cvseq
+
+    clip = str(tmp_path / "clip.avi")
+    writer = cv2.VideoWriter(clip, cv2.VideoWriter_fourcc(*"MJPG"), 10, (16, 16))
+    for t in range(6):
+        writer.write(np.full((16, 16, 3), 40 * t, np.uint8))
+    writer.release()
+    alone = str(tmp_path / "alone.keras")
+    shutil.copy(os.path.join(run_dir, "model.keras"), alone)
+    capsys.readouterr()
+    assert cli.main(["predict", alone, clip]) == 0
+    said = capsys.readouterr()
+    assert said.err.strip() == (
+        f"cvseq: note: no run.json beside {alone!r}: predicting as 'video_tagger' "
+        "(the model's name), without the run's class names (classes print as their "
+        "indices) or data options.")
+    classes = [part.split()[0] for part in said.out.split(": ", 1)[1].split(", ")]
+    assert len(classes) == 3 and set(classes) <= {"0", "1", "2", "3"}
+    # A tagger (multi-label) without run.json prints the tags over the
+    # threshold, not a top 3 as if one class were meant.
+    keras.utils.set_random_seed(0)
+    tagger = cvseq.video_tagger(3, frames=4, image_size=16, units=4, multi_label=True,
+                                compile=False)
+    tagger.save(str(tmp_path / "tagger.keras"))
+    printed = {}
+    for threshold in ("0", "1"):
+        assert cli.main(["predict", str(tmp_path / "tagger.keras"), clip,
+                         "--threshold", threshold]) == 0
+        printed[threshold] = capsys.readouterr().out.strip().split(": ", 1)[1]
+    assert [tag.split()[0] for tag in printed["0"].split(", ")] == ["0", "1", "2"]
+    assert printed["1"] == "(no tag scores 1 or more)"
+
+
 def test_export_tflite(run_dir, capsys):
     assert cli.main(["export", os.path.join(run_dir, "model.keras"),
                      "--format", "tflite"]) == 0

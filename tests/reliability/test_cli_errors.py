@@ -286,7 +286,7 @@ class _StubClassifier:
 def test_a_bug_in_predict_shows_its_traceback(error, tmp_path, monkeypatch, capsys):
     # The classifier's own predict runs (it reads the image), then cvseq's
     # code after the model fails: a bug, not a "cvseq: error:" line.
-    def broken(outputs, run, top=3):
+    def broken(outputs, run, top=3, model=None):
         raise error("a bug in describe_classes")
 
     monkeypatch.setattr(cli, "_load_model", lambda path: _StubClassifier())
