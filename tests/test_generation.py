@@ -293,6 +293,31 @@ def test_old_keyword_names_warn_and_name_the_new_one(generating_models, name, ol
     assert {w.filename for w in record if w.category is DeprecationWarning} == {__file__}
 
 
+@pytest.mark.parametrize("name, both", [
+    ("language_model", {"prompt": "to be", "inputs": "or not"}),
+    ("sequence_generator", {"random_seed": 0, "seed": 1}),
+    ("translator", {"texts": ["Spain"], "inputs": ["France"]}),
+])
+def test_an_old_keyword_with_its_new_name_is_refused(generating_models, name, both):
+    # Neither value silently wins over the other.
+    model, _ = generating_models[name]
+    old, new = both
+    with pytest.raises(TypeError, match=f"both `{old}=` and `{new}=`.*pass `{new}=` alone"):
+        model.generate(**both, max_length=3)
+
+
+def test_sequence_generator_length_and_max_length_together_are_refused(generating_models):
+    model, _ = generating_models["sequence_generator"]
+    with pytest.raises(TypeError, match="both the deprecated length.*`max_length=` alone"):
+        model.generate(["60:1"], length=3, max_length=8)
+
+
+def test_a_numpy_integer_seed_is_a_random_seed(generating_models):
+    model, _ = generating_models["sequence_generator"]
+    assert model.generate(max_length=4, seed=np.int64(3)) == \
+        model.generate(max_length=4, seed=3)
+
+
 def test_an_opening_passed_as_seed_warns_and_still_opens(generating_models):
     # The previous release called a sequence generator's opening `seed`.
     model, _ = generating_models["sequence_generator"]

@@ -13,31 +13,16 @@ opening tokens (sequence generator), source texts (translator), images
 always counts the tokens of the returned output.
 """
 
-import os
-import sys
-import warnings
 
 import numpy as np
 
 from cvseq import generation, text
 from cvseq._validation import check_int
-from cvseq.models.task import Task
-
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
+from cvseq.models.task import Task, warn_user
 
 def warn_deprecated(message):
-    """A `DeprecationWarning` attributed to the first caller outside cvseq.
-
-    Python shows a `DeprecationWarning` by default only when it is
-    attributed to `__main__`, so a fixed `stacklevel` that points one frame
-    too far (a direct `generate` call against one through `translate`)
-    hides it from a user's script.
-    """
-    level, frame = 2, sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, DeprecationWarning, stacklevel=level)
+    """A `DeprecationWarning` attributed to the first caller outside cvseq."""
+    warn_user(message, DeprecationWarning)
 
 
 class GenerativeModel(Task):
@@ -139,6 +124,12 @@ class GenerativeModel(Task):
                     f"argument {old!r}. Its arguments: inputs, max_length, "
                     "sampler, temperature, seed, top_k, top_p, beam_width."
                 )
+            given = {"inputs": inputs, "seed": seed, "max_length": max_length}[new]
+            if given is not None:
+                raise TypeError(
+                    f"{type(self).__name__}.generate() got both `{old}=` and "
+                    f"`{new}=`; `{old}=` is the deprecated name of `{new}=`: pass "
+                    f"`{new}=` alone.")
             warn_deprecated(
                 f"`{old}=` is deprecated and will be removed in the next release: "
                 f"use `{new}=` instead.")

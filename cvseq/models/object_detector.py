@@ -115,8 +115,12 @@ class ObjectDetector(DetectorCompile, _yolo_detector_class(), Task):
             y = {"boxes": y["boxes"], "classes": y["labels"]}
         return super().compute_loss(x, y, y_pred, sample_weight=sample_weight, **kwargs)
 
-    # Prediction: decode, suppress, rename.
+    # Prediction: decode, suppress, rename. keras-cv decodes against its
+    # last argument as the images: a data set of `(images, targets)` (what
+    # `cvseq.datasets.load` gives) passes the images alone.
     def predict_step(self, *args):
+        if len(args) == 1 and isinstance(args[0], (tuple, list)):
+            args = (keras.utils.unpack_x_y_sample_weight(args[0])[0],)
         outputs = super().predict_step(*args)
         if isinstance(outputs, tuple):
             return _rename(outputs[0]), outputs[1]

@@ -87,6 +87,24 @@ class RetinaNetDetector(DetectorCompile, keras_hub.models.RetinaNetObjectDetecto
     prior and the box head at zero deltas.
     """
 
+    # KerasHub's `PipelineModel` comes before `cvseq.Task` in the MRO and
+    # turns in-memory data into a tf.data pipeline first: check it here,
+    # while it is still arrays.
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        x, y = self._check_data(x, y, "fit")
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+            self._check_data(validation_data[0], validation_data[1], "fit",
+                             prefix="validation_data: ")
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        x, y = self._check_data(x, y, "evaluate")
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        x, _ = self._check_data(x, None, "predict")
+        return super().predict(x, *args, **kwargs)
+
     def __init__(self, backbone, num_classes, bounding_box_format="xyxy",
                  force_match=False, **kwargs):
         kwargs.setdefault("compile", False)  # the factory or Keras' loader compiles

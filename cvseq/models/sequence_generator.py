@@ -1,5 +1,6 @@
 """One-to-many: from a start token (and an optional primer), a whole sequence."""
 
+import numbers
 import warnings
 
 import keras
@@ -48,7 +49,8 @@ class SequenceGenerator(NextTokenModel):
         """
         # The previous release called the opening tokens `seed` and the
         # random seed `random_seed`; a `seed` that is not an int is an opening.
-        if seed is not None and not isinstance(seed, int) and inputs is None:
+        if (seed is not None and not isinstance(seed, numbers.Integral)
+                and inputs is None):
             warnings.warn(
                 "`seed=` for the opening tokens is deprecated: pass them as "
                 "`inputs` (the first argument); `seed=` is now the random seed.",
@@ -62,6 +64,11 @@ class SequenceGenerator(NextTokenModel):
                     "SequenceGenerator.generate() takes `inputs` as its only "
                     "positional argument; pass `max_length=` by keyword."
                 )
+            if kwargs.get("max_length") is not None:
+                raise TypeError(
+                    "SequenceGenerator.generate() got both the deprecated length "
+                    "(tokens after the opening) and `max_length=`; pass "
+                    "`max_length=` alone (tokens in the result, opening included).")
             length = check_int("length", args[0] if args else length)
             warnings.warn(
                 "`length` (tokens after the opening) is deprecated: use "

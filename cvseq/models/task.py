@@ -13,7 +13,9 @@ sets validate their examples as they load them).
 """
 
 import numbers
+import os
 import sys
+import warnings
 
 import keras
 import numpy as np
@@ -245,7 +247,7 @@ class Task(keras.Model):
                 f"{prefix}`x` holds no examples: `{method}` needs at least one. "
                 "Received: an empty input."
             )
-        if y is not None and _in_memory(y) and not isinstance(y, dict):
+        if y is not None and _in_memory(y):
             y = self._check_targets(y, prefix)
         return x, y
 
@@ -274,6 +276,7 @@ class Task(keras.Model):
                     f"value(s); `{method}` needs finite inputs. Drop or repair "
                     "those examples (e.g. np.nan_to_num) first."
                 )
+            _warn_if_pixels_look_rescaled(value, name, expected, method, prefix)
         return value
 
     def _string_input(self, value, name, expected, prefix):
@@ -309,7 +312,7 @@ class Task(keras.Model):
 
     def _check_targets(self, y, prefix):
         kind = self.targets
-        if kind is None:
+        if kind is None or isinstance(y, dict):  # dict targets: the task's own check
             return y
         if not hasattr(y, "shape"):
             y = np.asarray(y)
@@ -324,10 +327,13 @@ class Task(keras.Model):
                 f"{prefix}`y` holds NaN or infinite values. Drop or repair "
                 "those examples first."
             )
+        outputs = self.outputs or []
+        output = tuple(outputs[0].shape) if len(outputs) == 1 else None
+        if output is not None:
+            _check_target_shape(y, output, kind, prefix)
         if kind == "values" or y.size == 0:
             return y
-        outputs = self.outputs or []
-        num_classes = outputs[0].shape[-1] if len(outputs) == 1 else None
+        num_classes = output[-1] if output is not None else None
         if kind == "multi_hot":
             if y.min() < 0 or y.max() > 1:
                 raise ValueError(
@@ -475,6 +481,69 @@ def _in_memory(x):
 def _shape_text(shape):
     return "(" + ", ".join("batch" if i == 0 else ("any" if d is None else str(d))
                            for i, d in enumerate(shape)) + ")"
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def warn_user(message, category=UserWarning):
+    """A warning attributed to the first caller outside cvseq (the user's
+    line), however deep in cvseq it is raised. Python shows a
+    `DeprecationWarning` by default only when it is attributed to
+    `__main__`, so a fixed `stacklevel` one frame off hides it."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _check_target_shape(y, output, kind, prefix):
+    """`y`'s shape against the model's single output `output` (None: any):
+    the same shape for values and multi-hot tags; for class ids, the output
+    without its class axis (or with it as 1). One-hot class ids get their
+    own message."""
+    def fits(shape, expected):
+        return len(shape) == len(expected) and all(
+            e is None or r == e for r, e in zip(shape[1:], expected[1:]))
+
+    shape = tuple(y.shape)
+    if kind == "class_ids":
+        sparse = output[:-1]
+        if fits(shape, sparse) or fits(shape, sparse + (1,)):
+            return
+        if fits(shape, output) and (output[-1] or 0) > 1:
+            raise ValueError(
+                f"{prefix}`y` looks one-hot (shape {shape} for {output[-1]} classes); "
+                f"this model takes class ids of shape {_shape_text(sparse)}: pass "
+                "y.argmax(axis=-1)"
+                + (", or build the model with multi_label=True for multi-hot tags."
+                   if len(output) == 2 else "."))
+        expected = _shape_text(sparse)
+    elif fits(shape, output):
+        return
+    else:
+        expected = _shape_text(output)
+    raise ValueError(
+        f"{prefix}`y` must have shape {expected} for this model"
+        + (" (class ids)" if kind == "class_ids" else "")
+        + f". Received shape {shape}.")
+
+
+def _warn_if_pixels_look_rescaled(value, name, expected, method, prefix):
+    """cvseq's image and clip inputs (rank 4 or 5, 1 or 3 channels) are
+    pixels in [0, 255], rescaled inside the model. Float pixels that all lie
+    within [-1, 1] were most likely rescaled already (x / 255): the model
+    then sees near-black images and predicts nonsense without an error, so
+    say so (a warning: a truly dark batch is possible)."""
+    if len(expected) < 4 or expected[-1] not in (1, 3) or value.size == 0:
+        return
+    low, high = float(value.min()), float(value.max())
+    if high > 0 and low >= -1 and high <= 1:
+        warn_user(
+            f"{prefix}`x` ({name!r}) holds float pixels from {low:.3g} to {high:.3g}; "
+            f"cvseq models take pixels in [0, 255] and rescale them inside. If "
+            f"they were rescaled to [0, 1] (x / 255), pass them unscaled (or "
+            f"x * 255) to `{method}`.")
 
 
 def _check_shape(received, expected, name, prefix):

@@ -70,6 +70,39 @@ def test_detector():
         assert np.all(found["labels"][i, count[i]:] == -1)
         assert np.all((found["labels"][i, :count[i]] >= 0) & (found["labels"][i, :count[i]] < 3))
         assert np.all(np.diff(found["scores"][i, :count[i]]) <= 1e-6)  # sorted
+    # A data set of (images, targets), as cvseq.datasets.load gives it:
+    # predict reads the images (keras-cv decoded against the tuple).
+    import tensorflow as tf
+
+    pairs = tf.data.Dataset.from_tensor_slices((images, targets)).batch(2)
+    np.testing.assert_allclose(model.predict(pairs, verbose=0)["scores"], found["scores"],
+                               atol=1e-6)
+    # Box targets the libraries would train on to NaN weights or to nothing
+    # are refused before a step, naming what is wrong.
+    weights = [w.copy() for w in model.get_weights()]
+    boxes, labels = targets["boxes"], targets["labels"]
+    real = labels[..., None] >= 0
+    nan = boxes.copy()
+    nan[0, 0, 0] = np.nan
+    for bad, says in (
+        ({"boxes": boxes * 100, "labels": labels}, r"must lie within the image \('xyxy', in "
+         r"pixels of the 32x32 input\). Received coordinates from 100 to 3000"),
+        ({"boxes": nan, "labels": labels}, "NaN or infinite"),
+        ({"boxes": np.where(real, boxes / SIZE, -1), "labels": labels},
+         r"all within \[0, 1\].*bounding_box_format='rel_xyxy'"),
+        ({"boxes": np.where(real, boxes[..., [2, 3, 0, 1]], -1), "labels": labels},
+         "inverted"),
+        ({"boxes": boxes, "labels": np.where(labels >= 0, 7, -1)},
+         r"class ids in \[0, 3\) and -1 for padding. Received labels from -1 to 7"),
+        ({"bbox": boxes, "labels": labels}, r"Received: keys \['bbox', 'labels'\]"),
+        ({"boxes": [[[2, 3, 15, 20]], [[5, 5, 10, 25], [15, 1, 30, 10]]],
+          "labels": [[1], [0, 2]]}, "cvseq.boxes.pad.*ragged 'boxes'"),
+    ):
+        with pytest.raises(ValueError, match=says):
+            model.fit(images, bad, epochs=1, verbose=0)
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)  # nothing trained
+    model.evaluate(images, {"boxes": boxes.tolist(), "labels": labels.tolist()}, verbose=0)
 
 
 def test_frozen_backbone_reloads_frozen_and_compiled(tmp_path):

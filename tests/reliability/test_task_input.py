@@ -64,6 +64,43 @@ def test_float_labels_are_not_classes(tagger):
                    epochs=1, verbose=0)
 
 
+def test_one_hot_labels_and_targets_of_another_shape_are_named(tagger):
+    clips = np.zeros((2, 2, 16, 16, 3), "uint8")
+    one_hot = np.eye(3, dtype="float32")[[0, 2]]
+    with pytest.raises(ValueError, match=r"looks one-hot \(shape \(2, 3\) for 3 classes\)"
+                       r".*y.argmax\(axis=-1\).*multi_label=True"):
+        tagger.fit(clips, one_hot, epochs=1, verbose=0)
+    segmenter = cvseq.image_segmenter(3, image_size=32, compile=False)
+    segmenter.compile()
+    images = np.zeros((2, 32, 32, 3), "uint8")
+    with pytest.raises(ValueError, match=r"looks one-hot.*\(batch, 32, 32\): pass "
+                       r"y.argmax\(axis=-1\)\.$"):
+        segmenter.evaluate(images, np.zeros((2, 32, 32, 3)), verbose=0)
+    with pytest.raises(ValueError, match=r"must have shape \(batch, 32, 32\) for this "
+                       r"model \(class ids\). Received shape \(2, 16, 16\)"):
+        segmenter.evaluate(images, np.zeros((2, 16, 16), "int32"), verbose=0)
+    paths = cvseq.trajectory_predictor(history=4, horizon=3, units=4)
+    with pytest.raises(ValueError, match=r"must have shape \(batch, 3, 2\) for this "
+                       r"model. Received shape \(2, 2, 2\)"):
+        paths.fit(np.zeros((2, 4, 2), "float32"), np.zeros((2, 2, 2), "float32"),
+                  epochs=1, verbose=0)
+
+
+def test_pixels_already_rescaled_are_warned_about(tagger):
+    """[0, 1] floats would reach the model as near-black frames."""
+    clips = np.random.default_rng(0).integers(0, 256, (2, 2, 16, 16, 3)).astype("float32")
+    with pytest.warns(UserWarning, match=r"float pixels from 0 to 1; cvseq models "
+                      r"take pixels in \[0, 255\].*to `predict`") as record:
+        tagger.predict(clips / 255, verbose=0)
+    assert record[0].filename == __file__  # the user's line
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # [0, 255], and all-zero (padding) clips: no word
+        tagger.predict(clips, verbose=0)
+        tagger.predict(np.zeros_like(clips), verbose=0)
+
+
 def test_integer_valued_float_labels_still_train(tagger):
     clips = np.zeros((2, 2, 16, 16, 3), "uint8")
     tagger.fit(clips, np.array([0.0, 2.0]), epochs=1, verbose=0)
