@@ -205,7 +205,14 @@ def list_datasets(task=None):
         task: str or None. Keep only the data sets whose models this task
             fits (any of their `tasks`).
     """
+    from cvseq import tasks
+
     served = _tasks_by_dataset()
+    if task is not None:
+        known = sorted({t for entry in _REGISTRY.values() for t in _served_tasks(entry, served)}
+                       | set(tasks.list_tasks()))
+        if task not in known:
+            raise ValueError(f"Unknown task {task!r}. Tasks: {', '.join(known)}.")
     return {
         name: entry.task
         for name, entry in _REGISTRY.items()
@@ -281,6 +288,10 @@ def load(
     batch_size = check_int("batch_size", batch_size)
     seed = check_int("seed", seed, minimum=0)
     check_bool("with_info", with_info)
+    if not isinstance(split, str):
+        raise TypeError(
+            f"`split` must be a str such as 'train', 'validation' or 'test'. "
+            f"Received: split={split!r}.")
     if shuffle is None:
         shuffle = split.startswith("train")
     check_bool("shuffle", shuffle)
@@ -421,6 +432,9 @@ def load_splits(name, splits=("train", "validation", "test"), *, fallback=None,
         entries = fallback_entries
         if fallback_options is not None:
             options = dict(fallback_options)
+    if fallback is not None and fallback not in _REGISTRY:
+        raise ValueError(
+            f"Unknown fallback data set {fallback!r}. Available: {', '.join(_REGISTRY)}.")
     common = dict(batch_size=batch_size, shuffle=shuffle, seed=seed)
     (split, extra), later = entries[0], entries[1:]
     try:

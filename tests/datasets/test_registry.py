@@ -45,6 +45,16 @@ def test_info_is_filled_from_the_registration():
     assert entry["task"] == "video_tagger" and "video_classifier_3d" in entry["tasks"]
 
 
+def test_a_task_name_split_or_fallback_that_is_not_there_is_named():
+    with pytest.raises(ValueError, match="Unknown task 'nope'. Tasks: .*video_tagger"):
+        cvseq.datasets.list_datasets(task="nope")
+    with pytest.raises(TypeError, match=r"`split` must be a str.*Received: split=None"):
+        cvseq.datasets.load("moving_digits", None, **SMALL)
+    # Before any data set is loaded (or a switch to it announced).
+    with pytest.raises(ValueError, match="Unknown fallback data set 'nope'"):
+        cvseq.datasets.load_splits("moving_digits", ("test",), fallback="nope", **SMALL)
+
+
 def test_every_data_set_checks_its_options_from_its_signature():
     """No builder checks its own options by hand (`options` None)."""
     assert [name for name, entry in registry._REGISTRY.items() if entry.options is None] == []
