@@ -306,6 +306,14 @@ def test_an_old_keyword_with_its_new_name_is_refused(generating_models, name, bo
         model.generate(**both, max_length=3)
 
 
+@pytest.mark.parametrize("name", ["language_model", "sequence_generator", "translator",
+                                  "image_captioner"])
+def test_a_number_for_inputs_says_the_length_is_max_length(generating_models, name):
+    model, _ = generating_models[name]
+    with pytest.raises(TypeError, match="Received the number 5; the length is `max_length=`"):
+        model.generate(5)
+
+
 def test_sequence_generator_length_and_max_length_together_are_refused(generating_models):
     model, _ = generating_models["sequence_generator"]
     with pytest.raises(TypeError, match="both the deprecated length.*`max_length=` alone"):

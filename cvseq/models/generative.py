@@ -14,6 +14,8 @@ always counts the tokens of the returned output.
 """
 
 
+import numbers
+
 import numpy as np
 
 from cvseq import generation, text
@@ -92,6 +94,11 @@ class GenerativeModel(Task):
         inputs, max_length, seed = self._old_arguments(
             inputs, args, max_length, seed, deprecated
         )
+        if isinstance(inputs, (numbers.Number, np.number)) and not isinstance(inputs, bool):
+            raise TypeError(
+                f"`inputs` of {type(self).__name__}.generate() is what the task reads "
+                "(a prompt, opening tokens, source texts or images; a list for a "
+                f"batch). Received the number {inputs!r}; the length is `max_length=`.")
         if max_length is not None:
             max_length = check_int("max_length", max_length)
         if beam_width is not None:

@@ -253,7 +253,10 @@ class Task(keras.Model):
 
     def _named_inputs(self):
         model_inputs = self.inputs or []
-        return {getattr(t, "name", f"input_{i}"): t for i, t in enumerate(model_inputs)}
+        names = [getattr(t, "name", None) or f"input_{i}" for i, t in enumerate(model_inputs)]
+        if len(names) == 1 and names[0].startswith("keras_tensor"):
+            names = ["inputs"]  # unnamed (keras-cv's detector): not Keras' internal name
+        return dict(zip(names, model_inputs))
 
     def _check_input(self, value, name, spec, method, prefix):
         expected = tuple(spec.shape)
@@ -567,6 +570,10 @@ def _check_shape(received, expected, name, prefix):
     elif len(expected) >= 4 and expected[-1] == 3 and len(received) == len(expected) - 1:
         hint = (" It looks like grayscale without a channel axis: "
                 "np.repeat(x[..., None], 3, axis=-1).")
+    elif len(expected) >= 4 and expected[-1] == 1 and received[-1:] == (3,):
+        hint = (" The model reads one channel (grey) and this is colour: convert "
+                "it (e.g. cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)[..., None]), or "
+                "build the model for three channels (channels=3).")
     raise ValueError(
         f"{prefix}`x` ({name!r}) must have shape {_shape_text(expected)} "
         f"(rank {len(expected)}). Received shape {tuple(received)} "

@@ -103,6 +103,9 @@ def test_detector():
     for before, after in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(before, after)  # nothing trained
     model.evaluate(images, {"boxes": boxes.tolist(), "labels": labels.tolist()}, verbose=0)
+    # keras-cv's input has no name: errors say `x` ('inputs'), not Keras' internal one.
+    with pytest.raises(ValueError, match=r"`x` \('inputs'\).*without its batch axis"):
+        model.predict(images[0], verbose=0)
 
 
 def test_frozen_backbone_reloads_frozen_and_compiled(tmp_path):

@@ -86,6 +86,14 @@ def test_one_hot_labels_and_targets_of_another_shape_are_named(tagger):
                   epochs=1, verbose=0)
 
 
+def test_colour_frames_given_to_a_grey_model_say_how_to_fix_it():
+    predictor = cvseq.video_predictor(frames_in=2, frames_out=2, image_size=8, filters=(4,),
+                                      kernel_size=3)
+    with pytest.raises(ValueError, match=r"Received shape \(1, 2, 8, 8, 3\).*one channel "
+                       r"\(grey\).*channels=3"):
+        predictor.predict(np.zeros((1, 2, 8, 8, 3), "uint8"), verbose=0)
+
+
 def test_pixels_already_rescaled_are_warned_about(tagger):
     """[0, 1] floats would reach the model as near-black frames."""
     clips = np.random.default_rng(0).integers(0, 256, (2, 2, 16, 16, 3)).astype("float32")
