@@ -87,9 +87,10 @@ def check_box_targets(y, prefix, *, num_classes, bounding_box_format, image_size
 
     Raises `ValueError` (or `TypeError`) naming what is wrong: not a dict of
     `boxes` and `labels`, ragged lists, shapes that differ, NaN or infinite
-    boxes, labels outside [-1, num_classes), boxes outside the image (by
-    more than a pixel) or inverted, and boxes that are all within [0, 1]
-    for a pixel format (relative boxes given as pixels).
+    boxes, labels outside [-1, num_classes), boxes wholly off the image or
+    reaching further than its size beyond it (crossing the border is
+    fine), inverted boxes, and boxes that are all within [0, 1] for a pixel
+    format (relative boxes given as pixels).
     """
     from cvseq import boxes as box_utils
 
@@ -135,15 +136,20 @@ def check_box_targets(y, prefix, *, num_classes, bounding_box_format, image_size
     xyxy = box_utils.convert_format(boxes[real], bounding_box_format,
                                     "rel_xyxy" if relative else "xyxy",
                                     image_size=(height, width))
+    # A box may cross the image's border (an object cut by the frame, an
+    # annotation dragged past the edge); one wholly outside it, or reaching
+    # further than the image's own size beyond it, is in another scale.
     limit = np.array([1, 1, 1, 1] if relative else [width, height, width, height], "float32")
-    slack = 0.01 if relative else 1.0
     where = "in [0, 1]" if relative else f"in pixels of the {width}x{height} input"
-    if np.any(xyxy < -slack) or np.any(xyxy > limit + slack):
+    outside = ((xyxy[:, 2] <= 0) | (xyxy[:, 3] <= 0)
+               | (xyxy[:, 0] >= limit[0]) | (xyxy[:, 1] >= limit[1]))
+    if np.any(outside) or np.any(xyxy < -limit) or np.any(xyxy > 2 * limit):
         raise ValueError(
-            f"{prefix}`y['boxes']` must lie within the image ({bounding_box_format!r}, "
-            f"{where}). Received coordinates from {boxes[real].min():g} to "
-            f"{boxes[real].max():g}. Scale them to the image the model reads, or "
-            "build the detector with the format they are in (bounding_box_format=).")
+            f"{prefix}`y['boxes']` must lie on the image ({bounding_box_format!r}, "
+            f"{where}; they may cross its border). Received coordinates from "
+            f"{boxes[real].min():g} to {boxes[real].max():g}. Scale them to the image "
+            "the model reads, or build the detector with the format they are in "
+            "(bounding_box_format=).")
     if np.any(xyxy[:, 2] <= xyxy[:, 0]) or np.any(xyxy[:, 3] <= xyxy[:, 1]):
         raise ValueError(
             f"{prefix}`y['boxes']` holds boxes of no width or height, or inverted "

@@ -85,8 +85,9 @@ def test_detector():
     nan = boxes.copy()
     nan[0, 0, 0] = np.nan
     for bad, says in (
-        ({"boxes": boxes * 100, "labels": labels}, r"must lie within the image \('xyxy', in "
-         r"pixels of the 32x32 input\). Received coordinates from 100 to 3000"),
+        ({"boxes": boxes * 100, "labels": labels}, r"must lie on the image \('xyxy', in "
+         r"pixels of the 32x32 input; they may cross its border\). Received "
+         r"coordinates from 100 to 3000"),
         ({"boxes": nan, "labels": labels}, "NaN or infinite"),
         ({"boxes": np.where(real, boxes / SIZE, -1), "labels": labels},
          r"all within \[0, 1\].*bounding_box_format='rel_xyxy'"),
@@ -103,6 +104,9 @@ def test_detector():
     for before, after in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(before, after)  # nothing trained
     model.evaluate(images, {"boxes": boxes.tolist(), "labels": labels.tolist()}, verbose=0)
+    crossing = boxes.copy()
+    crossing[1, 1] = [20, -3, 36, 10]  # an object cut by the frame: kept
+    model.evaluate(images, {"boxes": crossing, "labels": labels}, verbose=0)
     # keras-cv's input has no name: errors say `x` ('inputs'), not Keras' internal one.
     with pytest.raises(ValueError, match=r"`x` \('inputs'\).*without its batch axis"):
         model.predict(images[0], verbose=0)
