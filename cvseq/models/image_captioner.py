@@ -108,10 +108,12 @@ class ImageCaptioner(TextDecoderModel):
         if images is None:
             raise ValueError("`inputs` is missing: give images to caption.")
         images = np.asarray(images)
-        single = images.ndim == 3
+        spec = self.get_layer("images").output
+        # One image (height, width, channels) gets a batch axis; a grey batch
+        # (n, height, width) is left as given, so the shape error names it.
+        single = images.ndim == 3 and images.shape[-1] == spec.shape[-1]
         if single:
             images = images[None]
-        spec = self.get_layer("images").output
         images = self._check_input(images, "images", spec, "caption", "")
         if not len(images):
             raise ValueError("`inputs` holds no images: give at least one to caption.")

@@ -57,6 +57,11 @@ def test_image_captioner_factory(recurrent, attention):
     assert len(out) == 2 and all(isinstance(c, str) for c in out)
     assert isinstance(model.caption(inputs["images"][0]), str)
     assert all(len(c.split()) <= 7 for c in out)  # sequence_length - 1 words
+    if recurrent == "lstm" and attention:
+        # A grey batch (n, h, w) is not one image: its error names the fix.
+        with pytest.raises(ValueError, match=r"Received shape \(2, 24, 24\).*grayscale "
+                           r"without a channel axis"):
+            model.caption(inputs["images"][:2, ..., 0])
 
 
 @pytest.mark.parametrize("recurrent, attention",
