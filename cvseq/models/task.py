@@ -322,8 +322,13 @@ class Task(keras.Model):
         if not isinstance(y, np.ndarray):
             return y  # tensors: Keras checks them as it runs
         if y.dtype.kind not in "biuf":
+            hint = ""
+            if y.dtype.kind in "USO" and kind == "class_ids":
+                hint = (" Map the labels to class indices first, e.g. index = "
+                        "{name: i for i, name in enumerate(class_names)}; "
+                        "y = np.array([index[label] for label in labels]).")
             raise TypeError(
-                f"{prefix}`y` must be numbers. Received dtype {y.dtype}."
+                f"{prefix}`y` must be numbers. Received dtype {y.dtype}.{hint}"
             )
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
             raise ValueError(

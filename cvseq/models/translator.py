@@ -209,12 +209,12 @@ class Translator(TextDecoderModel):
         """
         return self.generate(inputs, **kwargs)
 
-    def _batch(self, texts):
-        single = isinstance(texts, str)
-        texts = [texts] if single else list(texts if texts is not None else [])
+    def _batch(self, inputs):
+        single = isinstance(inputs, str)
+        texts = [inputs] if single else list(inputs if inputs is not None else [])
         if not texts or not all(isinstance(t, str) for t in texts):
             raise TypeError(
-                f"`inputs` must be a str or a non-empty list of str. Received: {texts!r}."
+                f"`inputs` must be a str or a non-empty list of str. Received: {inputs!r}."
             )
         return texts, single
 

@@ -138,6 +138,8 @@ def test_translate_takes_one_string_and_validates():
         model.translate("Spain", beam_width=0)
     with pytest.raises(TypeError, match="`inputs` must be a str"):
         model.translate([1, 2])
+    with pytest.raises(TypeError, match="Received: None"):  # what was given, not []
+        model.translate(None)
 
 
 def test_int_vocabulary_is_refused():

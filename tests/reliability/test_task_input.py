@@ -109,6 +109,13 @@ def test_pixels_already_rescaled_are_warned_about(tagger):
         tagger.predict(np.zeros_like(clips), verbose=0)
 
 
+def test_string_labels_say_how_to_map_them(tagger):
+    clips = np.zeros((2, 2, 16, 16, 3), "uint8")
+    with pytest.raises(TypeError, match=r"must be numbers. Received dtype <U5. Map the "
+                       r"labels to class indices first"):
+        tagger.fit(clips, np.array(["left", "right"]), epochs=1, verbose=0)
+
+
 def test_integer_valued_float_labels_still_train(tagger):
     clips = np.zeros((2, 2, 16, 16, 3), "uint8")
     tagger.fit(clips, np.array([0.0, 2.0]), epochs=1, verbose=0)
