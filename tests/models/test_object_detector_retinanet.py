@@ -123,6 +123,16 @@ def test_retinanet_detector(tmp_path):
 
     # Padding past num_detections, labels in range, sorted scores; `detect`
     # (batched, and per image: the TFLite path) returns what `predict` does.
+    # Box targets are checked before KerasHub's pipeline turns the arrays
+    # into a dataset (as for YOLOv8; the cases: test_object_detector.py).
+    with pytest.raises(ValueError, match="must lie on the image"):
+        model.fit(images, {"boxes": targets["boxes"] * 100, "labels": targets["labels"]},
+                  epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"`x` \('images'\) holds 1 NaN"):
+        bad = images.astype("float32")
+        bad[0, 0, 0, 0] = np.nan
+        model.predict(bad, verbose=0)
+
     _spread_scores(model, images)
     found = model.predict(images, verbose=0)
     for i in range(2):
