@@ -314,6 +314,19 @@ def test_a_number_for_inputs_says_the_length_is_max_length(generating_models, na
         model.generate(5)
 
 
+def test_a_prompt_of_unknown_words_only_is_warned_about(generating_models):
+    import warnings
+
+    model, _ = generating_models["language_model"]
+    with pytest.warns(UserWarning, match="Prompt 'zebra quartz' holds no word of the "
+                      r"model's vocabulary: it is read as \[UNK\] only") as record:
+        model.generate("zebra quartz", max_length=4)
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.generate("to zebra", max_length=4)  # one known word: no warning
+
+
 def test_sequence_generator_length_and_max_length_together_are_refused(generating_models):
     model, _ = generating_models["sequence_generator"]
     with pytest.raises(TypeError, match="both the deprecated length.*`max_length=` alone"):

@@ -6,6 +6,7 @@ import numpy as np
 from cvseq import text
 from cvseq.models._common import next_token_model
 from cvseq.models.generative import GenerativeModel, NextTokenModel  # noqa: F401
+from cvseq.models.task import warn_user
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -60,6 +61,13 @@ class LanguageModel(NextTokenModel):
                 "Every prompt needs at least one token of the vocabulary. "
                 f"Received empty prompt(s): {empty!r}."
             )
+        if tokenizer is not None:
+            unknown = [p for p, i in zip(prompts, ids) if all(t == 1 for t in i)]  # "[UNK]"
+            if unknown:
+                warn_user(
+                    f"Prompt {unknown[0]!r} holds no word of the model's vocabulary: it "
+                    "is read as [UNK] only, so the continuation does not follow it. "
+                    "Use words of the training text.")
         if max_length is None:
             max_length = self.sequence_length
         tokens, _ = self._decode(
