@@ -13,7 +13,6 @@ opening tokens (sequence generator), source texts (translator), images
 always counts the tokens of the returned output.
 """
 
-
 import numbers
 
 import numpy as np
@@ -21,6 +20,7 @@ import numpy as np
 from cvseq import generation, text
 from cvseq._validation import check_int
 from cvseq.models.task import Task, warn_user
+
 
 def warn_deprecated(message):
     """A `DeprecationWarning` attributed to the first caller outside cvseq."""
@@ -94,7 +94,7 @@ class GenerativeModel(Task):
         inputs, max_length, seed = self._old_arguments(
             inputs, args, max_length, seed, deprecated
         )
-        if isinstance(inputs, (numbers.Number, np.number)) and not isinstance(inputs, bool):
+        if isinstance(inputs, numbers.Number) and not isinstance(inputs, bool):
             raise TypeError(
                 f"`inputs` of {type(self).__name__}.generate() is what the task reads "
                 "(a prompt, opening tokens, source texts or images; a list for a "

@@ -91,10 +91,7 @@ class RetinaNetDetector(DetectorCompile, keras_hub.models.RetinaNetObjectDetecto
     # turns in-memory data into a tf.data pipeline first: check it here,
     # while it is still arrays.
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        x, y = self._check_data(x, y, "fit")
-        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
-            self._check_data(validation_data[0], validation_data[1], "fit",
-                             prefix="validation_data: ")
+        x, y, validation_data = self._check_fit_data(x, y, validation_data)
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):

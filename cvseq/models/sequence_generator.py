@@ -1,14 +1,13 @@
 """One-to-many: from a start token (and an optional primer), a whole sequence."""
 
 import numbers
-import warnings
 
 import keras
 
 from cvseq import text
 from cvseq._validation import check_int
 from cvseq.models._common import next_token_model
-from cvseq.models.generative import NextTokenModel
+from cvseq.models.generative import NextTokenModel, warn_deprecated
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -51,12 +50,9 @@ class SequenceGenerator(NextTokenModel):
         # random seed `random_seed`; a `seed` that is not an int is an opening.
         if (seed is not None and not isinstance(seed, numbers.Integral)
                 and inputs is None):
-            warnings.warn(
+            warn_deprecated(
                 "`seed=` for the opening tokens is deprecated: pass them as "
-                "`inputs` (the first argument); `seed=` is now the random seed.",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+                "`inputs` (the first argument); `seed=` is now the random seed.")
             inputs, seed = seed, None
         if length is not None or args:
             if len(args) > 1 or (args and length is not None):
@@ -70,12 +66,9 @@ class SequenceGenerator(NextTokenModel):
                     "(tokens after the opening) and `max_length=`; pass "
                     "`max_length=` alone (tokens in the result, opening included).")
             length = check_int("length", args[0] if args else length)
-            warnings.warn(
+            warn_deprecated(
                 "`length` (tokens after the opening) is deprecated: use "
-                "`max_length=` (tokens in the result, opening included).",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+                "`max_length=` (tokens in the result, opening included).")
             openings, _ = self._openings(inputs)
             kwargs["max_length"] = max(len(s) for s in openings) + length
         return super().generate(inputs, seed=seed, **kwargs)

@@ -198,17 +198,12 @@ class Task(keras.Model):
     # Inputs -------------------------------------------------------------
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        x, y = self._check_data(x, y, "fit")
+        x, y, validation_data = self._check_fit_data(x, y, validation_data)
         if "shuffle" not in kwargs and len(args) < 7 and _is_tf_dataset(x):
             # Keras ignores `shuffle` for a tf.data.Dataset (it shuffles
             # itself, as `cvseq.datasets.load` does) and warns at every fit
             # that its default True is ignored; a `shuffle` given is kept.
             kwargs["shuffle"] = False
-        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
-            vx, vy = self._check_data(
-                validation_data[0], validation_data[1], "fit", prefix="validation_data: "
-            )
-            validation_data = (vx, vy, *validation_data[2:])
         _build_state_before_tracing(self, x, y)
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
@@ -220,6 +215,17 @@ class Task(keras.Model):
     def predict(self, x, *args, **kwargs):
         x, _ = self._check_data(x, None, "predict")
         return super().predict(x, *args, **kwargs)
+
+    def _check_fit_data(self, x, y, validation_data):
+        """`fit`'s in-memory `x`, `y` and `validation_data`, checked (see
+        `_check_data`)."""
+        x, y = self._check_data(x, y, "fit")
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+            vx, vy = self._check_data(
+                validation_data[0], validation_data[1], "fit", prefix="validation_data: "
+            )
+            validation_data = (vx, vy, *validation_data[2:])
+        return x, y, validation_data
 
     def _check_data(self, x, y, method, prefix=""):
         """Converts and checks in-memory `x` (and `y`); passes datasets through."""
