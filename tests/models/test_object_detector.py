@@ -90,7 +90,8 @@ def test_detector():
          r"coordinates from 100 to 3000"),
         ({"boxes": nan, "labels": labels}, "NaN or infinite"),
         ({"boxes": np.where(real, boxes / SIZE, -1), "labels": labels},
-         r"all within \[0, 1\].*bounding_box_format='rel_xyxy'"),
+         r"all within \[0.03125, 0.9375\]: fractions of the image.*"
+         r"bounding_box_format='rel_xyxy'"),
         ({"boxes": np.where(real, boxes[..., [2, 3, 0, 1]], -1), "labels": labels},
          "inverted"),
         ({"boxes": boxes, "labels": np.where(labels >= 0, 7, -1)},
@@ -110,6 +111,31 @@ def test_detector():
     # keras-cv's input has no name: errors say `x` ('inputs'), not Keras' internal one.
     with pytest.raises(ValueError, match=r"`x` \('inputs'\).*without its batch axis"):
         model.predict(images[0], verbose=0)
+
+
+def test_box_checks_on_real_annotations():
+    """Hand-annotated pedestrian boxes (TUD, from motmetrics' files; 640x480):
+    19 of Campus's 359 cross the frame's border and are taken; the same
+    boxes as fractions of the image, or x100, are refused."""
+    from cvseq.datasets.mot_tracks import load_mot_sequence
+    from cvseq.models._detector_compile import check_box_targets
+
+    sequence = load_mot_sequence("TUD-Campus")
+    frames = [b for b in sequence.boxes if len(b)]
+    boxes = np.full((len(frames), max(map(len, frames)), 4), -1, "float32")
+    labels = np.full(boxes.shape[:2], -1)
+    for i, b in enumerate(frames):
+        boxes[i, :len(b)], labels[i, :len(b)] = b, 0
+    real = boxes[labels >= 0]
+    assert ((real[:, 0] < 0) | (real[:, 2] > 640) | (real[:, 3] > 480)).sum() == 19
+    options = dict(num_classes=1, bounding_box_format="xyxy", image_size=(480, 640))
+    check_box_targets({"boxes": boxes, "labels": labels}, "", **options)
+    scale = np.array([640, 480, 640, 480], "float32")
+    with pytest.raises(ValueError, match="fractions of the image"):
+        check_box_targets({"boxes": np.where(labels[..., None] >= 0, boxes / scale, -1),
+                           "labels": labels}, "", **options)
+    with pytest.raises(ValueError, match="must lie on the image"):
+        check_box_targets({"boxes": boxes * 100, "labels": labels}, "", **options)
 
 
 def test_frozen_backbone_reloads_frozen_and_compiled(tmp_path):
