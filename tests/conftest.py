@@ -125,6 +125,45 @@ def _cpu_seconds():
     return total
 
 
+def _runs_in_graph(item):
+    """Learning tests (`slow`) and tests marked `graph` run as users' `fit`
+    does, each step a traced `tf.function`; the other tests (contracts on
+    tiny data, a few steps each) run their steps eagerly, since tracing a
+    model's train step costs more than its few tiny steps (test_task.py and
+    test_task_specs.py: 94 -> 40 CPU-s). Every task still trains,
+    evaluates and predicts traced in the CLI sweep and its learning test.
+    CVSEQ_TEST_GRAPH=1 traces every test."""
+    return (
+        bool(os.environ.get("CVSEQ_TEST_GRAPH"))
+        or item.get_closest_marker("slow") is not None
+        or item.get_closest_marker("graph") is not None
+    )
+
+
+class _FunctionMode:
+    """Sets how a test's `tf.function`s run (see `_runs_in_graph`) for its
+    setup, call and teardown, fixtures included."""
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            yield
+            return
+        import tensorflow as tf
+
+        tf.config.run_functions_eagerly(not _runs_in_graph(item))
+        try:
+            yield
+        finally:
+            tf.config.run_functions_eagerly(False)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_FunctionMode(), "cvseq-function-mode")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     """Opt-in CPU-time log: with CVSEQ_TEST_CPU_LOG=PATH, append one JSON

@@ -49,6 +49,7 @@ def test_unknown_model_is_refused(capsys):
     assert "yolo_v9" in capsys.readouterr().err
 
 
+@pytest.mark.graph
 @pytest.mark.parametrize("name", ["stock_retinanet", "stock_yolo_v8"])
 def test_stock_models_score_with_cvseq_keys(name):
     """The stock models' `predict` through `_Scores`, as `evaluate_detector`

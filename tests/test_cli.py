@@ -179,6 +179,7 @@ TASK_RUNS = {
 }
 
 
+@pytest.mark.graph
 @pytest.mark.parametrize("task", sorted(TASK_RUNS))
 def test_every_task_trains_predicts_and_evaluates(task, tmp_path, capsys):
     options, inputs = TASK_RUNS[task]
@@ -222,6 +223,7 @@ CNN_RUNS = {
 }
 
 
+@pytest.mark.graph
 @pytest.mark.parametrize("task", sorted(CNN_RUNS))
 def test_cnn_tasks_train_and_predict(task, tmp_path, capsys):
     out = str(tmp_path / task)

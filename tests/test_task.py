@@ -254,6 +254,7 @@ def test_a_loaded_task_is_compiled_as_saved(tmp_path):
     loaded.fit(["good film", "bad film"], np.array([0, 1]), epochs=1, verbose=0)
 
 
+@pytest.mark.graph
 def test_jit_compile_is_saved_only_when_the_user_chose_it(tmp_path, monkeypatch):
     """Keras saves the `jit_compile` it resolved on the saving backend; a
     TensorFlow file's `False` made a model loaded on JAX train op by op.
@@ -290,6 +291,7 @@ def test_jit_compile_is_saved_only_when_the_user_chose_it(tmp_path, monkeypatch)
         assert loaded.get_compile_arguments()["jit_compile"] is chosen
 
 
+@pytest.mark.graph
 @pytest.mark.parametrize("name", ["image_classifier", "translator", "instance_segmenter"])
 def test_first_fit_and_evaluate_trace_their_step_once(name):
     """Keras builds the optimizer, loss and metric state inside the first
@@ -313,6 +315,7 @@ def test_first_fit_and_evaluate_trace_their_step_once(name):
     assert model._distribute_strategy is None  # only for the call
 
 
+@pytest.mark.graph
 def test_a_model_keras_cannot_build_symbolically_still_trains():
     """`Task` builds its state before tracing; where Keras' symbolic build
     fails (a subclass whose call needs real tensors, say), Keras builds it in
@@ -345,6 +348,7 @@ def test_fit_on_a_tf_dataset_does_not_warn_that_shuffle_is_ignored():
         model.fit(data, epochs=1, verbose=0, shuffle=True)
 
 
+@pytest.mark.graph
 def test_state_is_built_symbolically_once_not_at_every_fit():
     """A text model's `TextVectorization` holds a `StringLookup` that never
     reports built, so Keras' own check would redo the symbolic pass at every

@@ -151,6 +151,7 @@ def test_digit_instances_data():
     assert info.task == "instance_segmenter" and info.num_classes == 11
 
 
+@pytest.mark.graph
 def test_saved_model_round_trip(tmp_path):
     import tensorflow as tf
 

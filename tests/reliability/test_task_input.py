@@ -94,6 +94,7 @@ def test_colour_frames_given_to_a_grey_model_say_how_to_fix_it():
         predictor.predict(np.zeros((1, 2, 8, 8, 3), "uint8"), verbose=0)
 
 
+@pytest.mark.graph  # asserts no warning at all; TF warns of eager tf.functions
 def test_pixels_already_rescaled_are_warned_about(tagger):
     """[0, 1] floats would reach the model as near-black frames."""
     clips = np.random.default_rng(0).integers(0, 256, (2, 2, 16, 16, 3)).astype("float32")
