@@ -220,6 +220,23 @@ def decode(
     return np.asarray(ops.convert_to_numpy(output)).astype("int32")
 
 
+def traced(step):
+    """`step` as one compiled call per decoding step where the backend allows.
+
+    On TensorFlow the step becomes a `tf.function` (shapes relaxed after the
+    first retrace, so other batch sizes and beam widths reuse it): the
+    model's layers run as one graph call instead of op by op. It reads the
+    model's variables when it runs, so later training is seen. Other
+    backends get `step` unchanged (a `jax.jit` would freeze the weights it
+    was traced with).
+    """
+    if keras.backend.backend() != "tensorflow":
+        return step
+    import tensorflow as tf
+
+    return tf.function(step, reduce_retracing=True)
+
+
 def generated_ids(tokens, *, prompt_mask=None, stop_token_ids=None, pad_id=0):
     """The generated part of each decoded row, up to its first stop token.
 

@@ -224,6 +224,7 @@ def generating_models():
     return _generating_models()
 
 
+@pytest.mark.graph  # as users decode: each step a traced call
 @pytest.mark.parametrize(
     "name", ["language_model", "sequence_generator", "translator", "image_captioner"])
 def test_the_generation_contract(generating_models, name, tmp_path):
@@ -374,3 +375,24 @@ def test_an_unknown_keyword_lists_the_contract(generating_models):
     with pytest.raises(TypeError, match="unexpected keyword argument 'length'.*"
                        "max_length"):
         model.generate(inputs, length=3)
+
+
+@pytest.mark.graph
+def test_the_traced_step_reads_the_weights_as_they_are_now():
+    """The decoding step is traced once per model and kept: weights changed
+    after a first `generate` (training, `load_weights`) must be the ones it
+    reads next time."""
+    import cvseq
+    from cvseq import text
+
+    model = cvseq.language_model(
+        vocabulary=text.build_vocabulary(["to be or not to be that is the question"]),
+        sequence_length=6, units=8)
+    model.generate("to be", max_length=5)
+    logits = model.get_layer("logits")
+    kernel, bias = logits.get_weights()
+    word = list(model.tokenizer.get_vocabulary()).index("question")
+    bias[:] = -10.0
+    bias[word] = 10.0
+    logits.set_weights([np.zeros_like(kernel), bias])
+    assert model.generate("to be", max_length=5) == "to be question question question"

@@ -76,7 +76,7 @@ class TextDecoderModel(GenerativeModel):
         if max_length is None:
             max_length = self._decoder_length() - 1
         vectorizer = self.tokenizer
-        step = self._step()
+        step = self._decoding_step()
         out = []
         for begin in range(0, len(batch), self.decode_batch_size):
             chunk = batch[begin:begin + self.decode_batch_size]

@@ -19,7 +19,7 @@ import numpy as np
 
 from cvseq import generation, text
 from cvseq._validation import check_int
-from cvseq.models.task import Task, warn_user
+from cvseq.models.task import Task, _untracked, warn_user
 
 
 def warn_deprecated(message):
@@ -160,6 +160,19 @@ class GenerativeModel(Task):
     def _generate(self, inputs, *, max_length, **sampler_options):
         raise NotImplementedError
 
+    def _step(self):
+        """`step(tokens, states) -> (logits, states)`: one decoding step
+        (`cvseq.generation`)."""
+        raise NotImplementedError
+
+    def _decoding_step(self):
+        """`_step()` traced once per model (`generation.traced`) and kept."""
+        step = self.__dict__.get("_traced_step")
+        if step is None:
+            step = generation.traced(self._step())
+            _untracked(self, "_traced_step", step)
+        return step
+
 
 class NextTokenModel(GenerativeModel):
     """A functional next-token model that can step its cells one at a time.
@@ -212,7 +225,7 @@ class NextTokenModel(GenerativeModel):
             mask[i, : len(p)] = True
         cells = self._cells()
         tokens = generation.decode(
-            self._step(),
+            self._decoding_step(),
             buffer,
             initial_states=generation.zero_states(cells, len(prompts)),
             prompt_mask=mask,
