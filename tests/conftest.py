@@ -128,16 +128,15 @@ def _cpu_seconds():
 def _runs_in_graph(item):
     """Learning tests (`slow`) and tests marked `graph` run as users' `fit`
     does, each step a traced `tf.function`; the other tests (contracts on
-    tiny data, a few steps each) run their steps eagerly, since tracing a
-    model's train step costs more than its few tiny steps (test_task.py and
-    test_task_specs.py: 94 -> 40 CPU-s). Every task still trains,
-    evaluates and predicts traced in the CLI sweep and its learning test.
-    CVSEQ_TEST_GRAPH=1 traces every test."""
-    return (
-        bool(os.environ.get("CVSEQ_TEST_GRAPH"))
-        or item.get_closest_marker("slow") is not None
-        or item.get_closest_marker("graph") is not None
-    )
+    tiny data, a few steps each), and `slow` ones marked `eager` (they
+    learn nothing: kills, exports, the JAX process), run their steps
+    eagerly, since tracing a model's train step costs more than its few
+    tiny steps (test_task.py and test_task_specs.py: 94 -> 40 CPU-s). Every
+    task still trains, evaluates and predicts traced in the CLI sweep and
+    its learning test. CVSEQ_TEST_GRAPH=1 traces every test."""
+    if os.environ.get("CVSEQ_TEST_GRAPH") or item.get_closest_marker("graph"):
+        return True
+    return bool(item.get_closest_marker("slow")) and not item.get_closest_marker("eager")
 
 
 class _FunctionMode:

@@ -179,7 +179,7 @@ TASK_RUNS = {
 }
 
 
-@pytest.mark.graph
+@pytest.mark.graph  # as users run `cvseq train`: each step traced
 @pytest.mark.parametrize("task", sorted(TASK_RUNS))
 def test_every_task_trains_predicts_and_evaluates(task, tmp_path, capsys):
     options, inputs = TASK_RUNS[task]
@@ -223,7 +223,8 @@ CNN_RUNS = {
 }
 
 
-@pytest.mark.graph
+# Eager (tests/conftest.py): the image tasks' steps run traced in their learning
+# tests; the detector's traced train step alone costs ~16 CPU-s here.
 @pytest.mark.parametrize("task", sorted(CNN_RUNS))
 def test_cnn_tasks_train_and_predict(task, tmp_path, capsys):
     out = str(tmp_path / task)

@@ -254,6 +254,25 @@ def test_a_loaded_task_is_compiled_as_saved(tmp_path):
     loaded.fit(["good film", "bad film"], np.array([0, 1]), epochs=1, verbose=0)
 
 
+def test_an_untrained_task_saves_and_loads_without_an_optimizer_warning(tmp_path):
+    """Keras warned "Skipping variable loading for optimizer 'adam', because
+    it has N variables whereas the saved optimizer has 2" on loading a
+    compiled model saved before any fit (the loaded one builds its optimizer)."""
+    import warnings
+
+    model = cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)  # Adam
+    paths = [str(tmp_path / "saved.keras"), str(tmp_path / "save_model.keras")]
+    model.save(paths[0])
+    keras.saving.save_model(model, paths[1])
+    for path in paths:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Skipping variable loading")
+            loaded = keras.saving.load_model(path)
+        assert int(loaded.optimizer.iterations) == 0
+        assert len(loaded.optimizer.variables) == len(model.optimizer.variables) > 2
+        loaded.fit(["good film", "bad film"], np.array([0, 1]), epochs=1, verbose=0)
+
+
 @pytest.mark.graph
 def test_jit_compile_is_saved_only_when_the_user_chose_it(tmp_path, monkeypatch):
     """Keras saves the `jit_compile` it resolved on the saving backend; a

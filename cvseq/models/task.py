@@ -195,6 +195,25 @@ class Task(keras.Model):
         if self.built and getattr(self, "optimizer", None) is not None:
             self.optimizer.build(self.trainable_variables)
 
+    def save_own_variables(self, store):
+        """Builds a compiled model's optimizer before Keras saves it.
+
+        A model compiled but never trained has an unbuilt optimizer (2
+        variables), while loading builds it (`compile_from_config`): Keras
+        then warned "Skipping variable loading for optimizer ... it has 48
+        variables whereas the saved optimizer has 2". Built here, the file
+        holds the state `fit` starts from (zero moments) and loads silently.
+        Keras saves a model's own variables before its optimizer's.
+        """
+        optimizer = getattr(self, "optimizer", None)
+        if self.built and self.compiled and optimizer is not None and not optimizer.built:
+            if keras.backend.backend() == "tensorflow":
+                with self.distribute_strategy.scope():
+                    optimizer.build(self.trainable_variables)
+            else:
+                optimizer.build(self.trainable_variables)
+        super().save_own_variables(store)
+
     # Inputs -------------------------------------------------------------
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):

@@ -40,6 +40,7 @@ def _run(script, *args, timeout=1800):  # wall time: generous for a loaded machi
 
 # slow: ~2 min of CPU, so xdist hands it out first (tests/conftest.py).
 @pytest.mark.slow
+@pytest.mark.eager  # the TensorFlow side fits and predicts one step per model
 def test_every_factory_on_jax_without_tensorflow_and_keras_files_across_backends(tmp_path):
     # One JAX process for both checks (each fresh interpreter re-imports:
     # ~3 CPU-s for JAX + Keras + cvseq, ~7 with TensorFlow); the TensorFlow

@@ -166,6 +166,7 @@ def test_retinanet_rejects_yolo_backbones_naming_the_fix():
 
 
 @pytest.mark.slow  # two exports: minutes on 2 cores
+@pytest.mark.eager  # the exports trace their own functions
 def test_retinanet_exports(tmp_path):
     from cvseq import export
 

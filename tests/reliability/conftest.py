@@ -10,7 +10,8 @@
 - `finished_run`: a finished run directory of `tiny_train` (2 epochs), made
   once per session; copy it (`shutil.copytree`) before changing it.
 - `cvseq_subprocess(*args, env=None)`: runs `cvseq ARGS` in a new process
-  that imports this checkout; returns the `CompletedProcess`.
+  that imports this checkout, its `tf.function`s eager or traced as the
+  test's; returns the `CompletedProcess`.
 """
 
 import os
@@ -30,12 +31,23 @@ def tiny_train():
     return list(TINY_TRAIN)
 
 
+def _cli_in_mode():
+    """`python -m cvseq.cli` whose `tf.function`s run as this test's do
+    (eagerly, or traced: tests/conftest.py)."""
+    import tensorflow as tf
+
+    eager = tf.config.functions_run_eagerly()
+    return ("import runpy, sys, tensorflow as tf; "
+            f"tf.config.run_functions_eagerly({eager}); "
+            "sys.exit(runpy.run_module('cvseq.cli', run_name='__main__'))")
+
+
 @pytest.fixture(scope="session")
 def cvseq_subprocess():
     def run(*args, env=None, timeout=300):
         environ = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
         environ["PYTHONPATH"] = ROOT + os.pathsep + environ.get("PYTHONPATH", "")
-        return subprocess.run([sys.executable, "-m", "cvseq.cli", *map(str, args)],
+        return subprocess.run([sys.executable, "-c", _cli_in_mode(), *map(str, args)],
                               env=environ, capture_output=True, text=True,
                               timeout=timeout)
 

@@ -88,6 +88,7 @@ def test_killed_at_every_phase_the_rerun_ends_one_consistent_run(
 
 
 @pytest.mark.slow
+@pytest.mark.eager
 def test_killed_while_saving_or_continuing_a_finished_run(
         tmp_path, tiny_train, cvseq_subprocess, finished_run):
     """The other instants of the save (model written under its temporary
