@@ -136,7 +136,7 @@ def test_compile_with_an_optimizer_alone_trains_with_the_task_defaults(name):
     assert isinstance(model, cvseq.Task)
     assert not model.compiled  # so nothing of an earlier compile can be kept
     # YOLOv8's traced train step costs ~25 CPU-s, an eager one ~3; the
-    # traced step is covered by `cvseq train` (test_cli.py).
+    # traced step is covered by the detector's learning test.
     model.compile(optimizer="sgd", run_eagerly=name == "object_detector")
     assert isinstance(model.optimizer, keras.optimizers.SGD)
     history = model.fit(inputs, targets, epochs=1, verbose=0).history

@@ -97,8 +97,7 @@ def check_task_spec(spec, model_options=None):
     assert [w.shape for w in rebuilt.weights] == [w.shape for w in model.weights]
     assert json.loads(json.dumps(keras.saving.serialize_keras_object(rebuilt))) == record
     # Tracing YOLOv8's train and predict steps costs ~25 CPU-s; an eager
-    # step ~3. The traced steps are covered by `cvseq train` (test_cli.py)
-    # and the detector's learning test.
+    # step ~3. The traced steps are covered by the detector's learning test.
     eager = name == "object_detector"
     model.run_eagerly = eager
     inputs, _ = next(iter(data))

@@ -39,7 +39,7 @@ def _eager(model):
     """`model`, running `fit` and `predict` eagerly. Tracing YOLOv8's train
     step costs ~30 CPU-s on 2 cores (about half of it the optimizer's
     per-variable update ops), one eager step ~3 CPU-s. The traced train step is covered by
-    the learning test and the CLI test (`cvseq train object_detector`)."""
+    the learning test."""
     model.run_eagerly = True
     return model
 
