@@ -132,9 +132,11 @@ def _runs_in_graph(item):
     learn nothing: kills, exports, the JAX process), run their steps
     eagerly, since tracing a model's train step costs more than its few
     tiny steps (test_task.py and test_task_specs.py: 94 -> 40 CPU-s). Every
-    task still trains, evaluates and predicts traced in the CLI sweep and
-    its learning test. CVSEQ_TEST_GRAPH=1 traces every test."""
-    if os.environ.get("CVSEQ_TEST_GRAPH") or item.get_closest_marker("graph"):
+    task and the tracker still trains and predicts traced in its learning
+    test, and the RNN tasks in the CLI's train/predict/evaluate sweep.
+    CVSEQ_TEST_GRAPH=1 traces every test."""
+    if (os.environ.get("CVSEQ_TEST_GRAPH", "0").lower() not in ("", "0", "false")
+            or item.get_closest_marker("graph")):
         return True
     return bool(item.get_closest_marker("slow")) and not item.get_closest_marker("eager")
 

@@ -378,7 +378,7 @@ def test_an_unknown_keyword_lists_the_contract(generating_models):
 
 
 @pytest.mark.graph
-def test_the_traced_step_reads_the_weights_as_they_are_now():
+def test_the_traced_step_reads_the_weights_as_they_are_now(tmp_path):
     """The decoding step is traced once per model and kept: weights changed
     after a first `generate` (training, `load_weights`) must be the ones it
     reads next time."""
@@ -396,3 +396,10 @@ def test_the_traced_step_reads_the_weights_as_they_are_now():
     bias[word] = 10.0
     logits.set_weights([np.zeros_like(kernel), bias])
     assert model.generate("to be", max_length=5) == "to be question question question"
+    # The kept step is not part of what a SavedModel holds.
+    import tensorflow as tf
+
+    path = str(tmp_path / "saved_model")
+    tf.saved_model.save(model, path)
+    assert not any("decoding" in name or "traced" in name
+                   for name in dir(tf.saved_model.load(path)))

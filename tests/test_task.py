@@ -257,20 +257,49 @@ def test_a_loaded_task_is_compiled_as_saved(tmp_path):
 def test_an_untrained_task_saves_and_loads_without_an_optimizer_warning(tmp_path):
     """Keras warned "Skipping variable loading for optimizer 'adam', because
     it has N variables whereas the saved optimizer has 2" on loading a
-    compiled model saved before any fit (the loaded one builds its optimizer)."""
+    compiled model saved before any fit (loading built the optimizer). A
+    trained model's optimizer state still loads, and weights files of an
+    untrained model load into a fresh one without a word."""
     import warnings
 
-    model = cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)  # Adam
+    def build():
+        return cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)  # Adam
+
+    texts, labels = ["good film", "bad film"], np.array([0, 1])
+    model = build()
     paths = [str(tmp_path / "saved.keras"), str(tmp_path / "save_model.keras")]
     model.save(paths[0])
     keras.saving.save_model(model, paths[1])
-    for path in paths:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("error", message="Skipping variable loading")
+    model.save_weights(str(tmp_path / "untrained.weights.h5"))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Skipping variable loading")
+        for path in paths:
             loaded = keras.saving.load_model(path)
-        assert int(loaded.optimizer.iterations) == 0
-        assert len(loaded.optimizer.variables) == len(model.optimizer.variables) > 2
-        loaded.fit(["good film", "bad film"], np.array([0, 1]), epochs=1, verbose=0)
+            assert not loaded.optimizer.built  # as saved; `fit` builds it
+            loaded.fit(texts, labels, epochs=1, verbose=0)
+        build().load_weights(str(tmp_path / "untrained.weights.h5"))
+        # Trained: the optimizer's state is saved and loads.
+        model.fit(texts, labels, epochs=2, verbose=0)
+        model.save(paths[0])
+        loaded = keras.saving.load_model(paths[0])
+    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 2
+    for mine, theirs in zip(model.optimizer.variables, loaded.optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs))
+
+
+@pytest.mark.parametrize("architecture", ["yolo_v8", "retinanet"])
+def test_an_untrained_detector_loads_without_an_optimizer_warning(architecture, tmp_path):
+    """The detectors keep their own compile config (DetectorCompile)."""
+    import warnings
+
+    model = cvseq.object_detector(2, image_size=32, architecture=architecture,
+                                  **({"backbone": "yolo_v8_tiny"} if architecture == "yolo_v8" else {}))
+    path = str(tmp_path / "detector.keras")
+    model.save(path)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Skipping variable loading")
+        loaded = keras.saving.load_model(path)
+    assert loaded.compiled and not loaded.optimizer.built
 
 
 @pytest.mark.graph

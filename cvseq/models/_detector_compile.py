@@ -15,7 +15,12 @@ nothing.
 import keras
 import numpy as np
 
-from cvseq.models.task import _untracked
+from cvseq.models.task import (
+    OPTIMIZER_BUILT,
+    _untracked,
+    build_optimizer_as_saved,
+    note_optimizer_state,
+)
 
 
 def reject_loss_and_metrics(loss, metrics):
@@ -65,17 +70,19 @@ class DetectorCompile:
         _untracked(self, "_compile_arguments", dict(config, **kwargs))
 
     def get_compile_config(self):
-        return compile_config(self)
+        config = compile_config(self)
+        return note_optimizer_state(self, config) if config else config
 
     def compile_from_config(self, config):
+        config = dict(config)
+        optimizer_built = config.pop(OPTIMIZER_BUILT, True)
         config = {
             key: keras.saving.deserialize_keras_object(value)
             if isinstance(value, dict) else value
             for key, value in config.items()
         }
         self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        build_optimizer_as_saved(self, optimizer_built)
 
 
 _TARGETS = ("`y` must be {'boxes': (batch, max_boxes, 4), 'labels': (batch, "

@@ -166,12 +166,16 @@ class GenerativeModel(Task):
         raise NotImplementedError
 
     def _decoding_step(self):
-        """`_step()` traced once per model (`generation.traced`) and kept."""
-        step = self.__dict__.get("_traced_step")
-        if step is None:
-            step = generation.traced(self._step())
-            _untracked(self, "_traced_step", step)
-        return step
+        """`_step()` traced once per model (`generation.traced`) and kept,
+        in a plain dict: a `tf.function` attribute would be saved with the
+        model by `tf.saved_model.save` (as Keras clears `train_function`)."""
+        kept = self.__dict__.get("_decoding_steps")
+        if kept is None:
+            kept = {}
+            _untracked(self, "_decoding_steps", kept)
+        if "traced" not in kept:
+            kept["traced"] = generation.traced(self._step())
+        return kept["traced"]
 
 
 class NextTokenModel(GenerativeModel):

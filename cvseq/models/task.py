@@ -177,6 +177,7 @@ class Task(keras.Model):
             arguments = self.get_compile_arguments()
             if "jit_compile" in arguments:
                 config["cvseq_jit_compile"] = arguments["jit_compile"]
+            note_optimizer_state(self, config)
         return config
 
     def compile_from_config(self, config):
@@ -191,28 +192,9 @@ class Task(keras.Model):
         config.pop("jit_compile", None)
         if "cvseq_jit_compile" in config:
             config["jit_compile"] = config.pop("cvseq_jit_compile")
+        optimizer_built = config.pop(OPTIMIZER_BUILT, True)
         self.compile(**config)
-        if self.built and getattr(self, "optimizer", None) is not None:
-            self.optimizer.build(self.trainable_variables)
-
-    def save_own_variables(self, store):
-        """Builds a compiled model's optimizer before Keras saves it.
-
-        A model compiled but never trained has an unbuilt optimizer (2
-        variables), while loading builds it (`compile_from_config`): Keras
-        then warned "Skipping variable loading for optimizer ... it has 48
-        variables whereas the saved optimizer has 2". Built here, the file
-        holds the state `fit` starts from (zero moments) and loads silently.
-        Keras saves a model's own variables before its optimizer's.
-        """
-        optimizer = getattr(self, "optimizer", None)
-        if self.built and self.compiled and optimizer is not None and not optimizer.built:
-            if keras.backend.backend() == "tensorflow":
-                with self.distribute_strategy.scope():
-                    optimizer.build(self.trainable_variables)
-            else:
-                optimizer.build(self.trainable_variables)
-        super().save_own_variables(store)
+        build_optimizer_as_saved(self, optimizer_built)
 
     # Inputs -------------------------------------------------------------
 
@@ -412,6 +394,29 @@ class Task(keras.Model):
         _untracked(model, "_compile_defaults", defaults)
         model._targets = targets
         return model
+
+
+# Compile-config key: whether the saved optimizer had its state.
+OPTIMIZER_BUILT = "cvseq_optimizer_built"
+
+
+def note_optimizer_state(model, config):
+    """Records in a compile config whether the model's optimizer is built
+    (has its variables), for `build_optimizer_as_saved` at loading."""
+    optimizer = getattr(model, "optimizer", None)
+    config[OPTIMIZER_BUILT] = bool(optimizer is not None and optimizer.built)
+    return config
+
+
+def build_optimizer_as_saved(model, optimizer_built=True):
+    """Builds a loaded model's optimizer when the saved one was built, so
+    that its saved state loads into it (what Keras' `compile_from_config`
+    does). A model saved before any `fit` saved an unbuilt optimizer (2
+    variables): building it made Keras warn "Skipping variable loading for
+    optimizer ... it has 48 variables whereas the saved optimizer has 2".
+    Files saved before the key was kept default to built, as in Keras."""
+    if optimizer_built and model.built and getattr(model, "optimizer", None) is not None:
+        model.optimizer.build(model.trainable_variables)
 
 
 def _build_state_before_tracing(model, x, y):
