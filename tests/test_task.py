@@ -181,6 +181,7 @@ def test_compile_defaults_survive_the_keras_round_trip(tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded, cvseq.Task) and loaded.targets == "values"
+    assert not loaded.compiled  # as saved
     loaded.compile(optimizer="sgd")
     assert {m.name for m in loaded.get_compile_defaults()["metrics"]} == {"ade", "fde"}
 

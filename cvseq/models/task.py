@@ -177,7 +177,8 @@ class Task(keras.Model):
             arguments = self.get_compile_arguments()
             if "jit_compile" in arguments:
                 config["cvseq_jit_compile"] = arguments["jit_compile"]
-            note_optimizer_state(self, config)
+            if self.compiled:
+                note_optimizer_state(self, config)
         return config
 
     def compile_from_config(self, config):
