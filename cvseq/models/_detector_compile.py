@@ -70,8 +70,7 @@ class DetectorCompile:
         _untracked(self, "_compile_arguments", dict(config, **kwargs))
 
     def get_compile_config(self):
-        config = compile_config(self)
-        return note_optimizer_state(self, config) if config else config
+        return note_optimizer_state(self, compile_config(self))
 
     def compile_from_config(self, config):
         config = dict(config)

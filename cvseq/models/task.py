@@ -177,8 +177,7 @@ class Task(keras.Model):
             arguments = self.get_compile_arguments()
             if "jit_compile" in arguments:
                 config["cvseq_jit_compile"] = arguments["jit_compile"]
-            if self.compiled:
-                note_optimizer_state(self, config)
+            note_optimizer_state(self, config)
         return config
 
     def compile_from_config(self, config):
@@ -402,10 +401,13 @@ OPTIMIZER_BUILT = "cvseq_optimizer_built"
 
 
 def note_optimizer_state(model, config):
-    """Records in a compile config whether the model's optimizer is built
-    (has its variables), for `build_optimizer_as_saved` at loading."""
-    optimizer = getattr(model, "optimizer", None)
-    config[OPTIMIZER_BUILT] = bool(optimizer is not None and optimizer.built)
+    """Records in a compiled model's compile config whether its optimizer is
+    built (has its variables), for `build_optimizer_as_saved` at loading.
+    An uncompiled model's config stays as it is (empty or None): anything in
+    it would make Keras compile the loaded model."""
+    if config and model.compiled:
+        optimizer = getattr(model, "optimizer", None)
+        config[OPTIMIZER_BUILT] = bool(optimizer is not None and optimizer.built)
     return config
 
 
