@@ -99,7 +99,9 @@ def video_tagger(
             second stream on the optical flow between frames (`cvseq.flow`,
             OpenCV DIS): a small CNN per flow field and its own recurrent
             layer, whose clip summary is concatenated to the frames' before
-            the head (late fusion); `("flow",)` uses the flow alone. With a
+            the head (late fusion); `("flow",)` uses the flow alone (no
+            backbone then: a `backbone`, `weights` or `train_backbone`
+            other than the default is refused). With a
             flow stream the model's inputs are `{"clips", "flow"}` (flow
             `(batch, frames - 1, h, w, 2)`), and `fit`, `evaluate` and
             `predict` compute the flow when given clips alone. Defaults to
@@ -132,6 +134,17 @@ def video_tagger(
             image_size=image_size, dropout=dropout, streams=streams,
             compile=compile))
     if "rgb" not in streams:
+        # The backbone reads the frames; the flow stream has its own small
+        # CNN. A backbone asked for here would be silently left out.
+        given = {key: value for key, value, default in (
+            ("backbone", backbone, "frame_cnn"), ("weights", weights, None),
+            ("train_backbone", train_backbone, True)) if value != default}
+        if given:
+            raise ValueError(
+                f"`streams={streams}` has no frame stream, so there is no backbone "
+                f"for {', '.join(f'{k}={v!r}' for k, v in given.items())}. Add "
+                "\"rgb\" to `streams` (streams=(\"rgb\", \"flow\")) to use them, "
+                "or leave them out.")
         return two_stream.flow_only_tagger(
             num_classes, frames=frames, image_size=image_size, recurrent=recurrent,
             units=units, bidirectional=bidirectional, multi_label=multi_label,

@@ -73,3 +73,16 @@ def test_video_classifier_3d_flow_streams(streams):
     names = [layer.name for layer in model.layers]
     assert ("preprocessing" in names) == ("rgb" in streams)
     assert any(l.name.startswith("flow_stage1") for l in model.layers)
+
+
+@pytest.mark.parametrize("given", [dict(backbone="mobilenet_v3_small"),
+                                   dict(weights="imagenet"),
+                                   dict(train_backbone=False)])
+def test_flow_alone_refuses_backbone_arguments_it_would_ignore(given):
+    # The flow stream has its own CNN: a backbone asked for would be left out.
+    key = next(iter(given))
+    with pytest.raises(ValueError, match=rf"no frame stream.*{key}=.*\"rgb\""):
+        video_tagger(2, frames=4, image_size=16, units=8, streams=("flow",), **given)
+    # The defaults, said out loud, are no request.
+    video_tagger(2, frames=4, image_size=16, units=8, streams=("flow",),
+                 backbone="frame_cnn", weights=None, train_backbone=True)
