@@ -3,5 +3,6 @@
 from cvseq.layers.frames import FrameMask, TimeDistributed
 from cvseq.layers.normalization import BatchNormalization
 from cvseq.layers.preprocessing import ImagePreprocessing
+from cvseq.layers.text import AtLeastOneToken
 
-__all__ = ["BatchNormalization", "FrameMask", "ImagePreprocessing", "TimeDistributed"]
+__all__ = ["AtLeastOneToken", "BatchNormalization", "FrameMask", "ImagePreprocessing", "TimeDistributed"]

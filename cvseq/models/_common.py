@@ -3,6 +3,7 @@
 import keras
 
 from cvseq import text
+from cvseq.layers import AtLeastOneToken
 from cvseq.models.task import Task
 from cvseq._validation import (
     check_bool,
@@ -191,6 +192,8 @@ def token_inputs(vocabulary, sequence_length, tokens_input=None):
     token_ids = text.make_vectorizer(
         vocabulary, sequence_length=sequence_length, name="tokenizer"
     )(inputs)
+    if sequence_length is None:  # padded to the batch's longest text: maybe 0
+        token_ids = AtLeastOneToken(name="at_least_one_token")(token_ids)
     return inputs, token_ids, text.vocabulary_size(vocabulary)
 
 

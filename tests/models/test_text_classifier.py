@@ -70,6 +70,19 @@ def test_padding_is_masked():
     )
 
 
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_texts_without_a_token_read_as_padding_alone_or_in_a_batch(bidirectional):
+    # Padded to the batch's longest text: a batch of "" or punctuation only
+    # would be zero steps long (an error inside the LSTM before).
+    model = text_classifier(2, vocabulary=["good", "bad", "film"], units=4,
+                            bidirectional=bidirectional, dropout=0.0)
+    alone = model.predict(_strings([""]), verbose=0)
+    np.testing.assert_allclose(model.predict(_strings(["?!"]), verbose=0), alone)
+    beside = model.predict(_strings(["", "a good film"]), verbose=0)
+    np.testing.assert_allclose(beside[:1], alone, atol=1e-6)
+    model.fit(_strings(["", "..."]), np.array([0, 1]), batch_size=2, verbose=0)
+
+
 def test_unadapted_text_vectorization_is_refused():
     with pytest.raises(ValueError, match="adapt"):
         text_classifier(2, vocabulary=keras.layers.TextVectorization())

@@ -1,0 +1,28 @@
+"""A layer for token id sequences."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="cvseq")
+class AtLeastOneToken(keras.layers.Layer):
+    """Gives token id batches at least one position (padding, id 0).
+
+    A `TextVectorization` without `output_sequence_length` pads to the
+    longest text of the batch, so a batch whose texts hold no token (`""`,
+    punctuation only) comes out `(batch, 0)`, and a recurrent layer cannot
+    run zero steps. This adds one padding position then, which the
+    embedding's mask skips: such a text reads as it does beside longer
+    texts in a batch (all padding). Other batches pass unchanged.
+
+    >>> AtLeastOneToken()(np.zeros((2, 0), "int64")).shape
+    (2, 1)
+    """
+
+    def call(self, token_ids):
+        missing = ops.maximum(1 - ops.shape(token_ids)[1], 0)
+        return ops.pad(token_ids, [[0, 0], [0, missing]])
+
+    def compute_output_shape(self, input_shape):
+        length = input_shape[1]
+        return (input_shape[0], None if length is None else max(length, 1))
