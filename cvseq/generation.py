@@ -41,13 +41,25 @@ from cvseq._validation import check_choice, check_int, check_number
 SAMPLERS = ("greedy", "top_k", "top_p", "random", "beam")
 
 
+# The options each sampler reads. Every one takes `seed` as well: a
+# deterministic sampler needs none and gives the same output with it.
+_OPTIONS_READ = {
+    "greedy": (),  # the most likely token, whatever the temperature
+    "top_k": ("temperature", "top_k"),
+    "top_p": ("temperature", "top_p"),
+    "random": ("temperature",),
+    "beam": ("temperature", "beam_width"),
+}
+_DEFAULTS = dict(temperature=1.0, top_k=10, top_p=0.9, beam_width=4)
+
+
 def get_sampler(
     sampler="greedy",
     *,
-    temperature=1.0,
-    top_k=10,
-    top_p=0.9,
-    beam_width=4,
+    temperature=None,
+    top_k=None,
+    top_p=None,
+    beam_width=None,
     seed=None,
 ):
     """Returns a keras-hub sampler by name, with validated options.
@@ -58,16 +70,23 @@ def get_sampler(
             most likely), `"top_p"` (sample among the smallest set of tokens
             whose probability reaches `top_p`), `"random"` (sample from the
             whole distribution) or `"beam"` (beam search keeping `beam_width`
-            sequences). A sampler instance is returned as is. Defaults to
-            `"greedy"`.
-        temperature: float > 0. Divides the logits before the softmax: below
-            1 sharpens the distribution, above 1 flattens it. Defaults to 1.0.
-        top_k: int >= 1. Tokens kept by `"top_k"`. Defaults to 10.
-        top_p: float in (0, 1]. Probability mass kept by `"top_p"`.
-            Defaults to 0.9.
-        beam_width: int >= 1. Beams kept by `"beam"`. Defaults to 4.
+            sequences). A sampler instance is returned as is (it carries
+            its own settings: the options below are refused with it).
+            Defaults to `"greedy"`.
+        temperature: float > 0 or None. Divides the logits before the
+            softmax: below 1 sharpens the distribution, above 1 flattens it.
+            Not for `"greedy"`, whose most likely token it does not change.
+            None: 1.0.
+        top_k: int >= 1 or None. Tokens kept; `"top_k"` only. None: 10.
+        top_p: float in (0, 1] or None. Probability mass kept; `"top_p"`
+            only. None: 0.9.
+        beam_width: int >= 1 or None. Beams kept; `"beam"` only. None: 4.
         seed: int or None. Seeds the random samplers; the same seed gives the
-            same tokens. Defaults to None (a new random seed per sampler).
+            same tokens (any sampler takes it). Defaults to None (a new
+            random seed per sampler).
+
+    An option the chosen sampler does not read is a `ValueError`, not
+    ignored.
 
     Returns:
         A `keras_hub.samplers.Sampler`.
@@ -79,13 +98,37 @@ def get_sampler(
     """
     import keras_hub
 
+    given = {key: value for key, value in dict(
+        temperature=temperature, top_k=top_k, top_p=top_p,
+        beam_width=beam_width).items() if value is not None}
     if isinstance(sampler, keras_hub.samplers.Sampler):
+        if seed is not None:
+            given["seed"] = seed
+        if given:
+            raise ValueError(
+                f"A sampler instance ({type(sampler).__name__}) carries its own "
+                f"settings, so {_listed(given)} would be ignored. Set them when "
+                "you make it (e.g. keras_hub.samplers.TopKSampler(k=5, "
+                "temperature=0.7, seed=0)), or pass the sampler by name "
+                "(sampler=\"top_k\").")
         return sampler
     check_choice("sampler", sampler, SAMPLERS)
-    temperature = check_number("temperature", temperature)
-    top_k = check_int("top_k", top_k)
-    top_p = check_number("top_p", top_p, maximum=1)
-    beam_width = check_int("beam_width", beam_width)
+    unread = {key: value for key, value in given.items()
+              if key not in _OPTIONS_READ[sampler]}
+    if unread:
+        readers = sorted({name for name, read in _OPTIONS_READ.items()
+                          for key in unread if key in read})
+        raise ValueError(
+            f"sampler={sampler!r} does not use {_listed(unread)}"
+            + (" (it takes the most likely token, which temperature does not "
+               "change)" if sampler == "greedy" and "temperature" in unread else "")
+            + f". Leave it out, or choose a sampler that reads it: "
+            f"{', '.join(repr(r) for r in readers)}.")
+    options = {**_DEFAULTS, **given}
+    temperature = check_number("temperature", options["temperature"])
+    top_k = check_int("top_k", options["top_k"])
+    top_p = check_number("top_p", options["top_p"], maximum=1)
+    beam_width = check_int("beam_width", options["beam_width"])
     seed = check_int("seed", seed, minimum=0, allow_none=True)
 
     samplers = keras_hub.samplers
@@ -98,6 +141,10 @@ def get_sampler(
     if sampler == "random":
         return samplers.RandomSampler(seed=seed, temperature=temperature)
     return samplers.BeamSampler(num_beams=beam_width, temperature=temperature)
+
+
+def _listed(options):
+    return ", ".join(f"{key}={value!r}" for key, value in options.items())
 
 
 def decode(
@@ -149,6 +196,8 @@ def decode(
     >>> decode(step, prompt, initial_states=zero_states(cells, 1)).shape
     (1, 6)
     """
+    # None: the sampler's default.
+    sampler_options = {k: v for k, v in sampler_options.items() if v is not None}
     get_sampler(sampler, **sampler_options)  # validates before any work
     prompt = np.asarray(prompt)
     if prompt.ndim != 2 or prompt.shape[1] < 1 or prompt.dtype.kind not in "iu":
@@ -195,12 +244,13 @@ def decode(
         logits, states = logits_of(tokens[:, index], states)
     if start >= prompt.shape[1]:
         return prompt.astype("int32")
-    if sampler == "top_k" and "top_k" in sampler_options:
+    if sampler == "top_k":
         # `top_k` beyond the vocabulary keeps every token (one extra step
         # learns the vocabulary size when the prompt gave none).
         if start == 1:
             logits, _ = logits_of(tokens[:, 0], states)
-        top_k = min(sampler_options["top_k"], int(logits.shape[-1]))
+        top_k = min(sampler_options.get("top_k", _DEFAULTS["top_k"]),
+                    int(logits.shape[-1]))
         sampler_options = {**sampler_options, "top_k": top_k}
     sampler = get_sampler(sampler, **sampler_options)
 

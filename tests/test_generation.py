@@ -129,9 +129,12 @@ def test_sampling_is_deterministic_given_a_seed(sampler):
     prompt = np.zeros((2, 30), "int32")
     prompt[:, 0] = 1
 
+    # Each sampler gets the options it reads (others are refused).
+    options = {"top_k": dict(top_k=20), "top_p": dict(top_p=1.0), "random": {}}[sampler]
+
     def run(seed):
         return decode(uniform, prompt, initial_states=zeros(2), sampler=sampler,
-                      seed=seed, top_k=20, top_p=1.0)
+                      seed=seed, **options)
 
     np.testing.assert_array_equal(run(7), run(7))
     assert not np.array_equal(run(7), run(8))
@@ -272,6 +275,11 @@ def test_the_generation_contract(generating_models, name, tmp_path):
     for bad in (0, -1):
         with pytest.raises(ValueError, match="`max_length` must be at least 1"):
             model.generate(inputs, max_length=bad)
+    # An option the sampler does not read is refused, not ignored.
+    with pytest.raises(ValueError, match="sampler='greedy' does not use top_k=3"):
+        model.generate(inputs, max_length=5, sampler="greedy", top_k=3)
+    with pytest.raises(ValueError, match="sampler='top_k' does not use beam_width=3"):
+        model.generate(inputs, max_length=5, sampler="top_k", beam_width=3)
 
 
 @pytest.mark.parametrize("name, old, new", [
@@ -403,3 +411,30 @@ def test_the_traced_step_reads_the_weights_as_they_are_now(tmp_path):
     tf.saved_model.save(model, path)
     assert not any("decoding" in name or "traced" in name
                    for name in dir(tf.saved_model.load(path)))
+
+
+@pytest.mark.parametrize("sampler, options, unread", [
+    ("greedy", dict(top_k=3), "top_k=3"),
+    ("greedy", dict(temperature=0.5), "temperature=0.5"),
+    ("top_k", dict(beam_width=3), "beam_width=3"),
+    ("top_p", dict(top_k=20), "top_k=20"),
+    ("random", dict(top_p=0.5), "top_p=0.5"),
+    ("beam", dict(top_k=5), "top_k=5"),
+])
+def test_an_option_the_sampler_does_not_read_is_refused_not_ignored(
+        sampler, options, unread):
+    prompt = np.zeros((1, 4), "int32")
+    prompt[:, 0] = 1
+    with pytest.raises(ValueError, match=rf"sampler='{sampler}' does not use {unread}"):
+        decode(counting_step(), prompt, initial_states=zeros(1), sampler=sampler,
+               **options)
+    # A seed goes with any sampler: a deterministic one needs none.
+    decode(counting_step(), prompt, initial_states=zeros(1), sampler=sampler, seed=3)
+
+
+def test_a_sampler_instance_takes_no_options():
+    instance = keras_hub.samplers.TopKSampler(k=2, seed=1)
+    assert get_sampler(instance) is instance
+    for options in (dict(temperature=0.1), dict(seed=3), dict(top_k=5)):
+        with pytest.raises(ValueError, match="carries its own settings"):
+            get_sampler(instance, **options)

@@ -3,8 +3,8 @@
 `language_model`, `sequence_generator`, `translator` and `image_captioner`
 all decode with
 
-    model.generate(inputs, *, max_length=None, sampler=None, temperature=1.0,
-                   seed=None, top_k=10, top_p=0.9, beam_width=None)
+    model.generate(inputs, *, max_length=None, sampler=None, temperature=None,
+                   seed=None, top_k=None, top_p=None, beam_width=None)
 
 (`translate` and `caption` are aliases) and all expose `model.tokenizer` as
 a property. What `inputs` holds is the task's: a prompt (language model),
@@ -57,10 +57,10 @@ class GenerativeModel(Task):
         *args,
         max_length=None,
         sampler=None,
-        temperature=1.0,
+        temperature=None,
         seed=None,
-        top_k=10,
-        top_p=0.9,
+        top_k=None,
+        top_p=None,
         beam_width=None,
         **deprecated,
     ):
@@ -80,12 +80,18 @@ class GenerativeModel(Task):
                 `beam_width` > 1, else the task's default (`"greedy"`;
                 `"top_k"` for the sequence generator, where greedy loops;
                 `"beam"` for the translator).
-            temperature: float > 0. Softmax temperature. Defaults to 1.0.
+            temperature: float > 0 or None. Softmax temperature (not for
+                `"greedy"`). None: 1.0.
             seed: int >= 0 or None. Seeds the random samplers: the same seed
-                gives the same output. Defaults to None.
-            top_k: int. Tokens kept by `"top_k"`. Defaults to 10.
-            top_p: float in (0, 1]. Mass kept by `"top_p"`. Defaults to 0.9.
-            beam_width: int or None. Beams kept by `"beam"` (4 when None).
+                gives the same output (any sampler takes it). Defaults to
+                None.
+            top_k: int or None. Tokens kept by `"top_k"`. None: 10.
+            top_p: float in (0, 1] or None. Mass kept by `"top_p"`. None: 0.9.
+            beam_width: int or None. Beams kept by `"beam"`. None: 4.
+
+            An option the sampler does not read (`top_k` with `"greedy"`,
+            any option with a sampler instance) is a `ValueError`, not
+            ignored.
 
         Returns:
             One output (a str; a list of tokens for the sequence generator)
@@ -105,21 +111,16 @@ class GenerativeModel(Task):
             beam_width = check_int("beam_width", beam_width)
         if sampler is None:
             sampler = "beam" if (beam_width or 1) > 1 else self.default_sampler
+            if beam_width == 1 and sampler != "beam":
+                beam_width = None  # it chose the sampler: one beam, no search
         if seed is not None:
             seed = check_int("seed", seed, minimum=0)
+        options = dict(temperature=temperature, top_k=top_k, top_p=top_p,
+                       beam_width=beam_width, seed=seed)
+        options = {key: value for key, value in options.items() if value is not None}
         # Validates the sampler and its options before any decoding.
-        generation.get_sampler(sampler, temperature=temperature, top_k=top_k,
-                               top_p=top_p, beam_width=beam_width or 4, seed=seed)
-        return self._generate(
-            inputs,
-            max_length=max_length,
-            sampler=sampler,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            beam_width=beam_width or 4,
-            seed=seed,
-        )
+        generation.get_sampler(sampler, **options)
+        return self._generate(inputs, max_length=max_length, sampler=sampler, **options)
 
     def _old_arguments(self, inputs, args, max_length, seed, deprecated):
         """Maps the keyword names of the previous release, with a warning."""
