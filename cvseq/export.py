@@ -38,7 +38,7 @@ def export(model, path, format="saved_model"):
             `"saved_model"`.
     """
     check_choice("format", format, FORMATS)
-    path = os.fspath(path)
+    path = _check_model_and_path(model, path)
     if format == "keras":
         if not path.endswith(".keras"):
             raise UserInputError(
@@ -59,8 +59,22 @@ def export_saved_model(model, path):
     returns what `predict` returns (`boxes`, `labels`, `scores`,
     `num_detections`).
     """
-    _write_saved_model(model, os.fspath(path))
+    _write_saved_model(model, _check_model_and_path(model, path))
     return path
+
+
+def _check_model_and_path(model, path):
+    """The path as a str, after checking that a model and a path were given."""
+    if not isinstance(model, keras.Model):
+        hint = (" To export a saved model file, load it first: "
+                "keras.saving.load_model(path)." if isinstance(model, (str, os.PathLike))
+                else "")
+        raise TypeError(f"`model` must be a keras.Model. Received: model={model!r} "
+                        f"of type {type(model).__name__}.{hint}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"`path` must be a str (or path-like): where to write. "
+                        f"Received: path={path!r} of type {type(path).__name__}.")
+    return os.fspath(path)
 
 
 def _is_detector(model):
@@ -108,7 +122,8 @@ def export_tflite(model, path, *, quantize=False):
         path: str. The `.tflite` file to write.
         quantize: bool. Dynamic-range quantization of the weights.
     """
-    if not os.fspath(path).endswith(".tflite"):
+    path = _check_model_and_path(model, path)
+    if not path.endswith(".tflite"):
         raise UserInputError(f"A TFLite file ends in .tflite. Received: path={path!r}.")
     if len(model.inputs) != 1:
         raise UserInputError(

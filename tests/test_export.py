@@ -105,6 +105,12 @@ def test_keras_format_and_errors(tmp_path):
         export.export(tagger, str(tmp_path / "x"), format="onnx")
     with pytest.raises(ValueError, match=r"\.tflite"):
         export.export(tagger, str(tmp_path / "x.bin"), format="tflite")
+    # Not a model, or no path: said, naming the value.
+    with pytest.raises(TypeError, match=r"model='.*m.keras' of type str.*load it first"):
+        export.export(str(tmp_path / "m.keras"), str(tmp_path / "sm"))
+    for bad in (None, 123):
+        with pytest.raises(TypeError, match=rf"`path` must be a str.*path={bad}"):
+            export.export(tagger, bad, format="tflite")
     flexible = cvseq.video_tagger(2, frames=None, image_size=16, units=4)
     with pytest.raises(ValueError, match="static"):
         export.export(flexible, str(tmp_path / "y.tflite"), format="tflite")
