@@ -377,6 +377,15 @@ def cmd_train(args):
     if state == "new" and args.resume:
         raise _user_error(f"--resume: {out!r} holds no run to resume (no model.keras, "
                           "no backup/). Leave out --resume to start a new run there.")
+    foreign = run_dir.foreign_files()
+    if foreign and not args.overwrite:
+        # Another command's results (`cvseq track` writes metrics.json), the
+        # user's files, or a run whose model.keras was deleted: not replaced
+        # unasked.
+        raise _user_error(
+            f"--out {out!r} holds {', '.join(foreign)} but no model.keras, so no "
+            "cvseq train run wrote them there; a new run would replace them. "
+            "Choose another --out, move them, or pass --overwrite to replace them.")
     options = {"frames": args.frames, "image_size": args.image_size}
     model_options = _key_values(args.set, "--set")
     if args.backbone:
@@ -1032,7 +1041,17 @@ def cmd_track(args):
 
 
 def _refuse_to_replace(args, paths):
-    """Tracking results already in --out are replaced only with --overwrite."""
+    """Tracking results already in --out are replaced only with --overwrite;
+    a `cvseq train` run directory is never written into."""
+    from cvseq.training import RunDirectory
+
+    run_dir = RunDirectory(args.out)
+    writes_metrics = any(os.path.basename(p) == "metrics.json" for p in paths)
+    if writes_metrics and run_dir.state != "new":
+        raise _user_error(
+            f"--out {args.out!r} holds a cvseq train run ({run_dir.state}: "
+            "model.keras or backup/); tracking results there would replace its "
+            "metrics.json. Choose another --out.")
     existing = [p for p in paths if os.path.exists(p)]
     if existing and not args.overwrite:
         raise _user_error(

@@ -309,13 +309,33 @@ class RunDirectory:
             return None
         return keras.saving.deserialize_keras_object(config)
 
+    def foreign_files(self):
+        """The names of a run's files (`run.json`, `metrics.json`, `log.csv`,
+        the pictures) in a "new" directory: no run of cvseq in progress or
+        finished wrote them there (another command, the user, or a run whose
+        `model.keras` was deleted), so a new run must not replace them
+        unasked. Empty in the other states."""
+        if self.state != "new":
+            return []
+        return [name for name in (RUN_FILE, METRICS_FILE, LOG_FILE, *PICTURES)
+                if os.path.exists(self.file(name))]
+
     def begin(self, run, *, model=None, overwrite=False):
         """Creates the directory and records `run` as the run in progress.
 
-        A new run (and `overwrite=True`) first removes what an earlier run
-        left: its model, metrics, log, pictures and backup. `model`, when
-        given, is recorded too (see `pending_model`).
+        `overwrite=True` first removes what an earlier run left: its model,
+        metrics, log, pictures and backup. Without it, a "new" directory
+        that holds files of those names (`foreign_files`) is a
+        `FileExistsError`, not replaced. `model`, when given, is recorded
+        too (see `pending_model`).
         """
+        foreign = self.foreign_files()
+        if foreign and not overwrite:
+            raise FileExistsError(
+                f"{self.path!r} holds {', '.join(foreign)} but no model.keras: no "
+                "cvseq run wrote them there, and a new run would replace them. "
+                "Move them, choose another directory, or pass overwrite=True "
+                "(--overwrite) to replace them.")
         if overwrite or self.state == "new":
             self.clear()
         os.makedirs(self.backup, exist_ok=True)

@@ -199,6 +199,12 @@ class Task(keras.Model):
     # Inputs -------------------------------------------------------------
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        if self.compiled and getattr(self, "optimizer", None) is None:
+            raise ValueError(
+                f"{self.name!r} was compiled with optimizer=None, which can "
+                "evaluate but not train. Compile it with an optimizer "
+                "(model.compile(optimizer=\"adam\")), or model.compile() for the "
+                "task's default.")
         x, y, validation_data = self._check_fit_data(x, y, validation_data)
         if "shuffle" not in kwargs and len(args) < 7 and _is_tf_dataset(x):
             # Keras ignores `shuffle` for a tf.data.Dataset (it shuffles
@@ -229,9 +235,17 @@ class Task(keras.Model):
         return x, y, validation_data
 
     def _check_data(self, x, y, method, prefix=""):
-        """Converts and checks in-memory `x` (and `y`); passes datasets through."""
+        """Converts and checks in-memory `x` (and `y`); of a `tf.data`
+        dataset, only what its `element_spec` tells (no pass over it)."""
+        if _is_tf_dataset(x):
+            self._check_dataset(x, method, prefix)
         if x is None or not _in_memory(x):
             return x, y
+        if y is None and method != "predict":
+            raise ValueError(
+                f"{prefix}`{method}` needs targets: pass `y` (one per example of "
+                f"`x`), or a dataset of (inputs, targets) pairs. Received: `x` "
+                "and no `y`.")
         inputs = self._named_inputs()
         if isinstance(x, dict):
             unknown = sorted(set(x) - set(inputs))
@@ -258,6 +272,37 @@ class Task(keras.Model):
             y = self._check_targets(y, prefix)
         return x, y
 
+    def _check_dataset(self, dataset, method, prefix):
+        """A `tf.data` dataset's elements against the model: (inputs,
+        targets) pairs for `fit` and `evaluate`, and batches, not single
+        examples (the rank of each input one more than an example's)."""
+        import tensorflow as tf
+
+        element = dataset.element_spec
+        if method != "predict" and not isinstance(element, tuple):
+            raise ValueError(
+                f"{prefix}`{method}` needs (inputs, targets) pairs; the dataset's "
+                f"elements are inputs alone ({_spec_text(element)}). Map it to "
+                "pairs, e.g. `dataset.map(lambda x: (x, label_of(x)))`.")
+        x = element[0] if isinstance(element, tuple) else element
+        inputs = self._named_inputs()
+        if isinstance(x, dict):
+            pairs = [(name, x[name], inputs[name]) for name in x if name in inputs]
+        elif len(inputs) == 1:
+            (name, model_input), = inputs.items()
+            pairs = [(name, x, model_input)]
+        else:
+            return
+        for name, spec, model_input in pairs:
+            if type(spec) is not tf.TensorSpec or spec.shape.rank is None:
+                continue
+            if spec.shape.rank == len(model_input.shape) - 1:
+                raise ValueError(
+                    f"{prefix}The dataset's elements are single examples ({name!r}: "
+                    f"shape {tuple(spec.shape)}); {self.name!r} takes batches "
+                    f"{_shape_text(tuple(model_input.shape))}. Batch it first: "
+                    "`dataset.batch(32)` (cvseq.datasets.load batches for you).")
+
     def _named_inputs(self):
         model_inputs = self.inputs or []
         names = [getattr(t, "name", None) or f"input_{i}" for i, t in enumerate(model_inputs)]
@@ -269,8 +314,19 @@ class Task(keras.Model):
         expected = tuple(spec.shape)
         if _is_string_dtype(spec.dtype):
             return self._string_input(value, name, expected, prefix)
+        if _looks_like_paths(value):
+            reader = {4: "read_image_inputs", 5: "read_video_inputs"}.get(len(expected))
+            read = (f" Read the files first: cvseq.tasks.{reader}(paths, model) "
+                    "gives pixels sized for the model." if reader else "")
+            raise TypeError(
+                f"{prefix}`x` ({name!r}) must be numbers of shape "
+                f"{_shape_text(expected)}. Received text ({_few_texts(value)}), "
+                f"not arrays.{read}")
         if not hasattr(value, "shape"):
-            value = np.asarray(value)
+            try:
+                value = np.asarray(value)
+            except ValueError:  # NumPy >= 1.24: ragged nested lists
+                value = np.empty(0, object)
             if value.dtype == object:
                 raise TypeError(
                     f"{prefix}`x` ({name!r}) must be numbers of shape "
@@ -519,6 +575,27 @@ def _in_memory(x):
     return type(x).__name__ in ("EagerTensor", "Tensor", "RaggedTensor")
 
 
+def _looks_like_paths(value):
+    """A str, or a non-empty list or array of str (file names, most often)."""
+    if isinstance(value, (str, bytes)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(isinstance(v, (str, bytes)) for v in value)
+    return isinstance(value, np.ndarray) and value.dtype.kind in "US"
+
+
+def _few_texts(value):
+    values = [value] if isinstance(value, (str, bytes)) else [
+        v.item() if isinstance(v, np.generic) else v for v in np.ravel(value)]
+    shown = ", ".join(repr(v) for v in values[:2])
+    return shown + (f" and {len(values) - 2} more" if len(values) > 2 else "")
+
+
+def _spec_text(element):
+    return ", ".join(f"shape {tuple(spec.shape)}" if hasattr(spec, "shape")
+                     else type(spec).__name__ for spec in keras.tree.flatten(element))
+
+
 def _shape_text(shape):
     return "(" + ", ".join("batch" if i == 0 else ("any" if d is None else str(d))
                            for i, d in enumerate(shape)) + ")"
@@ -602,7 +679,8 @@ def _check_shape(received, expected, name, prefix):
     elif len(expected) == 5 and len(received) == 4 and received[-1:] == (3,):
         hint = (" This is a batch of images; the model reads clips (batch, "
                 "frames, height, width, 3): stack frames into clips.")
-    elif len(expected) >= 4 and expected[-1] == 3 and received[-1:] == (1,):
+    elif (len(expected) >= 4 and expected[-1] == 3 and len(received) == len(expected)
+          and received[-1:] == (1,)):
         hint = (" It looks like grayscale (one channel): repeat it to three, "
                 "np.repeat(x, 3, axis=-1).")
     elif len(expected) >= 4 and expected[-1] == 3 and len(received) == len(expected) - 1:

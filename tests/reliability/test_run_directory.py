@@ -128,6 +128,40 @@ def test_a_finished_run_is_not_replaced_unless_asked(
     assert snapshot(out) == before
 
 
+def test_files_no_run_wrote_are_not_replaced_unless_asked(
+        finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    from cvseq import cli
+
+    # The results of `cvseq track`, a user's own files, or a run whose
+    # model.keras was deleted: a directory with no model and no backup.
+    out = str(tmp_path / "results")
+    os.makedirs(out)
+    for name in ("metrics.json", "log.csv", "notes.txt"):
+        open(os.path.join(out, name), "w").write("mine")
+    before = snapshot(out)
+    says = cvseq_error(["train", *tiny_train, "--epochs", "1", "--out", out])
+    assert "holds metrics.json, log.csv but no model.keras" in says
+    assert "--overwrite" in says
+    assert snapshot(out) == before
+    with pytest.raises(FileExistsError, match="metrics.json, log.csv"):
+        training.RunDirectory(out).begin({"task": "video_tagger"})
+    assert snapshot(out) == before
+    # Asked: replaced, and the user's other files stay.
+    assert cli.main(["train", *tiny_train, "--epochs", "1", "--out", out,
+                     "--overwrite"]) == 0
+    assert open(os.path.join(out, "notes.txt")).read() == "mine"
+    os.remove(os.path.join(out, "notes.txt"))
+    assert_consistent_run(out, 1)
+    # `cvseq track` does not write its metrics.json into a train run.
+    run = _copy(finished_run, tmp_path)
+    before = snapshot(run)
+    for extra in ([], ["--overwrite"]):
+        says = cvseq_error(["track", "--dataset", "digit_tracks", "--clips", "1",
+                            "--out", run, *extra])
+        assert "holds a cvseq train run" in says
+    assert snapshot(run) == before
+
+
 def test_overwrite_replaces_and_resume_continues(finished_run, tmp_path, tiny_train,
                                                  capsys):
     from cvseq import cli

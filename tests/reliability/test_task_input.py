@@ -140,6 +140,60 @@ def test_texts_as_users_pass_them(classifier, kind):
     assert classifier.predict(x, verbose=0).shape == (2, 2)
 
 
+def test_clips_of_different_lengths_in_a_list_are_named_ragged(tagger):
+    # NumPy >= 1.24 refuses the ragged list itself; cvseq's message says more.
+    clips = [np.zeros((2, 16, 16, 3), "uint8"), np.zeros((1, 16, 16, 3), "uint8")]
+    with pytest.raises(TypeError, match=r"ragged or non-numeric.*pad it"):
+        tagger.fit(clips, np.array([0, 1]), verbose=0)
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate"])
+def test_inputs_without_targets(tagger, method):
+    clips = np.zeros((2, 2, 16, 16, 3), "uint8")
+    with pytest.raises(ValueError, match=rf"`{method}` needs targets: pass `y`"):
+        getattr(tagger, method)(clips, verbose=0)
+    inputs_only = tf.data.Dataset.from_tensor_slices(clips).batch(2)
+    with pytest.raises(ValueError, match=r"needs \(inputs, targets\) pairs.*inputs "
+                       r"alone \(shape \(None, 2, 16, 16, 3\)\)"):
+        getattr(tagger, method)(inputs_only, verbose=0)
+    assert tagger.predict(inputs_only, verbose=0).shape == (2, 3)
+
+
+def test_a_dataset_of_single_examples_says_batch_it(tagger, classifier):
+    clips = np.zeros((2, 2, 16, 16, 3), "uint8")
+    unbatched = tf.data.Dataset.from_tensor_slices((clips, [0, 1]))
+    for method in ("fit", "evaluate"):
+        with pytest.raises(ValueError, match=r"single examples \('clips': shape "
+                           r"\(2, 16, 16, 3\)\).*dataset.batch\(32\)"):
+            getattr(tagger, method)(unbatched, verbose=0)
+    texts = tf.data.Dataset.from_tensor_slices(["a gripping film", "dull"])
+    with pytest.raises(ValueError, match=r"single examples \('text': shape \(\)\)"):
+        classifier.predict(texts, verbose=0)
+    assert classifier.predict(texts.batch(2), verbose=0).shape == (2, 2)
+
+
+def test_file_names_given_to_a_pixel_model_say_how_to_read_them(tagger):
+    for names in ("clip.mp4", ["a.mp4", "b.mp4", "c.mp4"]):
+        with pytest.raises(TypeError, match=r"Received text \('(clip|a).mp4'.*"
+                           r"cvseq.tasks.read_video_inputs\(paths, model\)"):
+            tagger.predict(names, verbose=0)
+    images = cvseq.image_classifier(3, image_size=16)
+    with pytest.raises(TypeError, match=r"'b.png' and 1 more.*read_image_inputs"):
+        images.predict(np.array(["a.png", "b.png", "c.png"]), verbose=0)
+    # A (1,)-shaped batch is not taken for a grayscale image.
+    with pytest.raises(ValueError, match=r"Received shape \(1,\) \(rank 1\)\.$"):
+        images.predict(np.zeros((1,), "float32"), verbose=0)
+
+
+def test_compiled_without_an_optimizer_evaluates_but_says_why_it_cannot_fit():
+    images = cvseq.image_classifier(3, image_size=16)
+    x, y = np.zeros((2, 16, 16, 3), "uint8"), np.array([0, 1])
+    images.compile(optimizer=None)
+    images.evaluate(x, y, verbose=0)
+    with pytest.raises(ValueError, match=r"optimizer=None.*model.compile\(\)"):
+        images.fit(x, y, verbose=0)
+
+
 def test_predict_on_nothing_is_a_clear_error(classifier):
     with pytest.raises(ValueError, match="holds no examples"):
         classifier.predict([], verbose=0)
