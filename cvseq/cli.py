@@ -156,7 +156,7 @@ examples:
                        help="video files to track (any format OpenCV reads)")
     track.add_argument("--dataset", help="a tracking data set with true ids: digit_tracks")
     track.add_argument("--split", default="test", help="data set split (default test)")
-    track.add_argument("--clips", type=int, default=50,
+    track.add_argument("--clips", type=int, default=None,
                        help="clips to track from --dataset (default 50)")
     track.add_argument("--data", action="append", metavar="KEY=VALUE",
                        help="data set option, e.g. --data num_digits=4 (repeatable)")
@@ -387,13 +387,17 @@ def cmd_train(args):
             "cvseq train run wrote them there; a new run would replace them. "
             "Choose another --out, move them, or pass --overwrite to replace them.")
     options = {"frames": args.frames, "image_size": args.image_size}
+    _check_flags_used(task, options)
     model_options = _key_values(args.set, "--set")
     if args.backbone:
         model_options["backbone"] = args.backbone
     _check_model_options(task, model_options)
 
+    if not 0 <= args.seed < 2 ** 32:
+        raise _user_error(f"--seed must be from 0 to 2**32 - 1 (4294967295). "
+                          f"Received: --seed {args.seed}.")
     keras.utils.set_random_seed(args.seed)
-    strategy = cvseq.distribute.strategy(args.strategy)
+    strategy = _on_user_options(cvseq.distribute.strategy, args.strategy)
     from_flags = _on_user_options(task.data_options, options)
     given = _key_values(args.data, "--data")
     _check_flags_agree(options, from_flags, given)
@@ -635,6 +639,25 @@ _FLAG_OPTIONS = {"frames": ("frames", "frames_in", "frames_out"),
                  "image_size": ("image_size",)}
 
 
+def _check_flags_used(task, flags):
+    """A --frames or --image-size that changes nothing for the task (a text
+    task's --image-size, an image task's --frames) is refused rather than
+    dropped: one probe value against another gives the same data options."""
+    for flag, value in flags.items():
+        if value is None:
+            continue
+        try:
+            probes = [task.data_options({**flags, flag: probe}) for probe in (16, 24)]
+        except (TypeError, ValueError):
+            continue  # a probe the task refuses: it reads the flag
+        if probes[0] == probes[1]:
+            option = "--" + flag.replace("_", "-")
+            raise _user_error(
+                f"{task.name} takes no {option} (its data has no "
+                f"{'frames' if flag == 'frames' else 'image size'} to set). "
+                f"Received: {option} {value}; leave it out.")
+
+
 def _check_flags_agree(flags, from_flags, given):
     """A --data KEY=VALUE that contradicts a flag the user gave (--frames 4
     --data frames=8) is refused rather than one silently winning."""
@@ -689,14 +712,22 @@ def _out_inside_root(out, data_options):
             "outside the folder of your videos.")
 
 
-def _check_pairing(task, dataset):
+def _check_pairing(task, dataset, given=True):
     """A registered data set made for other tasks is refused, naming the
-    data sets this task trains on (an unknown name is `load`'s to refuse)."""
+    data sets this task trains on (an unknown name is `load`'s to refuse).
+    `given`: the user named it (--dataset); else it comes from run.json."""
     import cvseq
 
     entry = _described(dataset)
     if entry is not None and task.name not in entry["tasks"]:
         own = ", ".join(cvseq.datasets.list_datasets(task=task.name)) or "none"
+        if not given:
+            raise _user_error(
+                f"The run.json beside the model names task {task.name!r} and data "
+                f"set {dataset!r}, which holds data for {', '.join(entry['tasks'])}: "
+                "it does not describe this model (edited, or another run's). Put "
+                "back the run's own run.json, or pass --dataset (one of: "
+                f"{own}).")
         raise _user_error(
             f"--dataset {dataset} holds data for {', '.join(entry['tasks'])}, "
             f"not {task.name}. {task.name} trains on: {own} (a data set of your own "
@@ -881,7 +912,7 @@ def cmd_evaluate(args):
     run = _load_run(args.model)
     task = tasks.get_task(run.get("task") or model.name)
     dataset = args.dataset or run.get("dataset") or task.dataset
-    _check_pairing(task, dataset)
+    _check_pairing(task, dataset, given=args.dataset is not None)
     # The run's data options describe the run's data set, not another one.
     recorded = run.get("data_options", {}) if dataset == run.get("dataset") else {}
     data_options = {**recorded, **task.options_from_model(model),
@@ -984,6 +1015,12 @@ def _keyword_or_model(value, option, keyword):
     """`keyword` itself, or the model saved at `value`."""
     if value == keyword:
         return value
+    if os.path.isdir(value):
+        inside = os.path.join(value, "model.keras")
+        hint = (f"; pass the model file in it: {inside!r}" if os.path.isfile(inside)
+                else "")
+        raise _user_error(
+            f"{option} takes '{keyword}' or a .keras file. {value!r} is a folder{hint}.")
     if not os.path.isfile(value):
         raise _user_error(
             f"{option} takes '{keyword}' or a .keras file. No such file: {value!r}.")
@@ -1070,9 +1107,15 @@ def _track_dataset(args, motion, detect, names):
         raise _user_error(
             f"--dataset must be a tracking data set with true ids. Received: "
             f"{args.dataset!r}. Tracking data sets: {', '.join(tracking_sets)}.")
-    if args.clips < 1:
+    if args.clips is not None and args.clips < 1:
         raise _user_error(f"--clips must be at least 1. Received: {args.clips}.")
-    options = {"num_clips": args.clips, **_key_values(args.data, "--data")}
+    given = _key_values(args.data, "--data")
+    if args.clips is not None and given.get("num_clips", args.clips) != args.clips:
+        raise _user_error(
+            f"--clips {args.clips} and --data num_clips={given['num_clips']!r} "
+            "say two things; give one of them (--clips).")
+    clips = args.clips if args.clips is not None else given.get("num_clips", 50)
+    options = {**given, "num_clips": clips}
     data = _on_user_options(cvseq.datasets.load, args.dataset, args.split,
                             batch_size=options["num_clips"], shuffle=False, **options)
     _refuse_to_replace(args, [os.path.join(args.out, name)
@@ -1111,15 +1154,14 @@ def _track_dataset(args, motion, detect, names):
 def _track_videos(args, motion, detect):
     import csv
 
-    from cvseq import tracking
+    from cvseq import tasks, tracking
     from cvseq.datasets.video_folder import VideoReadError, read_frames
 
     # Output names first (two videos of the same name get _2, _3, ...), so
     # that nothing is written when an earlier run's file would be replaced.
     outputs, written = [], set()
     for path in args.videos:
-        if not os.path.isfile(path):
-            raise _user_error(f"No such video file: {path!r}.")
+        tasks.check_video_file(path)
         stem = os.path.splitext(os.path.basename(path))[0]
         name, n = stem, 1
         while name in written:

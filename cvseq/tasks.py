@@ -207,6 +207,9 @@ def check_video_file(path):
         raise UserInputError(f"No such video file: {path!r}.")
 
 
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
 def read_video_inputs(paths, model):
     """Decodes video files to the clip shape `model` takes: uint8
     `(len(paths), frames, height, width, 3)`.
@@ -229,6 +232,12 @@ def read_video_inputs(paths, model):
     clips = []
     for path in paths:
         check_video_file(path)
+        if os.path.splitext(path)[1].lower() in _IMAGE_EXTENSIONS:
+            import warnings
+
+            warnings.warn(
+                f"{path!r} is an image: the video model reads it as one frame "
+                f"repeated {frames} times, so it sees no motion.", stacklevel=2)
         try:
             clips.append(read_clip(path, frames, (height, width)))
         except VideoReadError as err:
@@ -340,6 +349,19 @@ def read_texts(inputs, model):
             f"Model {model.name!r} does not read text (its input is {dtype or 'unknown'}); "
             "is the run.json beside it that of another model? Predict with the "
             "model.keras of a text run.")
+    blank = [i + 1 for i, t in enumerate(inputs) if not str(t).strip()]
+    if blank:
+        raise UserInputError(
+            f"Text {blank[0]} of {len(inputs)} is blank: nothing to classify. Give "
+            "each text in quotes, e.g. 'a gripping, beautiful film'.")
+    for text in inputs:
+        if os.path.isfile(str(text)):
+            import warnings
+
+            warnings.warn(
+                f"{text!r} is also a file name; it is classified as this text, not "
+                f"the file's contents. To classify those: \"$(cat {text})\".",
+                stacklevel=2)
     return np.array(inputs, dtype=object)
 
 

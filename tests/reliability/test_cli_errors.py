@@ -152,7 +152,16 @@ def test_a_broken_run_json_is_named(finished_run, tmp_path, cvseq_error):
     (["train", "video_tagger", "--set", "units=0"], "units"),
     (["train", "video_tagger", "--set", "units='eight'"], "units"),
     (["train", "video_tagger", "--data", "colour=red"], "unknown option"),
+    (["train", "video_tagger", "--seed", "-1"], "--seed must be from 0 to 2**32 - 1"),
+    (["train", "video_tagger", "--seed", str(2 ** 32)], "Received: --seed 4294967296"),
+    (["train", "video_tagger", "--strategy", "multi_worker"], "TF_CONFIG"),
+    (["train", "image_classifier", "--frames", "4"],
+     "image_classifier takes no --frames (its data has no frames to set)"),
+    (["train", "text_classifier", "--image-size", "16"],
+     "text_classifier takes no --image-size"),
     (["track", "--dataset", "digit_tracks", "--clips", "0"], "--clips"),
+    (["track", "--dataset", "digit_tracks", "--clips", "2", "--data", "num_clips=5"],
+     "--clips 2 and --data num_clips=5 say two things"),
     (["track", "--dataset", "digit_tracks", "--data", "num_digits=0"], "num_digits"),
 ])
 def test_bad_counts_and_options_are_one_line(argv, says, tmp_path, cvseq_error):
@@ -404,7 +413,9 @@ def text_generators():
     ids = cvseq.sequence_generator(vocabulary=6, sequence_length=4, units=4)
     words = cvseq.language_model(vocabulary=["to", "be", "or", "not"],
                                  sequence_length=4, units=4)
-    return {"sequence_generator": sequences, "token_ids": ids, "language_model": words}
+    reviews = cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)
+    return {"sequence_generator": sequences, "token_ids": ids, "language_model": words,
+            "text_classifier": reviews}
 
 
 @pytest.mark.parametrize("name, text, says", [
@@ -414,11 +425,12 @@ def text_generators():
     ("token_ids", "3 6", "ints from 1 to 5"),
     ("token_ids", "-", "reads token ids"),
     ("language_model", "   ", "is blank"),
+    ("text_classifier", "", "Text 1 of 1 is blank: nothing to classify"),
     ("language_model", "?!", "holds no word the model reads"),
 ])
 def test_predict_texts_the_model_cannot_read(name, text, says, text_generators,
                                              tmp_path, monkeypatch, cvseq_error):
-    task = "language_model" if name == "language_model" else "sequence_generator"
+    task = name if name in ("language_model", "text_classifier") else "sequence_generator"
     monkeypatch.setattr(cli, "_load_model", lambda path: text_generators[name])
     (tmp_path / "run.json").write_text(f'{{"task": "{task}"}}')
     assert says in cvseq_error(["predict", tmp_path / "model.keras", text])
@@ -538,3 +550,29 @@ def test_evaluate_on_a_folder_of_some_classes(finished_run, tmp_path, cvseq_erro
     assert "has 2 classes ['left', 'up'], the model predicts 4, and no run.json" in message
     message = cvseq_error(["evaluate", model, "--dataset", "video_frames"])
     assert "holds data for video_predictor, not video_tagger" in message
+
+
+def test_folders_given_as_files_are_named_folders(finished_run, tmp_path, cvseq_error):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    message = cvseq_error(["track", videos, "--out", tmp_path / "tracks"])
+    assert f"{str(videos)!r} is a folder; give video files" in message
+    message = cvseq_error(["track", "--dataset", "digit_tracks", "--detector",
+                           finished_run, "--out", tmp_path / "tracks"])
+    assert "is a folder; pass the model file in it" in message
+    assert not (tmp_path / "tracks").exists()
+
+
+def test_predict_notes_an_image_given_to_a_video_model_and_a_file_name_as_text(
+        tmp_path):
+    import cv2
+
+    image = tmp_path / "still.png"
+    cv2.imwrite(str(image), np.full((20, 20, 3), 90, np.uint8))
+    tagger = cvseq.video_tagger(2, frames=2, image_size=16, units=4)
+    with pytest.warns(UserWarning, match="is an image: the video model reads it as "
+                      "one frame repeated 2 times"):
+        assert tasks.read_video_inputs([str(image)], tagger).shape == (1, 2, 16, 16, 3)
+    reviews = cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)
+    with pytest.warns(UserWarning, match=r"is also a file name.*\$\(cat "):
+        tasks.read_texts([str(image), "good"], reviews)
