@@ -20,8 +20,10 @@ class AtLeastOneToken(keras.layers.Layer):
     """
 
     def call(self, token_ids):
-        missing = ops.maximum(1 - ops.shape(token_ids)[1], 0)
-        return ops.pad(token_ids, [[0, 0], [0, missing]])
+        length = ops.shape(token_ids)[1]
+        if isinstance(length, int):  # a static length (JAX, or a fixed one)
+            return token_ids if length else ops.pad(token_ids, [[0, 0], [0, 1]])
+        return ops.pad(token_ids, [[0, 0], [0, ops.maximum(1 - length, 0)]])
 
     def compute_output_shape(self, input_shape):
         length = input_shape[1]
