@@ -155,7 +155,7 @@ examples:
     track.add_argument("videos", nargs="*", metavar="VIDEO",
                        help="video files to track (any format OpenCV reads)")
     track.add_argument("--dataset", help="a tracking data set with true ids: digit_tracks")
-    track.add_argument("--split", default="test", help="data set split (default test)")
+    track.add_argument("--split", default=None, help="data set split (default test)")
     track.add_argument("--clips", type=int, default=None,
                        help="clips to track from --dataset (default 50)")
     track.add_argument("--data", action="append", metavar="KEY=VALUE",
@@ -383,9 +383,10 @@ def cmd_train(args):
         # user's files, or a run whose model.keras was deleted: not replaced
         # unasked.
         raise _user_error(
-            f"--out {out!r} holds {', '.join(foreign)} but no model.keras, so no "
-            "cvseq train run wrote them there; a new run would replace them. "
-            "Choose another --out, move them, or pass --overwrite to replace them.")
+            f"--out {out!r} holds {', '.join(foreign)} but no model.keras beside "
+            "them (another command's files, yours, or a run whose model was "
+            "deleted); a new run would replace them. Choose another --out, move "
+            "them, or pass --overwrite to replace them.")
     options = {"frames": args.frames, "image_size": args.image_size}
     _check_flags_used(task, options)
     model_options = _key_values(args.set, "--set")
@@ -1064,6 +1065,16 @@ def cmd_track(args):
         raise _user_error(
             "cvseq track takes either --dataset (scored clips) or VIDEO files. "
             f"Received: {'both' if args.dataset else 'neither'}.")
+    if args.videos:
+        unused = [flag for flag, value in (("--clips", args.clips), ("--split", args.split),
+                                           ("--data", args.data)) if value is not None]
+        if unused:
+            raise _user_error(
+                f"{', '.join(unused)} choose{'s' if len(unused) == 1 else ''} what "
+                "--dataset tracks; with VIDEO files every frame of each file is "
+                "tracked. Leave them out, or track a --dataset.")
+    else:
+        args.split = args.split or "test"
     if not 0.0 <= args.threshold <= 1.0:
         raise _user_error(
             f"--threshold is a score between 0 and 1. Received: {args.threshold}.")

@@ -360,7 +360,7 @@ def read_texts(inputs, model):
 
             warnings.warn(
                 f"{text!r} is also a file name; it is classified as this text, not "
-                f"the file's contents. To classify those: \"$(cat {text})\".",
+                f"the file's contents. To classify those: \"$(cat '{text}')\".",
                 stacklevel=2)
     return np.array(inputs, dtype=object)
 

@@ -239,8 +239,11 @@ class RunDirectory:
 
     `state` is one of:
 
-    - `"new"`: no model and no backup (absent, empty, or leftovers of a run
-      killed before it backed up its first epoch).
+    - `"new"`: no model and no backup: absent, empty, or holding other
+      files. A run's file names there without a model (`foreign_files`:
+      another command's, the user's, or those of a run whose model.keras
+      was deleted or of an `--overwrite` killed while clearing) are not
+      replaced unless asked.
     - `"interrupted"`: `backup/` exists: a run started and not yet saved;
       `pending()` is its description, `epochs_done()` its backed-up epochs.
     - `"finished"`: `model.keras` and no `backup/`; `finished()` is its
@@ -311,9 +314,9 @@ class RunDirectory:
 
     def foreign_files(self):
         """The names of a run's files (`run.json`, `metrics.json`, `log.csv`,
-        the pictures) in a "new" directory: no run of cvseq in progress or
-        finished wrote them there (another command, the user, or a run whose
-        `model.keras` was deleted), so a new run must not replace them
+        the pictures) in a "new" directory, with no model beside them
+        (another command's, the user's, or those of a run whose
+        `model.keras` was deleted), which a new run must not replace
         unasked. Empty in the other states."""
         if self.state != "new":
             return []
@@ -332,10 +335,11 @@ class RunDirectory:
         foreign = self.foreign_files()
         if foreign and not overwrite:
             raise FileExistsError(
-                f"{self.path!r} holds {', '.join(foreign)} but no model.keras: no "
-                "cvseq run wrote them there, and a new run would replace them. "
-                "Move them, choose another directory, or pass overwrite=True "
-                "(--overwrite) to replace them.")
+                f"{self.path!r} holds {', '.join(foreign)} but no model.keras beside "
+                "them (another command's files, yours, or those of a run whose "
+                "model was deleted); a new run would replace them. Move them, "
+                "choose another directory, or pass overwrite=True (--overwrite) to "
+                "replace them.")
         if overwrite or self.state == "new":
             self.clear()
         os.makedirs(self.backup, exist_ok=True)

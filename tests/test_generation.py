@@ -275,11 +275,17 @@ def test_the_generation_contract(generating_models, name, tmp_path):
     for bad in (0, -1):
         with pytest.raises(ValueError, match="`max_length` must be at least 1"):
             model.generate(inputs, max_length=bad)
+    # A beam_width alone asks for beam search, one beam too.
+    assert model.generate(inputs, max_length=5, beam_width=1) == model.generate(
+        inputs, max_length=5, sampler="beam", beam_width=1)
     # An option the sampler does not read is refused, not ignored.
     with pytest.raises(ValueError, match="sampler='greedy' does not use top_k=3"):
         model.generate(inputs, max_length=5, sampler="greedy", top_k=3)
     with pytest.raises(ValueError, match="sampler='top_k' does not use beam_width=3"):
         model.generate(inputs, max_length=5, sampler="top_k", beam_width=3)
+    with pytest.raises(ValueError, match=r"does not use top_p=0.5.*No sampler was "
+                       r"given: '\w+' is \w+'s default"):
+        model.generate(inputs, max_length=5, top_p=0.5)
 
 
 @pytest.mark.parametrize("name, old, new", [

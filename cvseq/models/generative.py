@@ -77,7 +77,7 @@ class GenerativeModel(Task):
                 default (the length the model was trained on).
             sampler: `"greedy"`, `"top_k"`, `"top_p"`, `"random"`, `"beam"`,
                 a `keras_hub.samplers.Sampler`, or None: `"beam"` when
-                `beam_width` > 1, else the task's default (`"greedy"`;
+                `beam_width` is given, else the task's default (`"greedy"`;
                 `"top_k"` for the sequence generator, where greedy loops;
                 `"beam"` for the translator).
             temperature: float > 0 or None. Softmax temperature (not for
@@ -109,17 +109,22 @@ class GenerativeModel(Task):
             max_length = check_int("max_length", max_length)
         if beam_width is not None:
             beam_width = check_int("beam_width", beam_width)
-        if sampler is None:
-            sampler = "beam" if (beam_width or 1) > 1 else self.default_sampler
-            if beam_width == 1 and sampler != "beam":
-                beam_width = None  # it chose the sampler: one beam, no search
+        defaulted = sampler is None
+        if defaulted:  # a beam_width asks for beam search (1: one beam)
+            sampler = "beam" if beam_width is not None else self.default_sampler
         if seed is not None:
             seed = check_int("seed", seed, minimum=0)
         options = dict(temperature=temperature, top_k=top_k, top_p=top_p,
                        beam_width=beam_width, seed=seed)
         options = {key: value for key, value in options.items() if value is not None}
         # Validates the sampler and its options before any decoding.
-        generation.get_sampler(sampler, **options)
+        try:
+            generation.get_sampler(sampler, **options)
+        except ValueError as err:
+            if not defaulted:
+                raise
+            raise ValueError(f"{err} (No sampler was given: {sampler!r} is "
+                             f"{type(self).__name__}'s default.)") from None
         return self._generate(inputs, max_length=max_length, sampler=sampler, **options)
 
     def _old_arguments(self, inputs, args, max_length, seed, deprecated):

@@ -7,9 +7,11 @@ Python lists and NumPy arrays of str (any dtype) or `tf.Tensor`s for text
 inputs, uint8 or float pixels for images. NumPy (and list) inputs are
 checked at the boundary, before Keras traces anything: their shapes against
 the model's inputs, floats for NaN and inf, and class labels for being
-integers in range. `tf.data` datasets and other iterables pass through
-unchecked (checking them would cost a pass over the data; the cvseq data
-sets validate their examples as they load them).
+integers in range. Of a `tf.data` dataset only its `element_spec` is read
+(inputs without targets, single examples not batched, inputs of another
+rank); its values and other iterables pass through unchecked (checking
+them would cost a pass over the data; the cvseq data sets validate their
+examples as they load them).
 """
 
 import numbers
@@ -296,12 +298,19 @@ class Task(keras.Model):
         for name, spec, model_input in pairs:
             if type(spec) is not tf.TensorSpec or spec.shape.rank is None:
                 continue
-            if spec.shape.rank == len(model_input.shape) - 1:
+            received, expected = tuple(spec.shape), tuple(model_input.shape)
+            # One example's shape, where the model's is known (a None
+            # where the model has a size is a batch axis: not one example).
+            if len(received) == len(expected) - 1 and all(
+                    e is None or r == e for r, e in zip(received, expected[1:])):
                 raise ValueError(
                     f"{prefix}The dataset's elements are single examples ({name!r}: "
-                    f"shape {tuple(spec.shape)}); {self.name!r} takes batches "
-                    f"{_shape_text(tuple(model_input.shape))}. Batch it first: "
+                    f"shape {received}); {self.name!r} takes batches "
+                    f"{_shape_text(expected)}. Batch it first: "
                     "`dataset.batch(32)` (cvseq.datasets.load batches for you).")
+            if len(received) != len(expected):  # the array checks' message
+                _check_shape(received, expected, name,
+                             f"{prefix}The dataset's elements: ")
 
     def _named_inputs(self):
         model_inputs = self.inputs or []

@@ -6,6 +6,7 @@ A CLI case checks exit status 2, one stderr line starting `cvseq: error:`
 are byte-identical afterwards.
 """
 
+import json
 import os
 import shutil
 import struct
@@ -162,6 +163,9 @@ def test_a_broken_run_json_is_named(finished_run, tmp_path, cvseq_error):
     (["track", "--dataset", "digit_tracks", "--clips", "0"], "--clips"),
     (["track", "--dataset", "digit_tracks", "--clips", "2", "--data", "num_clips=5"],
      "--clips 2 and --data num_clips=5 say two things"),
+    (["track", "clip.mp4", "--clips", "5"], "--clips chooses what --dataset tracks"),
+    (["track", "clip.mp4", "--split", "train", "--data", "num_digits=2"],
+     "--split, --data choose what --dataset tracks"),
     (["track", "--dataset", "digit_tracks", "--data", "num_digits=0"], "num_digits"),
 ])
 def test_bad_counts_and_options_are_one_line(argv, says, tmp_path, cvseq_error):
@@ -576,3 +580,21 @@ def test_predict_notes_an_image_given_to_a_video_model_and_a_file_name_as_text(
     reviews = cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)
     with pytest.warns(UserWarning, match=r"is also a file name.*\$\(cat "):
         tasks.read_texts([str(image), "good"], reviews)
+
+
+def test_an_edited_run_json_is_named_not_a_dataset_flag(finished_run, tmp_path,
+                                                        cvseq_error):
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    recorded = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**recorded, "task": "text_classifier"}))
+    message = cvseq_error(["evaluate", run / "model.keras"])
+    assert "The run.json beside the model names task 'text_classifier'" in message
+    assert "--dataset moving_digits" not in message
+
+
+def test_track_takes_the_clip_count_from_data_when_no_clips_flag(tmp_path, capsys):
+    out = tmp_path / "tracks"
+    assert cli.main(["track", "--dataset", "digit_tracks", "--data", "num_clips=2",
+                     "--out", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["clips"] == 2

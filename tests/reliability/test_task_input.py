@@ -166,6 +166,12 @@ def test_a_dataset_of_single_examples_says_batch_it(tagger, classifier):
         with pytest.raises(ValueError, match=r"single examples \('clips': shape "
                            r"\(2, 16, 16, 3\)\).*dataset.batch\(32\)"):
             getattr(tagger, method)(unbatched, verbose=0)
+    # Batched, but images given to a video model: the shape message, not "batch it".
+    images = tf.data.Dataset.from_tensor_slices(
+        (np.zeros((2, 16, 16, 3), "uint8"), [0, 1])).batch(2)
+    with pytest.raises(ValueError, match=r"The dataset's elements: `x` \('clips'\) "
+                       r"must have shape \(batch, 2, 16, 16, 3\).*batch of images"):
+        tagger.fit(images, verbose=0)
     texts = tf.data.Dataset.from_tensor_slices(["a gripping film", "dull"])
     with pytest.raises(ValueError, match=r"single examples \('text': shape \(\)\)"):
         classifier.predict(texts, verbose=0)
