@@ -380,8 +380,43 @@ def build_backbone(
     elif pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(name="pool")(x)
     model = keras.Model(inputs, x, name=BACKBONE_NAME)
+    if isinstance(backbone, str) and backbone in _REGISTRY and weights not in (
+            None, "imagenet"):
+        _load_backbone_weights(model, features, os.fspath(weights), backbone, image_size)
     model.trainable = train_backbone
     return model
+
+
+def _load_backbone_weights(model, features, path, name, image_size):
+    """Loads a weights file saved from `build_backbone(name, ...)` (the
+    whole backbone) or from its feature model, whichever it is."""
+    import warnings
+
+    errors = []
+    for target in (model, features):
+        # Keras warns of each part a file of the other kind lacks: shown
+        # only for the load that succeeds.
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            try:
+                target.load_weights(path)
+            except (ValueError, OSError) as err:
+                errors.append(err)
+                continue
+        for warning in said:
+            warnings.warn_explicit(warning.message, warning.category,
+                                   warning.filename, warning.lineno)
+        return
+    first = str(errors[0]).strip().splitlines()[0][:200]
+    if isinstance(errors[0], OSError):
+        raise ValueError(
+            f"`weights` must be a Keras weights file (.weights.h5); {path!r} could "
+            f"not be read as one ({first}).") from errors[0]
+    raise ValueError(
+        f"The weights file {path!r} does not fit backbone {name!r} at "
+        f"image_size={image_size}: it holds another model's weights ({first}). "
+        f"Save it from cvseq.backbones.build_backbone({name!r}, image_size=...)"
+        ".save_weights(...), or pass the backbone that made it.") from errors[0]
 
 
 def _unwrap(model):
@@ -445,9 +480,7 @@ def _build_registered(spec, input_shape, weights):
                 f"model goes in `backbone`. Received: weights={path!r}. Use "
                 f"backbone={path!r}, weights=None."
             )
-        model = spec.build(input_shape, None)
-        model.load_weights(path)
-        return model
+        return spec.build(input_shape, None)  # `build_backbone` loads `path`
     raise TypeError(
         "`weights` must be None, 'imagenet' or a path. Received: "
         f"weights={weights!r} of type {type(weights).__name__}."

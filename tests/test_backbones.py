@@ -55,6 +55,32 @@ def test_weights_from_a_file(tmp_path):
     )
 
 
+def test_weights_saved_from_the_whole_backbone_load_as_the_offline_advice_says(
+        tmp_path):
+    # WeightsUnavailableError says: build_backbone(name).save_weights(path),
+    # then weights=path. That file is the wrapper's, not the feature model's.
+    source = backbones.build_backbone("small_cnn", image_size=16)
+    for variable in source.weights:
+        variable.assign(np.random.default_rng(0).random(variable.shape).astype("float32"))
+    path = str(tmp_path / "backbone.weights.h5")
+    source.save_weights(path)
+    loaded = backbones.build_backbone("small_cnn", image_size=16, weights=path,
+                                      train_backbone=False)
+    np.testing.assert_allclose(
+        source.predict(_images(16), verbose=0), loaded.predict(_images(16), verbose=0))
+    assert not loaded.trainable
+    # Another backbone's file, or no weights file at all: said, naming both.
+    other = str(tmp_path / "other.weights.h5")
+    backbones.build_backbone("frame_cnn", image_size=16).save_weights(other)
+    with pytest.raises(ValueError, match=r"does not fit backbone 'small_cnn'.*another "
+                       r"model's weights"):
+        backbones.build_backbone("small_cnn", image_size=16, weights=other)
+    text = tmp_path / "notes.weights.h5"
+    text.write_text("not weights")
+    with pytest.raises(ValueError, match=r"must be a Keras weights file"):
+        backbones.build_backbone("small_cnn", image_size=16, weights=str(text))
+
+
 def test_saved_backbone_loads_by_path_at_another_size(tmp_path):
     source = backbones.build_backbone("small_cnn", image_size=32)
     path = str(tmp_path / "bb.keras")
