@@ -389,7 +389,7 @@ def language_model_windows(texts, *, vocabulary, sequence_length, stride=None):
             f"tokenize text. Received: vocabulary={vocabulary!r}."
         )
     sequence_length = check_int("sequence_length", sequence_length, minimum=2)
-    stride = check_int("stride", stride or sequence_length)
+    stride = sequence_length if stride is None else check_int("stride", stride)
     vectorizer = make_vectorizer(vocabulary)
     words = [str(t) for t in vectorizer.get_vocabulary()]
     # Out-of-vocabulary tokens are written as a character that tokenizes back

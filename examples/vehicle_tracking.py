@@ -26,7 +26,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
+import _common  # noqa: E402
 
 import cvseq  # noqa: E402
 from cvseq import reporting  # noqa: E402
@@ -51,8 +51,8 @@ def parse_args(argv=None):
                         help="epochs of the motion model")
     parser.add_argument("--max-age", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/vehicle_tracking")
-    return parser.parse_args(argv)
+    _common.add_out_arguments(parser, "vehicle_tracking")
+    return _common.checked(parser, parser.parse_args(argv))
 
 
 def train_motion_model(args):
@@ -82,8 +82,7 @@ def train_motion_model(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    _common.start(args)
 
     print("Motion model: trajectory_predictor on digit_trajectories")
     model, history, motion_scores = train_motion_model(args)

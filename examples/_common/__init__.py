@@ -84,16 +84,69 @@ def scene_options(args):
 
 
 def parse_args(parser, argv, *, out, batch_size=32):
-    """Adds `--batch-size`, `--seed` and `--out` (default `runs/<out>`), parses."""
+    """Adds `--batch-size`, `--seed`, `--out` (default `runs/<out>`) and
+    `--overwrite`, parses, and checks the options (`checked`)."""
     parser.add_argument("--batch-size", type=int, default=batch_size)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=f"runs/{out}")
-    return parser.parse_args(argv)
+    add_out_arguments(parser, out)
+    return checked(parser, parser.parse_args(argv))
+
+
+def add_out_arguments(parser, out):
+    """`--out` (default `runs/<out>`) and `--overwrite`."""
+    parser.add_argument("--out", default=None, help=f"where the run's files go "
+                        f"(default runs/{out}; runs/{out}_2, ... when that holds "
+                        "an earlier run)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the files of an earlier run in --out")
+    parser.set_defaults(default_out=f"runs/{out}")
+
+
+def checked(parser, args):
+    """The parsed options, or one argparse error line (exit 2) before
+    anything runs: counts (int options) of at least 1 (0 where 0 is the
+    default), `--seed` from 0 to 2**32 - 1, a `--weights` file or a `--root`
+    that exists, and an `--out` that holds no earlier run's files unless
+    `--overwrite` (the default `--out` moves on to `_2`, `_3`, ...)."""
+    for name, value in vars(args).items():
+        flag = "--" + name.replace("_", "-")
+        values = value if isinstance(value, list) else [value]
+        if name == "seed":
+            if not 0 <= value < 2 ** 32:
+                parser.error(f"--seed must be from 0 to 2**32 - 1. Received: {value}.")
+        elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            least = 0 if parser.get_default(name) == 0 else 1
+            if any(v < least for v in values):
+                parser.error(f"{flag} must be at least {least}. Received: {value}.")
+    weights = getattr(args, "weights", None)
+    if weights not in (None, "imagenet") and not os.path.isfile(weights):
+        parser.error(f"--weights takes 'imagenet' or a .weights.h5 file; no file is at "
+                     f"{weights!r}.")
+    root = getattr(args, "root", None)
+    if root is not None and not os.path.exists(root):
+        parser.error(f"--root: no such file or folder: {root!r}.")
+    if args.out is None:
+        args.out, n = args.default_out, 1
+        while _holds_files(args.out) and not args.overwrite:
+            n += 1
+            args.out = f"{args.default_out}_{n}"
+    elif _holds_files(args.out) and not args.overwrite:
+        names = sorted(os.listdir(args.out))
+        parser.error(f"--out {args.out!r} already holds files ({', '.join(names[:4])}"
+                     f"{', ...' if len(names) > 4 else ''}); pass --overwrite to "
+                     "replace an earlier run's files there, or another --out.")
+    return args
+
+
+def _holds_files(path):
+    return os.path.isdir(path) and bool(os.listdir(path))
 
 
 def start(args):
     """Seeds Python, NumPy and TensorFlow with `--seed`; creates `--out`."""
     keras.utils.set_random_seed(args.seed)
+    if args.out != args.default_out:
+        print(f"Writing to {args.out}")
     os.makedirs(args.out, exist_ok=True)
 
 
