@@ -169,8 +169,9 @@ examples:
         "--detector", default="blobs", metavar="blobs|MODEL",
         help="'blobs' (bright connected components on a dark background, the "
         "default) or a .keras file from `cvseq train object_detector`")
-    track.add_argument("--threshold", type=float, default=0.5,
-                       help="lowest score of a --detector model's boxes (default 0.5)")
+    track.add_argument("--threshold", type=float, default=None,
+                       help="lowest score of a --detector model's boxes (default 0.5; "
+                       "not for blobs, which have no scores)")
     track.add_argument("--out", default=os.path.join("runs", "track"),
                        help="output directory (default runs/track)")
     track.add_argument("--overwrite", action="store_true",
@@ -1075,12 +1076,12 @@ def cmd_track(args):
                 "tracked. Leave them out, or track a --dataset.")
     else:
         args.split = args.split or "test"
-    if not 0.0 <= args.threshold <= 1.0:
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise _user_error(
             f"--threshold is a score between 0 and 1. Received: {args.threshold}.")
     motion = _load_motion(args.motion)
-    detect = tracking.frame_detector(_load_detector(args.detector),
-                                     threshold=args.threshold)
+    detect = _on_user_options(tracking.frame_detector, _load_detector(args.detector),
+                              threshold=args.threshold)
     names = {"motion": "kalman" if motion == "kalman" else args.motion,
              "detector": args.detector}
     if args.dataset:

@@ -555,10 +555,20 @@ def evaluate_tracker(tracker, detections, true_boxes, true_ids, *, iou_threshold
             f"clip. Received {len(detections)}, {len(true_boxes)} and "
             f"{len(true_ids)} clips."
         )
+    if not isinstance(tracker, Tracker):
+        raise TypeError(
+            f"`tracker` must be a cvseq.tracking.Tracker (e.g. Tracker('kalman')). "
+            f"Received: {tracker!r} of type {type(tracker).__name__}.")
     evaluator = TrackingEvaluator(iou_threshold=iou_threshold)
     outputs = []
     seconds = 0.0
-    for clip_detections, clip_boxes, clip_ids in zip(detections, true_boxes, true_ids):
+    for clip, (clip_detections, clip_boxes, clip_ids) in enumerate(
+            zip(detections, true_boxes, true_ids)):
+        if len(clip_detections) != len(clip_boxes):
+            raise ValueError(
+                f"Clip {clip}: {len(clip_detections)} frames of detections but "
+                f"{len(clip_boxes)} frames of true boxes; give one (boxes, scores) "
+                "per frame of the truth (empty arrays for a frame with none).")
         start = time.perf_counter()
         clip_out = track_clip(tracker, clip_detections)
         seconds += time.perf_counter() - start
@@ -573,7 +583,7 @@ def evaluate_tracker(tracker, detections, true_boxes, true_ids, *, iou_threshold
     return metrics, outputs
 
 
-def frame_detector(detector="blobs", *, threshold=0.5):
+def frame_detector(detector="blobs", *, threshold=None):
     """A detector for tracking: `detect(frames)` -> one `(boxes, scores)` a frame.
 
     Args:
@@ -582,11 +592,12 @@ def frame_detector(detector="blobs", *, threshold=0.5):
             background), or a model from `cvseq.object_detector`, which
             sees each frame resized to its input size; its boxes are
             returned in frame pixels. Defaults to `"blobs"`.
-        threshold: float in [0, 1]. Lowest score of a model's box that
-            starts a track (`tracker_options["min_score"]`); weaker boxes
-            down to `min(threshold, 0.1)` are kept too, for the tracker's
-            second pass (ByteTrack's low threshold). The blob detector keeps
-            every blob. Defaults to 0.5.
+        threshold: float in [0, 1] or None. Lowest score of a model's box
+            that starts a track (`tracker_options["min_score"]`); weaker
+            boxes down to `min(threshold, 0.1)` are kept too, for the
+            tracker's second pass (ByteTrack's low threshold). None: 0.5.
+            The blob detector scores no boxes (it keeps every blob), so a
+            threshold given with it is a `ValueError`, not ignored.
 
     Returns:
         A function from uint8 frames `(n, height, width, 3)` RGB to a list
@@ -596,17 +607,21 @@ def frame_detector(detector="blobs", *, threshold=0.5):
         `min_score=threshold` for a model):
         `Tracker(motion, **detect.tracker_options)`.
     """
-    threshold = check_fraction("threshold", threshold, inclusive_one=True)
     if isinstance(detector, str):
         if detector != "blobs":
             raise ValueError(
                 "`detector` must be 'blobs' or a cvseq.object_detector model. "
                 f"Received: detector={detector!r}."
             )
+        if threshold is not None:
+            raise ValueError(
+                "The blob detector scores no boxes (it keeps every bright blob), "
+                f"so a threshold would be ignored. Received: threshold={threshold!r}; "
+                "leave it out, or pass a cvseq.object_detector model.")
         from cvseq.datasets.digit_tracks import detect_digits
 
         def detect(frames):
-            return [detect_digits(frame) for frame in frames]
+            return [detect_digits(frame) for frame in _check_frames(frames)]
 
         detect.tracker_options = dict(BLOB_OPTIONS)
         return detect
@@ -615,9 +630,25 @@ def frame_detector(detector="blobs", *, threshold=0.5):
             "`detector` must be 'blobs' or a cvseq.object_detector model (one "
             f"with a `detect` method). Received: detector={detector!r}."
         )
+    threshold = check_fraction("threshold", 0.5 if threshold is None else threshold,
+                               inclusive_one=True)
     detect = functools.partial(_detect_with_model, detector, min(threshold, _LOW_SCORE))
     detect.tracker_options = {"min_score": threshold}
     return detect
+
+
+def _check_frames(frames):
+    """Frames as `detect` takes them: uint8 RGB `(n, height, width, 3)`."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        hint = " (one frame: pass frames[None])" if frames.ndim == 3 else ""
+        raise ValueError(f"`frames` must be a batch of RGB frames (n, height, width, 3)"
+                         f"{hint}. Received shape {frames.shape}.")
+    if frames.dtype != np.uint8:
+        raise TypeError(f"`frames` must be uint8 pixels in [0, 255]. Received dtype "
+                        f"{frames.dtype}; e.g. np.clip(frames * 255, 0, 255)"
+                        ".astype('uint8') for floats in [0, 1].")
+    return frames
 
 
 def _detect_with_model(model, threshold, frames):
@@ -625,7 +656,7 @@ def _detect_with_model(model, threshold, frames):
 
     from cvseq.boxes import convert_format
 
-    frames = np.asarray(frames)
+    frames = _check_frames(frames)
     height, width = frames.shape[1:3]
     size = tuple(model.inputs[0].shape[1:3])
     model_height, model_width = (height, width) if None in size else size

@@ -190,6 +190,7 @@ def test_track_video_with_a_detector_model(tmp_path, capsys, monkeypatch):
     (["--detector", "{other}"], "--detector must be 'blobs' or an object_detector"),
     (["--dataset", "digits"], "--dataset must be a tracking data set"),
     (["--threshold", "2"], "--threshold is a score between 0 and 1"),
+    (["--threshold", "0.3"], "The blob detector scores no boxes"),  # not ignored
 ])
 def test_track_mistakes_print_one_line(argv, message, other_model, tmp_path, capsys):
     text = tmp_path / "notes.keras"

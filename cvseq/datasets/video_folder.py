@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from cvseq._tf import LazyTensorFlow
-from cvseq._validation import check_fraction, check_image_size, check_int
+from cvseq._validation import check_bool, check_fraction, check_image_size, check_int
 from cvseq.errors import UserInputError
 from cvseq.datasets.registry import (
     DatasetInfo,
@@ -728,11 +728,12 @@ def video_folder_dataset(
     frames = check_int("frames", frames)
     image_size = check_image_size(image_size)
     class_names = _check_class_names(class_names)
+    if random_sampling is None:
+        random_sampling = split == "train"
+    check_bool("random_sampling", random_sampling)
     items, labels, where = _plan(root, split, validation_split, test_split,
                                  class_names)
     items, skipped = _probe(items, split, where)
-    if random_sampling is None:
-        random_sampling = split == "train"
     if shuffle is None:
         shuffle = split == "train"
 

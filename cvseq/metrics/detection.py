@@ -12,6 +12,7 @@ import io
 import numpy as np
 
 from cvseq import boxes as box_utils
+from cvseq._validation import check_int, check_num_classes
 
 # The twelve numbers `COCOeval.summarize()` prints, in its order.
 COCO_STAT_NAMES = (
@@ -42,6 +43,32 @@ def check_pair(y_true, y_pred, true_keys, pred_keys):
             "`y_true` and `y_pred` must hold the same number of images. Received: "
             f"{len(y_true[true_keys[0]])} and {len(y_pred[pred_keys[0]])}."
         )
+
+
+def _check_detections(y_true, y_pred, num_classes):
+    """Shapes that line up, finite boxes and scores, and labels below
+    `num_classes`: COCOeval would drop the rest without a word."""
+    for name, tree in (("y_true", y_true), ("y_pred", y_pred)):
+        boxes, labels = np.asarray(tree["boxes"]), np.asarray(tree["labels"])
+        if boxes.ndim != 3 or boxes.shape[-1] != 4 or labels.shape != boxes.shape[:2]:
+            raise ValueError(
+                f"`{name}` must hold boxes (n, k, 4) and labels (n, k). Received "
+                f"shapes {boxes.shape} and {labels.shape}.")
+        if not np.all(np.isfinite(boxes)):
+            raise ValueError(f"`{name}['boxes']` holds NaN or infinite values.")
+        if num_classes is not None and (labels >= num_classes).any():
+            raise ValueError(
+                f"`{name}['labels']` holds label {int(labels.max())}, but "
+                f"num_classes={num_classes} (labels 0 to {num_classes - 1}; -1 pads).")
+    scores = np.asarray(y_pred["scores"])
+    if scores.shape != np.asarray(y_pred["labels"]).shape:
+        raise ValueError(f"`y_pred['scores']` must have the shape of its labels "
+                         f"{np.asarray(y_pred['labels']).shape}. Received {scores.shape}.")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("`y_pred['scores']` holds NaN or infinite values.")
+    count = y_pred.get("num_detections")
+    if count is not None and (np.asarray(count) < 0).any():
+        raise ValueError("`y_pred['num_detections']` holds a negative count.")
 
 
 def _valid_rows(boxes, labels, count=None):
@@ -95,6 +122,10 @@ def mean_average_precision(
     """
     y_true, y_pred = _to_numpy(y_true), _to_numpy(y_pred)
     check_pair(y_true, y_pred, ("boxes", "labels"), ("boxes", "labels", "scores"))
+    max_detections = check_int("max_detections", max_detections)
+    if num_classes is not None:
+        num_classes = check_num_classes(num_classes, minimum=1)
+    _check_detections(y_true, y_pred, num_classes)
     true_xywh = box_utils.convert_format(y_true["boxes"], bounding_box_format, "xywh")
     pred_xywh = box_utils.convert_format(y_pred["boxes"], bounding_box_format, "xywh")
     if num_classes is None:

@@ -52,6 +52,10 @@ def segmentation_report(y_true, y_pred, num_classes):
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
     if y_pred.ndim == y_true.ndim + 1:
+        if y_pred.shape[-1] != num_classes:
+            raise ValueError(
+                f"`y_pred` holds probabilities of {y_pred.shape[-1]} classes; "
+                f"num_classes={num_classes}.")
         y_pred = y_pred.argmax(-1)
     if y_pred.shape != y_true.shape:
         raise ValueError(
@@ -59,9 +63,27 @@ def segmentation_report(y_true, y_pred, num_classes):
             f"more axis of class probabilities). Received: {y_true.shape} and "
             f"{y_pred.shape}."
         )
+    if not y_true.size:
+        raise ValueError("`y_true` holds no pixels: nothing to score.")
+    for name, mask in (("y_true", y_true), ("y_pred", y_pred)):
+        _check_class_ids(name, mask, num_classes)
     metric = keras.metrics.MeanIoU(num_classes)
     metric.update_state(y_true.reshape(-1), y_pred.reshape(-1))
     return _report(keras.ops.convert_to_numpy(metric.total_cm))
+
+
+def _check_class_ids(name, mask, num_classes):
+    """Class ids in [0, num_classes): `MeanIoU` drops others without a word,
+    and truncates fractions."""
+    if mask.dtype.kind == "f" and not np.array_equal(mask, np.round(mask)):
+        raise TypeError(f"`{name}` must be class ids (integers). Received fractions "
+                        f"such as {mask[mask != np.round(mask)].ravel()[0].item()!r}; pass "
+                        "class probabilities with one more axis instead.")
+    if mask.dtype.kind not in "iuf" and mask.dtype != bool:
+        raise TypeError(f"`{name}` must be class ids. Received dtype {mask.dtype}.")
+    if mask.min() < 0 or mask.max() >= num_classes:
+        raise ValueError(f"`{name}` holds class ids from {mask.min()} to {mask.max()}; "
+                         f"num_classes={num_classes} takes 0 to {num_classes - 1}.")
 
 
 def evaluate_segmenter(model, dataset, *, num_classes=None):

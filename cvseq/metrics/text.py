@@ -9,6 +9,31 @@ computed on exactly the same tokens.
 import numpy as np
 
 
+def _texts(name, texts):
+    """`texts` as a list of str; a lone str (its characters would be taken
+    for texts) or non-str items are a `TypeError`."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"`{name}` must be a list of str, one per example. Received "
+                        f"one str: {texts[:40]!r}; pass [{texts[:40]!r}].")
+    texts = list(texts)
+    wrong = [t for t in texts if not isinstance(t, str)]
+    if wrong:
+        raise TypeError(f"`{name}` must be a list of str. Received an item "
+                        f"{wrong[0]!r} of type {type(wrong[0]).__name__}.")
+    return texts
+
+
+def _paired(references, hypotheses):
+    references = _texts("references", references)
+    hypotheses = _texts("hypotheses", hypotheses)
+    if len(references) != len(hypotheses):
+        raise ValueError(f"Got {len(references)} references but {len(hypotheses)} "
+                         "hypotheses: give one hypothesis per reference.")
+    if not references:
+        raise ValueError("No references and hypotheses to score: both are empty.")
+    return references, hypotheses
+
+
 def classification_scores(y_true, probabilities):
     """Accuracy and macro-averaged F1 of class probabilities.
 
@@ -22,7 +47,12 @@ def classification_scores(y_true, probabilities):
     from sklearn.metrics import f1_score
 
     y_true = np.asarray(y_true).ravel()
-    y_pred = np.asarray(probabilities).argmax(-1).ravel()
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim < 2 or probabilities.shape[0] != len(y_true) or not len(y_true):
+        raise ValueError(
+            f"`probabilities` must be (n, num_classes) for the n={len(y_true)} labels "
+            f"of `y_true` (at least one). Received shape {probabilities.shape}.")
+    y_pred = probabilities.argmax(-1).ravel()
     return {
         "accuracy": float((y_true == y_pred).mean()),
         "f1": float(f1_score(y_true, y_pred, average="macro")),
@@ -49,6 +79,19 @@ def next_token_scores(probabilities, target_ids, *, ignore_ids=(0,)):
     """
     keep, target_ids = _kept(target_ids, ignore_ids)
     probabilities = np.asarray(probabilities, "float64")
+    if target_ids.shape != probabilities.shape[:-1]:
+        raise ValueError(
+            f"`target_ids` must have the shape of `probabilities` without its last "
+            f"axis, {probabilities.shape[:-1]}. Received shape {target_ids.shape}.")
+    vocabulary_size = probabilities.shape[-1]
+    if target_ids.size and (target_ids.min() < 0 or target_ids.max() >= vocabulary_size):
+        raise ValueError(
+            f"`target_ids` must be ids from 0 to {vocabulary_size - 1} (the "
+            f"probabilities' last axis). Received ids from {target_ids.min()} to "
+            f"{target_ids.max()}.")
+    if not keep.any():
+        raise ValueError(f"Every target id is ignored ({sorted(ignore_ids)}): no token "
+                         "to score.")
     p_true = np.take_along_axis(probabilities, target_ids[..., None], axis=-1)[..., 0]
     nll = -np.log(np.clip(p_true[keep], 1e-12, 1.0))
     correct = probabilities.argmax(-1)[keep] == target_ids[keep]
@@ -101,22 +144,19 @@ def bleu(references, hypotheses, *, tokenize="13a"):
     """
     import sacrebleu
 
-    references, hypotheses = list(references), list(hypotheses)
-    if len(references) != len(hypotheses):
-        raise ValueError(
-            f"Got {len(references)} references but {len(hypotheses)} hypotheses."
-        )
+    references, hypotheses = _paired(references, hypotheses)
     return float(
         sacrebleu.corpus_bleu(hypotheses, [references], tokenize=tokenize).score
     )
 
 
 def exact_match(references, hypotheses):
-    """Fraction of hypotheses equal to their reference (whitespace-trimmed)."""
-    pairs = list(zip(references, hypotheses))
-    if not pairs:
-        return 0.0
-    return float(np.mean([r.strip() == h.strip() for r, h in pairs]))
+    """Fraction of hypotheses equal to their reference (whitespace-trimmed).
+
+    `references` and `hypotheses` are lists of str of one length (at least
+    one pair); anything else is an error, not a score."""
+    references, hypotheses = _paired(references, hypotheses)
+    return float(np.mean([r.strip() == h.strip() for r, h in zip(references, hypotheses)]))
 
 
 __all__ = [
