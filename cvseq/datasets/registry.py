@@ -419,6 +419,10 @@ def load_splits(name, splits=("train", "validation", "test"), *, fallback=None,
     >>> train, validation, test, info = cvseq.datasets.load_splits(
     ...     "imdb_reviews", fallback="rotten_tomatoes")
     """
+    if "with_info" in options:
+        raise TypeError(
+            "load_splits takes no `with_info`: it always returns `(*datasets, info)`. "
+            f"Received: with_info={options['with_info']!r}; leave it out.")
     entries = _split_entries("splits", splits)
     fallback_entries = entries
     if fallback_splits is not None:

@@ -71,7 +71,8 @@ class TrackingEvaluator:
     """
 
     def __init__(self, iou_threshold=0.5):
-        if not 0 < iou_threshold <= 1:
+        if (not isinstance(iou_threshold, (int, float)) or isinstance(iou_threshold, bool)
+                or not 0 < iou_threshold <= 1):
             raise ValueError(
                 f"`iou_threshold` must be in (0, 1]. Received: "
                 f"iou_threshold={iou_threshold!r}."

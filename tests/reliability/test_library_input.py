@@ -104,3 +104,13 @@ def test_video_folder_random_sampling_must_be_a_bool(tmp_path):
     with pytest.raises(TypeError, match="random_sampling"):
         cvseq.datasets.load("video_folder", "train", root=str(tmp_path),
                             random_sampling="no")
+
+
+def test_load_splits_with_info_and_a_string_iou_threshold_are_named():
+    import cvseq
+    from cvseq.metrics import TrackingEvaluator
+
+    with pytest.raises(TypeError, match="load_splits takes no `with_info`"):
+        cvseq.datasets.load_splits("digits", with_info=True)
+    with pytest.raises(ValueError, match="iou_threshold='0.5'"):
+        TrackingEvaluator(iou_threshold="0.5")
