@@ -105,8 +105,8 @@ def add_out_arguments(parser, out):
 def checked(parser, args):
     """The parsed options, or one argparse error line (exit 2) before
     anything runs: counts (int options) of at least 1 (0 where 0 is the
-    default), `--seed` from 0 to 2**32 - 1, a `--weights` file or a `--root`
-    that exists, and an `--out` that holds no earlier run's files unless
+    default), `--seed` from 0 to 2**32 - 1, a `--backbone` that names one,
+    a `--weights` file or a `--root` that exists, and an `--out` that holds no earlier run's files unless
     `--overwrite` (the default `--out` moves on to `_2`, `_3`, ...)."""
     for name, value in vars(args).items():
         flag = "--" + name.replace("_", "-")
@@ -122,6 +122,16 @@ def checked(parser, args):
     if weights not in (None, "imagenet") and not os.path.isfile(weights):
         parser.error(f"--weights takes 'imagenet' or a .weights.h5 file; no file is at "
                      f"{weights!r}.")
+    backbone = getattr(args, "backbone", None)
+    if (backbone is not None and backbone not in cvseq.backbones.list_backbones()
+            and not os.path.exists(backbone) and "://" not in backbone):
+        import keras_hub
+
+        if backbone not in keras_hub.models.Backbone.presets:
+            parser.error(f"--backbone: no backbone, file or KerasHub preset is called "
+                         f"{backbone!r}. Use one of "
+                         f"{', '.join(cvseq.backbones.list_backbones())}, a .keras file "
+                         "or a KerasHub preset (a folder, or a name: needs the network).")
     root = getattr(args, "root", None)
     if root is not None and not os.path.exists(root):
         parser.error(f"--root: no such file or folder: {root!r}.")
