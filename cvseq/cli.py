@@ -378,16 +378,10 @@ def cmd_train(args):
     if state == "new" and args.resume:
         raise _user_error(f"--resume: {out!r} holds no run to resume (no model.keras, "
                           "no backup/). Leave out --resume to start a new run there.")
-    foreign = run_dir.foreign_files()
-    if foreign and not args.overwrite:
-        # Another command's results (`cvseq track` writes metrics.json), the
-        # user's files, or a run whose model.keras was deleted: not replaced
-        # unasked.
-        raise _user_error(
-            f"--out {out!r} holds {', '.join(foreign)} but no model.keras beside "
-            "them (another command's files, yours, or a run whose model was "
-            "deleted); a new run would replace them. Choose another --out, move "
-            "them, or pass --overwrite to replace them.")
+    try:  # before any data loads; `begin` checks again
+        run_dir.check_foreign_files(overwrite=args.overwrite)
+    except FileExistsError as err:
+        raise _user_error(f"--out: {err}") from err
     options = {"frames": args.frames, "image_size": args.image_size}
     _check_flags_used(task, options)
     model_options = _key_values(args.set, "--set")

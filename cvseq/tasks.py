@@ -349,11 +349,7 @@ def read_texts(inputs, model):
             f"Model {model.name!r} does not read text (its input is {dtype or 'unknown'}); "
             "is the run.json beside it that of another model? Predict with the "
             "model.keras of a text run.")
-    blank = [i + 1 for i, t in enumerate(inputs) if not str(t).strip()]
-    if blank:
-        raise UserInputError(
-            f"Text {blank[0]} of {len(inputs)} is blank: nothing to classify. Give "
-            "each text in quotes, e.g. 'a gripping, beautiful film'.")
+    _refuse_blank(inputs, "nothing to classify", "'a gripping, beautiful film'")
     for text in inputs:
         if os.path.isfile(str(text)):
             import warnings
@@ -368,12 +364,17 @@ def read_texts(inputs, model):
 def read_prompts(inputs, model):
     """The texts given to a generating task's `cvseq predict`, as a list of
     str; a blank one (nothing to start from) is a `UserInputError`."""
+    _refuse_blank(inputs, f"{model.name!r} needs words to start from", "'to be or not'")
+    return [str(t) for t in inputs]
+
+
+def _refuse_blank(inputs, why, example):
+    """`UserInputError` naming the first blank text of `cvseq predict`'s."""
     blank = [i + 1 for i, t in enumerate(inputs) if not str(t).strip()]
     if blank:
         raise UserInputError(
-            f"Text {blank[0]} of {len(inputs)} is blank; {model.name!r} needs words to "
-            "start from. Give each text in quotes, e.g. 'to be or not'.")
-    return [str(t) for t in inputs]
+            f"Text {blank[0]} of {len(inputs)} is blank: {why}. Give each text in "
+            f"quotes, e.g. {example}.")
 
 
 def read_token_ids(text, model):

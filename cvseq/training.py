@@ -323,6 +323,18 @@ class RunDirectory:
         return [name for name in (RUN_FILE, METRICS_FILE, LOG_FILE, *PICTURES)
                 if os.path.exists(self.file(name))]
 
+    def check_foreign_files(self, *, overwrite=False):
+        """`FileExistsError` when `foreign_files` holds any and not
+        `overwrite`: a new run must not replace them unasked."""
+        foreign = self.foreign_files()
+        if foreign and not overwrite:
+            raise FileExistsError(
+                f"{self.path!r} holds {', '.join(foreign)} but no model.keras beside "
+                "them (another command's files, yours, or those of a run whose "
+                "model was deleted); a new run would replace them. Move them, "
+                "choose another directory, or pass overwrite=True (--overwrite) to "
+                "replace them.")
+
     def begin(self, run, *, model=None, overwrite=False):
         """Creates the directory and records `run` as the run in progress.
 
@@ -332,14 +344,7 @@ class RunDirectory:
         `FileExistsError`, not replaced. `model`, when given, is recorded
         too (see `pending_model`).
         """
-        foreign = self.foreign_files()
-        if foreign and not overwrite:
-            raise FileExistsError(
-                f"{self.path!r} holds {', '.join(foreign)} but no model.keras beside "
-                "them (another command's files, yours, or those of a run whose "
-                "model was deleted); a new run would replace them. Move them, "
-                "choose another directory, or pass overwrite=True (--overwrite) to "
-                "replace them.")
+        self.check_foreign_files(overwrite=overwrite)
         if overwrite or self.state == "new":
             self.clear()
         os.makedirs(self.backup, exist_ok=True)
