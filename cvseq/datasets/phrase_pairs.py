@@ -28,6 +28,23 @@ tf = LazyTensorFlow("cvseq.datasets the phrase-pair data sets (tf.data)")
 _CATEGORIES = ("languages", "territories", "scripts", "currencies")
 
 
+def _locale(Locale, name, code):
+    """babel's `Locale` for `code`, or a ValueError naming the argument."""
+    from babel import UnknownLocaleError
+
+    if not isinstance(code, str):
+        raise TypeError(f"`{name}` must be a locale code such as 'en' or 'pt_BR'. "
+                        f"Received: {name}={code!r}.")
+    try:
+        return Locale.parse(code.replace("-", "_"))  # "pt-BR" as "pt_BR"
+    except (UnknownLocaleError, ValueError) as err:
+        said = str(err).strip().splitlines()[0] if str(err).strip() else "empty"
+        raise ValueError(
+            f"`{name}` must be a locale code that CLDR (babel) knows, such as 'en', "
+            f"'es' or 'pt_BR'. Received: {name}={code!r} ({said})."
+        ) from err
+
+
 @functools.lru_cache(maxsize=8)
 def _all_pairs(source, target):
     try:
@@ -36,7 +53,7 @@ def _all_pairs(source, target):
         raise DatasetUnavailableError(
             "The CLDR phrase pairs need the `babel` package: pip install babel."
         ) from err
-    src, tgt = Locale.parse(source), Locale.parse(target)
+    src, tgt = _locale(Locale, "source", source), _locale(Locale, "target", target)
     entries = {}  # source phrase -> (target phrase, entity)
     for category in _CATEGORIES:
         names, translations = getattr(src, category), getattr(tgt, category)

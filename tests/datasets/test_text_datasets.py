@@ -1,6 +1,7 @@
 """The embedded text and music data sets: real, split without leakage, fit-ready."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import cvseq
@@ -90,3 +91,13 @@ def test_every_text_data_set_is_listed_with_its_task():
     assert listed["hamlet"] == listed["tiny_shakespeare"] == "language_model"
     assert listed["cldr_names"] == listed["ted_hrlr_translate/pt_to_en"] == "translator"
     assert listed["bach_chorales"] == listed["groove"] == "sequence_generator"
+
+
+def test_cldr_locales_are_checked_and_take_either_separator():
+    with pytest.raises(ValueError, match=r"`target` must be a locale code .*target='xx'"):
+        phrase_pairs.phrase_pairs("train", target="xx")
+    with pytest.raises(TypeError, match=r"Received: source=3"):
+        phrase_pairs.phrase_pairs("train", source=3)
+    # "pt-BR" (as browsers write it) reads as babel's "pt_BR".
+    assert phrase_pairs.phrase_pairs("test", target="pt-BR") == \
+        phrase_pairs.phrase_pairs("test", target="pt_BR")
