@@ -12,15 +12,20 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # why. Read when OpenCV first opens a video; the user's setting wins.
 _os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
-from cvseq import backbones, boxes, distribute, generation, layers  # noqa: E402
-from cvseq import metrics, music, text, tracking, training  # noqa: E402
-from cvseq import errors  # noqa: E402
-# Every factory and task class, as `cvseq.<name>`: cvseq.models' `__all__`
-# is the one list (a new factory's module there is exported without a line:
-# cvseq.models imports every module of its package).
-from cvseq import models  # noqa: E402
-from cvseq.models import *  # noqa: E402,F401,F403
-from cvseq import flow  # noqa: E402  (optical flow, OpenCV)
+from cvseq._tf import quiet_tensorflow_import as _quiet  # noqa: E402
+
+# TensorFlow's import (through Keras, KerasHub, TFDS) honours the level set above.
+with _quiet():
+    from cvseq import backbones, boxes, distribute, generation, layers  # noqa: E402
+    from cvseq import metrics, music, text, tracking, training  # noqa: E402
+    from cvseq import errors  # noqa: E402
+    # Every factory and task class, as `cvseq.<name>`: cvseq.models' `__all__`
+    # is the one list (a new factory's module there is exported without a line:
+    # cvseq.models imports every module of its package).
+    from cvseq import models  # noqa: E402
+    from cvseq.models import *  # noqa: E402,F401,F403
+    from cvseq import flow  # noqa: E402  (optical flow, OpenCV)
+del _quiet
 
 
 

@@ -184,20 +184,24 @@ examples:
 # ---------------------------------------------------------------------------
 
 
+def _print_table(rows):
+    """Rows of str, each column as wide as its widest cell (the last free)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        print("  " + "  ".join([*cells, row[-1]]))
+
+
 def cmd_list(args):
     from cvseq import backbones, datasets, tasks
 
     print("Tasks:")
-    for name, spec in tasks.list_tasks().items():
-        print(f"  {name:24s} {spec.description}")
+    _print_table([(name, spec.description) for name, spec in tasks.list_tasks().items()])
     print("\nBackbones:")
-    for name, description in backbones.list_backbones(verbose=True).items():
-        print(f"  {name:24s} {description}")
+    _print_table(list(backbones.list_backbones(verbose=True).items()))
     print("\nData sets:")
-    for entry in datasets.describe_datasets():
-        tasks_ = ", ".join(entry["tasks"])
-        print(f"  {entry['name']:24s} {tasks_:20s} {entry['source']:9s} "
-              f"{entry['description']}")
+    _print_table([(entry["name"], ", ".join(entry["tasks"]), entry["source"],
+                   entry["description"]) for entry in datasets.describe_datasets()])
     return 0
 
 

@@ -12,9 +12,8 @@ import os
 # Hides TensorFlow's start-up chatter; set before TensorFlow is imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import cvseq  # noqa: E402  (first: it quiets TensorFlow's import, see cvseq._tf)
 import keras  # noqa: E402
-
-import cvseq  # noqa: E402
 from cvseq import reporting  # noqa: E402
 
 

@@ -37,7 +37,9 @@ def _cli_in_mode():
     import tensorflow as tf
 
     eager = tf.config.functions_run_eagerly()
-    return ("import runpy, sys, tensorflow as tf; "
+    # cvseq first, as the `cvseq` command imports it (it quiets TensorFlow's
+    # import: cvseq._tf.quiet_tensorflow_import).
+    return ("import runpy, sys, cvseq, tensorflow as tf; "
             f"tf.config.run_functions_eagerly({eager}); "
             "sys.exit(runpy.run_module('cvseq.cli', run_name='__main__'))")
 

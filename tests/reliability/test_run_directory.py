@@ -9,6 +9,7 @@ command is run again, and the run ends as one complete, consistent run.
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 
@@ -58,6 +59,10 @@ def _kill_at_each(phases, command, cvseq_subprocess, out, old_model=None):
     for phase, logged in phases.items():
         killed = cvseq_subprocess(*command, env={training.KILL_ENV: phase})
         assert killed.returncode == -signal.SIGKILL, (phase, killed.stderr[-2000:])
+        # Nothing but cvseq's own lines: TensorFlow's start-up records
+        # honour TF_CPP_MIN_LOG_LEVEL (cvseq._tf.quiet_tensorflow_import).
+        assert not re.search(r"^[IWE]\d{4} |absl::InitializeLog", killed.stderr, re.M), \
+            killed.stderr[-2000:]
         # Not finished yet: the backup is kept until the model is saved.
         assert training.RunDirectory(out).state == "interrupted", phase
         assert _logged_epochs(out) == logged, phase
