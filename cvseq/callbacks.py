@@ -13,6 +13,7 @@ that says what to try).
 import csv
 import math
 import os
+import warnings
 
 import keras
 
@@ -80,12 +81,22 @@ class EpochLog(keras.callbacks.Callback):
     """A CSV log of the epoch metrics that a resumed run continues.
 
     Like `keras.callbacks.CSVLogger(path, append=True)` (an `epoch` column,
-    then the metrics in sorted order), but when training starts at epoch
-    `k` (a resumed run) the rows of epochs `k` and later, left by a run
-    killed after logging an epoch and before backing it up, are dropped
-    first: the file never holds two rows for one epoch. Each row is flushed
-    to disk at the end of its epoch; put this callback before
-    `BackupAndRestore` so an epoch is logged before it is backed up.
+    then the metrics in sorted order), but the file never holds two rows for
+    one epoch and never loses an earlier `fit`'s rows:
+
+    - When training starts at epoch `k` and the log's last row is epoch `k`
+      alone (a run killed after logging that epoch and before backing it
+      up), that row is dropped: the resumed run logs it again.
+    - When it holds more rows from `k` on (an earlier `fit` in the same
+      place, e.g. stage 1 of a fine-tuning before `unfreeze_backbone`), the
+      earlier log is kept as `log.1.csv` (the first free number), with a
+      warning, and this `fit` starts a new one; pass `initial_epoch` (the
+      epochs done) to continue one log across fits instead.
+    - A metric that appears later (validation from stage 2 on) adds its
+      column; earlier rows leave it empty.
+
+    Each row is flushed to disk at the end of its epoch; put this callback
+    before `BackupAndRestore` so an epoch is logged before it is backed up.
     """
 
     def __init__(self, path):
@@ -102,9 +113,23 @@ class EpochLog(keras.callbacks.Callback):
         self._started = True
         if not os.path.isfile(self.path):
             return
-        kept = [row for row in read_log(self.path) if int(row["epoch"]) < epoch]
-        text = "".join(",".join(line) + "\n" for line in (
-            [list(kept[0]), *(list(row.values()) for row in kept)] if kept else []))
+        rows = read_log(self.path)
+        later = [row for row in rows if int(row["epoch"]) >= epoch]
+        if len(later) > 1 or (later and later[0] is not rows[-1]):
+            kept = _free_name(self.path)
+            os.replace(self.path, kept)
+            warnings.warn(
+                f"{self.path} held epochs {later[0]['epoch']} to {later[-1]['epoch']} "
+                f"of an earlier fit, and this fit starts at epoch {epoch}: the "
+                f"earlier log is kept as {kept} and a new log begins. To continue "
+                "one log across fits, pass initial_epoch= the epochs done.",
+                stacklevel=2)
+            rows = [row for row in rows if int(row["epoch"]) < epoch]
+            if rows:
+                _write_rows(self.path, list(rows[0]), rows)
+            return
+        kept = [row for row in rows if int(row["epoch"]) < epoch]
+        text = _rows_text(list(kept[0]), kept) if kept else ""
         with open(self.path, newline="") as f:
             if f.read() == text:
                 return
@@ -116,6 +141,10 @@ class EpochLog(keras.callbacks.Callback):
         if os.path.isfile(self.path):
             with open(self.path) as f:
                 header = next(csv.reader([f.readline()]), [])
+        if header[:1] == ["epoch"] and set(logs) - set(header):
+            # A metric the header lacks: rewrite the rows with its column.
+            header = ["epoch", *sorted(set(header[1:]) | set(logs))]
+            _write_rows(self.path, header, read_log(self.path))
         fields = header if header[:1] == ["epoch"] else ["epoch", *sorted(logs)]
         row = [str(epoch)] + [_number(logs.get(k, "")) for k in fields[1:]]
         with open(self.path, "a" if header[:1] == ["epoch"] else "w", newline="") as f:
@@ -124,6 +153,24 @@ class EpochLog(keras.callbacks.Callback):
             f.write(",".join(row) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+
+def _rows_text(fields, rows):
+    return "".join(",".join(line) + "\n" for line in (
+        [fields, *([row.get(k) or "" for k in fields] for row in rows)]))
+
+
+def _write_rows(path, fields, rows):
+    _replace_text(path, _rows_text(fields, rows))
+
+
+def _free_name(path):
+    """`log.1.csv`, `log.2.csv`, ...: the first that does not exist."""
+    stem, ext = os.path.splitext(path)
+    n = 1
+    while os.path.exists(f"{stem}.{n}{ext}"):
+        n += 1
+    return f"{stem}.{n}{ext}"
 
 
 def _number(value):

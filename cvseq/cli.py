@@ -377,15 +377,15 @@ def cmd_train(args):
     out = args.out or os.path.join("runs", task.name)
     run_dir = training.RunDirectory(out)
     state = run_dir.state
+    try:  # before any data loads; `begin` checks again
+        run_dir.check_foreign_files(overwrite=args.overwrite)
+    except FileExistsError as err:
+        raise _user_error(f"--out: {err}") from err
     if state == "finished" and not (args.overwrite or args.resume):
         raise _user_error(_finished_message(out, run_dir.finished()))
     if state == "new" and args.resume:
         raise _user_error(f"--resume: {out!r} holds no run to resume (no model.keras, "
                           "no backup/). Leave out --resume to start a new run there.")
-    try:  # before any data loads; `begin` checks again
-        run_dir.check_foreign_files(overwrite=args.overwrite)
-    except FileExistsError as err:
-        raise _user_error(f"--out: {err}") from err
     options = {"frames": args.frames, "image_size": args.image_size}
     _check_flags_used(task, options)
     model_options = _key_values(args.set, "--set")
@@ -481,7 +481,8 @@ def cmd_train(args):
         _check_backup_fits(model, run_dir, out, task.name)
     created = not os.path.isdir(out)
     try:
-        run_dir.begin(run, model=model, overwrite=args.overwrite)
+        run_dir.begin(run, model=model, overwrite=args.overwrite,
+                      resume=bool(args.resume))
     except OSError as err:
         raise _user_error(f"Cannot write the run directory {out!r}: "
                           f"{err.strerror or err}.") from err

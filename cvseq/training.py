@@ -20,6 +20,7 @@ a run killed at any instant is resumed by running the same command again,
 with the model it began with (`backup/model.json`).
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -133,20 +134,31 @@ def unfreeze_backbone(model, learning_rate=1e-4, *, freeze_batch_norm=True):
         optimizer = optimizer.inner_optimizer
     optimizer_config = optimizer.get_config()
     optimizer_config["learning_rate"] = learning_rate
-    fresh = optimizer.__class__.from_config(optimizer_config)
     from cvseq.models.task import Task
 
-    if isinstance(model, Task) and model.get_compile_arguments():
-        # Through the Task's compile: the same arguments as the last compile
-        # ("auto" ones resolve to the task's defaults again), a fresh optimizer.
-        model.compile(**{**model.get_compile_arguments(), "optimizer": fresh})
-        return model
-    # A plain keras.Model (or a Task loaded compiled from a file): its
-    # compile config, with the fresh optimizer.
-    config = model.get_compile_config()
-    config["optimizer"] = keras.saving.serialize_keras_object(fresh)
-    model.compile_from_config(config)
+    # Under the strategy the model was built in (tf.distribute): an
+    # optimizer made outside it cannot update mirrored variables.
+    with _strategy_scope(model):
+        fresh = optimizer.__class__.from_config(optimizer_config)
+        if isinstance(model, Task) and model.get_compile_arguments():
+            # Through the Task's compile: the same arguments as the last
+            # compile ("auto" ones resolve to the task's defaults again), a
+            # fresh optimizer.
+            model.compile(**{**model.get_compile_arguments(), "optimizer": fresh})
+            return model
+        # A plain keras.Model (or a Task loaded compiled from a file): its
+        # compile config, with the fresh optimizer.
+        config = model.get_compile_config()
+        config["optimizer"] = keras.saving.serialize_keras_object(fresh)
+        model.compile_from_config(config)
     return model
+
+
+def _strategy_scope(model):
+    """The scope of the `tf.distribute` strategy `model` was built under
+    (TensorFlow backend), else a scope that does nothing."""
+    strategy = getattr(model, "distribute_strategy", None)
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
 
 # ---------------------------------------------------------------------------
@@ -161,6 +173,12 @@ BACKUP_DIR = "backup"
 # In `backup/`: the model the run began with, as Keras serializes it (its
 # architecture and compile settings, no weights).
 MODEL_CONFIG_FILE = "model.json"
+# What a run's `backup/` may hold: `begin`'s records and Keras'
+# BackupAndRestore files (with their `.bkp` copies), and files being written.
+_BACKUP_NAMES = frozenset(
+    name + suffix
+    for name in (RUN_FILE, MODEL_CONFIG_FILE, "training_metadata.json", "latest.weights.h5")
+    for suffix in ("", ".bkp", ".tmp"))
 PICTURES = ("curves.png", "predictions.png")
 # The options of a run: a re-run with other values would train another model
 # (or the same one on other data), so it may not continue this one.
@@ -263,9 +281,16 @@ class RunDirectory:
     def backup(self):
         return self.file(BACKUP_DIR)
 
+    def _runs_backup(self):
+        """Whether `backup/` is a run's: a folder holding only what `begin`
+        and Keras' `BackupAndRestore` write there (or nothing yet)."""
+        if not os.path.isdir(self.backup):
+            return False
+        return all(name in _BACKUP_NAMES for name in os.listdir(self.backup))
+
     @property
     def state(self):
-        if os.path.isdir(self.backup):
+        if self._runs_backup():
             return "interrupted"
         if os.path.isfile(self.file(MODEL_FILE)):
             return "finished"
@@ -312,6 +337,17 @@ class RunDirectory:
             return None
         return keras.saving.deserialize_keras_object(config)
 
+    def foreign_backup(self):
+        """What `backup/` holds when it is not a run's backup (a file of
+        that name, or a folder with files no run writes: the user's), else
+        None. A run writes its backup there, so it refuses the directory
+        (`check_foreign_files`), overwrite or not: it never deletes them."""
+        if not os.path.lexists(self.backup) or self._runs_backup():
+            return None
+        if not os.path.isdir(self.backup):
+            return ["(a file, not a folder)"]
+        return sorted(set(os.listdir(self.backup)) - _BACKUP_NAMES)
+
     def foreign_files(self):
         """The names of a run's files (`run.json`, `metrics.json`, `log.csv`,
         the pictures) in a "new" directory, with no model beside them
@@ -324,8 +360,17 @@ class RunDirectory:
                 if os.path.exists(self.file(name))]
 
     def check_foreign_files(self, *, overwrite=False):
-        """`FileExistsError` when `foreign_files` holds any and not
-        `overwrite`: a new run must not replace them unasked."""
+        """`FileExistsError` when `backup/` is not a run's (`foreign_backup`),
+        or `foreign_files` holds any and not `overwrite`: a run must not
+        replace them unasked."""
+        other = self.foreign_backup()
+        if other is not None:
+            listed = ", ".join(other[:4]) + (", ..." if len(other) > 4 else "")
+            raise FileExistsError(
+                f"{self.path!r} holds a backup/ that no cvseq run wrote ({listed}); "
+                "a run keeps its own backup there and deletes it when it ends, so "
+                "it will not start here, with --overwrite or not. Move or rename "
+                "that backup/, or choose another directory.")
         foreign = self.foreign_files()
         if foreign and not overwrite:
             raise FileExistsError(
@@ -335,16 +380,27 @@ class RunDirectory:
                 "choose another directory, or pass overwrite=True (--overwrite) to "
                 "replace them.")
 
-    def begin(self, run, *, model=None, overwrite=False):
+    def begin(self, run, *, model=None, overwrite=False, resume=False):
         """Creates the directory and records `run` as the run in progress.
 
         `overwrite=True` first removes what an earlier run left: its model,
         metrics, log, pictures and backup. Without it, a "new" directory
         that holds files of those names (`foreign_files`) is a
-        `FileExistsError`, not replaced. `model`, when given, is recorded
-        too (see `pending_model`).
+        `FileExistsError`, not replaced, and so is a "finished" one unless
+        `resume=True` (the run goes on from the finished model; `begin`
+        keeps its files until `commit` replaces them). An "interrupted" run
+        is continued. `model`, when given, is recorded too (see
+        `pending_model`).
         """
+        check_bool("overwrite", overwrite)
+        check_bool("resume", resume)
         self.check_foreign_files(overwrite=overwrite)
+        if self.state == "finished" and not (overwrite or resume):
+            raise FileExistsError(
+                f"{self.path!r} holds a finished run (model.keras); a new run would "
+                "replace it. Pass resume=True (--resume) to train it further, "
+                "overwrite=True (--overwrite) to replace it, or choose another "
+                "directory.")
         if overwrite or self.state == "new":
             self.clear()
         os.makedirs(self.backup, exist_ok=True)
@@ -359,9 +415,10 @@ class RunDirectory:
                      *(n + ".tmp" for n in (RUN_FILE, METRICS_FILE, LOG_FILE))):
             if os.path.isfile(self.file(name)):
                 os.remove(self.file(name))
-        for name in (BACKUP_DIR, _DELETING):
-            if os.path.isdir(self.file(name)):
-                shutil.rmtree(self.file(name))
+        if self._runs_backup():  # never a backup/ of the user's
+            shutil.rmtree(self.backup)
+        if os.path.isdir(self.file(_DELETING)):
+            shutil.rmtree(self.file(_DELETING))
 
     def abandon(self, created):
         """After a failed fresh run: removes what it wrote if it backed up no

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 
 from cvseq import callbacks
 
@@ -53,3 +54,33 @@ def test_epoch_log_drops_a_row_cut_short(tmp_path):
     _fit(callbacks.EpochLog(str(path)), 2, 3)
     assert path.read_text().splitlines()[:3] == ["epoch,loss", "0,1.5", "1,1.2"]
     assert [r["epoch"] for r in callbacks.read_log(str(path))] == ["0", "1", "2"]
+
+
+def test_a_second_fit_from_epoch_0_keeps_the_earlier_log(tmp_path):
+    # Stage 1 and stage 2 of a fine-tuning, each `fit(epochs=2)` in one
+    # run directory: stage 1's rows used to be dropped as if stale.
+    path = str(tmp_path / "log.csv")
+    _fit(callbacks.EpochLog(path), 0, 2)
+    before = open(path).read()
+    with pytest.warns(UserWarning, match=r"epochs 0 to 1 of an earlier fit.*log\.1\.csv"):
+        _fit(callbacks.EpochLog(path), 0, 2)
+    assert open(tmp_path / "log.1.csv").read() == before
+    assert [r["epoch"] for r in callbacks.read_log(path)] == ["0", "1"]
+    # With initial_epoch, one log goes on across the fits.
+    _fit(callbacks.EpochLog(path), 2, 4)
+    assert [r["epoch"] for r in callbacks.read_log(path)] == ["0", "1", "2", "3"]
+    assert not (tmp_path / "log.2.csv").exists()
+
+
+def test_a_metric_that_appears_later_gets_its_column(tmp_path):
+    path = str(tmp_path / "log.csv")
+    log = callbacks.EpochLog(path)
+    _fit(log, 0, 1)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    data = (np.ones((8, 2)), np.ones((8, 1)))
+    model.fit(*data, validation_data=data, epochs=2, initial_epoch=1, verbose=0,
+              callbacks=[log])
+    rows = callbacks.read_log(path)
+    assert list(rows[0]) == ["epoch", "loss", "val_loss"]
+    assert rows[0]["val_loss"] == "" and float(rows[1]["val_loss"]) >= 0

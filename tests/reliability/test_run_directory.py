@@ -167,6 +167,45 @@ def test_files_no_run_wrote_are_not_replaced_unless_asked(
     assert snapshot(run) == before
 
 
+def test_a_backup_folder_of_the_users_is_never_deleted(
+        finished_run, tmp_path, tiny_train, cvseq_error, snapshot):
+    # A folder called backup/ with files no run writes: `cvseq train` took
+    # it for an interrupted run and deleted it when the run ended.
+    for start in ("empty", "finished"):
+        out = tmp_path / start
+        if start == "finished":
+            shutil.copytree(finished_run, out)
+        (out / "backup").mkdir(parents=True)
+        (out / "backup" / "thesis.txt").write_text("mine")
+        before = snapshot(out)
+        for extra in ([], ["--overwrite"], ["--resume"]):
+            says = cvseq_error(["train", *tiny_train, "--epochs", "3", "--out", out,
+                                *extra])
+            assert "backup/ that no cvseq run wrote (thesis.txt)" in says, says
+        assert snapshot(out) == before
+        run_dir = training.RunDirectory(out)
+        assert run_dir.state == ("new" if start == "empty" else "finished")
+        for overwrite in (False, True):
+            with pytest.raises(FileExistsError, match="no cvseq run wrote"):
+                run_dir.begin({"task": "video_tagger"}, overwrite=overwrite)
+        assert snapshot(out) == before
+
+
+def test_the_library_does_not_replace_a_finished_run_unasked(finished_run, tmp_path,
+                                                             snapshot):
+    out = _copy(finished_run, tmp_path)
+    before = snapshot(out)
+    run_dir = training.RunDirectory(out)
+    with pytest.raises(FileExistsError, match="holds a finished run.*resume=True"):
+        run_dir.begin({"task": "video_tagger"})
+    with pytest.raises(TypeError, match="overwrite"):
+        run_dir.begin({"task": "video_tagger"}, overwrite="no")
+    assert snapshot(out) == before
+    run_dir.begin({"task": "video_tagger"}, resume=True)  # kept until commit
+    assert os.path.isfile(os.path.join(out, "model.keras"))
+    assert run_dir.state == "interrupted"
+
+
 def test_overwrite_replaces_and_resume_continues(finished_run, tmp_path, tiny_train,
                                                  capsys):
     from cvseq import cli
@@ -199,7 +238,7 @@ def test_an_interrupted_run_with_other_options_is_refused(
     out = _copy(finished_run, tmp_path)
     run_dir = training.RunDirectory(out)
     # As a `--resume --epochs 4` killed in its first epoch leaves it.
-    run_dir.begin({**run_dir.finished(), "epochs": 4, "initial_epoch": 2})
+    run_dir.begin({**run_dir.finished(), "epochs": 4, "initial_epoch": 2}, resume=True)
     before = snapshot(out)
     message = cvseq_error(["train", *tiny_train, "--epochs", "4", "--out", out,
                            "--set", "units=32"])
@@ -218,7 +257,7 @@ def test_a_run_on_data_whose_classes_changed_is_not_continued(
     renamed = ["cat", *record["class_names"][1:]]
     if interrupted:  # as a `--resume --epochs 4` killed in its first epoch
         run_dir.begin({**record, "class_names": renamed, "epochs": 4,
-                       "initial_epoch": 2})
+                       "initial_epoch": 2}, resume=True)
     else:
         training.write_json(os.path.join(out, "run.json"),
                             {**record, "class_names": renamed})
