@@ -47,6 +47,21 @@ def test_unfreeze_errors_name_the_problem():
         unfreeze_backbone(plain)
 
 
+def test_unfreeze_a_model_built_under_a_strategy():
+    # The fresh optimizer used to be made outside the model's strategy: the
+    # next fit failed ("Mixing different tf.distribute.Strategy objects").
+    strategy = cvseq.distribute.strategy("mirrored", devices=["/cpu:0"])
+    with strategy.scope():
+        model = image_classifier(3, image_size=16, train_backbone=False)
+    labels = np.array([0, 1, 2, 0])
+    model.fit(_images(), labels, epochs=1, verbose=0)
+    unfreeze_backbone(model, learning_rate=1e-4)
+    before = [w.numpy() for w in cvseq.backbones.get_backbone(model).trainable_weights]
+    model.fit(_images(), labels, epochs=1, verbose=0)
+    after = cvseq.backbones.get_backbone(model).trainable_weights
+    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(before, after))
+
+
 @pytest.mark.slow
 def test_pretrained_backbone_makes_a_small_second_task_learn_better(tmp_path):
     """Task 1: which digit (10 classes, the training split). Task 2: is the
