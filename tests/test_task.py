@@ -156,6 +156,33 @@ def test_compile_with_an_optimizer_alone_trains_with_the_task_defaults(name):
     assert type(model.loss) is type(defaults["loss"])
 
 
+@pytest.mark.parametrize("loss", ["categorical_crossentropy",
+                                  keras.losses.CategoricalCrossentropy(label_smoothing=0.1)])
+def test_a_one_hot_loss_takes_one_hot_targets_and_keeps_the_metrics(loss, tmp_path):
+    # Keras users compile classifiers with categorical cross-entropy and
+    # one-hot labels: fit refused them ("looks one-hot") and the task's
+    # sparse accuracy failed inside TensorFlow on a tf.data set.
+    model = cvseq.image_classifier(3, image_size=16)
+    model.compile(loss=loss)
+    images = np.random.default_rng(0).integers(0, 256, (6, 16, 16, 3)).astype("float32")
+    one_hot = np.eye(3, dtype="float32")[[0, 1, 2, 0, 1, 2]]
+    assert "accuracy" in model.fit(images, one_hot, epochs=1, verbose=0).history
+    compiled = [m for m in model.metrics if hasattr(m, "metrics")][0].metrics
+    assert [type(m).__name__ for m in compiled] == ["CategoricalAccuracy"]
+    data = tf.data.Dataset.from_tensor_slices((images, one_hot)).batch(3)
+    assert 0 <= model.evaluate(data, verbose=0, return_dict=True)["accuracy"] <= 1
+    with pytest.raises(ValueError, match=r"one-hot loss: pass keras.utils.to_categorical"):
+        model.fit(images, one_hot.argmax(-1), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"one-hot \(or soft\) class targets in \[0, 1\]"):
+        model.fit(images, one_hot * 2, epochs=1, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    assert "accuracy" in keras.saving.load_model(path).fit(
+        data, epochs=1, verbose=0).history
+    model.compile()  # the task's loss again: class ids
+    assert "accuracy" in model.fit(images, one_hot.argmax(-1), epochs=1, verbose=0).history
+
+
 def test_compile_auto_without_defaults_says_what_to_pass():
     inputs = keras.Input((3,))
     model = cvseq.Task(inputs, keras.layers.Dense(2)(inputs))

@@ -150,6 +150,9 @@ class Task(keras.Model):
                     "explicitly."
                 )
             optimizer = defaults.pop("optimizer") if optimizer == "auto" else optimizer
+            if metrics == "auto" and loss != "auto" and _one_hot_loss(loss):
+                # The task's class-id metrics, read from one-hot targets.
+                metrics = [_one_hot_metric(m) for m in defaults.pop("metrics", None) or []]
             loss = defaults.pop("loss", None) if loss == "auto" else loss
             metrics = defaults.pop("metrics", None) if metrics == "auto" else metrics
             for key in ("optimizer", "loss", "metrics"):
@@ -387,6 +390,8 @@ class Task(keras.Model):
 
     def _check_targets(self, y, prefix):
         kind = self.targets
+        if kind == "class_ids" and _one_hot_loss(self.get_compile_arguments().get("loss")):
+            kind = "one_hot"  # compiled with a one-hot loss: y as the output
         if kind is None or isinstance(y, dict):  # dict targets: the task's own check
             return y
         if not hasattr(y, "shape"):
@@ -414,6 +419,13 @@ class Task(keras.Model):
         if kind == "values" or y.size == 0:
             return y
         num_classes = output[-1] if output is not None else None
+        if kind == "one_hot":  # probabilities per class (soft labels too)
+            if y.min() < 0 or y.max() > 1:
+                raise ValueError(
+                    f"{prefix}`y` must be one-hot (or soft) class targets in [0, 1] "
+                    f"for the one-hot loss it is compiled with. Received values from "
+                    f"{y.min()} to {y.max()}.")
+            return y
         if kind == "multi_hot":
             if y.min() < 0 or y.max() > 1:
                 raise ValueError(
@@ -624,6 +636,32 @@ def warn_user(message, category=UserWarning):
     warnings.warn(message, category, stacklevel=level)
 
 
+def _one_hot_loss(loss):
+    """Whether `loss` (as given to `compile`) reads one-hot class targets:
+    categorical (focal) cross-entropy, by name, class or function."""
+    if loss is None or (isinstance(loss, str) and loss == "auto"):
+        return False
+    name = loss if isinstance(loss, str) else (
+        getattr(loss, "__name__", None) or type(loss).__name__)
+    name = name.lower().replace("_", "")
+    return name.startswith("categorical") and "crossentropy" in name
+
+
+# Class-id metrics and their one-hot twins (the same figures).
+_ONE_HOT_TWINS = {
+    "SparseCategoricalAccuracy": lambda m: keras.metrics.CategoricalAccuracy(name=m.name),
+    "SparseTopKCategoricalAccuracy": lambda m: keras.metrics.TopKCategoricalAccuracy(
+        k=m.k, name=m.name),
+    "SparseCategoricalCrossentropy": lambda m: keras.metrics.CategoricalCrossentropy(
+        name=m.name),
+}
+
+
+def _one_hot_metric(metric):
+    twin = _ONE_HOT_TWINS.get(type(metric).__name__)
+    return twin(metric) if twin is not None else metric
+
+
 def _check_target_shape(y, output, kind, prefix):
     """`y`'s shape against the model's single output `output` (None: any):
     the same shape for values and multi-hot tags; for class ids, the output
@@ -653,7 +691,10 @@ def _check_target_shape(y, output, kind, prefix):
     raise ValueError(
         f"{prefix}`y` must have shape {expected} for this model"
         + (" (class ids)" if kind == "class_ids" else "")
-        + f". Received shape {shape}.")
+        + f". Received shape {shape}."
+        + (" It is compiled with a one-hot loss: pass keras.utils.to_categorical(y, "
+           f"{output[-1]}), or compile with the task's loss (loss='auto') for class ids."
+           if kind == "one_hot" and fits(shape, output[:-1]) else ""))
 
 
 def _warn_if_pixels_look_rescaled(value, name, expected, method, prefix):
