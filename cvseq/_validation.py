@@ -5,17 +5,28 @@ argument, shows what was received, says what is allowed and, where there is
 one, the fix.
 """
 
+import math
 import numbers
 
 
 def check_choice(name, value, choices):
-    """Raises `ValueError` unless `value` is one of `choices`."""
-    if value not in choices:
+    """Raises `ValueError` unless `value` is one of `choices` (True and
+    False match only themselves: 1 is not True)."""
+    if not any(_same(value, choice) for choice in choices):
         allowed = ", ".join(repr(c) for c in choices)
         raise ValueError(
             f"`{name}` must be one of {allowed}. Received: {name}={value!r}."
         )
     return value
+
+
+def _same(value, choice):
+    if isinstance(value, bool) or isinstance(choice, bool):
+        return value is choice
+    try:
+        return bool(value == choice)
+    except (TypeError, ValueError):  # an array compared elementwise
+        return False
 
 
 def check_int(name, value, *, minimum=1, allow_none=False):
@@ -77,14 +88,14 @@ def check_number(name, value, *, minimum=0, inclusive=False, maximum=None,
     if value is None and allow_none:
         return value
     low_ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (
-        value >= minimum if inclusive else value > minimum)
+        value >= minimum if inclusive else value > minimum) and math.isfinite(value)
     if not low_ok or (maximum is not None and not value <= maximum):
         if maximum is not None:
             bound = f"in {'[' if inclusive else '('}{minimum:g}, {maximum:g}]"
         else:
             bound = f"{'>=' if inclusive else 'greater than'} {minimum:g}"
         none = "None or " if allow_none else ""
-        raise ValueError(f"`{name}` must be {none}a number {bound}{unit}. "
+        raise ValueError(f"`{name}` must be {none}a finite number {bound}{unit}. "
                          f"Received: {name}={value!r}.")
     return float(value)
 

@@ -17,6 +17,8 @@ import warnings
 
 import keras
 
+from cvseq._validation import check_bool
+
 
 class StopOnDivergence(keras.callbacks.Callback):
     """Stops training when the loss is NaN or infinite, and says why.
@@ -196,6 +198,16 @@ def fault_tolerant(run_dir, *, save_freq="epoch", keep_backup=False):
     Returns:
         A list: `EpochLog`, `BackupAndRestore`, `StopOnDivergence`.
     """
+    if not isinstance(run_dir, (str, os.PathLike)):
+        raise TypeError(f"`run_dir` must be a folder path (str). Received: "
+                        f"run_dir={run_dir!r}.")
+    check_bool("keep_backup", keep_backup)
+    if not (save_freq == "epoch" or (isinstance(save_freq, int)
+                                     and not isinstance(save_freq, bool) and save_freq > 0)):
+        raise ValueError(f"`save_freq` must be 'epoch' or a number of batches (an int "
+                         f"of at least 1). Received: save_freq={save_freq!r}.")
+    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+        raise ValueError(f"`run_dir` must be a folder; {os.fspath(run_dir)!r} is a file.")
     os.makedirs(run_dir, exist_ok=True)
     return [
         EpochLog(os.path.join(run_dir, "log.csv")),

@@ -42,8 +42,25 @@ def _keras_version():
 
 
 def _workers_in_tf_config():
-    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
-    return len(config.get("cluster", {}).get("worker", []))
+    text = os.environ.get("TF_CONFIG", "{}") or "{}"
+    try:
+        config = json.loads(text)
+    except ValueError as err:
+        config = err
+    workers = (config.get("cluster", {}).get("worker", [])
+               if isinstance(config, dict) and isinstance(config.get("cluster", {}), dict)
+               else None)
+    if not isinstance(workers, list):
+        raise ValueError(
+            "TF_CONFIG must be JSON of the form {\"cluster\": {\"worker\": [\"host1:2222\", "
+            "...]}, \"task\": {\"type\": \"worker\", \"index\": 0}}. Received: "
+            f"TF_CONFIG={text[:200]!r}.")
+    return len(workers)
+
+
+def _device_key(name):
+    """"cpu:0" for "/cpu:0", "/device:CPU:0" or TensorFlow's full name."""
+    return name.lower().rsplit("/", 1)[-1].replace("device:", "")
 
 
 def strategy(kind="auto", *, devices=None):
@@ -61,6 +78,15 @@ def strategy(kind="auto", *, devices=None):
         a multi-worker strategy must exist before other TensorFlow ops run.
     """
     check_choice("kind", kind, KINDS)
+    if devices is not None:
+        if isinstance(devices, str) or not all(isinstance(d, str) for d in devices):
+            raise TypeError(
+                "`devices` must be a list of device names, e.g. [\"/gpu:0\", "
+                f"\"/gpu:1\"]. Received: devices={devices!r}.")
+        if kind not in ("auto", "mirrored"):
+            raise ValueError(
+                f"`devices` goes with kind='mirrored' (or 'auto'); kind={kind!r} "
+                f"would ignore it. Received: devices={devices!r}.")
     tf = _tensorflow("cvseq.distribute.strategy (tf.distribute)")
     if kind == "auto":
         if _workers_in_tf_config() > 1:
@@ -72,6 +98,13 @@ def strategy(kind="auto", *, devices=None):
     if kind == "default":
         return tf.distribute.get_strategy()
     if kind == "mirrored":
+        if devices is not None:
+            known = {_device_key(d.name) for d in tf.config.list_logical_devices()}
+            missing = [d for d in devices if _device_key(d) not in known]
+            if missing:
+                raise ValueError(
+                    f"`devices` names devices this machine lacks: {missing}. It has "
+                    f"{['/' + k for k in sorted(known)]}.")
         return tf.distribute.MirroredStrategy(devices=devices)
     if _workers_in_tf_config() < 1:
         raise ValueError(

@@ -19,7 +19,7 @@ import numpy as np
 from keras import ops
 
 from cvseq._tf import tensorflow as _tensorflow
-from cvseq._validation import check_choice
+from cvseq._validation import check_bool, check_choice
 from cvseq.errors import UserInputError
 
 tf = _tensorflow("cvseq.export (SavedModel and TFLite export)")
@@ -123,6 +123,7 @@ def export_tflite(model, path, *, quantize=False):
         quantize: bool. Dynamic-range quantization of the weights.
     """
     path = _check_model_and_path(model, path)
+    check_bool("quantize", quantize)
     if not path.endswith(".tflite"):
         raise UserInputError(f"A TFLite file ends in .tflite. Received: path={path!r}.")
     if len(model.inputs) != 1:

@@ -248,8 +248,17 @@ def _read_json(path):
 
 
 def _plain(value):
-    """`value` as JSON reads it back (tuples become lists)."""
-    return json.loads(json.dumps(value))
+    """`value` as JSON reads it back (tuples become lists, NumPy scalars and
+    arrays plain numbers and lists)."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value):
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays, tensors' numpy()
+        return value.tolist()
+    if hasattr(value, "numpy"):
+        return value.numpy().tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 class RunDirectory:
@@ -444,14 +453,16 @@ class RunDirectory:
         re-run restores the backup and saves again, so a kill at any instant
         loses nothing.
         """
+        # As JSON first: a value JSON cannot hold fails before anything is written.
+        plain = {METRICS_FILE: _plain(metrics), RUN_FILE: _plain(run)}
         saving = self.file(_SAVING)
         model.save(saving)
         with open(saving, "rb+") as f:
             os.fsync(f.fileno())
-        for name, value in ((METRICS_FILE, metrics), (RUN_FILE, run)):
+        for name, value in plain.items():
             tmp = self.file(name + ".tmp")
             with open(tmp, "w") as f:
-                json.dump(_plain(value), f, indent=2)
+                json.dump(value, f, indent=2)
                 f.flush()
                 os.fsync(f.fileno())
         kill_point("save:model")

@@ -114,3 +114,61 @@ def test_load_splits_with_info_and_a_string_iou_threshold_are_named():
         cvseq.datasets.load_splits("digits", with_info=True)
     with pytest.raises(ValueError, match="iou_threshold='0.5'"):
         TrackingEvaluator(iou_threshold="0.5")
+
+
+# Training, fault tolerance, distribution and export (a second battery,
+# 2026-12-01): each value here was taken and silently ignored or replaced.
+def _training_refusals():
+    from cvseq import callbacks, distribute, export, training
+
+    return [
+        (lambda m, p: distribute.mixed_precision(1), ValueError, "Received: enabled=1"),
+        (lambda m, p: training.unfreeze_backbone(m, float("inf")), ValueError,
+         "finite number"),
+        (lambda m, p: callbacks.fault_tolerant(p, keep_backup="no"), TypeError,
+         "keep_backup"),
+        (lambda m, p: callbacks.fault_tolerant(p, save_freq=0), ValueError, "save_freq"),
+        (lambda m, p: callbacks.fault_tolerant(None), TypeError, "run_dir"),
+        (lambda m, p: distribute.strategy("default", devices=["/cpu:0"]), ValueError,
+         "would ignore it"),
+        (lambda m, p: distribute.strategy("mirrored", devices="/cpu:0"), TypeError,
+         "list of device names"),
+        (lambda m, p: distribute.strategy("mirrored", devices=["/gpu:7"]), ValueError,
+         r"lacks: \['/gpu:7'\]"),
+        (lambda m, p: export.export_tflite(m, p + ".tflite", quantize="no"), TypeError,
+         "quantize"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_training_helpers_refuse_values_they_would_ignore(case, tmp_path):
+    import cvseq
+
+    call, error, says = _training_refusals()[case]
+    model = cvseq.image_classifier(3, image_size=16)
+    with pytest.raises(error, match=says):
+        call(model, str(tmp_path / "x"))
+
+
+@pytest.mark.parametrize("config", ['["a"]', "{bad", '{"cluster": []}'])
+def test_a_malformed_tf_config_is_named(config, monkeypatch):
+    from cvseq import distribute
+
+    monkeypatch.setenv("TF_CONFIG", config)
+    with pytest.raises(ValueError, match="TF_CONFIG must be JSON of the form"):
+        distribute.strategy("auto")
+
+
+def test_a_run_commits_numpy_metrics(tmp_path):
+    import json
+
+    import cvseq
+    from cvseq import training
+
+    run_dir = training.RunDirectory(str(tmp_path / "run"))
+    run_dir.begin({"task": "t"})
+    run_dir.commit(cvseq.image_classifier(3, image_size=16), {"task": "t"},
+                   {"accuracy": np.float32(0.5), "per_class": np.arange(2)})
+    assert json.load(open(run_dir.file("metrics.json"))) == {
+        "accuracy": 0.5, "per_class": [0, 1]}
+    assert run_dir.state == "finished"
