@@ -217,6 +217,18 @@ def tflite_predict(path, inputs):
             f"{path!r} takes {len(input_details)} input(s) "
             f"({', '.join(input_details)}). Received {len(inputs)}."
         )
+    inputs = [np.asarray(array) for array in inputs]
+    for (name, detail), array in zip(input_details.items(), inputs):
+        expected = tuple(int(n) for n in detail["shape"][1:])
+        if array.ndim < 1 or tuple(array.shape[1:]) != expected:
+            raise ValueError(
+                f"{os.fspath(path)!r} takes input {name!r} of shape (batch, "
+                f"{', '.join(map(str, expected))}). Received shape {array.shape}"
+                + (": one example without its batch axis? Add one with array[None]."
+                   if tuple(array.shape) == expected else "."))
+        if len(array) == 0:
+            raise ValueError(f"`inputs` holds no example (input {name!r} has shape "
+                             f"{array.shape}).")
     results = {}
     for i in range(len(inputs[0])):
         feed = {

@@ -84,6 +84,18 @@ def test_tflite_matches_keras(case):
                   case["expected"], atol=1e-4)
 
 
+@pytest.mark.parametrize("case", ["image_classifier"], indirect=True)
+def test_tflite_predict_refuses_inputs_of_another_shape(case):
+    # A 32x32 batch given to a 16x16 file returned plausible probabilities.
+    inputs = case["inputs"]
+    with pytest.raises(ValueError, match=r"takes input .* of shape \(batch, 16, 16, 3\)"):
+        export.tflite_predict(case["tflite"], np.zeros((2, 32, 32, 3), "float32"))
+    with pytest.raises(ValueError, match=r"without its batch axis"):
+        export.tflite_predict(case["tflite"], inputs[0])
+    with pytest.raises(ValueError, match="no example"):
+        export.tflite_predict(case["tflite"], inputs[:0])
+
+
 def test_tflite_uses_builtin_ops_only(case):
     # Select (Flex) ops need a runtime most devices lack; none here.
     with open(case["tflite"], "rb") as f:
