@@ -291,7 +291,10 @@ def build_backbone(
     Args:
         backbone: str or `keras.Model`. A name from `list_backbones()`, a
             model, a path to a saved `.keras` model, or a KerasHub preset
-            (local directory or name). Defaults to `"small_cnn"`.
+            (local directory or name). A model is shared, not copied (as
+            Keras shares layers): training or freezing the new model
+            trains or freezes it too; a path gives a copy. Defaults to
+            `"small_cnn"`.
         image_size: int or (height, width). Defaults to `(112, 112)`.
         weights: None, `"imagenet"` or a path to a weights file
             (`.weights.h5`/`.h5`) for a registered backbone. Defaults to None
