@@ -12,6 +12,8 @@ Example:
 'melody.mid'
 """
 
+import math
+import numbers
 import os
 import tempfile
 
@@ -25,9 +27,13 @@ def _music21():
 
 
 def note_token(pitch, quarter_length):
-    """The token of a note (`pitch` int MIDI number, or None for a rest)."""
+    """The token of a note (`pitch` int MIDI number, or None for a rest);
+    `parse_token` reads it back (a pitch outside 0-127 or a length that is
+    not above 0 is a ValueError)."""
     name = "rest" if pitch is None else str(int(pitch))
-    return f"{name}:{float(quarter_length):g}"
+    token = f"{name}:{float(quarter_length):g}"
+    parse_token(token)
+    return token
 
 
 def parse_token(token):
@@ -41,7 +47,8 @@ def parse_token(token):
             f"A note token is 'pitch:duration' (e.g. '67:1') or 'rest:duration'. "
             f"Received: {token!r}."
         ) from None
-    if quarter_length <= 0 or (pitch is not None and not 0 <= pitch <= 127):
+    if (not math.isfinite(quarter_length) or quarter_length <= 0
+            or (pitch is not None and not 0 <= pitch <= 127)):
         raise ValueError(f"Note token out of range: {token!r}.")
     return pitch, quarter_length
 
@@ -65,16 +72,32 @@ def stream_tokens(stream, *, transpose=0):
     return tokens
 
 
+def _special(token):
+    """`"[START]"`, `"[END]"`, `"[UNK]"` or padding `""`: not a note."""
+    token = str(token)
+    return token == "" or (token.startswith("[") and token.endswith("]"))
+
+
 def tokens_to_stream(tokens, *, bpm=90):
-    """A music21 `Stream` playing the tokens (unknown tokens are skipped)."""
+    """A music21 `Stream` playing the tokens. Special tokens (`"[START]"`,
+    `"[END]"`, `"[UNK]"`, padding `""`) are skipped; any other token must
+    be a note (`parse_token`), else a ValueError names it."""
+    if isinstance(tokens, str):
+        tokens = tokens.split()  # "60:1 62:1", as sequence_generator takes it
+    if isinstance(bpm, bool) or not isinstance(bpm, numbers.Real) or not (
+            math.isfinite(bpm) and bpm > 0):
+        raise ValueError(f"`bpm` must be a number of beats a minute above 0. "
+                         f"Received: bpm={bpm!r}.")
     music21 = _music21()
     stream = music21.stream.Stream()
     stream.append(music21.tempo.MetronomeMark(number=bpm))
-    for token in tokens:
+    for index, token in enumerate(tokens):
+        if _special(token):
+            continue
         try:
             pitch, length = parse_token(token)
-        except ValueError:
-            continue  # "[START]", "[UNK]" or other non-notes
+        except ValueError as err:
+            raise ValueError(f"Token {index} of the sequence: {err}") from None
         if pitch is None:
             stream.append(music21.note.Rest(quarterLength=length))
         else:
@@ -86,8 +109,10 @@ def write_midi(tokens, path, *, bpm=90):
     """Writes note tokens to a standard MIDI file any player opens.
 
     Args:
-        tokens: list of str. Note tokens (`"67:1"`, `"rest:0.5"`, ...);
-            others (`"[START]"`, `"[END]"`) are skipped.
+        tokens: list of str (or one str of them, space-separated). Note
+            tokens (`"67:1"`, `"rest:0.5"`, ...); the special tokens
+            (`"[START]"`, `"[END]"`, `"[UNK]"`, `""`) are skipped, and any
+            other is a ValueError (it used to be dropped without a word).
         path: str. The `.mid` file to write.
         bpm: int. Tempo in quarter notes per minute. Defaults to 90.
 

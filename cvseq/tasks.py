@@ -250,6 +250,23 @@ def read_video_inputs(paths, model):
 MAX_IMAGE_PIXELS = 100_000_000
 
 
+def _damaged(path):
+    """Why Pillow cannot decode an image file it recognizes (truncated or
+    corrupt data, which OpenCV would decode in part, padding the rest with
+    grey), or None: the file decodes, or Pillow does not know the format
+    (OpenCV may). Called after the size check: this decodes the pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except UnidentifiedImageError:
+        return None
+    except Exception as err:  # noqa: BLE001 (Pillow raises OSError, SyntaxError, ...)
+        return str(err).strip().splitlines()[0][:200] if str(err).strip() else repr(err)
+    return None
+
+
 def _header_size(path):
     """`(width, height)` from an image file's header, without decoding the
     pixels; None when Pillow does not know the format (OpenCV may)."""
@@ -291,6 +308,11 @@ def read_image_inputs(paths, model):
             raise UserInputError(
                 f"Image {path!r} is {size[0]}x{size[1]} pixels by its header, more "
                 f"than the {MAX_IMAGE_PIXELS:,} pixels cvseq decodes. Resize it first.")
+        problem = _damaged(path) if os.path.isfile(path) else None
+        if problem:
+            raise UserInputError(
+                f"Image {path!r} is damaged or cut short ({problem}); it would be read "
+                "with part of the picture missing. Copy it again from its source.")
         try:
             image = cv2.imread(path, cv2.IMREAD_COLOR) if os.path.isfile(path) else None
         except cv2.error as err:

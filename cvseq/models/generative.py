@@ -21,6 +21,9 @@ from cvseq import generation, text
 from cvseq._validation import check_int
 from cvseq.models.task import Task, _untracked, warn_user
 
+# The most tokens `generate` writes in one call.
+MAX_LENGTH = 100_000
+
 
 def warn_deprecated(message):
     """A `DeprecationWarning` attributed to the first caller outside cvseq."""
@@ -107,6 +110,12 @@ class GenerativeModel(Task):
                 f"batch). Received the number {inputs!r}; the length is `max_length=`.")
         if max_length is not None:
             max_length = check_int("max_length", max_length)
+            if max_length > MAX_LENGTH:
+                raise ValueError(
+                    f"`max_length` must be at most {MAX_LENGTH:,} tokens: decoding "
+                    "runs one step a token and holds them all in memory (10**9 "
+                    f"crashed the process). Received: max_length={max_length:,}. "
+                    "Generate in pieces, each continuing the last.")
         if beam_width is not None:
             beam_width = check_int("beam_width", beam_width)
         defaulted = sampler is None

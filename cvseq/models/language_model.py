@@ -161,6 +161,7 @@ def _continue(model, inputs, run):
     prompts = _tasks.read_prompts(inputs, model)
     if model.tokenizer is None:
         prompts = [_tasks.read_token_ids(p, model) for p in prompts]
+        ids = prompts
     else:
         ids = text.encode(text.make_vectorizer(model.tokenizer), prompts)
         empty = [p for p, i in zip(prompts, ids) if not i]
@@ -168,7 +169,11 @@ def _continue(model, inputs, run):
             raise _tasks.UserInputError(
                 f"Prompt {empty[0]!r} holds no word the model reads (punctuation is "
                 "dropped). Give it words, e.g. 'to be or not'.")
-    return [str(t) for t in model.generate(prompts, seed=0)]
+    # A window's worth of new tokens after the longest prompt (a prompt as
+    # long as the window used to be refused with a traceback).
+    longest = max(len(i) for i in ids)
+    return [str(t) for t in model.generate(
+        prompts, seed=0, max_length=longest + model.sequence_length)]
 
 
 _tasks.register_task(_tasks.TaskSpec(

@@ -107,6 +107,13 @@ class SequenceGenerator(NextTokenModel):
         else:
             index = {t: i for i, t in enumerate(tokens)}
             start, end = index[text.START], index[text.END]
+            special = sorted({str(t) for s in seeds for t in s
+                              if t in (text.PAD, text.OOV, text.START, text.END)})
+            if special:
+                raise ValueError(
+                    f"An opening holds tokens that are not notes: {special} (padding, "
+                    "[UNK], [START] or [END]). The model adds [START] itself and "
+                    "stops at [END]; give the opening's notes alone.")
             unknown = sorted({str(t) for s in seeds for t in s if t not in index})
             if unknown:
                 raise ValueError(

@@ -12,6 +12,7 @@ from cvseq.models._common import (
 )
 from cvseq.models._text_decoder import TextDecoderModel, decoder_vocabulary
 from cvseq.models.generative import warn_deprecated
+from cvseq.models.task import warn_user
 
 
 LEARNING_RATE = 3e-3
@@ -219,10 +220,29 @@ class Translator(TextDecoderModel):
         return texts, single
 
     def _initial_states(self, texts):
+        _warn_if_cut(self.get_layer("source_tokenizer"), texts)
         source_ids, memory, *states = self._encoder()(np.array(texts, dtype=object))
         memory_mask = keras.ops.cast(keras.ops.not_equal(source_ids, 0), "float32")
         return [*states, memory, memory_mask]
 
+
+
+def _warn_if_cut(tokenizer, texts):
+    """A warning when a source text holds more tokens than the model reads
+    (its `sequence_length`): the rest would be cut without a word."""
+    limit = tokenizer.get_config()["output_sequence_length"]
+    if not limit:
+        return
+    counts = [len(ids) for ids in text.encode(text.make_vectorizer(tokenizer), texts)]
+    long = [(t, n) for t, n in zip(texts, counts) if n > limit]
+    if long:
+        unit = ("characters" if tokenizer.get_config()["split"] == "character"
+                else "tokens")
+        warn_user(
+            f"{len(long)} of {len(texts)} source texts hold more than the {limit} "
+            f"{unit} the translator reads, and their rest is not translated (e.g. "
+            f"{long[0][0][:60]!r}: {long[0][1]} {unit}). Split long texts into "
+            "shorter ones, or train with a longer sequence_length.")
 
 
 def _character_level(vocabulary):

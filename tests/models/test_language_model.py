@@ -86,6 +86,23 @@ def test_bad_generate_arguments():
         model.generate("to be to be", max_length=3)
     with pytest.raises(ValueError, match="sampler"):
         model.generate("to", sampler="nucleus")
+    # 10**9 crashed the process (segmentation fault) instead of an error.
+    with pytest.raises(ValueError, match="at most 100,000 tokens"):
+        model.generate("to", max_length=10 ** 9)
+
+
+def test_cli_continues_a_prompt_as_long_as_the_window(tmp_path, capsys):
+    # `cvseq predict` ended in a traceback ("max_length (4) must be greater
+    # than the longest prompt") for a prompt of the window's length.
+    from cvseq import cli
+
+    model = language_model(vocabulary=["to", "be", "or", "not"], sequence_length=4,
+                           units=4)
+    path = str(tmp_path / "lm.keras")
+    model.save(path)
+    assert cli.main(["predict", path, "to be or not to be"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("to be or not to be") and len(line.split()) > 6
 
 
 def test_padding_is_masked_from_loss_and_metrics():

@@ -67,6 +67,11 @@ def test_generate_starts_from_the_seed_and_stays_in_the_vocabulary():
     )
     with pytest.raises(ValueError, match="not in the vocabulary"):
         model.generate(["99:7"])
+    # The special tokens and padding are no notes of an opening (they were
+    # fed in, and [END] or [START] came out mid-melody).
+    for opening in ("64:1 [END]", "[START] 64:1", ["64:1", ""], "[UNK]"):
+        with pytest.raises(ValueError, match="tokens that are not notes"):
+            model.generate(opening)
 
 
 def test_token_id_model():

@@ -140,6 +140,10 @@ def test_translate_takes_one_string_and_validates():
         model.translate([1, 2])
     with pytest.raises(TypeError, match="Received: None"):  # what was given, not []
         model.translate(None)
+    # A source longer than the model reads was cut without a word.
+    with pytest.warns(UserWarning, match=r"1 of 2 source texts hold more than the 8 "
+                                         r"characters .*'Netherlands': 11 characters"):
+        model.translate(["Spain", "Netherlands"])
 
 
 def test_int_vocabulary_is_refused():

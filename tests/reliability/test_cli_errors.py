@@ -14,6 +14,7 @@ import sys
 import zipfile
 import zlib
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -98,6 +99,29 @@ def test_predict_refuses_a_huge_image_before_decoding_it(tmp_path, cvseq_error):
     message = cvseq_error(["predict", model, image])
     assert "60000x60000" in message and "100,000,000 pixels" in message
     assert tasks.MAX_IMAGE_PIXELS == 100_000_000  # the limit the README states
+
+
+def test_predict_refuses_a_photo_cut_short(tmp_path, cvseq_error):
+    # OpenCV decoded the first rows of a truncated JPEG and painted the rest
+    # grey; the prediction came out with exit status 0.
+    from PIL import Image
+
+    model = tmp_path / "model.keras"
+    cvseq.image_classifier(2, image_size=16, backbone="small_cnn").save(str(model))
+    (tmp_path / "run.json").write_text('{"task": "image_classifier"}')
+    photo = tmp_path / "photo.jpg"
+    pixels = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(photo, quality=90)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(photo.read_bytes()[: photo.stat().st_size * 6 // 10])
+    message = cvseq_error(["predict", model, cut])
+    assert "'" + str(cut) + "' is damaged or cut short" in message
+    # Refused before OpenCV decodes it: libjpeg's own "Premature end of JPEG
+    # file" line (written past Python's stderr) never comes.
+    with pytest.raises(tasks.UserInputError, match="damaged or cut short"):
+        tasks.read_image_inputs([str(cut)], keras.saving.load_model(str(model)))
+    assert tasks.read_image_inputs([str(photo)], keras.saving.load_model(
+        str(model))).shape == (1, 16, 16, 3)
 
 
 # --- .keras files that are not readable archives -------------------------------
