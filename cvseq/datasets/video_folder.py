@@ -327,7 +327,10 @@ def _subfolders(folder):
 
 
 def _videos(folder, extensions=VIDEO_EXTENSIONS):
-    return sorted(f for f in os.listdir(folder) if f.lower().endswith(extensions))
+    """The video file names in `folder`; hidden files (macOS's `._clip.mp4`
+    resource forks) are none."""
+    return sorted(f for f in os.listdir(folder)
+                  if f.lower().endswith(extensions) and not f.startswith("."))
 
 
 def _holds_labels(folder):
@@ -734,6 +737,15 @@ def video_folder_dataset(
     items, labels, where = _plan(root, split, validation_split, test_split,
                                  class_names)
     items, skipped = _probe(items, split, where)
+    if split == "train" and class_names is None:
+        seen = {label for _, label in items}
+        unseen = [name for i, name in enumerate(labels) if i not in seen]
+        if unseen:
+            raise ValueError(
+                f"The train split ({where}) has no readable video of label(s) "
+                f"{', '.join(map(repr, unseen[:8]))}: the model would have a class "
+                "it never sees in training. Add training videos of them, or remove "
+                "their folders.")
     if shuffle is None:
         shuffle = split == "train"
 

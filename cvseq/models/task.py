@@ -733,6 +733,11 @@ def _check_shape(received, expected, name, prefix):
           and received[-1:] == (1,)):
         hint = (" It looks like grayscale (one channel): repeat it to three, "
                 "np.repeat(x, 3, axis=-1).")
+    elif len(expected) >= 4 and expected[-1] == 3 and received[-1:] == (4,):
+        hint = (" It looks like RGBA (four channels): drop the alpha channel, "
+                "x[..., :3]"
+                + (", and add the batch axis, x[None, ..., :3]."
+                   if len(received) == len(expected) - 1 else "."))
     elif len(expected) >= 4 and expected[-1] == 3 and len(received) == len(expected) - 1:
         hint = (" It looks like grayscale without a channel axis: "
                 "np.repeat(x[..., None], 3, axis=-1).")

@@ -1,4 +1,5 @@
 import os
+import shutil
 import struct
 import warnings
 
@@ -423,3 +424,28 @@ def test_a_root_under_the_home_folder_may_start_with_a_tilde(tmp_path, monkeypat
     _flat_root(tmp_path / "clips", per_label=3)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert _files("train", "~/clips").num_examples == 2  # 3 a label, 1 held out twice
+
+
+def test_a_label_with_no_readable_training_video_is_refused(video_root):
+    # A label only in test/, or whose files all fail to decode, was a class
+    # the model trained without a single example of.
+    (video_root / "test" / "birds").mkdir(parents=True)
+    _write_video(video_root / "test" / "birds" / "b.avi")
+    with pytest.raises(ValueError, match=r"train split .* no readable video of "
+                                         r"label\(s\) 'birds'"):
+        cvseq.datasets.load("video_folder", "train", root=str(video_root), frames=2,
+                            image_size=16)
+    shutil.rmtree(video_root / "test")
+    (video_root / "train" / "birds").mkdir()
+    (video_root / "train" / "birds" / "b.avi").write_bytes(b"not a video" * 10)
+    with pytest.warns(UserWarning, match="Skipped 1"), \
+            pytest.raises(ValueError, match="no readable video of label\\(s\\) 'birds'"):
+        cvseq.datasets.load("video_folder", "train", root=str(video_root), frames=2,
+                            image_size=16)
+
+
+def test_hidden_files_are_no_videos(video_root):
+    # macOS writes ._name resource forks beside copied files.
+    (video_root / "train" / "cats" / "._cats0.avi").write_bytes(b"\0\5\26\7" * 20)
+    info = _files("train", video_root)
+    assert info.num_examples == 7 and info.skipped == []

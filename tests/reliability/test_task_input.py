@@ -33,6 +33,15 @@ def test_a_grayscale_batch_given_to_a_video_model(tagger):
         tagger.predict(np.zeros((1, 2, 16, 16, 1), "uint8"), verbose=0)
 
 
+def test_an_rgba_image_is_told_to_drop_its_alpha(tagger):
+    # It was taken for grayscale without a channel axis (np.repeat made it worse).
+    image = cvseq.image_classifier(2, image_size=16)
+    with pytest.raises(ValueError, match=r"RGBA .*x\[None, \.\.\., :3\]"):
+        image.predict(np.zeros((16, 16, 4), "uint8"), verbose=0)
+    with pytest.raises(ValueError, match=r"RGBA .*x\[\.\.\., :3\]\."):
+        tagger.predict(np.zeros((1, 2, 16, 16, 4), "uint8"), verbose=0)
+
+
 def test_a_batch_of_images_given_to_a_video_model(tagger):
     with pytest.raises(ValueError, match=r"Received shape \(4, 16, 16, 3\).*clips"):
         tagger.predict(np.zeros((4, 16, 16, 3), "uint8"), verbose=0)
