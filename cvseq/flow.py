@@ -23,6 +23,7 @@ themselves in `fit`, `evaluate` and `predict` when given clips alone, so
 import collections
 import hashlib
 import threading
+import warnings
 
 import cv2
 import numpy as np
@@ -80,9 +81,31 @@ def check_streams(streams):
 def _grey(frames):
     """uint8 `(n, h, w)` from `(n, h, w)`, `(n, h, w, 1)` or `(n, h, w, 3)`
     pixels in [0, 255] (RGB)."""
-    frames = np.asarray(frames)
+    try:
+        frames = np.asarray(frames)
+    except ValueError:  # a list of frames of different sizes
+        shapes = sorted({np.shape(f) for f in frames}) if isinstance(frames, (list, tuple)) else []
+        raise ValueError(
+            f"`clip` must be frames of one size. Received frames of shapes "
+            f"{shapes[:4]}: resize them first.") from None
+    if frames.ndim == 3 and frames.shape[-1] in (3, 4) and min(frames.shape[:2]) > 4:
+        raise ValueError(
+            f"`clip` of shape {frames.shape} looks like one image (height, width, "
+            "channels); optical flow needs a clip of at least 2 frames, (frames, "
+            "height, width, 3).")
+    if frames.dtype.kind not in "biuf":
+        raise TypeError(f"`clip` must be pixels (numbers). Received dtype {frames.dtype}.")
     if frames.dtype != np.uint8:
+        if not np.all(np.isfinite(frames)):
+            raise ValueError("`clip` holds NaN or infinite pixels.")
+        if frames.size and frames.dtype.kind == "f" and 0 < frames.max() <= 1.0:
+            warnings.warn(
+                "`clip` holds float pixels within [0, 1]; optical flow reads pixels "
+                "in [0, 255] (multiply by 255), so little motion is found.",
+                stacklevel=3)
         frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+    if frames.ndim >= 1 and len(frames) == 0:
+        return frames.reshape(frames.shape[:3]) if frames.ndim >= 3 else frames
     if frames.ndim == 4 and frames.shape[-1] == 3:
         # cvtColor on the stacked frames: one call, not one per frame.
         n, h, w, _ = frames.shape
@@ -308,6 +331,8 @@ def flow_to_color(flow, *, max_magnitude=None):
             "`flow` must have shape (..., height, width, 2). Received shape "
             f"{flow.shape}."
         )
+    if flow.size == 0:
+        return np.zeros((*flow.shape[:-1], 3), np.uint8)
     magnitude, angle = cv2.cartToPolar(flow[..., 0].reshape(-1), flow[..., 1].reshape(-1),
                                        angleInDegrees=True)
     magnitude = magnitude.reshape(flow.shape[:-1])
@@ -352,6 +377,14 @@ def photometric_error(clip, flow):
         float, in grey levels (0-255).
     """
     grey = _grey(clip).astype(np.float32)
+    flow = np.asarray(flow, np.float32)
+    expected = (len(grey) - 1, *grey.shape[1:3], 2)
+    if flow.shape != expected:
+        raise ValueError(
+            f"`flow` must have shape {expected}: one field per pair of consecutive "
+            f"frames of `clip` {grey.shape[:3]}. Received shape {flow.shape}.")
+    if len(flow) == 0:
+        raise ValueError("`clip` needs at least 2 frames to score a flow.")
     errors = [np.abs(warp_back(grey[t + 1], flow[t]) - grey[t]).mean()
               for t in range(len(flow))]
     return float(np.mean(errors))

@@ -44,6 +44,23 @@ def test_flow_rejects_bad_input():
         flow.optical_flow(np.zeros((2, 16, 16, 3), np.uint8), method="lk")
     with pytest.raises(ValueError, match="shape"):
         flow.optical_flow(np.zeros((2, 16, 16, 4), np.uint8))
+    # Each of these returned a field (or failed inside OpenCV/NumPy) before:
+    # one image read as 32 frames 3 pixels wide, frames of two sizes, no
+    # frame, NaN pixels read as black.
+    with pytest.raises(ValueError, match=r"\(32, 32, 3\) looks like one image"):
+        flow.optical_flow(np.zeros((32, 32, 3), np.uint8))
+    with pytest.raises(ValueError, match="frames of one size"):
+        flow.optical_flow([np.zeros((8, 8, 3)), np.zeros((9, 8, 3))])
+    with pytest.raises(ValueError, match="at least 2 frames for optical flow. Received 0"):
+        flow.optical_flow(np.zeros((0, 8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match="NaN"):
+        flow.optical_flow(np.full((2, 8, 8, 3), np.nan))
+    with pytest.warns(UserWarning, match=r"within \[0, 1\]"):
+        flow.optical_flow(np.random.default_rng(0).random((2, 16, 16, 3)))
+    assert flow.flow_to_color(np.zeros((0, 8, 8, 2))).shape == (0, 8, 8, 3)
+    clip = np.zeros((3, 16, 16, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"`flow` must have shape \(2, 16, 16, 2\)"):
+        flow.photometric_error(clip, np.zeros((1, 16, 16, 2)))
 
 
 def test_flow_rises_where_a_real_video_moves():
