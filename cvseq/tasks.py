@@ -238,6 +238,10 @@ def read_video_inputs(paths, model):
             warnings.warn(
                 f"{path!r} is an image: the video model reads it as one frame "
                 f"repeated {frames} times, so it sees no motion.", stacklevel=2)
+            # Decoded as an image (upright as its EXIF orientation says, which
+            # OpenCV's video reader ignores), then repeated.
+            clips.append(np.repeat(_read_image(path, (height, width))[None], frames, 0))
+            continue
         try:
             clips.append(read_clip(path, frames, (height, width)))
         except VideoReadError as err:
@@ -293,37 +297,42 @@ def read_image_inputs(paths, model):
     """Reads image files (any OpenCV format) resized to the model's input.
 
     Files whose header claims more than `MAX_IMAGE_PIXELS` pixels are
-    refused before decoding.
+    refused before decoding, damaged ones before OpenCV pads them.
     """
-    import cv2
-
     image_input = next((t for t in model.inputs if len(t.shape) == 4), None)
     if image_input is None:
         raise UserInputError(f"Model {model.name!r} does not take images.")
     height, width = image_input.shape[1:3]
-    images = []
-    for path in paths:
-        size = _header_size(path) if os.path.isfile(path) else None
-        if size and size[0] * size[1] > MAX_IMAGE_PIXELS:
-            raise UserInputError(
-                f"Image {path!r} is {size[0]}x{size[1]} pixels by its header, more "
-                f"than the {MAX_IMAGE_PIXELS:,} pixels cvseq decodes. Resize it first.")
-        problem = _damaged(path) if os.path.isfile(path) else None
-        if problem:
-            raise UserInputError(
-                f"Image {path!r} is damaged or cut short ({problem}); it would be read "
-                "with part of the picture missing. Copy it again from its source.")
-        try:
-            image = cv2.imread(path, cv2.IMREAD_COLOR) if os.path.isfile(path) else None
-        except cv2.error as err:
-            raise UserInputError(
-                f"Cannot read image {path!r}: {str(err).strip().splitlines()[-1][:200]}"
-            ) from err
-        if image is None:
-            raise UserInputError(f"Cannot read image {path!r} (missing or not an image).")
-        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-        images.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    return np.stack(images)
+    return np.stack([_read_image(path, (height, width)) for path in paths])
+
+
+def _read_image(path, size):
+    """An image file as uint8 RGB resized to `size` `(height, width)`, or a
+    `UserInputError` that names it (too large, damaged, not an image)."""
+    import cv2
+
+    height, width = size
+    header = _header_size(path) if os.path.isfile(path) else None
+    if header and header[0] * header[1] > MAX_IMAGE_PIXELS:
+        raise UserInputError(
+            f"Image {path!r} is {header[0]}x{header[1]} pixels by its header, more "
+            f"than the {MAX_IMAGE_PIXELS:,} pixels cvseq decodes. Resize it first.")
+    problem = _damaged(path) if os.path.isfile(path) else None
+    if problem:
+        raise UserInputError(
+            f"Image {path!r} is damaged or cut short ({problem}); it would be read "
+            "with part of the picture missing. Copy it again from its source.")
+    try:
+        # IMREAD_COLOR turns the picture as its EXIF orientation says.
+        image = cv2.imread(path, cv2.IMREAD_COLOR) if os.path.isfile(path) else None
+    except cv2.error as err:
+        raise UserInputError(
+            f"Cannot read image {path!r}: {str(err).strip().splitlines()[-1][:200]}"
+        ) from err
+    if image is None:
+        raise UserInputError(f"Cannot read image {path!r} (missing or not an image).")
+    image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def describe_classes(outputs, run, top=3, model=None):

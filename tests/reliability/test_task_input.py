@@ -238,3 +238,25 @@ def test_a_string_seed_is_space_separated_tokens(generator):
     assert generator.generate("60:1 62:1", max_length=3, seed=0)[:2] == ["60:1", "62:1"]
     with pytest.raises(ValueError, match=r"not in the vocabulary: \['61:1'\]"):
         generator.generate("60:1 61:1", max_length=4)
+
+
+def test_a_photo_given_to_a_video_model_comes_upright(tagger, tmp_path):
+    # OpenCV's video reader ignores EXIF orientation: a phone photo came
+    # sideways to the video model and upright to the image models.
+    from PIL import Image
+
+    from cvseq import tasks
+
+    pixels = np.zeros((40, 60, 3), np.uint8)
+    pixels[:10] = (255, 0, 0)  # red along the top as stored
+    photo = Image.fromarray(pixels)
+    exif = photo.getexif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise: red on the right
+    path = str(tmp_path / "phone.jpg")
+    photo.save(path, exif=exif.tobytes())
+    with pytest.warns(UserWarning, match="sees no motion"):
+        clip = tasks.read_video_inputs([path], tagger)[0]
+    image = tasks.read_image_inputs([path], cvseq.image_classifier(2, image_size=16))[0]
+    assert all(np.array_equal(frame, image) for frame in clip)
+    red = clip[0, ..., 0].astype(float)
+    assert red[:, -3:].mean() > 200 and red[:, :3].mean() < 50
