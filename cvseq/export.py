@@ -46,6 +46,12 @@ def export(model, path, format="saved_model"):
         model.save(path)
         return path
     if format == "saved_model":
+        if path.lower().endswith((".keras", ".tflite", ".h5")):
+            ext = os.path.splitext(path)[1].lower()
+            raise UserInputError(
+                f"A SavedModel is a folder, and path={path!r} ends in {ext}: pass "
+                f"format={'tflite' if ext == '.tflite' else 'keras'!r} for that "
+                "file, or a folder name for a SavedModel.")
         return export_saved_model(model, path)
     return export_tflite(model, path)
 
@@ -74,7 +80,17 @@ def _check_model_and_path(model, path):
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"`path` must be a str (or path-like): where to write. "
                         f"Received: path={path!r} of type {type(path).__name__}.")
-    return os.fspath(path)
+    if not model.built or not getattr(model, "inputs", None):
+        raise UserInputError(
+            f"`model` {model.name!r} has no known inputs (a subclassed or unbuilt "
+            "model); cvseq exports functional models (built from keras.Input), as "
+            "every cvseq factory returns. For a subclassed model use Keras' own "
+            "model.export(path).")
+    path = os.fspath(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):  # as a SavedModel's export does, for every format
+        os.makedirs(parent, exist_ok=True)
+    return path
 
 
 def _is_detector(model):
@@ -205,6 +221,16 @@ def tflite_predict(path, inputs):
         else a dict by output name (a detector's `boxes`, `labels`,
         `scores`, `num_detections`).
     """
+    if not os.path.isfile(os.fspath(path)):
+        raise UserInputError(f"No TFLite file is at {os.fspath(path)!r}"
+                             + (" (a folder)." if os.path.isdir(path) else "."))
+    with open(os.fspath(path), "rb") as f:
+        identifier = f.read(8)[4:8]
+    if identifier != b"TFL3":  # a flatbuffer's file identifier
+        raise UserInputError(
+            f"{os.fspath(path)!r} is not a TFLite file (no 'TFL3' identifier); "
+            "export one with cvseq.export.export(model, 'model.tflite', "
+            "format='tflite').")
     with warnings.catch_warnings():
         # TF 2.21 warns that tf.lite.Interpreter moves to ai_edge_litert.
         warnings.simplefilter("ignore", UserWarning)

@@ -142,14 +142,25 @@ def midi_tokens(data, *, max_notes=None):
     The file is quantized to sixteenth notes and triplets by music21;
     simultaneous notes keep the highest.
     """
+    if max_notes is not None and (isinstance(max_notes, bool)
+                                  or not isinstance(max_notes, int) or max_notes < 1):
+        raise ValueError(f"`max_notes` must be None or an int of at least 1. "
+                         f"Received: max_notes={max_notes!r}.")
+    data = bytes(data)
+    if not data.startswith(b"MThd"):
+        raise ValueError(f"`data` is not a MIDI file (it does not start with 'MThd'). "
+                         f"Received {len(data)} bytes starting {data[:8]!r}.")
     music21 = _music21()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "input.mid")
         with open(path, "wb") as f:
-            f.write(bytes(data))
-        stream = music21.converter.parse(path, format="midi")
+            f.write(data)
+        try:
+            stream = music21.converter.parse(path, format="midi")
+        except music21.midi.MidiException as err:
+            raise ValueError(f"`data` is a damaged MIDI file: {err}") from err
     tokens = stream_tokens(stream.chordify())
-    return tokens[:max_notes] if max_notes else tokens
+    return tokens if max_notes is None else tokens[:max_notes]
 
 
 __all__ = [

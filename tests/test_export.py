@@ -1,3 +1,6 @@
+import os
+
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -7,7 +10,6 @@ from cvseq import export
 
 
 def _detector():
-    import keras
     import keras_cv
 
     keras.utils.set_random_seed(0)
@@ -126,3 +128,22 @@ def test_keras_format_and_errors(tmp_path):
     flexible = cvseq.video_tagger(2, frames=None, image_size=16, units=4)
     with pytest.raises(ValueError, match="static"):
         export.export(flexible, str(tmp_path / "y.tflite"), format="tflite")
+    # A file name given to the default (SavedModel, a folder): it wrote a
+    # folder called m2.keras.
+    with pytest.raises(ValueError, match=r"ends in \.keras: pass format='keras'"):
+        export.export(tagger, str(tmp_path / "m2.keras"))
+    # A missing parent folder is made, whatever the format (only the
+    # SavedModel made it; .keras failed inside Keras).
+    assert os.path.isfile(export.export(tagger, str(tmp_path / "new" / "m.keras"),
+                                        format="keras"))
+    with pytest.raises(ValueError, match="not a TFLite file"):
+        export.tflite_predict(str(tmp_path / "m.keras"), np.zeros((1, 2, 16, 16, 3)))
+    with pytest.raises(ValueError, match=r"No TFLite file .*\(a folder\)"):
+        export.tflite_predict(str(tmp_path), np.zeros((1, 2, 16, 16, 3)))
+
+    class Subclassed(keras.Model):
+        def call(self, x):
+            return x
+
+    with pytest.raises(ValueError, match="no known inputs .* model.export"):
+        export.export(Subclassed(), str(tmp_path / "sub"))

@@ -44,3 +44,15 @@ def test_a_token_that_is_no_note_is_named_not_dropped(tmp_path):
             music.write_midi(["60:1"], path, bpm=bpm)
     with pytest.raises(ValueError, match="out of range"):
         music.note_token(200, 1)
+
+
+def test_midi_tokens_name_what_is_no_midi_file():
+    data = music.midi_bytes(["60:1", "62:1"])
+    assert music.midi_tokens(data, max_notes=1) == ["60:1"]
+    for bad in (0, -1, 1.5):  # 0 returned every note, -1 dropped the last
+        with pytest.raises(ValueError, match="max_notes"):
+            music.midi_tokens(data, max_notes=bad)
+    with pytest.raises(ValueError, match="not a MIDI file"):
+        music.midi_tokens(b"junk")
+    with pytest.raises(ValueError, match="damaged MIDI file"):
+        music.midi_tokens(b"MThd\0\0junk")
