@@ -103,11 +103,16 @@ class EpochLog(keras.callbacks.Callback):
 
     def __init__(self, path):
         super().__init__()
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"`path` must be the CSV file to write (a str). "
+                            f"Received: path={path!r}.")
         self.path = os.fspath(path)
         self._started = False
 
     def on_train_begin(self, logs=None):
         self._started = False
+        # Before the first epoch, not after it: a missing folder is made.
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._started:

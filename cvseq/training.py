@@ -281,6 +281,9 @@ class RunDirectory:
     """
 
     def __init__(self, path):
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"`path` must be the run's folder (a str). Received: "
+                            f"path={path!r}.")
         self.path = os.fspath(path)
 
     def file(self, name):

@@ -84,3 +84,14 @@ def test_a_metric_that_appears_later_gets_its_column(tmp_path):
     rows = callbacks.read_log(path)
     assert list(rows[0]) == ["epoch", "loss", "val_loss"]
     assert rows[0]["val_loss"] == "" and float(rows[1]["val_loss"]) >= 0
+
+
+def test_paths_are_checked_and_a_missing_folder_is_made(tmp_path):
+    from cvseq import training
+
+    for make in (callbacks.EpochLog, training.RunDirectory):
+        with pytest.raises(TypeError, match="Received: path=None"):
+            make(None)
+    path = tmp_path / "new" / "log.csv"  # failed after the first epoch
+    _fit(callbacks.EpochLog(str(path)), 0, 1)
+    assert [r["epoch"] for r in callbacks.read_log(str(path))] == ["0"]
