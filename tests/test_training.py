@@ -62,6 +62,18 @@ def test_unfreeze_a_model_built_under_a_strategy():
     assert any(not np.array_equal(a, b.numpy()) for a, b in zip(before, after))
 
 
+def test_a_model_built_outside_a_strategy_is_named_when_fit_inside_it():
+    # A bare AssertionError from Keras' optimizer, which then left the
+    # model unable to train anywhere ("no attribute '_momentums'").
+    strategy = cvseq.distribute.strategy("mirrored", devices=["/cpu:0"])
+    model = image_classifier(3, image_size=16)
+    labels = np.array([0, 1, 2, 0])
+    with strategy.scope():
+        with pytest.raises(ValueError, match="built outside the tf.distribute strategy"):
+            model.fit(_images(), labels, epochs=1, verbose=0)
+    assert "loss" in model.fit(_images(), labels, epochs=1, verbose=0).history
+
+
 @pytest.mark.slow
 def test_pretrained_backbone_makes_a_small_second_task_learn_better(tmp_path):
     """Task 1: which digit (10 classes, the training split). Task 2: is the

@@ -210,6 +210,7 @@ class Task(keras.Model):
                 "evaluate but not train. Compile it with an optimizer "
                 "(model.compile(optimizer=\"adam\")), or model.compile() for the "
                 "task's default.")
+        _check_strategy(self)
         x, y, validation_data = self._check_fit_data(x, y, validation_data)
         if "shuffle" not in kwargs and len(args) < 7 and _is_tf_dataset(x):
             # Keras ignores `shuffle` for a tf.data.Dataset (it shuffles
@@ -634,6 +635,24 @@ def warn_user(message, category=UserWarning):
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def _check_strategy(model):
+    """A model built outside a `tf.distribute` strategy's scope and trained
+    inside it fails in Keras' optimizer with a bare AssertionError."""
+    if "tensorflow" not in sys.modules or keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    mirrored = (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
+    if not (tf.distribute.has_strategy()
+            and isinstance(tf.distribute.get_strategy(), mirrored) and model.weights):
+        return
+    if not isinstance(model.weights[0].value, tf.distribute.DistributedValues):
+        raise ValueError(
+            f"{model.name!r} was built outside the tf.distribute strategy whose "
+            "scope `fit` runs in. Build (and compile) it inside `with "
+            "strategy.scope():`, then call fit there or after it.")
 
 
 def _one_hot_loss(loss):
