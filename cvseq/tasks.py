@@ -219,7 +219,12 @@ def read_video_inputs(paths, model):
             model does not read clips (a model file beside another task's
             run.json).
     """
-    from cvseq.datasets.video_folder import VideoReadError, read_clip
+    from cvseq.datasets.video_folder import (
+        VideoReadError,
+        _cached_count,
+        _file_key,
+        read_clip,
+    )
 
     shape = tuple(model.inputs[0].shape) if model.inputs else ()
     if len(shape) != 5:
@@ -246,6 +251,12 @@ def read_video_inputs(paths, model):
             clips.append(read_clip(path, frames, (height, width)))
         except VideoReadError as err:
             raise UserInputError(f"Cannot read video {path!r}: {err}.") from err
+        if frames > 1 and _cached_count(_file_key(path)) == 1:
+            import warnings
+
+            warnings.warn(
+                f"{path!r} has one frame: the video model reads it repeated "
+                f"{frames} times, so it sees no motion.", stacklevel=2)
     return np.stack(clips)
 
 

@@ -204,3 +204,16 @@ def test_ffmpeg_says_nothing_of_its_own_on_a_bad_file(tmp_path):
                                      text=True, env=run_env, timeout=60).stderr
     assert "moov atom" in said[None]  # FFmpeg speaks unless told not to
     assert "moov atom" not in said["-8"]
+
+
+def test_a_one_frame_video_is_said_to_show_no_motion(tmp_path):
+    # An image file got this warning; a video file of one frame did not.
+    from cvseq import tasks
+
+    tagger = cvseq.video_tagger(2, frames=4, image_size=16, units=4)
+    one = _write_video(tmp_path / "one.avi", frames=1)
+    with pytest.warns(UserWarning, match="has one frame: .* sees no motion"):
+        tasks.read_video_inputs([str(one)], tagger)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tasks.read_video_inputs([str(_write_video(tmp_path / "six.avi"))], tagger)
