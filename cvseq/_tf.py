@@ -63,7 +63,8 @@ class LazyTensorFlow:
 _LOG_LINE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] ")
 _SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
 _BEFORE_ABSL = "WARNING: All log messages before absl::InitializeLog() is called"
-_PYTHON_WARNING = re.compile(r"^\S.*:\d+: \w+(Warning|Error):")
+# The second lines of TensorFlow's multi-line start-up records.
+_CONTINUATIONS = ("To enable the following instructions",)
 
 
 def _shown(text, level):
@@ -76,10 +77,10 @@ def _shown(text, level):
         if record:
             hiding = _SEVERITY[record.group(1)] < level
         elif line.startswith(_BEFORE_ABSL):
-            hiding = False  # one line: what follows is a record or shown
+            hiding = False
             continue
-        elif _PYTHON_WARNING.match(line):
-            hiding = False  # Python's own output, never a continuation
+        elif not (hiding and line.startswith(_CONTINUATIONS)):
+            hiding = False  # anything else is shown
         if not hiding:
             kept.append(line)
     return "".join(kept)
@@ -96,14 +97,23 @@ def quiet_tensorflow_import():
     first time, this holds the process's stderr (file descriptor 2) in a
     temporary file, then writes back everything but the records the
     variable hides: an import error's output and Python's warnings come
-    through. Does nothing when TensorFlow is imported already or the
-    variable is unset or 0.
+    through. Does nothing when TensorFlow is imported already, the
+    variable is unset or 0, or the process has no stderr. An import that
+    aborts the process (a CPU without the instructions TensorFlow's wheel
+    needs) loses what it wrote: set `TF_CPP_MIN_LOG_LEVEL=0` to see it.
+    Only an import after `import cvseq` is held: `import keras` or
+    `import tensorflow` first imports TensorFlow as it is.
     """
     try:
         level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
     except ValueError:
         level = 0
-    if level <= 0 or "tensorflow" in sys.modules:
+    if level <= 0 or "tensorflow" in sys.modules or sys.stderr is None:
+        yield
+        return
+    try:
+        os.fstat(2)
+    except OSError:  # no stderr at all (a daemon, a --noconsole build)
         yield
         return
     with _holding_stderr(level):

@@ -86,33 +86,48 @@ class EpochLog(keras.callbacks.Callback):
     then the metrics in sorted order), but the file never holds two rows for
     one epoch and never loses an earlier `fit`'s rows:
 
-    - When training starts at epoch `k` and the log's last row is epoch `k`
-      alone (a run killed after logging that epoch and before backing it
-      up), that row is dropped: the resumed run logs it again.
-    - When it holds more rows from `k` on (an earlier `fit` in the same
-      place, e.g. stage 1 of a fine-tuning before `unfreeze_backbone`), the
-      earlier log is kept as `log.1.csv` (the first free number), with a
-      warning, and this `fit` starts a new one; pass `initial_epoch` (the
-      epochs done) to continue one log across fits instead.
+    - When training resumes at epoch `k`, the rows from `k` on (logged by a
+      run killed before it backed them up) are dropped: the resumed run logs
+      them again. With `backup_dir` (as `fault_tolerant` passes it), a fit
+      resumes when that folder exists as it begins; without, the log's last
+      row alone, of epoch `k`, is taken for such a row.
+    - Otherwise, rows from `k` on are an earlier `fit`'s (e.g. stage 1 of a
+      fine-tuning before `unfreeze_backbone`): the earlier log is kept as
+      `log.1.csv` (the first free number), with a warning, and this `fit`
+      starts a new one; pass `initial_epoch` (the epochs done) to continue
+      one log across fits instead.
     - A metric that appears later (validation from stage 2 on) adds its
       column; earlier rows leave it empty.
+
+    Args:
+        path: str. The CSV file.
+        backup_dir: str or None. The `BackupAndRestore` folder of the same
+            run, if any (see above). It is created when training begins,
+            so a kill before the first backup is known as a run begun.
 
     Each row is flushed to disk at the end of its epoch; put this callback
     before `BackupAndRestore` so an epoch is logged before it is backed up.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, *, backup_dir=None):
         super().__init__()
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"`path` must be the CSV file to write (a str). "
-                            f"Received: path={path!r}.")
+        for name, value in (("path", path), ("backup_dir", backup_dir)):
+            if not isinstance(value, (str, os.PathLike)) and not (
+                    name == "backup_dir" and value is None):
+                raise TypeError(f"`{name}` must be a path (a str). Received: "
+                                f"{name}={value!r}.")
         self.path = os.fspath(path)
+        self.backup_dir = None if backup_dir is None else os.fspath(backup_dir)
         self._started = False
+        self._resuming = None
 
     def on_train_begin(self, logs=None):
         self._started = False
         # Before the first epoch, not after it: a missing folder is made.
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        if self.backup_dir is not None:
+            self._resuming = os.path.isdir(self.backup_dir)
+            os.makedirs(self.backup_dir, exist_ok=True)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._started:
@@ -122,7 +137,11 @@ class EpochLog(keras.callbacks.Callback):
             return
         rows = read_log(self.path)
         later = [row for row in rows if int(row["epoch"]) >= epoch]
-        if len(later) > 1 or (later and later[0] is not rows[-1]):
+        if self._resuming is not None:
+            earlier_fit = bool(later) and not self._resuming
+        else:  # no backup to tell: one last row of epoch k is a killed run's
+            earlier_fit = len(later) > 1 or (bool(later) and later[0] is not rows[-1])
+        if earlier_fit:
             kept = _free_name(self.path)
             os.replace(self.path, kept)
             warnings.warn(
@@ -215,7 +234,8 @@ def fault_tolerant(run_dir, *, save_freq="epoch", keep_backup=False):
         raise ValueError(f"`run_dir` must be a folder; {os.fspath(run_dir)!r} is a file.")
     os.makedirs(run_dir, exist_ok=True)
     return [
-        EpochLog(os.path.join(run_dir, "log.csv")),
+        EpochLog(os.path.join(run_dir, "log.csv"),
+                 backup_dir=os.path.join(run_dir, "backup")),
         keras.callbacks.BackupAndRestore(
             os.path.join(run_dir, "backup"), save_freq=save_freq,
             # Keep the previous backup too: a kill while writing one must

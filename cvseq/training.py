@@ -228,6 +228,14 @@ class KillPoints(keras.callbacks.Callback):
             kill_point("evaluate")
 
 
+def _others(names):
+    """The names in a `backup/` folder that no run writes, leaving out the
+    files a file browser or file system adds (`.DS_Store`, `._*`, `.nfs*`,
+    `Thumbs.db`, `desktop.ini`)."""
+    return sorted(n for n in names if n not in _BACKUP_NAMES and not n.startswith(".")
+                  and n.lower() not in ("thumbs.db", "desktop.ini"))
+
+
 def write_json(path, value):
     """Writes `value` as JSON to `path` atomically (temporary file, rename)."""
     tmp = f"{path}.tmp"
@@ -298,7 +306,7 @@ class RunDirectory:
         and Keras' `BackupAndRestore` write there (or nothing yet)."""
         if not os.path.isdir(self.backup):
             return False
-        return all(name in _BACKUP_NAMES for name in os.listdir(self.backup))
+        return not _others(os.listdir(self.backup))
 
     @property
     def state(self):
@@ -358,7 +366,7 @@ class RunDirectory:
             return None
         if not os.path.isdir(self.backup):
             return ["(a file, not a folder)"]
-        return sorted(set(os.listdir(self.backup)) - _BACKUP_NAMES)
+        return _others(os.listdir(self.backup))
 
     def foreign_files(self):
         """The names of a run's files (`run.json`, `metrics.json`, `log.csv`,

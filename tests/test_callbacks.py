@@ -95,3 +95,26 @@ def test_paths_are_checked_and_a_missing_folder_is_made(tmp_path):
     path = tmp_path / "new" / "log.csv"  # failed after the first epoch
     _fit(callbacks.EpochLog(str(path)), 0, 1)
     assert [r["epoch"] for r in callbacks.read_log(str(path))] == ["0"]
+
+
+def test_with_its_backup_folder_the_log_tells_a_resume_from_a_new_fit(tmp_path):
+    import warnings
+
+    path, backup = str(tmp_path / "log.csv"), tmp_path / "backup"
+    # A one-epoch stage 1, then stage 2 from epoch 0 (the last row alone
+    # looked like a killed run's and was dropped).
+    _fit(callbacks.EpochLog(path, backup_dir=str(backup)), 0, 1)
+    backup.rmdir()  # as BackupAndRestore deletes it when fit ends
+    with pytest.warns(UserWarning, match="log.1.csv"):
+        _fit(callbacks.EpochLog(path, backup_dir=str(backup)), 0, 1)
+    assert [r["epoch"] for r in callbacks.read_log(str(tmp_path / "log.1.csv"))] == ["0"]
+    # A killed run whose backup is an epoch behind its log (save_freq of
+    # more batches than an epoch): the rows it trains again are dropped,
+    # without a warning, not kept as an earlier fit's.
+    _fit(callbacks.EpochLog(path, backup_dir=str(backup)), 0, 3)  # backup/ left
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _fit(callbacks.EpochLog(path, backup_dir=str(backup)), 1, 3)
+    assert not [w for w in caught if "earlier fit" in str(w.message)]
+    assert [r["epoch"] for r in callbacks.read_log(path)] == ["0", "1", "2"]
+    assert not (tmp_path / "log.2.csv").exists()

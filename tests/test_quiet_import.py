@@ -29,6 +29,18 @@ def test_each_level_hides_the_records_below_it_and_nothing_else():
     assert _tf._shown(STARTUP, 3) == python_warning
     assert _tf._shown("Traceback (most recent call last):\n  oops\n", 3) == \
         "Traceback (most recent call last):\n  oops\n"
+    # Only TensorFlow's own second lines go with a hidden record.
+    assert _tf._shown("I0000 00:00:1.5   1 port.cc:1] info\nWARNING:absl:kept\n"
+                      "Deprecated: kept\n", 3) == "WARNING:absl:kept\nDeprecated: kept\n"
+
+
+def test_no_stderr_at_all_is_no_error(monkeypatch):
+    # pythonw or a --noconsole build: sys.stderr is None ("import cvseq"
+    # failed at sys.stderr.flush()).
+    monkeypatch.delitem(__import__("sys").modules, "tensorflow")
+    monkeypatch.setattr("sys.stderr", None)
+    with _tf.quiet_tensorflow_import():
+        pass
 
 
 def test_the_process_stderr_is_held_and_written_back_filtered(capfd):

@@ -191,6 +191,15 @@ def test_a_backup_folder_of_the_users_is_never_deleted(
         assert snapshot(out) == before
 
 
+def test_files_a_file_browser_adds_to_backup_do_not_block_a_resume(tmp_path):
+    run_dir = training.RunDirectory(str(tmp_path / "run"))
+    run_dir.begin({"task": "video_tagger"})
+    for name in (".DS_Store", "._run.json", "Thumbs.db"):
+        (tmp_path / "run" / "backup" / name).write_text("")
+    assert run_dir.state == "interrupted" and run_dir.foreign_backup() is None
+    run_dir.begin({"task": "video_tagger"})  # continued, not refused
+
+
 def test_the_library_does_not_replace_a_finished_run_unasked(finished_run, tmp_path,
                                                              snapshot):
     out = _copy(finished_run, tmp_path)
