@@ -43,6 +43,7 @@ def export(model, path, format="saved_model"):
         if not path.endswith(".keras"):
             raise UserInputError(
                 f"A Keras model file ends in .keras. Received: path={path!r}.")
+        _make_parent(path)
         model.save(path)
         return path
     if format == "saved_model":
@@ -65,7 +66,9 @@ def export_saved_model(model, path):
     returns what `predict` returns (`boxes`, `labels`, `scores`,
     `num_detections`).
     """
-    _write_saved_model(model, _check_model_and_path(model, path))
+    path = _check_model_and_path(model, path)
+    _check_inputs(model)
+    _write_saved_model(model, path)
     return path
 
 
@@ -80,17 +83,22 @@ def _check_model_and_path(model, path):
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"`path` must be a str (or path-like): where to write. "
                         f"Received: path={path!r} of type {type(path).__name__}.")
+    return os.fspath(path)
+
+
+def _check_inputs(model):
+    """SavedModel and TFLite exports read the model's inputs."""
     if not model.built or not getattr(model, "inputs", None):
         raise UserInputError(
             f"`model` {model.name!r} has no known inputs (a subclassed or unbuilt "
             "model); cvseq exports functional models (built from keras.Input), as "
-            "every cvseq factory returns. For a subclassed model use Keras' own "
-            "model.export(path).")
-    path = os.fspath(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):  # as a SavedModel's export does, for every format
-        os.makedirs(parent, exist_ok=True)
-    return path
+            "every cvseq factory returns, as a SavedModel or TFLite file. For a "
+            "subclassed model use format='keras', or Keras' own model.export(path).")
+
+
+def _make_parent(path):
+    """The folder `path` goes in, made if missing (after the path's checks)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
 
 def _is_detector(model):
@@ -142,6 +150,7 @@ def export_tflite(model, path, *, quantize=False):
     check_bool("quantize", quantize)
     if not path.endswith(".tflite"):
         raise UserInputError(f"A TFLite file ends in .tflite. Received: path={path!r}.")
+    _check_inputs(model)
     if len(model.inputs) != 1:
         raise UserInputError(
             "TFLite export takes models with one input (the image and video "
@@ -167,6 +176,7 @@ def export_tflite(model, path, *, quantize=False):
         if quantize:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         flatbuffer = converter.convert()
+    _make_parent(path)
     with open(path, "wb") as f:
         f.write(flatbuffer)
     return os.fspath(path)

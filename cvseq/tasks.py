@@ -270,15 +270,30 @@ def _damaged(path):
     corrupt data, which OpenCV would decode in part, padding the rest with
     grey), or None: the file decodes, or Pillow does not know the format
     (OpenCV may). Called after the size check: this decodes the pixels."""
-    from PIL import Image, UnidentifiedImageError
+    import warnings
 
+    from PIL import Image, PngImagePlugin, UnidentifiedImageError
+
+    limits = Image.MAX_IMAGE_PIXELS, PngImagePlugin.MAX_TEXT_CHUNK
     try:
-        with Image.open(path) as image:
-            image.load()
+        # Our own size limit applies (the caller's); a large metadata chunk
+        # (Photoshop's XMP) is no damage.
+        Image.MAX_IMAGE_PIXELS, PngImagePlugin.MAX_TEXT_CHUNK = None, 1 << 30
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image.load()
     except UnidentifiedImageError:
         return None
-    except Exception as err:  # noqa: BLE001 (Pillow raises OSError, SyntaxError, ...)
-        return str(err).strip().splitlines()[0][:200] if str(err).strip() else repr(err)
+    except OSError as err:  # only a cut or broken pixel stream is damage
+        said = str(err).strip()
+        if "truncated" in said or "broken data stream" in said:
+            return said.splitlines()[0][:200]
+        return None  # anything else Pillow dislikes: let OpenCV try
+    except Exception:  # noqa: BLE001 (SyntaxError, ValueError, ...: OpenCV decides)
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS, PngImagePlugin.MAX_TEXT_CHUNK = limits
     return None
 
 

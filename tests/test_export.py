@@ -147,3 +147,10 @@ def test_keras_format_and_errors(tmp_path):
 
     with pytest.raises(ValueError, match="no known inputs .* model.export"):
         export.export(Subclassed(), str(tmp_path / "sub"))
+    subclassed = Subclassed()
+    subclassed(np.zeros((1, 2)))
+    assert os.path.isfile(export.export(subclassed, str(tmp_path / "sub.keras"),
+                                        format="keras"))
+    with pytest.raises(ValueError, match=r"\.tflite"):  # checked before any folder
+        export.export(tagger, str(tmp_path / "never" / "x.bin"), format="tflite")
+    assert not (tmp_path / "never").exists()

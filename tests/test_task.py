@@ -183,6 +183,30 @@ def test_a_one_hot_loss_takes_one_hot_targets_and_keeps_the_metrics(loss, tmp_pa
     assert "accuracy" in model.fit(images, one_hot.argmax(-1), epochs=1, verbose=0).history
 
 
+def test_one_hot_losses_are_told_apart_and_segmenters_take_one_hot_masks():
+    import functools
+
+    from cvseq.models.task import _one_hot_loss
+
+    class MyCrossentropy(keras.losses.CategoricalCrossentropy):
+        pass
+
+    for loss in ("categorical_crossentropy", "CategoricalCrossentropy", MyCrossentropy(),
+                 functools.partial(keras.losses.categorical_crossentropy, label_smoothing=0.1),
+                 "categorical_focal_crossentropy"):
+        assert _one_hot_loss(loss), loss
+    for loss in ("sparse_categorical_crossentropy", "binary_crossentropy", "mse", None,
+                 "auto", keras.losses.SparseCategoricalCrossentropy(), "nonsense"):
+        assert not _one_hot_loss(loss), loss
+    # The segmenter's MeanIoU reads one-hot masks too (it failed inside TF).
+    model = cvseq.image_segmenter(3, image_size=32)
+    model.compile(loss="categorical_crossentropy")
+    masks = np.random.default_rng(0).integers(0, 3, (2, 32, 32))
+    images = np.zeros((2, 32, 32, 3), "float32")
+    history = model.fit(images, keras.utils.to_categorical(masks, 3), epochs=1, verbose=0)
+    assert 0 <= history.history["mean_iou"][0] <= 1
+
+
 def test_compile_auto_without_defaults_says_what_to_pass():
     inputs = keras.Input((3,))
     model = cvseq.Task(inputs, keras.layers.Dense(2)(inputs))

@@ -657,13 +657,22 @@ def _check_strategy(model):
 
 def _one_hot_loss(loss):
     """Whether `loss` (as given to `compile`) reads one-hot class targets:
-    categorical (focal) cross-entropy, by name, class or function."""
+    categorical (focal) cross-entropy, as a name, a Loss (subclasses too)
+    or the function (a `functools.partial` of it too)."""
     if loss is None or (isinstance(loss, str) and loss == "auto"):
         return False
-    name = loss if isinstance(loss, str) else (
-        getattr(loss, "__name__", None) or type(loss).__name__)
-    name = name.lower().replace("_", "")
-    return name.startswith("categorical") and "crossentropy" in name
+    if isinstance(loss, (keras.losses.CategoricalCrossentropy,
+                         keras.losses.CategoricalFocalCrossentropy)):
+        return True
+    if isinstance(loss, str):
+        try:
+            loss = keras.losses.get(loss)
+        except ValueError:
+            return False
+    loss = getattr(loss, "fn", loss)  # keras.losses.LossFunctionWrapper
+    loss = getattr(loss, "func", loss)  # functools.partial
+    return any(loss is f for f in (keras.losses.categorical_crossentropy,
+                                   keras.losses.categorical_focal_crossentropy))
 
 
 # Class-id metrics and their one-hot twins (the same figures).
@@ -673,6 +682,8 @@ _ONE_HOT_TWINS = {
         k=m.k, name=m.name),
     "SparseCategoricalCrossentropy": lambda m: keras.metrics.CategoricalCrossentropy(
         name=m.name),
+    "MeanIoU": lambda m: keras.metrics.MeanIoU(
+        m.num_classes, sparse_y_true=False, sparse_y_pred=m.sparse_y_pred, name=m.name),
 }
 
 

@@ -12,7 +12,7 @@ from cvseq.models._common import (
 )
 from cvseq.models._text_decoder import TextDecoderModel, decoder_vocabulary
 from cvseq.models.generative import warn_deprecated
-from cvseq.models.task import warn_user
+from cvseq.models.task import _untracked, warn_user
 
 
 LEARNING_RATE = 3e-3
@@ -220,20 +220,25 @@ class Translator(TextDecoderModel):
         return texts, single
 
     def _initial_states(self, texts):
-        _warn_if_cut(self.get_layer("source_tokenizer"), texts)
+        _warn_if_cut(self, texts)
         source_ids, memory, *states = self._encoder()(np.array(texts, dtype=object))
         memory_mask = keras.ops.cast(keras.ops.not_equal(source_ids, 0), "float32")
         return [*states, memory, memory_mask]
 
 
 
-def _warn_if_cut(tokenizer, texts):
+def _warn_if_cut(model, texts):
     """A warning when a source text holds more tokens than the model reads
     (its `sequence_length`): the rest would be cut without a word."""
+    tokenizer = model.get_layer("source_tokenizer")
     limit = tokenizer.get_config()["output_sequence_length"]
     if not limit:
         return
-    counts = [len(ids) for ids in text.encode(text.make_vectorizer(tokenizer), texts)]
+    counter = getattr(model, "_source_counter", None)
+    if counter is None:  # the tokenizer without its length; made once
+        counter = text.make_vectorizer(tokenizer)
+        _untracked(model, "_source_counter", counter)
+    counts = [len(ids) for ids in text.encode(counter, texts)]
     long = [(t, n) for t, n in zip(texts, counts) if n > limit]
     if long:
         unit = ("characters" if tokenizer.get_config()["split"] == "character"

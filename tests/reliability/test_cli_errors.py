@@ -122,6 +122,16 @@ def test_predict_refuses_a_photo_cut_short(tmp_path, cvseq_error):
         tasks.read_image_inputs([str(cut)], keras.saving.load_model(str(model)))
     assert tasks.read_image_inputs([str(photo)], keras.saving.load_model(
         str(model))).shape == (1, 16, 16, 3)
+    # Whole pictures Pillow is strict about still read: 2 MB of XMP in a
+    # PNG (as Photoshop exports write) is no damage.
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", "x" * 2_000_000, zip=False)
+    xmp = tmp_path / "xmp.png"
+    Image.fromarray(pixels).save(xmp, pnginfo=info)
+    assert tasks.read_image_inputs([str(xmp)], keras.saving.load_model(
+        str(model))).shape == (1, 16, 16, 3)
 
 
 # --- .keras files that are not readable archives -------------------------------
