@@ -111,11 +111,11 @@ class EpochLog(keras.callbacks.Callback):
 
     def __init__(self, path, *, backup_dir=None):
         super().__init__()
-        for name, value in (("path", path), ("backup_dir", backup_dir)):
-            if not isinstance(value, (str, os.PathLike)) and not (
-                    name == "backup_dir" and value is None):
-                raise TypeError(f"`{name}` must be a path (a str). Received: "
-                                f"{name}={value!r}.")
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"`path` must be a path (a str). Received: path={path!r}.")
+        if backup_dir is not None and not isinstance(backup_dir, (str, os.PathLike)):
+            raise TypeError(f"`backup_dir` must be None or a path (a str). Received: "
+                            f"backup_dir={backup_dir!r}.")
         self.path = os.fspath(path)
         self.backup_dir = None if backup_dir is None else os.fspath(backup_dir)
         self._started = False
@@ -142,23 +142,22 @@ class EpochLog(keras.callbacks.Callback):
         else:  # no backup to tell: one last row of epoch k is a killed run's
             earlier_fit = len(later) > 1 or (bool(later) and later[0] is not rows[-1])
         if earlier_fit:
-            kept = _free_name(self.path)
-            os.replace(self.path, kept)
+            moved = _free_name(self.path)
+            os.replace(self.path, moved)
             warnings.warn(
                 f"{self.path} held epochs {later[0]['epoch']} to {later[-1]['epoch']} "
                 f"of an earlier fit, and this fit starts at epoch {epoch}: the "
-                f"earlier log is kept as {kept} and a new log begins. To continue "
+                f"earlier log is kept as {moved} and a new log begins. To continue "
                 "one log across fits, pass initial_epoch= the epochs done.",
                 stacklevel=2)
-            rows = [row for row in rows if int(row["epoch"]) < epoch]
-            if rows:
-                _write_rows(self.path, list(rows[0]), rows)
-            return
         kept = [row for row in rows if int(row["epoch"]) < epoch]
         text = _rows_text(list(kept[0]), kept) if kept else ""
-        with open(self.path, newline="") as f:
-            if f.read() == text:
-                return
+        if os.path.isfile(self.path):
+            with open(self.path, newline="") as f:
+                if f.read() == text:
+                    return
+        elif not text:
+            return
         _replace_text(self.path, text)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -233,11 +232,11 @@ def fault_tolerant(run_dir, *, save_freq="epoch", keep_backup=False):
     if os.path.exists(run_dir) and not os.path.isdir(run_dir):
         raise ValueError(f"`run_dir` must be a folder; {os.fspath(run_dir)!r} is a file.")
     os.makedirs(run_dir, exist_ok=True)
+    backup = os.path.join(run_dir, "backup")
     return [
-        EpochLog(os.path.join(run_dir, "log.csv"),
-                 backup_dir=os.path.join(run_dir, "backup")),
+        EpochLog(os.path.join(run_dir, "log.csv"), backup_dir=backup),
         keras.callbacks.BackupAndRestore(
-            os.path.join(run_dir, "backup"), save_freq=save_freq,
+            backup, save_freq=save_freq,
             # Keep the previous backup too: a kill while writing one must
             # not lose both.
             double_checkpoint=True,

@@ -45,11 +45,10 @@ def _workers_in_tf_config():
     text = os.environ.get("TF_CONFIG", "{}") or "{}"
     try:
         config = json.loads(text)
-    except ValueError as err:
-        config = err
-    workers = (config.get("cluster", {}).get("worker", [])
-               if isinstance(config, dict) and isinstance(config.get("cluster", {}), dict)
-               else None)
+    except ValueError:
+        config = None
+    cluster = config.get("cluster", {}) if isinstance(config, dict) else None
+    workers = cluster.get("worker", []) if isinstance(cluster, dict) else None
     if not isinstance(workers, list):
         raise ValueError(
             "TF_CONFIG must be JSON of the form {\"cluster\": {\"worker\": [\"host1:2222\", "

@@ -13,9 +13,11 @@ Example:
 """
 
 import math
-import numbers
 import os
 import tempfile
+
+from cvseq import text
+from cvseq._validation import check_int, check_number
 
 
 def _music21():
@@ -72,28 +74,19 @@ def stream_tokens(stream, *, transpose=0):
     return tokens
 
 
-def _special(token):
-    """`"[START]"`, `"[END]"`, `"[UNK]"` or padding `""`: not a note."""
-    token = str(token)
-    return token == "" or (token.startswith("[") and token.endswith("]"))
-
-
 def tokens_to_stream(tokens, *, bpm=90):
     """A music21 `Stream` playing the tokens. Special tokens (`"[START]"`,
     `"[END]"`, `"[UNK]"`, padding `""`) are skipped; any other token must
     be a note (`parse_token`), else a ValueError names it."""
     if isinstance(tokens, str):
         tokens = tokens.split()  # "60:1 62:1", as sequence_generator takes it
-    if isinstance(bpm, bool) or not isinstance(bpm, numbers.Real) or not (
-            math.isfinite(bpm) and bpm > 0):
-        raise ValueError(f"`bpm` must be a number of beats a minute above 0. "
-                         f"Received: bpm={bpm!r}.")
+    check_number("bpm", bpm, unit=" (beats a minute)")
     music21 = _music21()
     stream = music21.stream.Stream()
     stream.append(music21.tempo.MetronomeMark(number=bpm))
     for index, token in enumerate(tokens):
-        if _special(token):
-            continue
+        if str(token) in (text.PAD, text.OOV, text.START, text.END):
+            continue  # the vocabulary's special tokens: no notes
         try:
             pitch, length = parse_token(token)
         except ValueError as err:
@@ -142,10 +135,7 @@ def midi_tokens(data, *, max_notes=None):
     The file is quantized to sixteenth notes and triplets by music21;
     simultaneous notes keep the highest.
     """
-    if max_notes is not None and (isinstance(max_notes, bool)
-                                  or not isinstance(max_notes, int) or max_notes < 1):
-        raise ValueError(f"`max_notes` must be None or an int of at least 1. "
-                         f"Received: max_notes={max_notes!r}.")
+    check_int("max_notes", max_notes, allow_none=True)
     data = bytes(data)
     if not data.startswith(b"MThd"):
         raise ValueError(f"`data` is not a MIDI file (it does not start with 'MThd'). "

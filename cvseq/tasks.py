@@ -234,28 +234,27 @@ def read_video_inputs(paths, model):
             "model? Predict with the model.keras of a video run.")
     frames, height, width = shape[1:4]
     frames = frames or 16
+    import warnings
+
     clips = []
     for path in paths:
         check_video_file(path)
+        still = None
         if os.path.splitext(path)[1].lower() in _IMAGE_EXTENSIONS:
-            import warnings
-
-            warnings.warn(
-                f"{path!r} is an image: the video model reads it as one frame "
-                f"repeated {frames} times, so it sees no motion.", stacklevel=2)
             # Decoded as an image (upright as its EXIF orientation says, which
             # OpenCV's video reader ignores), then repeated.
             clips.append(np.repeat(_read_image(path, (height, width))[None], frames, 0))
-            continue
-        try:
-            clips.append(read_clip(path, frames, (height, width)))
-        except VideoReadError as err:
-            raise UserInputError(f"Cannot read video {path!r}: {err}.") from err
-        if frames > 1 and _cached_count(_file_key(path)) == 1:
-            import warnings
-
+            still = "is an image"
+        else:
+            try:
+                clips.append(read_clip(path, frames, (height, width)))
+            except VideoReadError as err:
+                raise UserInputError(f"Cannot read video {path!r}: {err}.") from err
+            if frames > 1 and _cached_count(_file_key(path)) == 1:
+                still = "has one frame"
+        if still:
             warnings.warn(
-                f"{path!r} has one frame: the video model reads it repeated "
+                f"{path!r} {still}: the video model reads it as one frame repeated "
                 f"{frames} times, so it sees no motion.", stacklevel=2)
     return np.stack(clips)
 
@@ -265,58 +264,41 @@ def read_video_inputs(paths, model):
 MAX_IMAGE_PIXELS = 100_000_000
 
 
-def _damaged(path):
-    """Why Pillow cannot decode an image file it recognizes (truncated or
-    corrupt data, which OpenCV would decode in part, padding the rest with
-    grey), or None: the file decodes, or Pillow does not know the format
-    (OpenCV may). Called after the size check: this decodes the pixels."""
+def _pillow_check(path):
+    """What Pillow finds of an image file, opened once: `(size, problem)`.
+
+    `size` is `(width, height)` from the header, or None when Pillow does
+    not know the format (OpenCV may). When the size is within
+    `MAX_IMAGE_PIXELS` the pixels are decoded too, and `problem` says why a
+    recognized file does not decode (a cut or broken pixel stream, which
+    OpenCV would decode in part, padding the rest with grey), else None.
+    """
     import warnings
 
-    from PIL import Image, PngImagePlugin, UnidentifiedImageError
+    from PIL import Image, PngImagePlugin
 
     limits = Image.MAX_IMAGE_PIXELS, PngImagePlugin.MAX_TEXT_CHUNK
+    size = None
     try:
-        # Our own size limit applies (the caller's); a large metadata chunk
-        # (Photoshop's XMP) is no damage.
+        # Pillow's own bomb check would raise before telling the size (ours
+        # is applied by the caller); a large metadata chunk (Photoshop's
+        # XMP) is no damage.
         Image.MAX_IMAGE_PIXELS, PngImagePlugin.MAX_TEXT_CHUNK = None, 1 << 30
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
-                image.load()
-    except UnidentifiedImageError:
-        return None
+                size = image.size
+                if size[0] * size[1] <= MAX_IMAGE_PIXELS:
+                    image.load()
     except OSError as err:  # only a cut or broken pixel stream is damage
         said = str(err).strip()
-        if "truncated" in said or "broken data stream" in said:
-            return said.splitlines()[0][:200]
-        return None  # anything else Pillow dislikes: let OpenCV try
-    except Exception:  # noqa: BLE001 (SyntaxError, ValueError, ...: OpenCV decides)
-        return None
+        if size and ("truncated" in said or "broken data stream" in said):
+            return size, said.splitlines()[0][:200]
+    except Exception:  # noqa: BLE001 (unknown format, SyntaxError, ...: OpenCV decides)
+        pass
     finally:
         Image.MAX_IMAGE_PIXELS, PngImagePlugin.MAX_TEXT_CHUNK = limits
-    return None
-
-
-def _header_size(path):
-    """`(width, height)` from an image file's header, without decoding the
-    pixels; None when Pillow does not know the format (OpenCV may)."""
-    import warnings
-
-    from PIL import Image
-
-    limit = Image.MAX_IMAGE_PIXELS
-    try:
-        # Pillow's own bomb check would raise before telling the size; ours
-        # is applied by the caller.
-        Image.MAX_IMAGE_PIXELS = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                return image.size
-    except Exception:  # noqa: BLE001 (unknown format: let OpenCV try)
-        return None
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
+    return size, None
 
 
 def read_image_inputs(paths, model):
@@ -338,12 +320,11 @@ def _read_image(path, size):
     import cv2
 
     height, width = size
-    header = _header_size(path) if os.path.isfile(path) else None
+    header, problem = _pillow_check(path) if os.path.isfile(path) else (None, None)
     if header and header[0] * header[1] > MAX_IMAGE_PIXELS:
         raise UserInputError(
             f"Image {path!r} is {header[0]}x{header[1]} pixels by its header, more "
             f"than the {MAX_IMAGE_PIXELS:,} pixels cvseq decodes. Resize it first.")
-    problem = _damaged(path) if os.path.isfile(path) else None
     if problem:
         raise UserInputError(
             f"Image {path!r} is damaged or cut short ({problem}); it would be read "

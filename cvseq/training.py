@@ -362,11 +362,11 @@ class RunDirectory:
         that name, or a folder with files no run writes: the user's), else
         None. A run writes its backup there, so it refuses the directory
         (`check_foreign_files`), overwrite or not: it never deletes them."""
-        if not os.path.lexists(self.backup) or self._runs_backup():
+        if not os.path.lexists(self.backup):
             return None
         if not os.path.isdir(self.backup):
             return ["(a file, not a folder)"]
-        return _others(os.listdir(self.backup))
+        return _others(os.listdir(self.backup)) or None
 
     def foreign_files(self):
         """The names of a run's files (`run.json`, `metrics.json`, `log.csv`,

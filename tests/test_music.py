@@ -49,9 +49,11 @@ def test_a_token_that_is_no_note_is_named_not_dropped(tmp_path):
 def test_midi_tokens_name_what_is_no_midi_file():
     data = music.midi_bytes(["60:1", "62:1"])
     assert music.midi_tokens(data, max_notes=1) == ["60:1"]
-    for bad in (0, -1, 1.5):  # 0 returned every note, -1 dropped the last
+    for bad in (0, -1):  # 0 returned every note, -1 dropped the last
         with pytest.raises(ValueError, match="max_notes"):
             music.midi_tokens(data, max_notes=bad)
+    with pytest.raises(TypeError, match="max_notes"):  # as every int option
+        music.midi_tokens(data, max_notes=1.5)
     with pytest.raises(ValueError, match="not a MIDI file"):
         music.midi_tokens(b"junk")
     with pytest.raises(ValueError, match="damaged MIDI file"):
