@@ -231,6 +231,12 @@ def fault_tolerant(run_dir, *, save_freq="epoch", keep_backup=False):
                          f"of at least 1). Received: save_freq={save_freq!r}.")
     if os.path.exists(run_dir) and not os.path.isdir(run_dir):
         raise ValueError(f"`run_dir` must be a folder; {os.fspath(run_dir)!r} is a file.")
+    from cvseq.training import RunDirectory
+
+    # A backup/ of the user's own files: BackupAndRestore would write into it
+    # and delete it when fit ends (only that refusal: there is no run to
+    # overwrite here).
+    RunDirectory(run_dir).check_foreign_files(overwrite=True)
     os.makedirs(run_dir, exist_ok=True)
     backup = os.path.join(run_dir, "backup")
     return [

@@ -118,3 +118,12 @@ def test_with_its_backup_folder_the_log_tells_a_resume_from_a_new_fit(tmp_path):
     assert not [w for w in caught if "earlier fit" in str(w.message)]
     assert [r["epoch"] for r in callbacks.read_log(path)] == ["0", "1", "2"]
     assert not (tmp_path / "log.2.csv").exists()
+
+
+def test_fault_tolerant_refuses_a_backup_folder_of_the_users(tmp_path):
+    # BackupAndRestore writes into run_dir/backup/ and deletes it when fit ends.
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "backup" / "thesis.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"backup/ that no cvseq run wrote \(thesis.txt\)"):
+        callbacks.fault_tolerant(str(tmp_path))
+    assert (tmp_path / "backup" / "thesis.txt").read_text() == "mine"
