@@ -86,9 +86,10 @@ def main(argv=None):
 
     # The two models, one line each, on the same clips.
     keras.utils.set_random_seed(args.seed)
-    cnn3d = cvseq.video_classifier_3d(info.num_classes, block=args.block, **shape)
+    cnn3d = _common.build(args, cvseq.video_classifier_3d, info.num_classes,
+                          block=args.block, **shape)
     keras.utils.set_random_seed(args.seed)
-    tagger = cvseq.video_tagger(info.num_classes, **shape)
+    tagger = _common.build(args, cvseq.video_tagger, info.num_classes, **shape)
 
     runs = {}
     for name, model in (("video_classifier_3d", cnn3d), ("video_tagger", tagger)):

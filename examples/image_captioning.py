@@ -99,7 +99,8 @@ def main(argv=None):
     sequence_length = train.element_spec[0]["decoder_input"].shape[1]
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images")
 
-    model = cvseq.image_captioner(
+    model = _common.build(
+        args, cvseq.image_captioner,
         vocabulary=info.vocabulary,
         image_size=(args.image_size, args.image_size),
         backbone=args.backbone,

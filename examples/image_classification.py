@@ -63,7 +63,8 @@ def main(argv=None):
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{info.num_classes} classes: {', '.join(info.class_names)}")
 
-    model = cvseq.image_classifier(
+    model = _common.build(
+        args, cvseq.image_classifier,
         info.num_classes,
         image_size=args.image_size,
         backbone=args.backbone,

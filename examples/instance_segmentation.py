@@ -88,8 +88,9 @@ def main(argv=None):
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{len(names)} classes")
 
-    model = cvseq.instance_segmenter(len(names), image_size=args.image_size,
-                                     backbone=args.backbone, weights=args.weights)
+    model = _common.build(args, cvseq.instance_segmenter, len(names),
+                          image_size=args.image_size, backbone=args.backbone,
+                          weights=args.weights)
     _common.apply_learning_rate(model, args)  # else the factory's compile
     start = time.time()
     history = model.fit(train, epochs=args.epochs)

@@ -60,9 +60,9 @@ def main(argv=None):
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training windows, "
           f"{len(info.vocabulary)} note tokens.")
 
-    model = cvseq.sequence_generator(vocabulary=info.vocabulary,
-                                     sequence_length=args.sequence_length,
-                                     units=args.units, dropout=0.2)
+    model = _common.build(args, cvseq.sequence_generator, vocabulary=info.vocabulary,
+                          sequence_length=args.sequence_length, units=args.units,
+                          dropout=0.2)
     history = model.fit(train, validation_data=validation, epochs=args.epochs)
 
     inputs = tf.concat([x for x, _ in test], axis=0)

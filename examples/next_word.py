@@ -58,8 +58,8 @@ def main(argv=None):
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training windows of "
           f"{length} {args.level}s, vocabulary of {size} tokens.")
 
-    model = cvseq.language_model(vocabulary=info.vocabulary, sequence_length=length,
-                                 units=args.units, dropout=0.2)
+    model = _common.build(args, cvseq.language_model, vocabulary=info.vocabulary,
+                          sequence_length=length, units=args.units, dropout=0.2)
     history = model.fit(train, validation_data=validation, epochs=args.epochs)
 
     inputs, targets = stack(test)

@@ -84,7 +84,8 @@ def main(argv=None):
     backbone = args.backbone
     if backbone is None and args.architecture == "yolo_v8":
         backbone = "yolo_v8_tiny"  # trains in minutes on a CPU
-    model = cvseq.object_detector(
+    model = _common.build(
+        args, cvseq.object_detector,
         info.num_classes,
         image_size=args.image_size,
         backbone=backbone,

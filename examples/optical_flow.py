@@ -85,8 +85,9 @@ def compare_streams(args):
                    seed=args.seed)
     if args.dataset == "moving_digits":
         options["label"] = args.label
-    train, info = cvseq.datasets.load(args.dataset, "train", with_info=True, **options)
-    test = cvseq.datasets.load(args.dataset, "test", **options)
+    train, info = _common.build(args, cvseq.datasets.load, args.dataset, "train",
+                                with_info=True, **options)
+    test = _common.build(args, cvseq.datasets.load, args.dataset, "test", **options)
     middle = args.frames // 2
 
     def one_frame(clips, labels):
@@ -97,11 +98,12 @@ def compare_streams(args):
                           ("rgb+flow", ("rgb", "flow")), ("single_frame", None)):
         keras.utils.set_random_seed(args.seed)
         if streams is None:
-            model = cvseq.video_tagger(info.num_classes, frames=1, image_size=size)
+            model = _common.build(args, cvseq.video_tagger, info.num_classes, frames=1,
+                                  image_size=size)
             tr, te = train.map(one_frame), test.map(one_frame)
         else:
-            model = cvseq.video_tagger(info.num_classes, frames=args.frames,
-                                       image_size=size, streams=streams)
+            model = _common.build(args, cvseq.video_tagger, info.num_classes,
+                                  frames=args.frames, image_size=size, streams=streams)
             tr, te = train, test
         print(f"\n{name}:")
         start = time.time()

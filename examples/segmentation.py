@@ -72,7 +72,8 @@ def main(argv=None):
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training images, "
           f"{len(names)} classes: {', '.join(names)}")
 
-    model = cvseq.image_segmenter(
+    model = _common.build(
+        args, cvseq.image_segmenter,
         len(names), image_size=args.image_size, backbone=args.backbone,
         weights=args.weights,
     )

@@ -37,24 +37,27 @@ def main(argv=None):
     args = parse_args(argv)
     _common.start(args)
     common = dict(batch_size=args.batch_size, seed=args.seed)
-    train, info = cvseq.datasets.load_splits(
-        args.dataset, ("train",), fallback="rotten_tomatoes", max_tokens=args.max_tokens,
+    train, info = _common.build(
+        args, cvseq.datasets.load_splits, args.dataset, ("train",),
+        fallback="rotten_tomatoes", max_tokens=args.max_tokens,
         fallback_options=dict(max_tokens=args.max_tokens), **common)
     if info.name == "rotten_tomatoes":
-        validation = cvseq.datasets.load("rotten_tomatoes", "validation", **common,
-                                         max_tokens=args.max_tokens)
-        test = cvseq.datasets.load("rotten_tomatoes", "test", **common,
-                                   max_tokens=args.max_tokens)
+        validation = _common.build(args, cvseq.datasets.load, "rotten_tomatoes", "validation",
+                                   **common, max_tokens=args.max_tokens)
+        test = _common.build(args, cvseq.datasets.load, "rotten_tomatoes", "test", **common,
+                             max_tokens=args.max_tokens)
     else:  # TFDS: the vocabulary of the training split serves the test split
         validation = None
-        test = cvseq.datasets.load(info.name, "test", vocabulary=info.vocabulary, **common)
+        test = _common.build(args, cvseq.datasets.load, info.name, "test",
+                             vocabulary=info.vocabulary, **common)
     sequence_length = args.sequence_length or (40 if info.source == "embedded" else 200)
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training texts, "
           f"classes {info.class_names}, vocabulary of "
           f"{info.vocabulary.vocabulary_size()} tokens.")
 
-    model = cvseq.text_classifier(
-        info.num_classes, vocabulary=info.vocabulary, sequence_length=sequence_length,
+    model = _common.build(
+        args, cvseq.text_classifier, info.num_classes, vocabulary=info.vocabulary,
+        sequence_length=sequence_length,
         recurrent=args.recurrent, units=args.units, dropout=0.4)
     history = model.fit(train, validation_data=validation, epochs=args.epochs)
 

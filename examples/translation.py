@@ -72,7 +72,8 @@ def main(argv=None):
         33 if info.name == "cldr_names" else _WORDS.get(info.name, 40))
     print(f"Data: {info.name} ({info.source}), {info.num_examples} training pairs.")
 
-    model = cvseq.translator(
+    model = _common.build(
+        args, cvseq.translator,
         source_vocabulary=info.vocabulary["source"],
         target_vocabulary=info.vocabulary["target"],
         sequence_length=length, recurrent=args.recurrent, units=args.units,

@@ -58,11 +58,12 @@ def parse_args(argv=None):
 def train_motion_model(args):
     size = (args.image_size, args.image_size)
     options = dict(history=args.history, horizon=args.horizon, image_size=size)
-    train = cvseq.datasets.load("digit_trajectories", "train", batch_size=64,
-                                seed=args.seed, **options)
-    val = cvseq.datasets.load("digit_trajectories", "validation", batch_size=256,
-                              seed=args.seed, **options)
-    model = cvseq.trajectory_predictor(history=args.history, horizon=args.horizon)
+    train = _common.build(args, cvseq.datasets.load, "digit_trajectories", "train",
+                          batch_size=64, seed=args.seed, **options)
+    val = _common.build(args, cvseq.datasets.load, "digit_trajectories", "validation",
+                        batch_size=256, seed=args.seed, **options)
+    model = _common.build(args, cvseq.trajectory_predictor, history=args.history,
+                          horizon=args.horizon)
     history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=2)
 
     past, future = digit_tracks.generate_trajectories("test", seed=args.seed, **options)
@@ -101,9 +102,11 @@ def main(argv=None):
     # Blobs merge when digits overlap: the tracker options for blob detectors.
     options = {**BLOB_OPTIONS, "max_age": args.max_age}
     kalman, kalman_out = evaluate_tracker(
-        Tracker("kalman", image_size=size, **options), detections, boxes, ids)
+        _common.build(args, Tracker, "kalman", image_size=size, **options),
+        detections, boxes, ids)
     learned, learned_out = evaluate_tracker(
-        Tracker(model, image_size=size, **options), detections, boxes, ids)
+        _common.build(args, Tracker, model, image_size=size, **options),
+        detections, boxes, ids)
 
     picture = os.path.join(args.out, "tracks.png")
     reporting.draw_tracks(clips[0], [("Kalman tracker", kalman_out[0]),

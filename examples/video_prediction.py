@@ -60,12 +60,16 @@ def parse_args(argv=None):
 
 
 def baselines(context, frames_out):
-    """Copy-last-frame and linear extrapolation of the last two frames."""
+    """Copy-last-frame and linear extrapolation of the last two frames (with
+    one context frame, `--frames-in 1`, there is nothing to extrapolate:
+    copy-last-frame alone)."""
     last = context[:, -1:].astype("float32")
-    step = last - context[:, -2:-1].astype("float32")
-    k = np.arange(1, frames_out + 1, dtype="float32").reshape(1, -1, 1, 1, 1)
-    return {"copy last frame": np.repeat(last, frames_out, axis=1),
-            "linear extrapolation": np.clip(last + k * step, 0, 255)}
+    guesses = {"copy last frame": np.repeat(last, frames_out, axis=1)}
+    if context.shape[1] >= 2:
+        step = last - context[:, -2:-1].astype("float32")
+        k = np.arange(1, frames_out + 1, dtype="float32").reshape(1, -1, 1, 1, 1)
+        guesses["linear extrapolation"] = np.clip(last + k * step, 0, 255)
+    return guesses
 
 
 def _finite(values):
@@ -117,8 +121,9 @@ def main(argv=None):
     extra = {"filters": tuple(args.filters)} if args.filters else {}
     if args.kernel_size:
         extra["kernel_size"] = args.kernel_size
-    model = cvseq.video_predictor(frames_in=args.frames_in, frames_out=args.frames_out,
-                                  image_size=size, channels=channels, **extra)
+    model = _common.build(args, cvseq.video_predictor, frames_in=args.frames_in,
+                          frames_out=args.frames_out, image_size=size, channels=channels,
+                          **extra)
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=2)
     print(f"Trained in {time.time() - start:.0f} s")

@@ -110,7 +110,8 @@ def main(argv=None):
           f"{info.num_classes} {'tags' if multi_label else 'classes'}: "
           f"{', '.join(info.class_names[:12])}{' ...' if info.num_classes > 12 else ''}")
 
-    model = cvseq.video_tagger(
+    model = _common.build(
+        args, cvseq.video_tagger,
         info.num_classes,
         frames=args.frames,
         image_size=(args.image_size, args.image_size),
@@ -128,7 +129,8 @@ def main(argv=None):
     metrics = {"dataset": info.name, "tagger": results, "train_seconds": train_seconds}
     if not args.no_baseline:
         keras.utils.set_random_seed(args.seed)
-        baseline = cvseq.video_tagger(
+        baseline = _common.build(
+            args, cvseq.video_tagger,
             info.num_classes, frames=1,
             image_size=(args.image_size, args.image_size),
             backbone=args.backbone, weights=args.weights,

@@ -8,6 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "examples"))
 
+import _common  # noqa: E402
 import video_prediction  # noqa: E402
 import video_tagging  # noqa: E402
 
@@ -47,3 +48,49 @@ def test_an_earlier_run_is_never_replaced_unasked(tmp_path, capsys, monkeypatch)
     open("clip.avi", "w").close()
     assert video_prediction.parse_args(["--dataset", "video_frames", "--root",
                                         "clip.avi"]).root == "clip.avi"
+
+
+def _args(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return video_tagging.parse_args([])
+
+
+def test_a_value_only_the_factory_can_judge_is_one_line_too(tmp_path, capsys, monkeypatch):
+    # Was a traceback: argparse cannot know the backbone's smallest size.
+    import cvseq
+
+    args = _args(tmp_path, monkeypatch)  # prog: the script's name, as argparse's errors
+    with pytest.raises(SystemExit) as exit_:
+        _common.build(args, cvseq.video_tagger, 4, image_size=7)
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"{args.prog}: error: `image_size` must be at least 8 pixels on each "
+                     "side. Received: image_size=(7, 7)."]
+    # A data set loader given the options reads the same (its own checks).
+    with pytest.raises(SystemExit):
+        _common.load_splits(_args(tmp_path, monkeypatch), "moving_digits",
+                            options=dict(frames=0))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{args.prog}: error:"), err
+
+
+def test_an_error_inside_the_call_that_is_no_option_check_still_shows_its_traceback(
+        tmp_path, monkeypatch):
+    def broken(**_):
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        _common.build(_args(tmp_path, monkeypatch), broken, units=8)
+
+
+def test_video_prediction_from_one_frame_reports_copy_last_alone():
+    # `--frames-in 1` ended in a broadcasting traceback after training: there
+    # is no second frame to extrapolate from.
+    import numpy as np
+
+    context = np.arange(2 * 1 * 4 * 4).reshape(2, 1, 4, 4, 1).astype("uint8")
+    guesses = video_prediction.baselines(context, 3)
+    assert list(guesses) == ["copy last frame"]
+    assert guesses["copy last frame"].shape == (2, 3, 4, 4, 1)
+    two = video_prediction.baselines(np.concatenate([context, context + 1], axis=1), 3)
+    np.testing.assert_array_equal(two["linear extrapolation"][:, 2], context[:, 0] + 4)

@@ -217,10 +217,10 @@ class Translator(TextDecoderModel):
             raise TypeError(
                 f"`inputs` must be a str or a non-empty list of str. Received: {inputs!r}."
             )
+        _warn_if_cut(self, texts)  # once for the call, not per decoding chunk
         return texts, single
 
     def _initial_states(self, texts):
-        _warn_if_cut(self, texts)
         source_ids, memory, *states = self._encoder()(np.array(texts, dtype=object))
         memory_mask = keras.ops.cast(keras.ops.not_equal(source_ids, 0), "float32")
         return [*states, memory, memory_mask]

@@ -8,6 +8,7 @@ data, its model and its held-out metric. (A package, not a `.py` file in
 import argparse
 import json
 import os
+import sys
 
 # Hides TensorFlow's start-up chatter; set before TensorFlow is imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -98,7 +99,7 @@ def add_out_arguments(parser, out):
                         "an earlier run)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the files of an earlier run in --out")
-    parser.set_defaults(default_out=f"runs/{out}")
+    parser.set_defaults(default_out=f"runs/{out}", prog=parser.prog)
 
 
 def checked(parser, args):
@@ -159,6 +160,28 @@ def start(args):
     os.makedirs(args.out, exist_ok=True)
 
 
+def build(args, call, *call_args, **call_kwargs):
+    """`call(*call_args, **call_kwargs)`: a factory (or tracker) given the
+    example's options. A value only the factory can judge (an
+    `--image-size` the backbone's strides do not divide, say) is refused
+    with a ValueError or TypeError that names it: that becomes one error
+    line, `<script>: error: ...`, and exit status 2, as argparse's own
+    checks (`checked`) do, instead of a traceback. A `cvseq.errors.UserError`
+    (data or weights that cannot be had here) reads the same.
+
+    Wrap exactly the call that receives the options, never one that also
+    runs training or evaluation: an error there is a bug and must show its
+    traceback (the `cvseq` command draws the same line, cvseq.cli).
+    """
+    try:
+        return call(*call_args, **call_kwargs)
+    except (ValueError, TypeError, cvseq.errors.UserError) as err:
+        text = str(err).strip()
+        message = text.splitlines()[0] if text else type(err).__name__
+        print(f"{args.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2) from err
+
+
 def load_splits(args, name, fallback=None, *, splits=("train", "validation", "test"),
                 options=None, **kwargs):
     """`cvseq.datasets.load_splits` with the example's `--batch-size` and
@@ -169,9 +192,9 @@ def load_splits(args, name, fallback=None, *, splits=("train", "validation", "te
     Returns:
         `(*datasets, info)`: one data set per split, then the info.
     """
-    return cvseq.datasets.load_splits(
-        name, splits, fallback=fallback, batch_size=args.batch_size, seed=args.seed,
-        **(options or {}), **kwargs)
+    return build(args, cvseq.datasets.load_splits,
+                 name, splits, fallback=fallback, batch_size=args.batch_size,
+                 seed=args.seed, **(options or {}), **kwargs)
 
 
 def save_run(out, model, filename, *, history=None, title=None, metrics=None):

@@ -144,6 +144,14 @@ def test_translate_takes_one_string_and_validates():
     with pytest.warns(UserWarning, match=r"1 of 2 source texts hold more than the 8 "
                                          r"characters .*'Netherlands': 11 characters"):
         model.translate(["Spain", "Netherlands"])
+    # One warning a call, counting every text, however many decoding chunks
+    # (it warned once per chunk of `decode_batch_size` texts).
+    model.decode_batch_size = 2
+    with pytest.warns(UserWarning) as caught:
+        model.translate(["Netherlands", "Spain", "Spain", "Netherlands", "Spain"],
+                        sampler="greedy")
+    cut = [w for w in caught if "source texts hold more" in str(w.message)]
+    assert len(cut) == 1 and "2 of 5 source texts" in str(cut[0].message)
 
 
 def test_int_vocabulary_is_refused():
