@@ -61,9 +61,12 @@ class Throughput(keras.callbacks.Callback):
         return self.clips_per_epoch * len(timed) / sum(timed)
 
 
-def train_and_evaluate(model, train, test, epochs, clips_per_epoch):
+def train_and_evaluate(model, train, test, epochs, clips_per_epoch, path):
+    """Trains `model`, saves it at `path` (before anything else can fail),
+    then evaluates it."""
     throughput = Throughput(clips_per_epoch)
     history = model.fit(train, validation_data=test, epochs=epochs, callbacks=[throughput])
+    model.save(path)
     results = model.evaluate(test, verbose=0, return_dict=True)
     return history, results, throughput.clips_per_second
 
@@ -95,10 +98,10 @@ def main(argv=None):
     for name, model in (("video_classifier_3d", cnn3d), ("video_tagger", tagger)):
         print(f"\n{name} ({model.count_params():,} parameters):")
         history, results, speed = train_and_evaluate(
-            model, train, test, args.epochs, clips_per_epoch)
+            model, train, test, args.epochs, clips_per_epoch,
+            os.path.join(args.out, f"{name}.keras"))
         runs[name] = dict(results, clips_per_second=speed,
                           parameters=model.count_params())
-        model.save(os.path.join(args.out, f"{name}.keras"))
         if name == "video_classifier_3d":
             cnn3d_history = history
 

@@ -111,6 +111,7 @@ def main(argv=None):
     start = time.time()
     history = model.fit(train, validation_data=test, epochs=args.epochs)
     train_seconds = time.time() - start
+    model_path = _common.save_model(args.out, model, "image_captioner.keras")
 
     words = ["", text.OOV, *model.caption_vocabulary["tokens"]]
     images, references = captions_of(test, words, args.max_test)
@@ -129,9 +130,9 @@ def main(argv=None):
                                   "caption": most_frequent},
     }
 
-    # Save, reload, caption again: `.caption()` is part of the saved model.
-    model_path = _common.save_run(
-        args.out, model, "image_captioner.keras", history=history,
+    # Reload, caption again: `.caption()` is part of the saved model.
+    _common.save_run(
+        args.out, history=history,
         metrics={"dataset": info.name, "train_seconds": train_seconds, **scores})
     reloaded = keras.saving.load_model(model_path)
     assert reloaded.caption(images[:8]) == greedy[:8]

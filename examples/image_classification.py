@@ -80,6 +80,7 @@ def main(argv=None):
         for key, values in more.history.items():
             history.history[key] = history.history[key] + values
     train_seconds = time.time() - start
+    model_path = _common.save_model(args.out, model, "image_classifier.keras")
 
     results = model.evaluate(test, verbose=0, return_dict=True)
     images, labels = map(np.concatenate, zip(*[(x.numpy(), y.numpy()) for x, y in test]))
@@ -93,8 +94,8 @@ def main(argv=None):
     print("\nPer-class report (held-out images):")
     print(reporting.per_class_report(labels, predicted, names))
 
-    model_path = _common.save_run(
-        args.out, model, "image_classifier.keras", history=history,
+    _common.save_run(
+        args.out, history=history,
         metrics={"dataset": info.name, "test": results,
                  "confusion_matrix": matrix.tolist(), "train_seconds": train_seconds})
     picture = os.path.join(args.out, "predictions.png")

@@ -95,6 +95,7 @@ def main(argv=None):
     start = time.time()
     history = model.fit(train, epochs=args.epochs)
     train_seconds = time.time() - start
+    model_path = _common.save_model(args.out, model, "instance_segmenter.keras")
 
     images, truth = [], {"semantic": [], "instances": []}
     for batch, targets in test:
@@ -118,8 +119,8 @@ def main(argv=None):
         print(f"  {key:>32}: mask AP {value['mask_ap']:.3f}, AP@0.5 "
               f"{value['mask_ap_50']:.3f}, PQ {value['pq']:.3f}")
 
-    model_path = _common.save_run(
-        args.out, model, "instance_segmenter.keras", history=history,
+    _common.save_run(
+        args.out, history=history,
         metrics={"dataset": info.name, "train_seconds": train_seconds, **results})
     picture = os.path.join(args.out, "instances.png")
     shown = np.flatnonzero(touching)[:8] if touching is not None else np.arange(8)

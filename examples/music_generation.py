@@ -64,6 +64,7 @@ def main(argv=None):
                           sequence_length=args.sequence_length, units=args.units,
                           dropout=0.2)
     history = model.fit(train, validation_data=validation, epochs=args.epochs)
+    path = _common.save_model(args.out, model, "sequence_generator.keras")
 
     inputs = tf.concat([x for x, _ in test], axis=0)
     targets = np.concatenate([y.numpy() for _, y in test])
@@ -90,8 +91,7 @@ def main(argv=None):
         path = music.write_midi(tokens, os.path.join(args.out, f"generated_{i}.mid"))
         print(f"{title}: {' '.join(tokens[:16])} ... -> {path}")
 
-    path = _common.save_run(args.out, model, "sequence_generator.keras", history=history,
-                            title=f"sequence_generator on {info.name}")
+    _common.save_run(args.out, history=history, title=f"sequence_generator on {info.name}")
     plot_piano_roll(melodies, os.path.join(args.out, "piano_roll.png"))
     print(f"Saved {path}, the MIDI files, piano_roll.png and curves.png in {args.out}")
     print(f"Held-out next-note accuracy {scores['accuracy']:.3f} (most frequent note "

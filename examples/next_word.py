@@ -61,6 +61,7 @@ def main(argv=None):
     model = _common.build(args, cvseq.language_model, vocabulary=info.vocabulary,
                           sequence_length=length, units=args.units, dropout=0.2)
     history = model.fit(train, validation_data=validation, epochs=args.epochs)
+    path = _common.save_model(args.out, model, "language_model.keras")
 
     inputs, targets = stack(test)
     _, train_targets = stack(train)
@@ -78,8 +79,8 @@ def main(argv=None):
                                             seed=1, **generate))
     print("  beam (width 4):", model.generate(args.prompt, sampler="beam", **generate))
 
-    path = _common.save_run(args.out, model, "language_model.keras", history=history,
-                            title=f"language_model on {info.name} ({args.level}s)")
+    _common.save_run(args.out, history=history,
+                     title=f"language_model on {info.name} ({args.level}s)")
     print(f"\nSaved {path} and curves.png in {args.out}")
     print(f"Held-out perplexity {scores['perplexity']:.1f} per {args.level} (next-"
           f"{args.level} accuracy {scores['accuracy']:.3f}) on {scores['tokens']} "

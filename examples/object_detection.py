@@ -96,12 +96,13 @@ def main(argv=None):
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs)
     train_seconds = time.time() - start
+    model_path = _common.save_model(args.out, model, "object_detector.keras")
 
     scores = evaluate_detector(model, test, num_classes=info.num_classes)
     images = next(iter(test))[0].numpy()
     found = model.predict(images, verbose=0)
-    model_path = _common.save_run(
-        args.out, model, "object_detector.keras", history=history,
+    _common.save_run(
+        args.out, history=history,
         metrics={"dataset": info.name, "coco": scores, "train_seconds": train_seconds})
     picture = os.path.join(args.out, "predictions.png")
     plot_detections(images, found, info.class_names, picture, args.min_score)

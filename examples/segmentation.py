@@ -81,6 +81,7 @@ def main(argv=None):
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs)
     train_seconds = time.time() - start
+    model_path = _common.save_model(args.out, model, "image_segmenter.keras")
 
     report = evaluate_segmenter(model, test)
     print("\nIoU per class (held-out):")
@@ -88,8 +89,8 @@ def main(argv=None):
         print(f"  {name:>12}: {'-' if iou is None else f'{iou:.3f}'}")
     images, masks = (t.numpy() for t in next(iter(test)))
     predicted = model.predict(images, verbose=0).argmax(-1)
-    model_path = _common.save_run(
-        args.out, model, "image_segmenter.keras", history=history,
+    _common.save_run(
+        args.out, history=history,
         metrics={"dataset": info.name, "train_seconds": train_seconds,
                  **{k: v for k, v in report.items() if k != "confusion_matrix"}})
     picture = os.path.join(args.out, "predictions.png")

@@ -60,6 +60,7 @@ def main(argv=None):
         sequence_length=sequence_length,
         recurrent=args.recurrent, units=args.units, dropout=0.4)
     history = model.fit(train, validation_data=validation, epochs=args.epochs)
+    path = _common.save_model(args.out, model, "text_classifier.keras")
 
     texts, labels = [], []
     for batch_texts, batch_labels in test:
@@ -76,8 +77,7 @@ def main(argv=None):
         print(f"  [{info.class_names[labels[i]]:>6} -> {guess:>6} "
               f"{probabilities[i].max():.2f}] {textwrap.shorten(texts[i], 90)}")
 
-    path = _common.save_run(args.out, model, "text_classifier.keras", history=history,
-                            title=f"text_classifier on {info.name}")
+    _common.save_run(args.out, history=history, title=f"text_classifier on {info.name}")
     plot_predictions(texts, labels, probabilities, info.class_names,
                      os.path.join(args.out, "predictions.png"))
     print(f"Saved {path}, curves.png and predictions.png in {args.out}")

@@ -80,6 +80,7 @@ def main(argv=None):
         attention=not args.no_attention)
     epochs = args.epochs or _EPOCHS.get(info.name, 25)
     history = model.fit(train, validation_data=validation, epochs=epochs)
+    path = _common.save_model(args.out, model, "translator.keras")
 
     sources, references = held_out_pairs(info, test, "test")
     greedy = model.translate(sources, sampler="greedy")
@@ -99,8 +100,7 @@ def main(argv=None):
               f"{cvseq.metrics.bleu(references, hypotheses, tokenize='char'):9.1f}  "
               f"{cvseq.metrics.exact_match(references, hypotheses):11.3f}")
 
-    path = _common.save_run(args.out, model, "translator.keras", history=history,
-                            title=f"translator on {info.name}")
+    _common.save_run(args.out, history=history, title=f"translator on {info.name}")
     print(f"\nSaved {path} and curves.png in {args.out}")
     score = cvseq.metrics.bleu(references, beam)
     print(f"Held-out BLEU {score:.1f} (beam {args.beam_width}; copy baseline "

@@ -65,6 +65,7 @@ def train_motion_model(args):
     model = _common.build(args, cvseq.trajectory_predictor, history=args.history,
                           horizon=args.horizon)
     history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=2)
+    model_path = _common.save_model(args.out, model, "trajectory_predictor.keras")
 
     past, future = digit_tracks.generate_trajectories("test", seed=args.seed, **options)
     predicted = model.predict(past, verbose=0, batch_size=256)
@@ -78,7 +79,7 @@ def train_motion_model(args):
             "ade_px": pixels * average_displacement_error(future, baseline),
             "fde_px": pixels * final_displacement_error(future, baseline)},
     }
-    return model, history, scores
+    return model, model_path, history, scores
 
 
 def main(argv=None):
@@ -86,9 +87,7 @@ def main(argv=None):
     _common.start(args)
 
     print("Motion model: trajectory_predictor on digit_trajectories")
-    model, history, motion_scores = train_motion_model(args)
-    model_path = os.path.join(args.out, "trajectory_predictor.keras")
-    model.save(model_path)
+    model, model_path, history, motion_scores = train_motion_model(args)
     reporting.plot_history(history, os.path.join(args.out, "motion_curves.png"))
 
     clips, boxes, ids = digit_tracks.generate_tracks(

@@ -127,6 +127,7 @@ def main(argv=None):
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=2)
     print(f"Trained in {time.time() - start:.0f} s")
+    path = _common.save_model(args.out, model, "video_predictor.keras")
 
     context = np.concatenate([c for c, _ in test.as_numpy_iterator()])
     truth = np.concatenate([f for _, f in test.as_numpy_iterator()])
@@ -145,8 +146,7 @@ def main(argv=None):
         os.path.join(args.out, "predictions.png"))
     gif = save_gif(context[0], truth[0], predicted[0],
                    os.path.join(args.out, "prediction.gif"))
-    path = _common.save_run(args.out, model, "video_predictor.keras", history=history,
-                            title="video_predictor", metrics=results)
+    _common.save_run(args.out, history=history, title="video_predictor", metrics=results)
     print(f"Saved {path}, {strip}, {gif}")
     return results
 

@@ -124,6 +124,7 @@ def main(argv=None):
     start = time.time()
     history = model.fit(train, validation_data=val, epochs=args.epochs)
     train_seconds = time.time() - start
+    model_path = _common.save_model(args.out, model, "video_tagger.keras")
     results = model.evaluate(test, verbose=0, return_dict=True)
 
     metrics = {"dataset": info.name, "tagger": results, "train_seconds": train_seconds}
@@ -152,7 +153,7 @@ def main(argv=None):
     else:
         print(reporting.per_class_report(targets, predictions, names))
 
-    model_path = _common.save_run(args.out, model, "video_tagger.keras", metrics=metrics)
+    _common.save_run(args.out, metrics=metrics)
     picture = os.path.join(args.out, "predictions.png")
     reporting.plot_clip_predictions(
         clips[:6],

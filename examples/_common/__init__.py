@@ -197,20 +197,23 @@ def load_splits(args, name, fallback=None, *, splits=("train", "validation", "te
                  seed=args.seed, **(options or {}), **kwargs)
 
 
-def save_run(out, model, filename, *, history=None, title=None, metrics=None):
-    """Saves the model in `out`, with `curves.png` and `metrics.json` if given.
-
-    Returns:
-        The path of the saved model.
-    """
+def save_model(out, model, filename):
+    """Saves the trained model as `out/filename` and returns the path. Call
+    it right after `fit`, before the evaluation and the pictures: an error
+    in those (a bug, a full disk for a PNG) never loses what was trained."""
     path = os.path.join(out, filename)
     model.save(path)
+    return path
+
+
+def save_run(out, *, history=None, title=None, metrics=None):
+    """Writes `curves.png` (from `history`) and `metrics.json` in `out`, if
+    given; the model is saved already (`save_model`)."""
     if history is not None:
         reporting.plot_history(history, os.path.join(out, "curves.png"), title=title)
     if metrics is not None:
         with open(os.path.join(out, "metrics.json"), "w") as f:
             json.dump(metrics, f, indent=2)
-    return path
 
 
 def pyplot():
