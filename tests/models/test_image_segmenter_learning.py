@@ -13,6 +13,11 @@ SIZE = 32
 SCENES = dict(image_size=SIZE, max_digits=2, digit_size=(12, 18))
 
 
+# extended: the default run checks the segmenter's defaults on real nuclei
+# (test_image_segmenter_real_nuclei.py) and the same U-Net reading the same
+# 11 digit classes in the instance segmenter's learning test; this one, 150-160
+# CPU-s, runs with `-m extended` (README, Development).
+@pytest.mark.extended
 def test_segmenter_outlines_and_reads_digits_on_unseen_photos():
     """Eleven classes (background and the ten digits) on 32x32 crops of
     photos; the test scenes use other photos and other handwritten digits.

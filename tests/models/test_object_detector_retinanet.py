@@ -185,7 +185,11 @@ def test_retinanet_exports(tmp_path):
 
 
 
-@pytest.mark.slow  # one traced RetinaNet train step costs ~26 CPU-s
+# extended (`-m extended`, 67-85 CPU-s; one traced RetinaNet train step costs
+# ~26): the default run trains the default architecture (YOLOv8) to a bar in
+# test_object_detector_learning.py and RetinaNet's step, reload and exports here.
+@pytest.mark.slow
+@pytest.mark.extended
 def test_retinanet_learns_to_find_digits():
     """The factory's defaults (backbone, anchors, compile) on held-out digit
     scenes (other photos, other handwritten digits than training), scored

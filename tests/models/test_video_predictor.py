@@ -158,7 +158,11 @@ def test_metrics_match_tf_image():
     )
 
 
-@pytest.mark.slow  # a learning test: handed out first under xdist
+# extended (`-m extended`, 23-27 CPU-s): the default run checks the predictor's
+# defaults against copy-last-frame on real video
+# (test_rgb_defaults_beat_copy_last_on_real_video).
+@pytest.mark.slow
+@pytest.mark.extended
 def test_learns_moving_digits_beyond_both_baselines():
     # The factory's defaults (filters, kernel, loss, residual, optimiser);
     # only the frame counts and size are the data's: 32x32 frames, 4 -> 4.

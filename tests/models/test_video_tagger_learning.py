@@ -47,6 +47,10 @@ def test_tagger_learns_motion_that_one_frame_cannot_show(tagger):
     assert baseline_accuracy <= 0.40  # chance is 0.25
 
 
+# extended (`-m extended`, 28-34 CPU-s): the default run checks that a backbone
+# saved by one task and loaded by path makes a second task learn better in
+# tests/test_training.py (images, two-stage fine-tuning).
+@pytest.mark.extended
 def test_backbone_pretrained_on_digits_fine_tunes_video_tags_faster(tmp_path):
     """Task 1: classify single digit frames. Task 2: tag which digit moves
     through a clip (multi-label), from only 300 clips, with the task-1
