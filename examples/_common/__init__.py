@@ -187,7 +187,8 @@ def load_splits(args, name, fallback=None, *, splits=("train", "validation", "te
     """`cvseq.datasets.load_splits` with the example's `--batch-size` and
     `--seed`: `splits` of `name` with `options`, or of `fallback` when
     `name` cannot be had (`fallback_options`, `fallback_splits`,
-    `reuse_vocabulary` as the library takes them).
+    `reuse_vocabulary` as the library takes them). An option the data set
+    refuses, or data that cannot be had, is one error line (`build`).
 
     Returns:
         `(*datasets, info)`: one data set per split, then the info.
