@@ -141,6 +141,7 @@ def generate(
     digit_size = digit_scenes.check_digit_size(digit_size, side)
 
     pool, pool_labels = digits.digit_images(split)
+    digits.check_pool("max_digits", max_digits, len(pool), split)
     by_class = [np.flatnonzero(pool_labels == d) for d in range(10)]
     split_photos = digit_scenes.photos(split)
     rng = np.random.default_rng([seed, digits.SPLITS.index(split), 14])

@@ -17,6 +17,7 @@ photos that no training scene uses). Generation is seeded.
 """
 
 import functools
+import numbers
 import os
 
 import cv2
@@ -158,6 +159,8 @@ def check_digit_size(digit_size, side):
         return (max(8, int(0.3 * side)), max(8, int(0.45 * side)))
     if (
         not isinstance(digit_size, (tuple, list)) or len(digit_size) != 2
+        or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool)
+                   for d in digit_size)
         or not 8 <= digit_size[0] <= digit_size[1] <= side
     ):
         raise ValueError(
@@ -218,6 +221,7 @@ def generate(
     digit_size = check_digit_size(digit_size, side)
 
     images_pool, labels_pool = digits.digit_images(split)
+    digits.check_pool("max_digits", max_digits, len(images_pool), split)
     split_photos = photos(split)
     # Distinct seeds per split, so splits never share a layout.
     rng = np.random.default_rng([seed, digits.SPLITS.index(split), 7])

@@ -100,6 +100,7 @@ def generate_tracks(
     num_digits = check_int("num_digits", num_digits)
     glyph_size = max(8, int(round(min(image_size) * GLYPH_FRACTION)))
     glyphs, _, ink = _glyphs(split, glyph_size)
+    digits.check_pool("num_digits", num_digits, len(glyphs), split)
     # Distinct seeds per split, so a split never repeats another's motion.
     rng = np.random.default_rng([seed, digits.SPLITS.index(split), 7])
 

@@ -32,6 +32,16 @@ def check_split(name, split):
         )
 
 
+def check_pool(name, count, available, split):
+    """Raises unless `count` digits per example can be drawn from the
+    `available` handwritten digits of `split` (each at most once)."""
+    if count > available:
+        raise ValueError(
+            f"`{name}` ({count}) is more than the {available} handwritten digits of "
+            f"the {split!r} split, and an example never shows one digit twice. "
+            f"Received: {name}={count}.")
+
+
 def digit_images(split):
     """Returns `(images, labels)` of one split: uint8 `(n, 8, 8)`, int32 `(n,)`.
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from cvseq._tf import LazyTensorFlow
 from cvseq._validation import check_bool, check_choice, check_image_size, check_int
-from cvseq.datasets import moving_digits
+from cvseq.datasets import digits, moving_digits
 from cvseq.datasets.registry import (
     DatasetInfo,
     register_dataset,
@@ -56,6 +56,7 @@ def generate(
         `context (n, frames_in, h, w, channels)` and `future (n,
         frames_out, h, w, channels)`, uint8.
     """
+    digits.check_split("moving_digit_frames", split)
     frames_in = check_int("frames_in", frames_in)
     frames_out = check_int("frames_out", frames_out)
     check_choice("channels", channels, (1, 3))
@@ -376,9 +377,9 @@ def video_frame_windows(split, *, root, frames_in=4, frames_out=4,
 def _build_video_frames(split, *, seed=0, shuffle=None, **options):
     if "root" not in options:
         raise TypeError(
-            "Data set 'video_folder' needs `root`, the folder of your videos: "
-            "--data root=path/to/videos on the command line, "
-            "load('video_folder', 'train', root='path/to/videos') in Python."
+            "Data set 'video_frames' needs `root`, a video file or a folder of "
+            "videos: --data root=path/to/videos on the command line, "
+            "load('video_frames', 'train', root='path/to/videos') in Python."
         )
     context, future, skipped = video_frame_windows(split, **options)
     info = DatasetInfo(

@@ -99,6 +99,7 @@ def generate(
     max_digits = check_int("max_digits", max_digits)
 
     images, digit_labels = digits.digit_images(split)
+    digits.check_pool("max_digits", max_digits, len(images), split)
     # Distinct seeds per split, so a split never repeats another's motion.
     rng = np.random.default_rng([seed, digits.SPLITS.index(split)])
     side = min(image_size)

@@ -280,6 +280,10 @@ def load(
     if format == "tf":
         tf = _tensorflow("cvseq.datasets.load (tf.data pipelines; "
                          "format='numpy' needs no TensorFlow)")
+    if not isinstance(name, str):
+        raise TypeError(
+            f"`name` must be a str, one data set's name such as 'moving_digits'. "
+            f"Received: name={name!r}.")
     if name not in _REGISTRY:
         raise ValueError(
             f"Unknown data set {name!r}. Available: {', '.join(_REGISTRY)}. "

@@ -207,7 +207,8 @@ def generate(split, *, frames=8, image_size=(32, 32), num_clips=None, seed=0):
     check_split("sample_videos", split)
     frames = check_int("frames", frames, minimum=2)
     image_size = check_image_size(image_size)
-    num_clips = check_int("num_clips", num_clips or DEFAULT_CLIPS[split])
+    num_clips = check_int("num_clips", DEFAULT_CLIPS[split] if num_clips is None
+                          else num_clips)
     videos = decoded_videos()
     centres = clip_centres(split, frames)
 

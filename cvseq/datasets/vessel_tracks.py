@@ -150,7 +150,13 @@ def generate_windows(split, *, history=10, horizon=5, stride=5, units="metres"):
         for start in range(0, len(positions) - length + 1, stride):
             windows.append(positions[start:start + length])
             vessels.append(vessel)
-    windows = np.stack(windows) if windows else np.zeros((0, length, 2))
+    if not windows:
+        longest = max(len(p) for v, p in _resampled_tracks() if _split.split_of(v) == split)
+        raise ValueError(
+            f"No track of the {split!r} split is {length} minutes long (history + "
+            f"horizon = {history} + {horizon}); its longest has {longest} positions. "
+            "Ask for shorter windows.")
+    windows = np.stack(windows)
     if units == "metres":
         windows = to_metres(windows)
     windows = windows.astype(np.float32)

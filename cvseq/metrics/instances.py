@@ -12,9 +12,57 @@ import numpy as np
 from cvseq.metrics.detection import check_pair, coco_evaluate
 
 
-def _check_pair(y_true, y_pred):
+def _check_pair(y_true, y_pred, num_classes=None):
+    """Dicts of the right keys, as arrays: `(n, H, W)` integer maps of one
+    size, labels and scores `(n, k)`, finite scores, labels below
+    `num_classes`. pycocotools and the matching would drop or mis-pair the
+    rest without a word."""
     check_pair(y_true, y_pred, ("instances", "semantic"),
                ("instance_ids", "labels", "scores"))
+    y_true = {key: np.asarray(y_true[key]) for key in ("semantic", "instances")}
+    y_pred = {key: np.asarray(y_pred[key]) for key in ("instance_ids", "labels", "scores")}
+    maps = {f"y_true[{k!r}]": y_true[k] for k in ("semantic", "instances")}
+    maps["y_pred['instance_ids']"] = y_pred["instance_ids"]
+    for name, value in maps.items():
+        if value.ndim != 3:
+            raise ValueError(
+                f"`{name}` must be (n, H, W) maps, one per image. Received shape "
+                f"{value.shape}" + (": one image? Add the batch axis, x[None]."
+                                    if value.ndim == 2 else "."))
+        if value.dtype.kind not in "iub" and not (
+                value.dtype.kind == "f" and np.all(value == np.round(value))):
+            raise ValueError(f"`{name}` must hold integer ids. Received dtype "
+                             f"{value.dtype} with fractions or NaN.")
+    shapes = {value.shape for value in maps.values()}
+    if len(shapes) > 1:
+        raise ValueError(
+            "The maps must all have one shape (n, H, W). Received "
+            + ", ".join(f"{name} {value.shape}" for name, value in maps.items()) + ".")
+    labels, scores = y_pred["labels"], y_pred["scores"]
+    if labels.ndim != 2 or scores.shape != labels.shape or len(labels) != len(
+            y_pred["instance_ids"]):
+        raise ValueError(
+            "`y_pred['labels']` and `y_pred['scores']` must both be (n, k), one row "
+            f"per image. Received shapes {labels.shape} and {scores.shape} for "
+            f"{len(y_pred['instance_ids'])} images.")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("`y_pred['scores']` holds NaN or infinite values.")
+    too_many = int(y_pred["instance_ids"].max(initial=0))
+    if too_many > labels.shape[1]:
+        raise ValueError(
+            f"`y_pred['instance_ids']` holds id {too_many}, but labels and scores "
+            f"have {labels.shape[1]} columns (id k is the instance at column k - 1).")
+    if num_classes is not None:
+        for name, value in (("y_true['semantic']", y_true["semantic"]),
+                            ("y_pred['labels']", labels)):
+            if value.size and value.max() >= num_classes:
+                raise ValueError(
+                    f"`{name}` holds class {int(value.max())}, but num_classes="
+                    f"{num_classes} (classes 0 to {num_classes - 1}).")
+    as_int = {key: value.astype(np.int64) if value.dtype.kind in "fb" else value
+              for key, value in (*y_true.items(), ("instance_ids", y_pred["instance_ids"]))}
+    return ({key: as_int[key] for key in y_true},
+            {**y_pred, "instance_ids": as_int["instance_ids"]})
 
 
 def true_instances(semantic, instances):
@@ -61,7 +109,7 @@ def mask_average_precision(y_true, y_pred, *, num_classes=None):
     """
     from pycocotools import mask as mask_utils
 
-    _check_pair(y_true, y_pred)
+    y_true, y_pred = _check_pair(y_true, y_pred, num_classes)
     images, annotations, detections = [], [], []
     seen = set()
 
@@ -105,7 +153,7 @@ def panoptic_quality(y_true, y_pred, *, num_classes=None):
         A dict of floats `"pq"`, `"sq"`, `"rq"`, and `"per_class"`: `{class:
         {"pq", "sq", "rq", "tp", "fp", "fn"}}`.
     """
-    _check_pair(y_true, y_pred)
+    y_true, y_pred = _check_pair(y_true, y_pred, num_classes)
     stats = {}
 
     def entry(label):
@@ -207,9 +255,19 @@ def evaluate_instance_segmenter(model, dataset, *, baseline=False):
         (the dict of `panoptic_quality`), and `"baseline"` with the same
         two keys when asked.
     """
+    if isinstance(dataset, (tuple, list)) and len(dataset) == 2 and isinstance(
+            dataset[1], dict):
+        dataset = [dataset]  # one (images, targets) batch in memory
     truth = {"semantic": [], "instances": []}
     images = []
-    for batch, targets in dataset:
+    for element in dataset:
+        if not (isinstance(element, (tuple, list)) and len(element) == 2
+                and isinstance(element[1], dict)):
+            raise ValueError(
+                "`dataset` must give (images, {\"semantic\", \"instances\"}) batches "
+                "(e.g. cvseq.datasets.load(\"digit_instances\", \"test\")), or be one "
+                f"such pair of arrays. Received elements of type {type(element).__name__}.")
+        batch, targets = element
         images.append(np.asarray(batch))
         for key in truth:
             truth[key].append(np.asarray(targets[key]))

@@ -246,6 +246,90 @@ class InstanceSegmenter(Task):
     def _fallback_compile_defaults(self):
         return compile_defaults(self.num_classes, self.max_instances)
 
+    def _check_targets(self, y, prefix):
+        """In-memory targets: `{"semantic", "instances"}`, each `(batch, H,
+        W)` integer ids of the image's size (Keras would take a tuple in its
+        own, alphabetical, order of the outputs: instances first)."""
+        if not isinstance(y, dict):
+            raise TypeError(
+                f"{prefix}`y` must be a dict {{\"semantic\": (batch, H, W) class ids, "
+                "\"instances\": (batch, H, W) instance ids}: a tuple or list does not "
+                "say which is which (Keras would read it in the order of the outputs' "
+                f"names, instances first). Received {type(y).__name__}.")
+        keys = {"semantic", "instances"}
+        if set(y) != keys:
+            raise ValueError(
+                f"{prefix}`y` must have the keys 'semantic' and 'instances'. Received "
+                f"keys {sorted(map(str, y))}.")
+        height, width = (int(d) for d in self.inputs[0].shape[1:3])
+        checked = {}
+        for key, what in (("semantic", "class ids"), ("instances", "instance ids")):
+            value = y[key]
+            if not isinstance(value, np.ndarray) and not isinstance(value, (list, tuple)):
+                checked[key] = value  # tensors: Keras checks them as it runs
+                continue
+            value = np.asarray(value)
+            where = f"{prefix}`y[{key!r}]`"
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"{where} must be integer {what}. Received dtype "
+                                f"{value.dtype}.")
+            if key == "semantic" and value.ndim == 4 and value.shape[-1] == self.num_classes:
+                raise ValueError(
+                    f"{where} must be class ids (batch, H, W), not one-hot (batch, H, W, "
+                    f"{value.shape[-1]}): pass y['semantic'].argmax(axis=-1).")
+            if value.ndim != 3 or value.shape[1:] != (height, width):
+                raise ValueError(
+                    f"{where} must have shape (batch, {height}, {width}) ({what} per "
+                    f"pixel of the {height}x{width} images). Received shape "
+                    f"{value.shape}.")
+            if value.size and value.dtype.kind == "f":
+                if not np.all(np.isfinite(value)):
+                    raise ValueError(f"{where} holds NaN or infinite values.")
+                if np.any(value != np.round(value)):
+                    raise ValueError(f"{where} must be integer {what}; received "
+                                     "fractions.")
+            if value.size:
+                low, high = value.min().item(), value.max().item()
+                if key == "semantic" and (low < 0 or high >= self.num_classes):
+                    raise ValueError(
+                        f"{where} must be class ids in [0, {self.num_classes}) for "
+                        f"{self.name!r}, which has {self.num_classes} classes (0 the "
+                        f"background). Received ids from {low} to {high}. Build the "
+                        "model with num_classes covering every class, or remap them.")
+                if key == "instances" and low < 0:
+                    raise ValueError(
+                        f"{where} must be instance ids >= 0 (0: no instance). "
+                        f"Received ids from {low} to {high}.")
+            checked[key] = value
+        sizes = {len(v) for v in checked.values() if hasattr(v, "__len__")}
+        if len(sizes) > 1:
+            raise ValueError(
+                f"{prefix}`y['semantic']` and `y['instances']` must hold one map per "
+                f"image each. Received {len(checked['semantic'])} and "
+                f"{len(checked['instances'])}.")
+        return checked
+
+    def _check_dataset(self, dataset, method, prefix):
+        super()._check_dataset(dataset, method, prefix)
+        element = dataset.element_spec
+        if method == "predict" or not isinstance(element, tuple) or len(element) < 2:
+            return
+        targets = element[1]
+        if not isinstance(targets, dict) or set(targets) != {"semantic", "instances"}:
+            raise ValueError(
+                f"{prefix}The dataset's targets must be a dict {{\"semantic\": (batch, "
+                "H, W) class ids, \"instances\": (batch, H, W) instance ids}. Received "
+                f"{_spec_of(targets)}.")
+        height, width = (int(d) for d in self.inputs[0].shape[1:3])
+        for key, spec in targets.items():
+            shape = tuple(spec.shape) if spec.shape.rank is not None else None
+            if shape is not None and (len(shape) != 3 or any(
+                    r is not None and r != e for r, e in zip(shape[1:], (height, width)))):
+                raise ValueError(
+                    f"{prefix}The dataset's targets[{key!r}] must have shape (batch, "
+                    f"{height}, {width}). Received shape {shape}: load the data at "
+                    f"the model's image size (image_size={height}).")
+
     def _grouping(self):
         return {"max_instances": self.max_instances,
                 "center_threshold": self.center_threshold,
@@ -314,6 +398,13 @@ class InstanceSegmenter(Task):
         for key, value in grouping.items():
             setattr(model, key, value)
         return model
+
+
+def _spec_of(targets):
+    if isinstance(targets, dict):
+        return "a dict of keys " + str(sorted(map(str, targets)))
+    return type(targets).__name__ + " of " + ", ".join(
+        f"shape {tuple(t.shape)}" for t in keras.tree.flatten(targets))
 
 
 def compile_defaults(num_classes, max_instances):

@@ -312,9 +312,30 @@ class Task(keras.Model):
                     f"shape {received}); {self.name!r} takes batches "
                     f"{_shape_text(expected)}. Batch it first: "
                     "`dataset.batch(32)` (cvseq.datasets.load batches for you).")
-            if len(received) != len(expected):  # the array checks' message
-                _check_shape(received, expected, name,
-                             f"{prefix}The dataset's elements: ")
+            # The array checks' message: a rank or a known size that differs
+            # (Keras would say so deep inside the first trace, or not at all
+            # once the step is traced for another size).
+            _check_shape(received, expected, name, f"{prefix}The dataset's elements: ")
+        self._check_dataset_targets(element, method, prefix)
+
+    def _check_dataset_targets(self, element, method, prefix):
+        """The dataset's targets' shape against a single output (sizes the
+        dataset leaves unknown fit any)."""
+        import tensorflow as tf
+
+        if method == "predict" or not isinstance(element, tuple) or len(element) < 2:
+            return
+        kind = self.targets
+        if kind == "class_ids" and _one_hot_loss(self.get_compile_arguments().get("loss")):
+            kind = "one_hot"
+        outputs = self.outputs or []
+        target = element[1]
+        if (kind is None or len(outputs) != 1 or type(target) is not tf.TensorSpec
+                or target.shape.rank is None):
+            return
+        shape = tuple(_ANY_SIZE if d is None else d for d in target.shape)
+        _check_target_shape(_Shaped(shape), tuple(outputs[0].shape), kind,
+                            f"{prefix}The dataset's targets: ")
 
     def _named_inputs(self):
         model_inputs = self.inputs or []
@@ -690,6 +711,24 @@ _ONE_HOT_TWINS = {
 def _one_hot_metric(metric):
     twin = _ONE_HOT_TWINS.get(type(metric).__name__)
     return twin(metric) if twin is not None else metric
+
+
+class _AnySize:
+    """A size a dataset leaves unknown: it fits any."""
+
+    def __eq__(self, other):
+        return True
+
+    def __repr__(self):
+        return "None"
+
+
+_ANY_SIZE = _AnySize()
+
+
+class _Shaped:
+    def __init__(self, shape):
+        self.shape = shape
 
 
 def _check_target_shape(y, output, kind, prefix):

@@ -386,10 +386,13 @@ def video_predictor(
             f"{PATCH}x{PATCH} patches). Received: image_size={image_size!r}; "
             "resize or crop the frames."
         )
-    if channels not in (1, 3) or isinstance(channels, bool):
+    if (isinstance(channels, bool) or not isinstance(channels, numbers.Integral)
+            or channels not in (1, 3)):
         raise ValueError(
-            f"`channels` must be 1 (grey) or 3 (RGB). Received: channels={channels!r}."
+            f"`channels` must be 1 (grey) or 3 (RGB), an int. Received: "
+            f"channels={channels!r}."
         )
+    channels = int(channels)
     filters = check_int_tuple("filters", filters, allow_int=True)
     if (
         isinstance(kernel_size, bool)
@@ -401,6 +404,7 @@ def video_predictor(
             "`kernel_size` must be an odd int >= 1 (3 or 5 are usual). "
             f"Received: kernel_size={kernel_size!r}."
         )
+    kernel_size = int(kernel_size)
     check_choice("loss", loss, LOSSES)
     check_choice("residual", residual, RESIDUALS)
     check_bool("compile", compile)
