@@ -106,6 +106,10 @@ def _grey(frames):
         frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
     if frames.ndim >= 1 and len(frames) == 0:
         return frames.reshape(frames.shape[:3]) if frames.ndim >= 3 else frames
+    if frames.ndim in (3, 4) and min(frames.shape[1:3]) < 2:
+        raise ValueError(
+            "`clip`'s frames must be at least 2x2 pixels. Received frames of "
+            f"{frames.shape[1]}x{frames.shape[2]}.")
     if frames.ndim == 4 and frames.shape[-1] == 3:
         # cvtColor on the stacked frames: one call, not one per frame.
         n, h, w, _ = frames.shape
@@ -180,8 +184,21 @@ def optical_flow(clip, *, method=DEFAULT_METHOD):
 def batch_flow(clips, *, method=DEFAULT_METHOD, cache=None):
     """`optical_flow` of each clip of a batch `(batch, frames, h, w, c)`:
     float32 `(batch, frames - 1, h, w, 2)`. `cache` (a `FlowCache`) skips
-    clips already seen."""
-    clips = np.asarray(clips)
+    clips already seen (True: the process's cache)."""
+    if cache is True:
+        cache = default_cache
+    elif cache is False:
+        cache = None
+    elif cache is not None and not isinstance(cache, FlowCache):
+        raise TypeError(
+            "`cache` must be None, True, False or a cvseq.flow.FlowCache. "
+            f"Received: cache={cache!r}.")
+    try:
+        clips = np.asarray(clips)
+    except ValueError:  # NumPy: "inhomogeneous shape"
+        raise ValueError(
+            "`clips` must be clips of one shape (frames and size): pad or resize "
+            "them, then stack them (np.stack(clips)).") from None
     if clips.ndim != 5:
         raise ValueError(
             "`clips` must be a batch of shape (batch, frames, height, width, "
@@ -280,6 +297,12 @@ def add_flow(dataset, *, method=DEFAULT_METHOD, cache=True):
             "`cache` must be True, False or a cvseq.flow.FlowCache. "
             f"Received: cache={cache!r}."
         )
+    if not isinstance(dataset, tf.data.Dataset):
+        raise TypeError(
+            "`add_flow` takes a tf.data.Dataset of clips. Received "
+            f"{type(dataset).__name__}: for format=\"numpy\" batches, give them to "
+            "a model with a flow stream as they are (its fit, evaluate and predict "
+            "compute the flow), or compute it with cvseq.flow.batch_flow(clips).")
     spec = dataset.element_spec
     clip_spec = spec[0] if isinstance(spec, tuple) else spec
     if not isinstance(clip_spec, tf.TensorSpec) or clip_spec.shape.rank not in (4, 5):
@@ -289,6 +312,11 @@ def add_flow(dataset, *, method=DEFAULT_METHOD, cache=True):
             f"{spec}."
         )
     batched = clip_spec.shape.rank == 5
+    if not batched and clip_spec.shape[0] is None:
+        raise ValueError(
+            "`add_flow` needs clips; these elements are batches of images "
+            f"{tuple(clip_spec.shape)} (a batch axis of unknown size, no frames "
+            "axis). Give it a clip data set, e.g. cvseq.datasets.load(\"moving_digits\").")
     shape = clip_spec.shape.as_list()
     frames_axis = 1 if batched else 0
     flow_shape = list(shape[:-1]) + [2]
@@ -356,10 +384,15 @@ def warp_back(frame, flow):
     Returns:
         float32 array of `frame`'s shape.
     """
+    frame, flow = np.asarray(frame, np.float32), np.asarray(flow, np.float32)
+    if flow.ndim != 3 or flow.shape[-1] != 2 or flow.shape[:2] != frame.shape[:2]:
+        raise ValueError(
+            f"`flow` must be (height, width, 2) for a frame of shape {frame.shape}. "
+            f"Received shape {flow.shape}.")
     h, w = flow.shape[:2]
     grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32),
                                  np.arange(h, dtype=np.float32))
-    return cv2.remap(np.asarray(frame, np.float32), grid_x + flow[..., 0],
+    return cv2.remap(frame, grid_x + flow[..., 0],
                      grid_y + flow[..., 1], cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)
 

@@ -521,6 +521,10 @@ def track_clip(tracker, detections):
     Returns:
         One `TrackedBoxes` per frame.
     """
+    if not isinstance(tracker, Tracker):
+        raise TypeError(
+            f"`tracker` must be a cvseq.tracking.Tracker (e.g. Tracker('kalman')). "
+            f"Received: {tracker!r} of type {type(tracker).__name__}.")
     tracker.reset()
     return [tracker.update(boxes, scores) for boxes, scores in detections]
 
@@ -576,6 +580,10 @@ def evaluate_tracker(tracker, detections, true_boxes, true_ids, *, iou_threshold
         per_frame = len(clip_ids) == len(clip_boxes) and np.ndim(clip_ids[0]) == 1
         for t, (frame_boxes, out) in enumerate(zip(clip_boxes, clip_out)):
             frame_ids = clip_ids[t] if per_frame else clip_ids
+            if len(frame_ids) != len(frame_boxes):
+                raise ValueError(
+                    f"Clip {clip}, frame {t}: {len(frame_ids)} true ids for "
+                    f"{len(frame_boxes)} true boxes; give one id per box.")
             evaluator.update(frame_ids, frame_boxes, out.ids, out.boxes)
         outputs.append(clip_out)
     metrics = evaluator.result()

@@ -263,6 +263,12 @@ class Task(keras.Model):
             x = {key: self._check_input(value, key, inputs[key], method, prefix)
                  for key, value in x.items()}
             sizes = {v.shape[0] for v in x.values()}
+            if len(sizes) > 1:
+                raise ValueError(
+                    f"{prefix}The inputs of `x` must hold the same number of examples; "
+                    "they hold "
+                    + ", ".join(f"{key!r} {value.shape[0]}" for key, value in x.items())
+                    + ".")
         elif len(inputs) == 1:
             name, spec = next(iter(inputs.items()))
             x = self._check_input(x, name, spec, method, prefix)

@@ -32,6 +32,10 @@ def _steps(positions):
 def _step_statistics(positions):
     """Sum of squared step lengths and number of steps (numpy float64)."""
     positions = np.asarray(positions, np.float64)
+    if positions.ndim == 3 and not np.all(np.isfinite(positions)):
+        raise ValueError(
+            "`data` holds NaN or infinite positions: drop or repair those tracks "
+            "first (a NaN scale would make every prediction NaN).")
     if positions.ndim != 3 or positions.shape[1] < 2:
         raise ValueError(
             "`data` must hold past positions of shape (batch, history >= 2, "
@@ -81,7 +85,8 @@ class StepNormalization(keras.layers.Layer):
 
         Args:
             data: past positions `(n, history, features)` as a NumPy array
-                or tensor, or a `tf.data.Dataset` (batched) of past
+                or tensor, a `(past, future)` pair of them, or batches
+                (a `tf.data.Dataset`, or `format="numpy"` batches) of past
                 positions or of `(past, future)` pairs, such as
                 `cvseq.datasets.load("vessel_trajectories", "train")`.
             steps: int or None. Batches to read from a data set; None reads
@@ -89,15 +94,20 @@ class StepNormalization(keras.layers.Layer):
         """
         if not self.built:
             self.build(None)
+        steps = check_int("steps", steps, allow_none=True)
         total, count = 0.0, 0
         if hasattr(data, "take") and hasattr(data, "element_spec"):
-            batches = data.take(steps) if steps is not None else data
-            for batch in batches.as_numpy_iterator():
-                past = batch[0] if isinstance(batch, tuple) else batch
-                batch_total, batch_count = _step_statistics(past)
-                total, count = total + batch_total, count + batch_count
+            batches = (data.take(steps) if steps is not None else data).as_numpy_iterator()
+        elif isinstance(data, keras.utils.PyDataset):  # format="numpy" batches
+            batches = (data[i] for i in range(min(len(data), steps or len(data))))
+        elif isinstance(data, tuple) and len(data) == 2:  # (past, future) arrays
+            batches = [keras.ops.convert_to_numpy(data[0])]
         else:
-            total, count = _step_statistics(keras.ops.convert_to_numpy(data))
+            batches = [keras.ops.convert_to_numpy(data)]
+        for batch in batches:
+            past = batch[0] if isinstance(batch, tuple) else batch
+            batch_total, batch_count = _step_statistics(past)
+            total, count = total + batch_total, count + batch_count
         if count == 0:
             raise ValueError("`data` holds no past positions to adapt on.")
         self.step_variance.assign(total / count)

@@ -11,6 +11,7 @@ on the pieces here; their models are `FlowTask`s, which compute the flow
 themselves when `fit`, `evaluate` or `predict` get clips alone.
 """
 
+import numpy as np
 import keras
 from keras import ops
 
@@ -211,34 +212,74 @@ class FlowTask(Task):
     needs both inputs.
     """
 
-    def _with_flow(self, x):
+    def _with_flow(self, x, method="predict"):
         if x is None:
             return x
         if isinstance(x, dict):
             if "flow" in x or "clips" not in x:
                 return x
-            return {**x, "flow": flow_lib.batch_flow(x["clips"],
-                                                     cache=flow_lib.default_cache)}
+            clips = self._clips(x["clips"], method)
+            return {**x, "clips": clips, "flow": flow_lib.batch_flow(
+                clips, cache=flow_lib.default_cache)}
         if hasattr(x, "element_spec"):  # a tf.data.Dataset
             spec = x.element_spec
             first = spec[0] if isinstance(spec, tuple) else spec
             return x if isinstance(first, dict) else flow_lib.add_flow(x)
-        if hasattr(x, "shape") and len(x.shape) == 5:
-            return {"clips": x, "flow": flow_lib.batch_flow(
-                x, cache=flow_lib.default_cache)}
+        if isinstance(x, keras.utils.PyDataset):  # cvseq's format="numpy" batches
+            return _FlowBatches(x)
+        if isinstance(x, (list, tuple)) or hasattr(x, "shape"):
+            clips = self._clips(x, method)
+            return {"clips": clips, "flow": flow_lib.batch_flow(
+                clips, cache=flow_lib.default_cache)}
         return x
+
+    def _clips(self, clips, method):
+        """Clips checked as the one-stream models check them (rank, size,
+        NaN, ragged lists), before any flow is computed."""
+        if isinstance(clips, (list, tuple)):
+            try:
+                clips = np.asarray(clips)
+            except ValueError as err:  # NumPy: "inhomogeneous shape"
+                raise ValueError(
+                    "`x` holds clips of different shapes (frames or sizes): pad or "
+                    "resize them to one shape, then stack them "
+                    "(np.stack(clips)).") from err
+        inputs = self._named_inputs()
+        return self._check_input(clips, "clips", inputs["clips"], method, "")
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         if isinstance(validation_data, (tuple, list)) and validation_data:
-            validation_data = (self._with_flow(validation_data[0]),
+            validation_data = (self._with_flow(validation_data[0], "fit"),
                                *validation_data[1:])
         else:
-            validation_data = self._with_flow(validation_data)
-        return super().fit(self._with_flow(x), y, *args,
+            validation_data = self._with_flow(validation_data, "fit")
+        return super().fit(self._with_flow(x, "fit"), y, *args,
                            validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(self._with_flow(x), y, *args, **kwargs)
+        return super().evaluate(self._with_flow(x, "evaluate"), y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        return super().predict(self._with_flow(x), *args, **kwargs)
+        return super().predict(self._with_flow(x, "predict"), *args, **kwargs)
+
+
+class _FlowBatches(keras.utils.PyDataset):
+    """`format="numpy"` batches of clips (or `(clips, targets)`) with their
+    flow added, for a `FlowTask`."""
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        batch = self.batches[index]
+        clips, rest = (batch[0], batch[1:]) if isinstance(batch, tuple) else (batch, ())
+        inputs = {"clips": clips, "flow": flow_lib.batch_flow(
+            clips, cache=flow_lib.default_cache)}
+        return (inputs, *rest) if rest else inputs
+
+    def on_epoch_end(self):
+        self.batches.on_epoch_end()

@@ -273,6 +273,13 @@ class VideoPredictor(Task):
             float32 NumPy `(batch, n, height, width, channels)` in [0, 255].
         """
         n = check_int("n", n)
+        if isinstance(context, (str, bytes)) or (
+                isinstance(context, (list, tuple)) and context
+                and all(isinstance(c, (str, bytes)) for c in context)):
+            raise TypeError(
+                "`context` must be frames (batch, t, height, width, channels), not "
+                f"file names: read a video first (cvseq.tasks.read_video_inputs). "
+                f"Received: {context!r}.")
         context = np.asarray(context, np.float32)
         expected = tuple(self.inputs[0].shape[2:])
         if context.ndim != 5 or context.shape[1] < self.frames_in or (
@@ -282,7 +289,10 @@ class VideoPredictor(Task):
                 f"`context` must have shape (batch, t >= {self.frames_in}, "
                 f"{', '.join(map(str, expected))}). Received shape {context.shape}."
             )
-        frames = context[:, -self.frames_in:]
+        # predict's checks (no examples, NaN, pixels that look divided by 255).
+        frames, _ = self._check_data(context[:, -self.frames_in:], None, "predict",
+                                     prefix="`context`: ")
+        frames = np.asarray(frames, np.float32)
         predicted = []
         count = 0
         while count < n:

@@ -154,3 +154,76 @@ def test_numpy_ints_are_ints_for_the_video_predictor():
     model = cvseq.video_predictor(frames_in=2, frames_out=2, image_size=16, filters=4,
                                   kernel_size=np.int64(3), channels=np.int64(3))
     assert model.output_shape == (None, 2, 16, 16, 3)
+
+
+def test_predict_frames_checks_what_predict_checks():
+    predictor = cvseq.video_predictor(frames_in=2, frames_out=2, image_size=16, filters=4)
+    with pytest.raises(ValueError, match="no examples"):  # ConvLSTMCell's error before
+        predictor.predict_frames(np.zeros((0, 2, 16, 16, 1)), 2)
+    with pytest.raises(ValueError, match="NaN"):  # all-NaN frames came back
+        predictor.predict_frames(np.full((1, 2, 16, 16, 1), np.nan), 2)
+    with pytest.raises(TypeError, match="not file names"):
+        predictor.predict_frames("video.mp4", 2)
+    with pytest.warns(UserWarning, match="float pixels"):  # predict() warned, this did not
+        predictor.predict_frames(np.full((1, 2, 16, 16, 1), 0.5), 2)
+
+
+@pytest.fixture(scope="module")
+def two_stream():
+    return cvseq.video_tagger(4, frames=4, image_size=16, units=8, streams=("rgb", "flow"))
+
+
+def test_two_stream_models_take_what_one_stream_models_take(two_stream):
+    clips = np.random.default_rng(0).integers(0, 256, (2, 4, 16, 16, 3)).astype("uint8")
+    # A list of clips was "expects 2 named input(s)... received 2 input tensors".
+    assert two_stream.predict(list(clips), verbose=0).shape == (2, 4)
+    batches = load("moving_digits", "test", frames=4, image_size=16, num_clips=2,
+                   format="numpy")
+    two_stream.fit(batches, epochs=1, verbose=0)  # failed the same way
+    with pytest.raises(ValueError, match=r"without its batch axis: pass x\[None\]"):
+        two_stream.predict(clips[0], verbose=0)
+    with pytest.raises(ValueError, match="clips of different shapes"):
+        two_stream.predict([clips[0], clips[1][:3]], verbose=0)
+    with pytest.raises(ValueError, match="'clips' 2, 'flow' 1"):  # an AttributeError before
+        two_stream.predict({"clips": clips, "flow": np.zeros((1, 3, 16, 16, 2), "float32")},
+                           verbose=0)
+
+
+def test_flow_helpers_name_bad_input():
+    flow = cvseq.flow
+    frame = np.zeros((32, 32, 3), "uint8")
+    with pytest.raises(ValueError, match=r"\(height, width, 2\) for a frame of shape \(32, 32, 3\)"):
+        flow.warp_back(frame, np.zeros((16, 16, 2), "float32"))  # (16, 16, 3) silently
+    assert flow.warp_back(frame, np.zeros((32, 32, 2))).shape == (32, 32, 3)  # float64 flow
+    clips = np.zeros((1, 3, 16, 16, 3), "uint8")
+    assert flow.batch_flow(clips, cache=True).shape == (1, 2, 16, 16, 2)  # AttributeError
+    with pytest.raises(ValueError, match="clips of one shape"):
+        flow.batch_flow([clips[0], clips[0][:2]])
+    with pytest.raises(TypeError, match="takes a tf.data.Dataset"):
+        flow.add_flow(load("moving_digits", "test", frames=4, image_size=16, num_clips=2,
+                           format="numpy"))
+    with pytest.raises(ValueError, match="batches of images"):  # 3 fields per 4 images
+        flow.add_flow(load("digits", "test", image_size=16))
+    with pytest.raises(ValueError, match="at least 2x2 pixels"):
+        flow.optical_flow(np.zeros((3, 0, 0, 3), "uint8"))
+
+
+def test_step_normalization_adapts_on_pairs_and_numpy_batches_and_refuses_nan():
+    layer = cvseq.trajectory_predictor(history=3, horizon=2).get_layer("step_normalization")
+    past = np.cumsum(np.ones((4, 3, 2)), axis=1)
+    layer.adapt((past, np.ones((4, 2, 2))))  # NumPy's "inhomogeneous shape" before
+    assert float(layer.scale) == pytest.approx(np.sqrt(2), rel=1e-5)
+    layer.adapt(load("digit_trajectories", "test", history=3, horizon=2, format="numpy"))
+    with pytest.raises(ValueError, match="NaN"):  # the scale became 1.0
+        layer.adapt(np.full((2, 3, 2), np.nan))
+
+
+def test_tracker_evaluation_names_ids_that_do_not_fit_the_boxes():
+    from cvseq import tracking
+
+    boxes = np.array([[0, 0, 10, 10], [20, 20, 30, 30.]])
+    with pytest.raises(ValueError, match="3 true ids for 2 true boxes"):  # motmetrics reshape
+        tracking.evaluate_tracker(tracking.Tracker(), [[(boxes, None)] * 2],
+                                  [np.stack([boxes, boxes])], [np.array([0, 1, 2])])
+    with pytest.raises(TypeError, match="must be a cvseq.tracking.Tracker"):
+        tracking.track_clip("kalman", [(boxes, None)])
