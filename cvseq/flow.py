@@ -312,11 +312,6 @@ def add_flow(dataset, *, method=DEFAULT_METHOD, cache=True):
             f"{spec}."
         )
     batched = clip_spec.shape.rank == 5
-    if not batched and clip_spec.shape[0] is None:
-        raise ValueError(
-            "`add_flow` needs clips; these elements are batches of images "
-            f"{tuple(clip_spec.shape)} (a batch axis of unknown size, no frames "
-            "axis). Give it a clip data set, e.g. cvseq.datasets.load(\"moving_digits\").")
     shape = clip_spec.shape.as_list()
     frames_axis = 1 if batched else 0
     flow_shape = list(shape[:-1]) + [2]

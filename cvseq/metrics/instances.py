@@ -29,10 +29,15 @@ def _check_pair(y_true, y_pred, num_classes=None):
                 f"`{name}` must be (n, H, W) maps, one per image. Received shape "
                 f"{value.shape}" + (": one image? Add the batch axis, x[None]."
                                     if value.ndim == 2 else "."))
-        if value.dtype.kind not in "iub" and not (
-                value.dtype.kind == "f" and np.all(value == np.round(value))):
-            raise ValueError(f"`{name}` must hold integer ids. Received dtype "
-                             f"{value.dtype} with fractions or NaN.")
+        if value.dtype.kind not in "iubf":
+            raise TypeError(f"`{name}` must hold integer ids. Received dtype "
+                            f"{value.dtype}.")
+        if value.dtype.kind == "f" and not np.all(value == np.round(value)):
+            raise ValueError(f"`{name}` must hold integer ids. Received float ids "
+                             "with fractions, NaN or infinity.")
+        if value.size and value.min() < 0:
+            raise ValueError(f"`{name}` must hold ids >= 0 (0: background, no "
+                             f"instance). Received {value.min().item()}.")
     shapes = {value.shape for value in maps.values()}
     if len(shapes) > 1:
         raise ValueError(

@@ -323,12 +323,20 @@ class InstanceSegmenter(Task):
         height, width = (int(d) for d in self.inputs[0].shape[1:3])
         for key, spec in targets.items():
             shape = tuple(spec.shape) if spec.shape.rank is not None else None
-            if shape is not None and (len(shape) != 3 or any(
-                    r is not None and r != e for r, e in zip(shape[1:], (height, width)))):
+            if shape is None:
+                continue
+            if len(shape) == 4 and shape[-1] == 1:
+                hint = " Drop the channel axis: tf.squeeze(y, -1)."
+            elif len(shape) == 3:
+                hint = (" Load the data at the model's image size "
+                        f"(image_size=({height}, {width})).")
+            else:
+                hint = ""
+            if len(shape) != 3 or any(
+                    r is not None and r != e for r, e in zip(shape[1:], (height, width))):
                 raise ValueError(
                     f"{prefix}The dataset's targets[{key!r}] must have shape (batch, "
-                    f"{height}, {width}). Received shape {shape}: load the data at "
-                    f"the model's image size (image_size={height}).")
+                    f"{height}, {width}). Received shape {shape}.{hint}")
 
     def _grouping(self):
         return {"max_instances": self.max_instances,

@@ -150,7 +150,7 @@ class Task(keras.Model):
                     "explicitly."
                 )
             optimizer = defaults.pop("optimizer") if optimizer == "auto" else optimizer
-            if metrics == "auto" and loss != "auto" and _one_hot_loss(loss):
+            if metrics == "auto" and loss != "auto" and _one_hot_loss(_single(loss)):
                 # The task's class-id metrics, read from one-hot targets.
                 metrics = [_one_hot_metric(m) for m in defaults.pop("metrics", None) or []]
             loss = defaults.pop("loss", None) if loss == "auto" else loss
@@ -233,6 +233,8 @@ class Task(keras.Model):
         """`fit`'s in-memory `x`, `y` and `validation_data`, checked (see
         `_check_data`)."""
         x, y = self._check_data(x, y, "fit")
+        if _is_tf_dataset(validation_data):
+            self._check_dataset(validation_data, "evaluate", "validation_data: ")
         if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
             vx, vy = self._check_data(
                 validation_data[0], validation_data[1], "fit", prefix="validation_data: "
@@ -331,9 +333,7 @@ class Task(keras.Model):
 
         if method == "predict" or not isinstance(element, tuple) or len(element) < 2:
             return
-        kind = self.targets
-        if kind == "class_ids" and _one_hot_loss(self.get_compile_arguments().get("loss")):
-            kind = "one_hot"
+        kind = self._target_kind()
         outputs = self.outputs or []
         target = element[1]
         if (kind is None or len(outputs) != 1 or type(target) is not tf.TensorSpec
@@ -416,10 +416,25 @@ class Task(keras.Model):
         return tf.constant(array if array.size else np.zeros(array.shape, bytes),
                            dtype=tf.string)
 
-    def _check_targets(self, y, prefix):
+    def _target_kind(self):
+        """`targets`, as the loss the model is compiled with reads them: a
+        one-hot loss takes `y` of the output's shape, and a loss of the
+        user's own that is neither (KL divergence on soft labels, a lambda)
+        is left to judge its own targets (None: not checked)."""
         kind = self.targets
-        if kind == "class_ids" and _one_hot_loss(self.get_compile_arguments().get("loss")):
-            kind = "one_hot"  # compiled with a one-hot loss: y as the output
+        if kind != "class_ids":
+            return kind
+        loss = _single(self.get_compile_arguments().get("loss"))
+        if _one_hot_loss(loss):
+            return "one_hot"
+        defaults = self.get_compile_defaults() or {}
+        if (loss is None or (isinstance(loss, str) and loss == "auto")
+                or _sparse_loss(loss) or _same_loss(loss, defaults.get("loss"))):
+            return kind
+        return None
+
+    def _check_targets(self, y, prefix):
+        kind = self._target_kind()
         if kind is None or isinstance(y, dict):  # dict targets: the task's own check
             return y
         if not hasattr(y, "shape"):
@@ -680,6 +695,39 @@ def _check_strategy(model):
             f"{model.name!r} was built outside the tf.distribute strategy whose "
             "scope `fit` runs in. Build (and compile) it inside `with "
             "strategy.scope():`, then call fit there or after it.")
+
+
+def _single(loss):
+    """The loss of a one-output model given as a one-item list or dict."""
+    if isinstance(loss, (list, tuple)) and len(loss) == 1:
+        return loss[0]
+    if isinstance(loss, dict) and len(loss) == 1:
+        return next(iter(loss.values()))
+    return loss
+
+
+def _sparse_loss(loss):
+    """Whether `loss` is Keras' sparse categorical cross-entropy (class ids)."""
+    if isinstance(loss, keras.losses.SparseCategoricalCrossentropy):
+        return True
+    if isinstance(loss, str):
+        try:
+            loss = keras.losses.get(loss)
+        except ValueError:
+            return False
+    loss = getattr(loss, "fn", loss)
+    loss = getattr(loss, "func", loss)
+    return loss is keras.losses.sparse_categorical_crossentropy
+
+
+def _same_loss(loss, default):
+    """`loss` is the task's default loss (a reloaded model compiles with the
+    object itself, not "auto")."""
+    if default is None or loss is None:
+        return False
+    if isinstance(loss, str) or isinstance(default, str):
+        return loss == default
+    return type(loss) is type(default)
 
 
 def _one_hot_loss(loss):

@@ -212,13 +212,13 @@ class FlowTask(Task):
     needs both inputs.
     """
 
-    def _with_flow(self, x, method="predict"):
+    def _with_flow(self, x, method="predict", prefix=""):
         if x is None:
             return x
         if isinstance(x, dict):
             if "flow" in x or "clips" not in x:
                 return x
-            clips = self._clips(x["clips"], method)
+            clips = self._clips(x["clips"], method, prefix)
             return {**x, "clips": clips, "flow": flow_lib.batch_flow(
                 clips, cache=flow_lib.default_cache)}
         if hasattr(x, "element_spec"):  # a tf.data.Dataset
@@ -227,13 +227,16 @@ class FlowTask(Task):
             return x if isinstance(first, dict) else flow_lib.add_flow(x)
         if isinstance(x, keras.utils.PyDataset):  # cvseq's format="numpy" batches
             return _FlowBatches(x)
+        if isinstance(x, (list, tuple)) and len(x) == 2 and np.ndim(x[1]) == 5 and (
+                np.shape(x[1])[-1] == 2):
+            return x  # [clips, flow] in the order of the model's inputs
         if isinstance(x, (list, tuple)) or hasattr(x, "shape"):
-            clips = self._clips(x, method)
+            clips = self._clips(x, method, prefix)
             return {"clips": clips, "flow": flow_lib.batch_flow(
                 clips, cache=flow_lib.default_cache)}
         return x
 
-    def _clips(self, clips, method):
+    def _clips(self, clips, method, prefix):
         """Clips checked as the one-stream models check them (rank, size,
         NaN, ragged lists), before any flow is computed."""
         if isinstance(clips, (list, tuple)):
@@ -241,18 +244,19 @@ class FlowTask(Task):
                 clips = np.asarray(clips)
             except ValueError as err:  # NumPy: "inhomogeneous shape"
                 raise ValueError(
-                    "`x` holds clips of different shapes (frames or sizes): pad or "
+                    f"{prefix}`x` holds clips of different shapes (frames or sizes): pad or "
                     "resize them to one shape, then stack them "
                     "(np.stack(clips)).") from err
         inputs = self._named_inputs()
-        return self._check_input(clips, "clips", inputs["clips"], method, "")
+        return self._check_input(clips, "clips", inputs["clips"], method, prefix)
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         if isinstance(validation_data, (tuple, list)) and validation_data:
-            validation_data = (self._with_flow(validation_data[0], "fit"),
+            validation_data = (self._with_flow(validation_data[0], "fit",
+                                               "validation_data: "),
                                *validation_data[1:])
         else:
-            validation_data = self._with_flow(validation_data, "fit")
+            validation_data = self._with_flow(validation_data, "fit", "validation_data: ")
         return super().fit(self._with_flow(x, "fit"), y, *args,
                            validation_data=validation_data, **kwargs)
 
@@ -268,7 +272,9 @@ class _FlowBatches(keras.utils.PyDataset):
     flow added, for a `FlowTask`."""
 
     def __init__(self, batches):
-        super().__init__()
+        super().__init__(workers=batches.workers,
+                         use_multiprocessing=batches.use_multiprocessing,
+                         max_queue_size=batches.max_queue_size)
         self.batches = batches
 
     def __len__(self):
@@ -276,7 +282,10 @@ class _FlowBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         batch = self.batches[index]
-        clips, rest = (batch[0], batch[1:]) if isinstance(batch, tuple) else (batch, ())
+        clips, rest = ((batch[0], tuple(batch[1:])) if isinstance(batch, (tuple, list))
+                       else (batch, ()))
+        if isinstance(clips, dict):  # inputs given whole ({"clips", "flow"})
+            return batch
         inputs = {"clips": clips, "flow": flow_lib.batch_flow(
             clips, cache=flow_lib.default_cache)}
         return (inputs, *rest) if rest else inputs

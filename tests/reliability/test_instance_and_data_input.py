@@ -54,9 +54,17 @@ def test_instance_targets_are_checked_before_training(segmenter, scenes, targets
 
 
 def test_instance_dataset_targets_are_checked(segmenter):
-    data = load("digit_instances", "test", image_size=32, num_scenes=2)
-    with pytest.raises(ValueError, match=r"\(batch, 16, 16\) \(rank 4\)|shape \(batch, 16, 16"):
+    import tensorflow as tf
+
+    images = load("digit_instances", "test", image_size=16, num_scenes=2)
+    big = load("digit_instances", "test", image_size=32, num_scenes=2)
+    data = tf.data.Dataset.zip(images.map(lambda x, y: x), big.map(lambda x, y: y))
+    with pytest.raises(ValueError, match=r"targets\['(semantic|instances)'\] must have shape "
+                                         r"\(batch, 16, 16\).*image_size=\(16, 16\)"):
         _fit(segmenter, data, None)
+    channel = images.map(lambda x, y: (x, {k: v[..., None] for k, v in y.items()}))
+    with pytest.raises(ValueError, match=r"tf.squeeze\(y, -1\)"):
+        _fit(segmenter, channel, None)
     pairs = load("digit_instances", "test", image_size=16, num_scenes=2).map(
         lambda x, y: (x, (y["semantic"], y["instances"])))
     with pytest.raises(ValueError, match="targets must be a dict"):
@@ -202,8 +210,6 @@ def test_flow_helpers_name_bad_input():
     with pytest.raises(TypeError, match="takes a tf.data.Dataset"):
         flow.add_flow(load("moving_digits", "test", frames=4, image_size=16, num_clips=2,
                            format="numpy"))
-    with pytest.raises(ValueError, match="batches of images"):  # 3 fields per 4 images
-        flow.add_flow(load("digits", "test", image_size=16))
     with pytest.raises(ValueError, match="at least 2x2 pixels"):
         flow.optical_flow(np.zeros((3, 0, 0, 3), "uint8"))
 
@@ -227,3 +233,49 @@ def test_tracker_evaluation_names_ids_that_do_not_fit_the_boxes():
                                   [np.stack([boxes, boxes])], [np.array([0, 1, 2])])
     with pytest.raises(TypeError, match="must be a cvseq.tracking.Tracker"):
         tracking.track_clip("kalman", [(boxes, None)])
+
+
+def test_losses_of_the_users_own_take_their_own_targets():
+    # A review found KL divergence on soft labels (mixup), a one-item list of
+    # a one-hot loss and binary cross-entropy refused as "looks one-hot".
+    import keras
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 3)).astype("float32")
+    soft = np.full((4, 3), 1 / 3, "float32")
+    for loss in (keras.losses.KLDivergence(), [keras.losses.CategoricalCrossentropy()],
+                 "binary_crossentropy"):
+        model = cvseq.image_classifier(3, image_size=16)
+        model.compile(optimizer="sgd", loss=loss, metrics=[])
+        model.fit(tf.data.Dataset.from_tensor_slices((x, soft)).batch(2), verbose=0)
+        model.fit(x, soft, verbose=0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="looks one-hot"):  # class ids still checked
+        model.fit(tf.data.Dataset.from_tensor_slices((x, soft)).batch(2), verbose=0)
+
+
+def test_two_stream_inputs_given_whole_still_pass(two_stream):
+    import keras
+    import tensorflow as tf
+
+    clips = np.random.default_rng(1).integers(0, 256, (2, 4, 16, 16, 3)).astype("uint8")
+    flow = cvseq.flow.batch_flow(clips)
+    assert two_stream.predict([clips, flow], verbose=0).shape == (2, 4)  # input order
+
+    class Whole(keras.utils.PyDataset):
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, index):
+            return {"clips": clips, "flow": flow}, np.array([0, 1])
+
+    two_stream.fit(Whole(), epochs=1, verbose=0)
+    # Clips of any length (frames=None): a rank-4 element of unknown frames.
+    data = tf.data.Dataset.from_generator(
+        lambda: ((clip, 0) for clip in clips),
+        output_signature=(tf.TensorSpec((None, 16, 16, 3), tf.uint8),
+                          tf.TensorSpec((), tf.int32)))
+    assert cvseq.flow.add_flow(data).element_spec[0]["flow"].shape.as_list() == [None, 16, 16, 2]
+    with pytest.raises(ValueError, match=r"^validation_data: `x` \('clips'\)"):
+        two_stream.fit(clips, np.array([0, 1]), validation_data=(clips[0], np.array([0])),
+                       verbose=0)
