@@ -115,6 +115,11 @@ def pad(boxes, labels, max_boxes):
     except ImportError:
         tf = None
     if tf is not None and (tf.is_tensor(boxes) or tf.is_tensor(labels)):
+        count_boxes, count_labels = tf.shape(boxes)[0], tf.shape(labels)[0]
+        if tf.executing_eagerly() and int(count_boxes) != int(count_labels):
+            raise ValueError(
+                f"`boxes` and `labels` must be one label per box. Received "
+                f"{int(count_boxes)} boxes and {int(count_labels)} labels.")
         boxes = tf.cast(boxes, tf.float32)[:max_boxes]
         labels = tf.cast(labels, tf.int32)[:max_boxes]
         extra = max_boxes - tf.shape(labels)[0]
@@ -123,8 +128,13 @@ def pad(boxes, labels, max_boxes):
         boxes = tf.ensure_shape(boxes, (max_boxes, 4))
         labels = tf.ensure_shape(labels, (max_boxes,))
         return {"boxes": boxes, "labels": labels}
-    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)[:max_boxes]
-    labels = np.asarray(labels, np.int32).reshape(-1)[:max_boxes]
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    labels = np.asarray(labels, np.int32).reshape(-1)
+    if len(boxes) != len(labels):
+        raise ValueError(
+            f"`boxes` and `labels` must be one label per box. Received {len(boxes)} "
+            f"boxes and {len(labels)} labels.")
+    boxes, labels = boxes[:max_boxes], labels[:max_boxes]
     out_boxes = np.full((max_boxes, 4), PADDING, np.float32)
     out_labels = np.full((max_boxes,), PADDING, np.int32)
     out_boxes[:len(boxes)] = boxes

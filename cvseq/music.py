@@ -28,10 +28,20 @@ def _music21():
     return music21
 
 
+# The lengths, in quarter notes, a MIDI file holds as written: a 256th
+# triplet's order of magnitude to 64 bars of 4/4.
+MIN_LENGTH, MAX_LENGTH = 1 / 64, 256.0
+# MIDI stores the tempo as microseconds per quarter note in 24 bits.
+MIN_BPM = 60_000_000 / (2**24 - 1)
+
+
 def note_token(pitch, quarter_length):
     """The token of a note (`pitch` int MIDI number, or None for a rest);
     `parse_token` reads it back (a pitch outside 0-127 or a length that is
     not above 0 is a ValueError)."""
+    if pitch is not None and (isinstance(pitch, bool) or not float(pitch).is_integer()):
+        raise ValueError(f"`pitch` must be a whole MIDI note number (0-127). Received: "
+                         f"pitch={pitch!r}.")
     name = "rest" if pitch is None else str(int(pitch))
     token = f"{name}:{float(quarter_length):g}"
     parse_token(token)
@@ -52,25 +62,40 @@ def parse_token(token):
     if (not math.isfinite(quarter_length) or quarter_length <= 0
             or (pitch is not None and not 0 <= pitch <= 127)):
         raise ValueError(f"Note token out of range: {token!r}.")
+    if not MIN_LENGTH <= quarter_length <= MAX_LENGTH:
+        # MIDI files cannot hold shorter notes (music21 wrote 1e-9 as a quarter
+        # and dropped 0.001); a longer one is split into thousands of tied
+        # notes (1e7 quarters took over 13 GB).
+        raise ValueError(
+            f"Note token {token!r}: a length from {MIN_LENGTH:g} to {MAX_LENGTH:g} "
+            "quarter notes is written to MIDI as it is.")
     return pitch, quarter_length
 
 
-def stream_tokens(stream, *, transpose=0):
+def stream_tokens(stream, *, transpose=0, merge_ties=False):
     """Tokens of a music21 stream's notes and rests, in order.
 
     Chords (several notes at once) keep their highest note: the melody.
-    `transpose` semitones are added to every pitch.
+    `transpose` semitones are added to every pitch. `merge_ties=True`
+    joins a note tied across bar lines into one token (`midi_tokens` does:
+    music21 splits a long note at the bar lines it reads into a MIDI file);
+    the `bach_chorales` tokens keep the score's notation.
     """
-    tokens = []
+    tokens, previous = [], None
     for element in stream.flatten().notesAndRests:
         length = element.quarterLength
         if length <= 0:  # grace notes
             continue
-        if element.isRest:
-            tokens.append(note_token(None, length))
-        else:
-            pitch = max(p.midi for p in element.pitches)
-            tokens.append(note_token(pitch + transpose, length))
+        pitch = None if element.isRest else max(p.midi for p in element.pitches) + transpose
+        tie = getattr(element, "tie", None)
+        if (merge_ties and tie is not None and tie.type in ("continue", "stop")
+                and tokens and previous == pitch):
+            # The rest of a note tied across a bar line: one note, not two attacks.
+            _, held = parse_token(tokens[-1])
+            tokens[-1] = note_token(pitch, held + length)
+            continue
+        tokens.append(note_token(pitch, length))
+        previous = pitch
     return tokens
 
 
@@ -81,6 +106,10 @@ def tokens_to_stream(tokens, *, bpm=90):
     if isinstance(tokens, str):
         tokens = tokens.split()  # "60:1 62:1", as sequence_generator takes it
     check_number("bpm", bpm, unit=" (beats a minute)")
+    if bpm < MIN_BPM:
+        raise ValueError(
+            f"`bpm` must be at least {MIN_BPM:.2f}: a MIDI file cannot hold a slower "
+            f"tempo (it would be saved as another). Received: bpm={bpm!r}.")
     music21 = _music21()
     stream = music21.stream.Stream()
     stream.append(music21.tempo.MetronomeMark(number=bpm))
@@ -149,7 +178,7 @@ def midi_tokens(data, *, max_notes=None):
             stream = music21.converter.parse(path, format="midi")
         except music21.midi.MidiException as err:
             raise ValueError(f"`data` is a damaged MIDI file: {err}") from err
-    tokens = stream_tokens(stream.chordify())
+    tokens = stream_tokens(stream.chordify(), merge_ties=True)
     return tokens if max_notes is None else tokens[:max_notes]
 
 

@@ -61,6 +61,30 @@ def lower_and_split_punctuation(texts):
     return tf.strings.regex_replace(texts, _PUNCTUATION, r" \1 ")
 
 
+def text_list(name, texts, *, allow_empty=False):
+    """`texts` as a list of str: a lone str (whose characters would be read
+    as texts) is a `TypeError`; bytes items (what `tfds.as_numpy` yields)
+    are decoded as UTF-8; items that are no text are named."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            f"`{name}` must be a list of str, one per text, not one str: pass "
+            f"[{name}]. Received: {name}={texts[:40]!r}.")
+    out = []
+    for text in texts:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        elif isinstance(text, np.str_):
+            text = str(text)
+        if not isinstance(text, str):
+            raise TypeError(
+                f"`{name}` must hold str texts. Received an item {text!r} of type "
+                f"{type(text).__name__}.")
+        out.append(text)
+    if not out and not allow_empty:
+        raise ValueError(f"`{name}` is empty: give at least one text.")
+    return out
+
+
 def split_words(text):
     """The word tokens of one str, as `lower_and_split_punctuation` splits it."""
     return re.sub(_PUNCTUATION, r" \1 ", text.lower()).split()
@@ -72,6 +96,10 @@ def detokenize(tokens):
     >>> detokenize(["to", "be", "down", "to", "sb", ".", "/", "sth", "."])
     'to be down to sb./sth.'
     """
+    if isinstance(tokens, (str, bytes)):
+        raise TypeError(
+            "`tokens` must be a list of tokens, not one str (its characters would be "
+            f"joined): pass text.split(). Received: {tokens[:40]!r}.")
     joined = " ".join(tokens)
     for pattern, replacement in _GLUE:
         joined = pattern.sub(replacement, joined)
@@ -121,9 +149,7 @@ def build_vocabulary(texts, *, level="word", max_tokens=20000, standardize="auto
         )
     tf = _tensorflow("cvseq.text (the text models' string layers)")
     if not isinstance(texts, tf.data.Dataset):
-        texts = [str(t) for t in texts]
-        if not texts:
-            raise ValueError("`texts` is empty: a vocabulary needs some text.")
+        texts = text_list("texts", texts)
     layer = keras.layers.TextVectorization(
         max_tokens=max_tokens,
         standardize=standardize,
@@ -194,9 +220,17 @@ def make_vectorizer(vocabulary, *, sequence_length=None, extra_tokens=(), name=N
             `END`) that tokenization never produces.
         name: layer name.
     """
+    if isinstance(extra_tokens, (str, bytes)):
+        raise TypeError(
+            "`extra_tokens` must be a list of tokens, not one str: pass "
+            f"[{extra_tokens!r}].")
     if isinstance(vocabulary, keras.layers.TextVectorization):
         config = vocabulary.get_config()
         standardize, split = config["standardize"], config["split"]
+    elif isinstance(vocabulary, (numbers.Number, str, bytes)) or vocabulary is None:
+        raise TypeError(
+            "`vocabulary` must be a list of tokens or an adapted TextVectorization "
+            f"to tokenize text. Received: vocabulary={vocabulary!r}.")
     else:
         standardize, split = "lower_and_strip_punctuation", "whitespace"
     tokens = tokens_of(vocabulary)
@@ -250,7 +284,7 @@ def join_tokens(vectorizer, tokens):
 def encode(vectorizer, texts):
     """Token ids of each text: a list of int lists, without padding."""
     tf = _tensorflow("cvseq.text (the text models' string layers)")
-    ids = vectorizer(tf.constant(list(texts)))
+    ids = vectorizer(tf.constant(text_list("texts", texts)))
     ids = np.asarray(ids)
     return [[int(t) for t in row if t != 0] for row in ids]
 
@@ -258,6 +292,13 @@ def encode(vectorizer, texts):
 def decode_ids(vectorizer, rows):
     """Joins token ids back into strings (padding dropped)."""
     vocabulary = [str(t) for t in vectorizer.get_vocabulary()]
+    rows = [np.asarray(row) for row in rows]
+    for row in rows:
+        if row.size and (row.dtype.kind not in "iu" or row.min() < 0
+                         or row.max() >= len(vocabulary)):
+            raise ValueError(
+                f"`rows` must hold integer token ids from 0 to {len(vocabulary) - 1}. "
+                f"Received {row.tolist()[:8]}.")
     return [join_tokens(vectorizer, [vocabulary[int(t)] for t in row if int(t) != 0])
             for row in rows]
 
@@ -265,6 +306,7 @@ def decode_ids(vectorizer, rows):
 def pad(rows, length, value=0):
     """Int32 matrix `(len(rows), length)`: each row cut or padded with
     `value` at its end (`keras.utils.pad_sequences`, post)."""
+    length = check_int("length", length, minimum=0)
     return keras.utils.pad_sequences(
         [list(row) for row in rows], maxlen=length, dtype="int32",
         padding="post", truncating="post", value=value,
@@ -325,7 +367,7 @@ def teacher_forcing_inputs(sources, targets, *, target_vocabulary, sequence_leng
     >>> inputs["decoder_input"], y   # [START]=5, el=4, gato=3, negro=2, [END]=6
     (array([[5, 4, 3, 2, 0, 0]], dtype=int32), array([[4, 3, 2, 6, 0, 0]], dtype=int32))
     """
-    sources, targets = list(sources), list(targets)
+    sources, targets = text_list("sources", sources), text_list("targets", targets)
     if len(sources) != len(targets):
         raise ValueError(
             "`sources` and `targets` must be aligned. Received "
@@ -433,8 +475,16 @@ def token_sequence_inputs(sequences, *, vocabulary, sequence_length):
         them (see `token_ids`).
     """
     sequence_length = check_int("sequence_length", sequence_length, minimum=2)
+    if isinstance(sequences, (str, bytes)):
+        raise TypeError("`sequences` must be a list of token lists, not one str: pass "
+                        f"[{sequences[:30]!r}.split()].")
     inputs, targets = [], []
     for sequence in sequences:
+        if isinstance(sequence, (str, bytes)):
+            raise TypeError(
+                "Each of `sequences` must be a list of tokens, not a str (its "
+                f"characters would be the tokens): pass s.split(). Received "
+                f"{sequence[:40]!r}.")
         full = [START] + [str(t) for t in sequence] + [END]
         for begin in range(0, len(full) - 1, sequence_length):
             window = full[begin: begin + sequence_length + 1]
@@ -476,7 +526,8 @@ def dice_lexicon(sources, targets):
     Returns:
         dict str -> str. Pass it to `translate_word_by_word`.
     """
-    sources, targets = list(sources), list(targets)
+    sources = text_list("sources", sources, allow_empty=True)
+    targets = text_list("targets", targets, allow_empty=True)
     if len(sources) != len(targets) or not sources:
         raise ValueError(
             "`sources` and `targets` must be aligned, non-empty lists of str. "
@@ -498,4 +549,5 @@ def dice_lexicon(sources, targets):
 
 def translate_word_by_word(texts, lexicon):
     """Each word replaced by its `lexicon` entry (unknown words copied): list of str."""
-    return [" ".join(lexicon.get(w, w) for w in t.lower().split()) for t in texts]
+    return [" ".join(lexicon.get(w, w) for w in t.lower().split())
+            for t in text_list("texts", texts, allow_empty=True)]

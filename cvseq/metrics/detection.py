@@ -22,6 +22,8 @@ COCO_STAT_NAMES = (
 
 
 def _to_numpy(tree):
+    if not isinstance(tree, dict):
+        return tree  # check_pair names it
     return {key: np.asarray(value) for key, value in tree.items()}
 
 
@@ -72,8 +74,9 @@ def _check_detections(y_true, y_pred, num_classes):
 
 
 def _valid_rows(boxes, labels, count=None):
-    """Rows that are real boxes: label >= 0, not padding, within `count`."""
-    keep = (labels >= 0) & np.all(boxes > -1, axis=-1)
+    """Rows that are real boxes: label >= 0, not padding (all four values
+    -1; a box that starts left of the image is a box), within `count`."""
+    keep = (labels >= 0) & ~np.all(boxes == -1, axis=-1)
     if count is not None:
         keep &= np.arange(len(labels)) < count
     return keep
@@ -126,6 +129,8 @@ def mean_average_precision(
     if num_classes is not None:
         num_classes = check_num_classes(num_classes, minimum=1)
     _check_detections(y_true, y_pred, num_classes)
+    if not len(y_true["boxes"]):
+        raise ValueError("`y_true` holds no image: nothing to score.")
     true_xywh = box_utils.convert_format(y_true["boxes"], bounding_box_format, "xywh")
     pred_xywh = box_utils.convert_format(y_pred["boxes"], bounding_box_format, "xywh")
     if num_classes is None:
@@ -211,12 +216,15 @@ def evaluate_detector(model, dataset, *, num_classes=None, max_batches=None):
     Returns:
         The dict of `mean_average_precision`.
     """
+    max_batches = check_int("max_batches", max_batches, allow_none=True)
     truths, found = [], []
     for step, (images, targets) in enumerate(dataset):
         if max_batches is not None and step >= max_batches:
             break
         truths.append(_to_numpy(targets))
         found.append(_to_numpy(model.predict(images, verbose=0)))
+    if not truths:
+        raise ValueError("`dataset` gave no batch: nothing to score.")
     y_true = _concatenate(truths)
     y_pred = _concatenate(found)
     if num_classes is None:

@@ -51,6 +51,12 @@ def segmentation_report(y_true, y_pred, num_classes):
     num_classes = check_num_classes(num_classes)
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
+    if (y_pred.ndim == y_true.ndim and y_true.ndim >= 3 and y_true.shape[-1] == num_classes
+            and y_true.dtype.kind == "f" and ((y_true == 0) | (y_true == 1)).all()
+            and (y_true.sum(-1) == 1).all()):
+        raise ValueError(
+            f"`y_true` looks one-hot ({y_true.shape[-1]} classes on its last axis); it "
+            "must be class ids (..., H, W): pass y_true.argmax(axis=-1).")
     if y_pred.ndim == y_true.ndim + 1:
         if y_pred.shape[-1] != num_classes:
             raise ValueError(
@@ -97,9 +103,31 @@ def evaluate_segmenter(model, dataset, *, num_classes=None):
     Returns:
         The dict of `segmentation_report` over the whole data set.
     """
-    num_classes = num_classes or int(model.outputs[0].shape[-1])
+    outputs = int(model.outputs[0].shape[-1])
+    num_classes = outputs if num_classes is None else check_num_classes(num_classes)
+    if num_classes != outputs:
+        raise ValueError(
+            f"`num_classes` ({num_classes}) must be the model's number of classes, "
+            f"{outputs}: other ids would be dropped from the scores. Leave it out.")
     metric = keras.metrics.MeanIoU(num_classes)
-    for images, masks in dataset:
-        predicted = np.asarray(model.predict_on_batch(images)).argmax(-1)
-        metric.update_state(np.asarray(masks).reshape(-1), predicted.reshape(-1))
+    pixels = 0
+    for element in dataset:
+        if not (isinstance(element, (tuple, list)) and len(element) >= 2):
+            raise ValueError(
+                "`dataset` must give (images, masks) batches, e.g. "
+                "cvseq.datasets.load(\"digit_segmentation\", \"test\").")
+        images, masks = element[0], np.asarray(element[1])
+        probabilities = np.asarray(model.predict_on_batch(images))
+        if masks.shape != probabilities.shape[:-1]:
+            raise ValueError(
+                f"The masks must be class ids of shape {probabilities.shape[:-1]} "
+                f"(batch, H, W) for these images. Received shape {masks.shape}"
+                + (": one-hot? pass masks.argmax(axis=-1)."
+                   if masks.shape == probabilities.shape else "."))
+        _check_class_ids("masks", masks, num_classes)
+        predicted = probabilities.argmax(-1)
+        metric.update_state(masks.reshape(-1), predicted.reshape(-1))
+        pixels += masks.size
+    if not pixels:
+        raise ValueError("`dataset` holds no masks: nothing to score.")
     return _report(keras.ops.convert_to_numpy(metric.total_cm))

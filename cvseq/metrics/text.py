@@ -6,7 +6,11 @@ scores take a model's probabilities and the target ids, skipping padding
 computed on exactly the same tokens.
 """
 
+import numbers
+
 import numpy as np
+
+from cvseq._validation import check_int
 
 
 def _texts(name, texts):
@@ -60,7 +64,14 @@ def classification_scores(y_true, probabilities):
 
 
 def _kept(target_ids, ignore_ids):
+    if isinstance(ignore_ids, numbers.Integral):
+        ignore_ids = (ignore_ids,)
     target_ids = np.asarray(target_ids)
+    if target_ids.dtype.kind == "f" and np.array_equal(target_ids, np.round(target_ids)):
+        target_ids = target_ids.astype(np.int64)  # 2.0 is id 2
+    if target_ids.dtype.kind not in "iu":
+        raise TypeError(f"`target_ids` must be integer token ids. Received dtype "
+                        f"{target_ids.dtype}.")
     return ~np.isin(target_ids, list(ignore_ids)), target_ids
 
 
@@ -84,6 +95,12 @@ def next_token_scores(probabilities, target_ids, *, ignore_ids=(0,)):
             f"`target_ids` must have the shape of `probabilities` without its last "
             f"axis, {probabilities.shape[:-1]}. Received shape {target_ids.shape}.")
     vocabulary_size = probabilities.shape[-1]
+    if not np.all(np.isfinite(probabilities)) or probabilities.min() < 0 or not np.allclose(
+            probabilities.sum(-1), 1.0, atol=1e-3):
+        raise ValueError(
+            "`probabilities` must be probability rows (each in [0, 1], summing to 1). "
+            "Received rows that do not sum to 1, or negative or NaN values: logits? "
+            "Apply a softmax first (keras.ops.softmax(logits)).")
     if target_ids.size and (target_ids.min() < 0 or target_ids.max() >= vocabulary_size):
         raise ValueError(
             f"`target_ids` must be ids from 0 to {vocabulary_size - 1} (the "
@@ -119,8 +136,24 @@ def unigram_baseline(train_ids, target_ids, *, vocabulary_size, ignore_ids=(0,))
     Returns:
         The same dict as `next_token_scores`.
     """
+    vocabulary_size = check_int("vocabulary_size", vocabulary_size)
+    if isinstance(ignore_ids, numbers.Integral):
+        ignore_ids = (ignore_ids,)
     keep, train_ids = _kept(train_ids, ignore_ids)
-    counts = np.bincount(train_ids[keep], minlength=vocabulary_size).astype("float64")
+    counted = train_ids[keep]
+    if not counted.size:
+        raise ValueError("`train_ids` holds no token to count (empty, or every id "
+                         "ignored).")
+    if counted.min() < 0 or counted.max() >= vocabulary_size:
+        raise ValueError(
+            f"`train_ids` must be ids from 0 to {vocabulary_size - 1} "
+            f"(vocabulary_size={vocabulary_size}). Received ids from {counted.min()} "
+            f"to {counted.max()}.")
+    outside = [i for i in ignore_ids if not 0 <= i < vocabulary_size]
+    if outside:
+        raise ValueError(f"`ignore_ids` {outside} are not ids of a vocabulary of "
+                         f"{vocabulary_size}.")
+    counts = np.bincount(counted, minlength=vocabulary_size).astype("float64")
     counts += 1.0
     counts[list(ignore_ids)] = 0.0
     unigram = counts / counts.sum()

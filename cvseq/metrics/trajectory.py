@@ -11,6 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from cvseq._validation import check_int
+
 
 def displacement_errors(y_true, y_pred):
     """Euclidean distance at every step, float `(batch, horizon)` (numpy)."""
@@ -20,6 +22,12 @@ def displacement_errors(y_true, y_pred):
             "`y_true` and `y_pred` must have the same shape (batch, horizon, "
             f"features). Received: {y_true.shape} and {y_pred.shape}."
         )
+    if y_true.ndim != 3 or not y_true.shape[0] or not y_true.shape[1]:
+        raise ValueError(
+            "`y_true` and `y_pred` must be (batch, horizon, features) with at least "
+            f"one trajectory and one step. Received shape {y_true.shape}.")
+    if not (np.all(np.isfinite(y_true)) and np.all(np.isfinite(y_pred))):
+        raise ValueError("`y_true` or `y_pred` holds NaN or infinite positions.")
     return np.linalg.norm(y_true - y_pred, axis=-1)
 
 
@@ -45,7 +53,12 @@ def constant_velocity(past, horizon, *, window=2):
     Returns:
         float32 `(batch, horizon, features)`.
     """
+    horizon = check_int("horizon", horizon)
+    window = check_int("window", window, minimum=2)
     past = np.asarray(past, np.float64)
+    if past.ndim != 3:
+        raise ValueError(f"`past` must be (batch, history, features). Received shape "
+                         f"{past.shape}.")
     window = int(min(window, past.shape[1]))
     if window < 2:
         raise ValueError(

@@ -44,10 +44,25 @@ RESIDUALS = ("auto", "logits", "pixels")
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
+def _check_frames(y_true, y_pred):
+    """Static shapes: both `(batch, frames, height, width, channels)`, the
+    same (a frame count that differs would broadcast into a figure)."""
+    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
+    if len(true_shape) != 5 or len(pred_shape) != 5 or any(
+            t is not None and p is not None and t != p
+            for t, p in zip(true_shape, pred_shape)):
+        raise ValueError(
+            "The frame metrics take `y_true` and `y_pred` of one shape (batch, frames, "
+            f"height, width, channels), pixels in [0, 255]. Received shapes "
+            f"{true_shape} and {pred_shape}.")
+
+
 def frame_mse(y_true, y_pred):
     """Per-frame MSE as Moving MNIST papers report it: the sum over a
     frame's pixels of the squared error on [0, 1] intensities, `(batch,
-    frames)` (PredRNN 56.8, SimVP 23.8 on 64x64 Moving MNIST)."""
+    frames)` (PredRNN 56.8, SimVP 23.8 on 64x64 Moving MNIST). Pixels in
+    [0, 255]."""
+    _check_frames(y_true, y_pred)
     y_true = ops.cast(y_true, "float32") / 255.0
     y_pred = ops.cast(y_pred, "float32") / 255.0
     return ops.sum(ops.square(y_true - y_pred), axis=(2, 3, 4))
@@ -56,7 +71,9 @@ def frame_mse(y_true, y_pred):
 @keras.saving.register_keras_serializable(package="cvseq")
 def psnr(y_true, y_pred):
     """Peak signal-to-noise ratio in dB per frame, `(batch, frames)`, with a
-    peak of 255 (as `tf.image.psnr(..., max_val=255)`)."""
+    peak of 255 (as `tf.image.psnr(..., max_val=255)`): pixels in [0, 255]
+    (frames in [0, 1] would score as near-black frames)."""
+    _check_frames(y_true, y_pred)
     y_true = ops.cast(y_true, "float32")
     y_pred = ops.cast(y_pred, "float32")
     mse = ops.mean(ops.square(y_true - y_pred), axis=(2, 3, 4))
@@ -78,7 +95,9 @@ def ssim(y_true, y_pred):
     `tf.image.ssim(..., max_val=255)` does: an 11x11 Gaussian window (sigma
     1.5; shrunk to the frame when the frame is smaller, where
     `tf.image.ssim` raises), valid convolution, k1=0.01,
-    k2=0.03, averaged over pixels and channels."""
+    k2=0.03, averaged over pixels and channels. Pixels in [0, 255] (frames
+    in [0, 1] would all look alike)."""
+    _check_frames(y_true, y_pred)
     y_true = ops.cast(y_true, "float32")
     y_pred = ops.cast(y_pred, "float32")
     shape = ops.shape(y_true)

@@ -1,0 +1,127 @@
+"""Bad input to the library's helpers (text, boxes, metrics, music): an
+error that names it, never a silently wrong figure or value (found by a
+bad-input battery, 2026-12-02: each of these returned a number, dropped or
+changed a value, or failed deep inside NumPy, TensorFlow or music21)."""
+
+import numpy as np
+import pytest
+
+from cvseq import boxes, metrics, music, text
+from cvseq.metrics import trajectory
+
+
+@pytest.fixture(scope="module")
+def vocabulary():
+    return text.build_vocabulary(["the cat sat"])
+
+
+@pytest.mark.parametrize("call, error, says", [
+    # A lone str was read as texts of one character each.
+    (lambda v: text.encode(v, "the cat"), TypeError, r"not one str: pass \[texts\]"),
+    (lambda v: text.language_model_windows("the cat sat", vocabulary=v, sequence_length=2),
+     TypeError, "not one str"),  # 0 windows, no error
+    (lambda v: text.token_sequence_inputs(["60:1 62:1"], vocabulary=["60:1", "62:1"],
+                                          sequence_length=3),
+     TypeError, r"pass s.split\(\)"),  # every target [UNK]
+    (lambda v: text.make_vectorizer(["a"], extra_tokens="[END]"), TypeError,
+     r"pass \['\[END\]'\]"),  # added '[', 'E', 'N', 'D', ']'
+    (lambda v: text.detokenize("hello ."), TypeError, "not one str"),
+    (lambda v: text.dice_lexicon("ab", "cd"), TypeError, "not one str"),
+    (lambda v: text.translate_word_by_word("the cat", {}), TypeError, "not one str"),
+    (lambda v: text.encode(v, []), ValueError, "is empty"),  # TF UnimplementedError
+    (lambda v: text.build_vocabulary([None]), TypeError, "item None"),  # the token 'none'
+    (lambda v: text.make_vectorizer(10), TypeError, "list of tokens"),
+    # -1 wrapped round to the last token; 99 was a bare IndexError.
+    (lambda v: text.decode_ids(v, [[-1]]), ValueError, "token ids from 0 to 4"),
+    (lambda v: text.decode_ids(v, [[99]]), ValueError, "token ids from 0 to 4"),
+    (lambda v: text.pad([[1]], -1), ValueError, "`length` must be at least 0"),
+])
+def test_text_helpers_name_bad_input(vocabulary, call, error, says):
+    with pytest.raises(error, match=says):
+        call(vocabulary)
+
+
+def test_bytes_texts_are_decoded():
+    # tfds.as_numpy gives bytes: the tokens were "b'hello" and "world'".
+    tokens = text.build_vocabulary([b"hello world"]).get_vocabulary()
+    assert sorted(map(str, tokens[2:])) == ["hello", "world"]
+
+
+@pytest.mark.parametrize("call, says", [
+    # Logits scored as probabilities: perplexity 1.0, "perfect".
+    (lambda: metrics.next_token_scores(np.full((2, 3), 5.0), [2, 1]), "summing to 1"),
+    (lambda: metrics.unigram_baseline([5], [1], vocabulary_size=3), "ids from 0 to 2"),
+    (lambda: metrics.unigram_baseline([], [1], vocabulary_size=3), "no token to count"),
+    # One-hot truth and prediction: the class axis read as pixels (0.6 for 0.583).
+    (lambda: metrics.segmentation_report(np.eye(2)[[[0, 0, 1, 1]]],
+                                         np.eye(2)[[[0, 1, 1, 1]]], 2), "looks one-hot"),
+    (lambda: metrics.mean_average_precision(
+        {"boxes": np.zeros((0, 1, 4), "f"), "labels": np.zeros((0, 1))},
+        {"boxes": np.zeros((0, 1, 4), "f"), "labels": np.zeros((0, 1)),
+         "scores": np.zeros((0, 1))}), "no image"),  # all 0.0
+    (lambda: metrics.mean_average_precision([{}], {}), "must be a dict"),  # AttributeError
+    (lambda: boxes.pad(np.ones((2, 4)), [3], 3), "2 boxes and 1 labels"),  # box 2 unlabelled
+    (lambda: trajectory.constant_velocity(np.zeros((1, 3, 2)), 0), "`horizon` must be"),
+    (lambda: metrics.average_displacement_error(np.zeros((0, 2, 2)), np.zeros((0, 2, 2))),
+     "at least one trajectory"),  # nan
+    (lambda: metrics.final_displacement_error(np.zeros((2, 2)), np.zeros((2, 2))),
+     r"\(batch, horizon, features\)"),  # IndexError
+])
+def test_metrics_refuse_what_they_cannot_score(call, says):
+    with pytest.raises((ValueError, TypeError), match=says):
+        call()
+
+
+def test_scores_that_stay():
+    assert metrics.next_token_scores(np.full((2, 3), 1 / 3), [2.0, 1.0],
+                                     ignore_ids=0)["tokens"] == 2  # float ids, one int
+    # A box that starts left of the image is a box, not padding (mAP 0.0 before).
+    truth = {"boxes": np.array([[[-2, 10, 30, 40]]], "f"), "labels": np.array([[1]])}
+    found = {**truth, "scores": np.array([[0.9]])}
+    assert metrics.mean_average_precision(truth, found)["map_50"] == pytest.approx(1.0)
+
+
+def test_frame_metrics_refuse_frames_of_another_count():
+    from cvseq.models.video_predictor import frame_mse, ssim
+
+    frames = np.zeros((1, 2, 16, 16, 1), "float32")
+    for metric in (frame_mse, ssim):  # broadcast into a figure before
+        with pytest.raises(ValueError, match="of one shape"):
+            metric(frames, frames[:, :1])
+
+
+def test_midi_keeps_what_it_is_given_or_says_why_not():
+    # A note tied across a bar line read back as two attacks ('64:1.5', '64:0.5').
+    tokens = music.midi_tokens(music.midi_bytes(["60:1", "62:0.5", "rest:1", "64:2"]))
+    assert tokens[:4] == ["60:1", "62:0.5", "rest:1", "64:2"]
+    with pytest.raises(ValueError, match="a length from"):  # 1e7 quarters: 13 GB and a hang
+        music.midi_bytes(["60:1e7"])
+    with pytest.raises(ValueError, match="a length from"):  # dropped from the file
+        music.midi_bytes(["60:0.001"])
+    with pytest.raises(ValueError, match="`bpm` must be at least 3.58"):  # saved as 4.54
+        music.midi_bytes(["60:1"], bpm=2)
+    with pytest.raises(ValueError, match="whole MIDI note number"):  # '60:1'
+        music.note_token(60.7, 1)
+
+
+def test_evaluate_segmenter_checks_masks_and_classes():
+    import tensorflow as tf
+
+    import cvseq
+
+    model = cvseq.image_segmenter(3, image_size=32)
+    images = np.zeros((2, 32, 32, 3), "float32")
+
+    def data(masks):
+        return tf.data.Dataset.from_tensor_slices((images, masks)).batch(2)
+
+    good = np.zeros((2, 32, 32), "int32")
+    assert 0 <= metrics.evaluate_segmenter(model, data(good))["mean_iou"] <= 1
+    with pytest.raises(ValueError, match="class ids from 255 to 255"):  # 255 pixels dropped
+        metrics.evaluate_segmenter(model, data(good + 255))
+    with pytest.raises(ValueError, match="model's number of classes, 3"):  # class 2 dropped
+        metrics.evaluate_segmenter(model, data(good), num_classes=2)
+    with pytest.raises(ValueError, match="one-hot"):  # InvalidArgumentError
+        metrics.evaluate_segmenter(model, data(np.eye(3)[good]))
+    with pytest.raises(ValueError, match="no masks"):  # 0.0
+        metrics.evaluate_segmenter(model, data(good).take(0))
