@@ -255,6 +255,11 @@ def get_backbone(model):
     >>> get_backbone(tagger).save("digits_backbone.keras")
     >>> image_classifier(10, backbone="digits_backbone.keras")
     """
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            "`model` must be a keras.Model (a cvseq model, or a backbone). Received "
+            f"{model!r} of type {type(model).__name__}: for a saved file, load it "
+            "first (keras.saving.load_model(path)).")
     if model.name == BACKBONE_NAME:
         return model
     attribute = getattr(model, "backbone", None)  # keras-cv / KerasHub tasks

@@ -135,6 +135,14 @@ class EpochLog(keras.callbacks.Callback):
         self._started = True
         if not os.path.isfile(self.path):
             return
+        with open(self.path, newline="") as f:
+            header = next(csv.reader([f.readline()]), [])
+        if header and header[:1] != ["epoch"]:
+            # A file of the user's own: the log would have replaced it.
+            raise FileExistsError(
+                f"{self.path} exists and is no epoch log (its first line: "
+                f"{','.join(header)[:80]!r}); EpochLog writes its rows there and "
+                "would replace it. Move that file, or give EpochLog another path.")
         rows = read_log(self.path)
         later = [row for row in rows if int(row["epoch"]) >= epoch]
         if self._resuming is not None:

@@ -86,6 +86,10 @@ def strategy(kind="auto", *, devices=None):
             raise ValueError(
                 f"`devices` goes with kind='mirrored' (or 'auto'); kind={kind!r} "
                 f"would ignore it. Received: devices={devices!r}.")
+        if not devices or len(set(devices)) != len(devices):
+            raise ValueError(
+                "`devices` must name one or more distinct devices, e.g. [\"/gpu:0\", "
+                f"\"/gpu:1\"]. Received: devices={devices!r}.")
     tf = _tensorflow("cvseq.distribute.strategy (tf.distribute)")
     if kind == "auto":
         if _workers_in_tf_config() > 1:

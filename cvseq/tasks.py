@@ -226,6 +226,7 @@ def read_video_inputs(paths, model):
         read_clip,
     )
 
+    paths = _path_list(paths)
     shape = tuple(model.inputs[0].shape) if model.inputs else ()
     if len(shape) != 5:
         raise UserInputError(
@@ -301,16 +302,32 @@ def _pillow_check(path):
     return size, None
 
 
+def _path_list(paths):
+    """`paths` as a non-empty list of file names (a lone str is one name's
+    characters to iterate, not a list)."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError(f"`paths` must be a list of file names: pass [{paths!r}].")
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise UserInputError("`paths` is empty: give at least one file.")
+    return paths
+
+
 def read_image_inputs(paths, model):
     """Reads image files (any OpenCV format) resized to the model's input.
 
     Files whose header claims more than `MAX_IMAGE_PIXELS` pixels are
     refused before decoding, damaged ones before OpenCV pads them.
     """
+    paths = _path_list(paths)
     image_input = next((t for t in model.inputs if len(t.shape) == 4), None)
     if image_input is None:
         raise UserInputError(f"Model {model.name!r} does not take images.")
     height, width = image_input.shape[1:3]
+    if height is None or width is None or image_input.shape[-1] != 3:
+        raise UserInputError(
+            f"Model {model.name!r} takes images of shape {tuple(image_input.shape[1:])}; "
+            "read_image_inputs reads RGB files into a fixed (height, width, 3).")
     return np.stack([_read_image(path, (height, width)) for path in paths])
 
 

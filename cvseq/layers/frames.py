@@ -65,6 +65,10 @@ class FrameMask(keras.layers.Layer):
     """
 
     def call(self, clips):
+        if len(clips.shape) != 5:
+            raise ValueError(
+                "FrameMask takes clips (batch, frames, height, width, channels). "
+                f"Received shape {tuple(clips.shape)}.")
         lit = ops.any(ops.not_equal(clips, 0), axis=(2, 3, 4))
         # A frame is real when it or any later frame is lit: count lit frames
         # from the end (a reversed cumulative sum).

@@ -1,6 +1,7 @@
 """Batch normalization that uses the global batch under tf.distribute."""
 
 import keras
+import numpy as np
 
 
 @keras.saving.register_keras_serializable(package="cvseq")
@@ -26,6 +27,10 @@ class BatchNormalization(keras.layers.BatchNormalization):
     """
 
     def __init__(self, synchronized=True, **kwargs):
+        if not isinstance(synchronized, (bool, np.bool_)):
+            raise TypeError(
+                f"`synchronized` must be True or False. Received: "
+                f"synchronized={synchronized!r}.")
         self._requested_synchronized = bool(synchronized)
         if keras.backend.backend() != "tensorflow":
             synchronized = False

@@ -8,6 +8,8 @@ scores. Box distances are computed here with `box_iou`:
 which NumPy 2 removed (fixed upstream after that release), so it is not used.
 """
 
+import numbers
+
 import numpy as np
 
 # What `TrackingEvaluator.result()` reports, with motmetrics' names.
@@ -71,7 +73,7 @@ class TrackingEvaluator:
     """
 
     def __init__(self, iou_threshold=0.5):
-        if (not isinstance(iou_threshold, (int, float)) or isinstance(iou_threshold, bool)
+        if (not isinstance(iou_threshold, numbers.Real) or isinstance(iou_threshold, bool)
                 or not 0 < iou_threshold <= 1):
             raise ValueError(
                 f"`iou_threshold` must be in (0, 1]. Received: "
@@ -98,6 +100,19 @@ class TrackingEvaluator:
             track_ids: int `(m,)` the tracker's ids.
             track_boxes: float `(m, 4)` the tracker's boxes.
         """
+        true_ids, track_ids = np.ravel(true_ids), np.ravel(track_ids)
+        for name, ids, boxes in (("true", true_ids, true_boxes),
+                                 ("track", track_ids, track_boxes)):
+            if len(ids) != len(np.reshape(boxes, (-1, 4))):
+                raise ValueError(
+                    f"`{name}_ids` and `{name}_boxes` must be one id per box. Received "
+                    f"{len(ids)} ids and {len(np.reshape(boxes, (-1, 4)))} boxes.")
+            if len(set(ids.tolist())) != len(ids):
+                raise ValueError(f"`{name}_ids` must be distinct within a frame. "
+                                 f"Received {ids.tolist()}.")
+            if ids.dtype.kind == "f" and not np.array_equal(ids, np.round(ids)):
+                raise ValueError(f"`{name}_ids` must be whole numbers. Received "
+                                 f"{ids.tolist()}.")
         distances = 1.0 - box_iou(true_boxes, track_boxes)
         distances[distances > 1.0 - self.iou_threshold] = np.nan
         self._accumulators[-1].update(

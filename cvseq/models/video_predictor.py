@@ -43,7 +43,6 @@ RESIDUALS = ("auto", "logits", "pixels")
 # Metrics and loss on [0, 255] frames `(batch, frames, height, width, channels)`.
 
 
-@keras.saving.register_keras_serializable(package="cvseq")
 def _check_frames(y_true, y_pred):
     """Static shapes: both `(batch, frames, height, width, channels)`, the
     same (a frame count that differs would broadcast into a figure)."""
@@ -57,6 +56,7 @@ def _check_frames(y_true, y_pred):
             f"{true_shape} and {pred_shape}.")
 
 
+@keras.saving.register_keras_serializable(package="cvseq")
 def frame_mse(y_true, y_pred):
     """Per-frame MSE as Moving MNIST papers report it: the sum over a
     frame's pixels of the squared error on [0, 1] intensities, `(batch,

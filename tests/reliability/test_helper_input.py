@@ -125,3 +125,39 @@ def test_evaluate_segmenter_checks_masks_and_classes():
         metrics.evaluate_segmenter(model, data(np.eye(3)[good]))
     with pytest.raises(ValueError, match="no masks"):  # 0.0
         metrics.evaluate_segmenter(model, data(good).take(0))
+
+
+def test_smaller_helpers_name_bad_input(tmp_path):
+    import cvseq
+    from cvseq import backbones, callbacks, distribute, layers, tasks
+    from cvseq.metrics import TrackingEvaluator
+
+    with pytest.raises(TypeError, match="True or False"):  # "no" was taken as True
+        layers.BatchNormalization(synchronized="no")
+    with pytest.raises(ValueError, match="distinct devices"):  # TF AssertionError
+        distribute.strategy("mirrored", devices=["/cpu:0", "/cpu:0"])
+    with pytest.raises(ValueError, match="distinct devices"):  # accepted
+        distribute.strategy("mirrored", devices=[])
+    assert TrackingEvaluator(np.float32(0.5)).iou_threshold == 0.5  # refused as "0.5"
+    evaluator = TrackingEvaluator()
+    box = np.array([[0, 0, 10, 10.]])
+    with pytest.raises(ValueError, match="2 ids and 1 boxes"):  # motmetrics reshape
+        evaluator.update([1, 2], box, [1], box)
+    with pytest.raises(ValueError, match="distinct within a frame"):  # KeyError
+        evaluator.update([1, 1], np.vstack([box, box]), [1], box)
+    with pytest.raises(TypeError, match="must be a keras.Model"):  # AttributeError
+        backbones.get_backbone("x")
+    model = cvseq.image_classifier(2, image_size=16)
+    with pytest.raises(TypeError, match=r"pass \['a.png'\]"):  # "Cannot read image 'a'"
+        tasks.read_image_inputs("a.png", model)
+    with pytest.raises(ValueError, match="is empty"):  # NumPy "need at least one array"
+        tasks.read_image_inputs([], model)
+    with pytest.raises(ValueError, match=r"clips \(batch, frames"):
+        layers.FrameMask()(np.zeros((2, 4, 4, 3)))
+    # A CSV of the user's own at the log's path was replaced by the epoch log.
+    mine = tmp_path / "log.csv"
+    mine.write_text("name,score\na,1\n")
+    with pytest.raises(FileExistsError, match="no epoch log"):
+        model.fit(np.zeros((2, 16, 16, 3)), np.array([0, 1]), verbose=0,
+                  callbacks=[callbacks.EpochLog(str(mine))])
+    assert mine.read_text() == "name,score\na,1\n"
