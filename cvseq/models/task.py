@@ -706,18 +706,24 @@ def _single(loss):
     return loss
 
 
-def _sparse_loss(loss):
-    """Whether `loss` is Keras' sparse categorical cross-entropy (class ids)."""
-    if isinstance(loss, keras.losses.SparseCategoricalCrossentropy):
-        return True
+def _loss_function(loss):
+    """The function behind `loss` as given to `compile`: a name, a
+    `LossFunctionWrapper` or a `functools.partial` of one; None for a name
+    Keras does not know."""
     if isinstance(loss, str):
         try:
             loss = keras.losses.get(loss)
         except ValueError:
-            return False
-    loss = getattr(loss, "fn", loss)
-    loss = getattr(loss, "func", loss)
-    return loss is keras.losses.sparse_categorical_crossentropy
+            return None
+    loss = getattr(loss, "fn", loss)  # keras.losses.LossFunctionWrapper
+    return getattr(loss, "func", loss)  # functools.partial
+
+
+def _sparse_loss(loss):
+    """Whether `loss` is Keras' sparse categorical cross-entropy (class ids)."""
+    if isinstance(loss, keras.losses.SparseCategoricalCrossentropy):
+        return True
+    return _loss_function(loss) is keras.losses.sparse_categorical_crossentropy
 
 
 def _same_loss(loss, default):
@@ -739,15 +745,9 @@ def _one_hot_loss(loss):
     if isinstance(loss, (keras.losses.CategoricalCrossentropy,
                          keras.losses.CategoricalFocalCrossentropy)):
         return True
-    if isinstance(loss, str):
-        try:
-            loss = keras.losses.get(loss)
-        except ValueError:
-            return False
-    loss = getattr(loss, "fn", loss)  # keras.losses.LossFunctionWrapper
-    loss = getattr(loss, "func", loss)  # functools.partial
-    return any(loss is f for f in (keras.losses.categorical_crossentropy,
-                                   keras.losses.categorical_focal_crossentropy))
+    function = _loss_function(loss)
+    return any(function is f for f in (keras.losses.categorical_crossentropy,
+                                       keras.losses.categorical_focal_crossentropy))
 
 
 # Class-id metrics and their one-hot twins (the same figures).
