@@ -19,6 +19,7 @@ backbone. Rescaling of raw pixels happens inside the returned model.
 
 import dataclasses
 import os
+import zipfile
 
 import keras
 
@@ -344,7 +345,15 @@ def build_backbone(
                     f"there. Received: backbone={backbone!r}."
                 )
             _check_no_weights(weights, "a saved .keras model")
-            loaded = keras.saving.load_model(backbone)
+            try:
+                loaded = keras.saving.load_model(backbone)
+            except (ValueError, OSError, zipfile.BadZipFile) as err:
+                if not zipfile.is_zipfile(backbone):  # Keras says "File not found"
+                    raise ValueError(
+                        f"`backbone` {backbone!r} is not a .keras archive (damaged, "
+                        "or another kind of file): save the model again with "
+                        "model.save(path).") from err
+                raise
             features, preprocessing = _unwrap(get_backbone(loaded))
         elif os.path.isdir(backbone) or _is_hub_preset_name(backbone):
             _check_no_weights(weights, "a KerasHub preset")
@@ -361,6 +370,12 @@ def build_backbone(
             f"backbone={backbone!r} of type {type(backbone).__name__}."
         )
 
+    expected = tuple(features.inputs[0].shape) if getattr(features, "inputs", None) else ()
+    if expected and (len(expected) != 4 or expected[-1] not in (None, 3)):
+        raise ValueError(
+            f"The backbone {features.name!r} takes inputs of shape {expected}; a "
+            "backbone reads RGB images (batch, height, width, 3). Give an image "
+            "model (a CNN on 3-channel images).")
     inputs = keras.Input(input_shape, name="images")
     x = inputs
     if isinstance(preprocessing, str):

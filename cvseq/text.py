@@ -234,6 +234,17 @@ def make_vectorizer(vocabulary, *, sequence_length=None, extra_tokens=(), name=N
     else:
         standardize, split = "lower_and_strip_punctuation", "whitespace"
     tokens = tokens_of(vocabulary)
+    if not isinstance(vocabulary, keras.layers.TextVectorization):
+        capitalised = [t for t in tokens if isinstance(t, str) and t != t.lower()
+                       and not (t.startswith("[") and t.endswith("]"))]  # [START]
+        if capitalised:
+            import warnings
+
+            warnings.warn(
+                f"The vocabulary holds tokens with capitals ({capitalised[:3]}); the "
+                "text is lowercased before it is looked up, so they never match. "
+                "Lowercase them, or build the vocabulary with build_vocabulary.",
+                stacklevel=2)
     tokens += [t for t in extra_tokens if t not in tokens]
     return keras.layers.TextVectorization(
         standardize=standardize,

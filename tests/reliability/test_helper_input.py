@@ -161,3 +161,28 @@ def test_smaller_helpers_name_bad_input(tmp_path):
         model.fit(np.zeros((2, 16, 16, 3)), np.array([0, 1]), verbose=0,
                   callbacks=[callbacks.EpochLog(str(mine))])
     assert mine.read_text() == "name,score\na,1\n"
+
+
+def test_backbones_that_cannot_read_images_are_named(tmp_path):
+    import keras
+
+    import cvseq
+    from cvseq import backbones
+
+    damaged = tmp_path / "damaged.keras"
+    damaged.write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(ValueError, match="is not a .keras archive"):  # "File not found"
+        backbones.build_backbone(str(damaged), image_size=16)
+    grey = keras.Input((16, 16, 1))
+    grey_cnn = keras.Model(grey, keras.layers.Conv2D(4, 3, strides=2)(grey))
+    with pytest.raises(ValueError, match=r"\(None, 16, 16, 1\).*RGB images"):  # at predict
+        cvseq.image_classifier(3, image_size=16, backbone=grey_cnn)
+    text_model = cvseq.language_model(vocabulary=["a", "b"], sequence_length=4, units=4)
+    with pytest.raises(ValueError, match="RGB images"):  # "pass the image_size it was built for"
+        backbones.build_backbone(text_model, image_size=16)
+
+
+def test_capitalised_list_vocabularies_are_warned_about():
+    with pytest.warns(UserWarning, match=r"capitals \(\['Cat'\]\)"):
+        vectorizer = text.make_vectorizer(["Cat", "dog", "[START]"])
+    assert text.encode(vectorizer, ["cat dog"]) == [[1, 3]]  # 'Cat' never matches
