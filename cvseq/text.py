@@ -61,24 +61,23 @@ def lower_and_split_punctuation(texts):
     return tf.strings.regex_replace(texts, _PUNCTUATION, r" \1 ")
 
 
-def text_list(name, texts, *, allow_empty=False):
+def text_list(name, texts, *, allow_empty=False, decode_bytes=True):
     """`texts` as a list of str: a lone str (whose characters would be read
     as texts) is a `TypeError`; bytes items (what `tfds.as_numpy` yields)
-    are decoded as UTF-8; items that are no text are named."""
+    are decoded as UTF-8 (with `decode_bytes`); items that are no text are
+    named."""
     if isinstance(texts, (str, bytes)):
-        raise TypeError(
-            f"`{name}` must be a list of str, one per text, not one str: pass "
-            f"[{name}]. Received: {name}={texts[:40]!r}.")
+        raise TypeError(f"`{name}` must be a list of str, one per example. Received "
+                        f"one str: {texts[:40]!r}; pass [{texts[:40]!r}].")
     out = []
     for text in texts:
-        if isinstance(text, bytes):
+        if isinstance(text, bytes) and decode_bytes:
             text = text.decode("utf-8")
         elif isinstance(text, np.str_):
             text = str(text)
         if not isinstance(text, str):
-            raise TypeError(
-                f"`{name}` must hold str texts. Received an item {text!r} of type "
-                f"{type(text).__name__}.")
+            raise TypeError(f"`{name}` must be a list of str. Received an item "
+                            f"{text!r} of type {type(text).__name__}.")
         out.append(text)
     if not out and not allow_empty:
         raise ValueError(f"`{name}` is empty: give at least one text.")

@@ -580,11 +580,10 @@ def evaluate_tracker(tracker, detections, true_boxes, true_ids, *, iou_threshold
         per_frame = len(clip_ids) == len(clip_boxes) and np.ndim(clip_ids[0]) == 1
         for t, (frame_boxes, out) in enumerate(zip(clip_boxes, clip_out)):
             frame_ids = clip_ids[t] if per_frame else clip_ids
-            if len(frame_ids) != len(frame_boxes):
-                raise ValueError(
-                    f"Clip {clip}, frame {t}: {len(frame_ids)} true ids for "
-                    f"{len(frame_boxes)} true boxes; give one id per box.")
-            evaluator.update(frame_ids, frame_boxes, out.ids, out.boxes)
+            try:
+                evaluator.update(frame_ids, frame_boxes, out.ids, out.boxes)
+            except ValueError as err:  # the evaluator's checks, with the frame named
+                raise ValueError(f"Clip {clip}, frame {t}: {err}") from None
         outputs.append(clip_out)
     metrics = evaluator.result()
     metrics["frames_per_second"] = sum(len(c) for c in outputs) / max(seconds, 1e-9)

@@ -14,17 +14,11 @@ from cvseq._validation import check_int
 
 
 def _texts(name, texts):
-    """`texts` as a list of str; a lone str (its characters would be taken
-    for texts) or non-str items are a `TypeError`."""
-    if isinstance(texts, (str, bytes)):
-        raise TypeError(f"`{name}` must be a list of str, one per example. Received "
-                        f"one str: {texts[:40]!r}; pass [{texts[:40]!r}].")
-    texts = list(texts)
-    wrong = [t for t in texts if not isinstance(t, str)]
-    if wrong:
-        raise TypeError(f"`{name}` must be a list of str. Received an item "
-                        f"{wrong[0]!r} of type {type(wrong[0]).__name__}.")
-    return texts
+    """`texts` as a list of str (`cvseq.text.text_list`; bytes are refused
+    here, not decoded: a score of undecoded text would mislead)."""
+    from cvseq.text import text_list
+
+    return text_list(name, texts, allow_empty=True, decode_bytes=False)
 
 
 def _paired(references, hypotheses):
@@ -63,9 +57,12 @@ def classification_scores(y_true, probabilities):
     }
 
 
+def _id_tuple(ids):
+    """`ignore_ids` as a tuple (one int is one id)."""
+    return (ids,) if isinstance(ids, numbers.Integral) else tuple(ids)
+
+
 def _kept(target_ids, ignore_ids):
-    if isinstance(ignore_ids, numbers.Integral):
-        ignore_ids = (ignore_ids,)
     target_ids = np.asarray(target_ids)
     if target_ids.dtype.kind == "f" and np.array_equal(target_ids, np.round(target_ids)):
         target_ids = target_ids.astype(np.int64)  # 2.0 is id 2
@@ -88,6 +85,7 @@ def next_token_scores(probabilities, target_ids, *, ignore_ids=(0,)):
         `{"accuracy", "nll" (nats per token), "perplexity" (exp of nll),
         "tokens" (number scored)}`.
     """
+    ignore_ids = _id_tuple(ignore_ids)
     keep, target_ids = _kept(target_ids, ignore_ids)
     probabilities = np.asarray(probabilities, "float64")
     if target_ids.shape != probabilities.shape[:-1]:
@@ -137,8 +135,7 @@ def unigram_baseline(train_ids, target_ids, *, vocabulary_size, ignore_ids=(0,))
         The same dict as `next_token_scores`.
     """
     vocabulary_size = check_int("vocabulary_size", vocabulary_size)
-    if isinstance(ignore_ids, numbers.Integral):
-        ignore_ids = (ignore_ids,)
+    ignore_ids = _id_tuple(ignore_ids)
     keep, train_ids = _kept(train_ids, ignore_ids)
     counted = train_ids[keep]
     if not counted.size:

@@ -339,8 +339,7 @@ class Task(keras.Model):
         if (kind is None or len(outputs) != 1 or type(target) is not tf.TensorSpec
                 or target.shape.rank is None):
             return
-        shape = tuple(_ANY_SIZE if d is None else d for d in target.shape)
-        _check_target_shape(_Shaped(shape), tuple(outputs[0].shape), kind,
+        _check_target_shape(tuple(target.shape), tuple(outputs[0].shape), kind,
                             f"{prefix}The dataset's targets: ")
 
     def _named_inputs(self):
@@ -458,7 +457,7 @@ class Task(keras.Model):
         outputs = self.outputs or []
         output = tuple(outputs[0].shape) if len(outputs) == 1 else None
         if output is not None:
-            _check_target_shape(y, output, kind, prefix)
+            _check_target_shape(y.shape, output, kind, prefix)
         if kind == "values" or y.size == 0:
             return y
         num_classes = output[-1] if output is not None else None
@@ -767,34 +766,17 @@ def _one_hot_metric(metric):
     return twin(metric) if twin is not None else metric
 
 
-class _AnySize:
-    """A size a dataset leaves unknown: it fits any."""
-
-    def __eq__(self, other):
-        return True
-
-    def __repr__(self):
-        return "None"
-
-
-_ANY_SIZE = _AnySize()
-
-
-class _Shaped:
-    def __init__(self, shape):
-        self.shape = shape
-
-
-def _check_target_shape(y, output, kind, prefix):
-    """`y`'s shape against the model's single output `output` (None: any):
+def _check_target_shape(shape, output, kind, prefix):
+    """`y`'s `shape` against the model's single output `output` (None, in
+    either, fits any size: a dataset's unknown sizes):
     the same shape for values and multi-hot tags; for class ids, the output
     without its class axis (or with it as 1). One-hot class ids get their
     own message."""
     def fits(shape, expected):
         return len(shape) == len(expected) and all(
-            e is None or r == e for r, e in zip(shape[1:], expected[1:]))
+            e is None or r is None or r == e for r, e in zip(shape[1:], expected[1:]))
 
-    shape = tuple(y.shape)
+    shape = tuple(shape)
     if kind == "class_ids":
         sparse = output[:-1]
         if fits(shape, sparse) or fits(shape, sparse + (1,)):

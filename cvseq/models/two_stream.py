@@ -11,8 +11,8 @@ on the pieces here; their models are `FlowTask`s, which compute the flow
 themselves when `fit`, `evaluate` or `predict` get clips alone.
 """
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
 from cvseq import flow as flow_lib

@@ -17,17 +17,17 @@ def vocabulary():
 
 @pytest.mark.parametrize("call, error, says", [
     # A lone str was read as texts of one character each.
-    (lambda v: text.encode(v, "the cat"), TypeError, r"not one str: pass \[texts\]"),
+    (lambda v: text.encode(v, "the cat"), TypeError, r"one str: 'the cat'; pass \['the cat'\]"),
     (lambda v: text.language_model_windows("the cat sat", vocabulary=v, sequence_length=2),
-     TypeError, "not one str"),  # 0 windows, no error
+     TypeError, "one str"),  # 0 windows, no error
     (lambda v: text.token_sequence_inputs(["60:1 62:1"], vocabulary=["60:1", "62:1"],
                                           sequence_length=3),
      TypeError, r"pass s.split\(\)"),  # every target [UNK]
     (lambda v: text.make_vectorizer(["a"], extra_tokens="[END]"), TypeError,
      r"pass \['\[END\]'\]"),  # added '[', 'E', 'N', 'D', ']'
     (lambda v: text.detokenize("hello ."), TypeError, "not one str"),
-    (lambda v: text.dice_lexicon("ab", "cd"), TypeError, "not one str"),
-    (lambda v: text.translate_word_by_word("the cat", {}), TypeError, "not one str"),
+    (lambda v: text.dice_lexicon("ab", "cd"), TypeError, "one str"),
+    (lambda v: text.translate_word_by_word("the cat", {}), TypeError, "one str"),
     (lambda v: text.encode(v, []), ValueError, "is empty"),  # TF UnimplementedError
     (lambda v: text.build_vocabulary([None]), TypeError, "item None"),  # the token 'none'
     (lambda v: text.make_vectorizer(10), TypeError, "list of tokens"),
@@ -75,6 +75,8 @@ def test_metrics_refuse_what_they_cannot_score(call, says):
 def test_scores_that_stay():
     assert metrics.next_token_scores(np.full((2, 3), 1 / 3), [2.0, 1.0],
                                      ignore_ids=0)["tokens"] == 2  # float ids, one int
+    with pytest.raises(ValueError, match=r"ignored \(\[0\]\)"):  # sorted(0): TypeError
+        metrics.next_token_scores(np.full((1, 2, 3), 1 / 3), [[0, 0]], ignore_ids=0)
     # A box that starts left of the image is a box, not padding (mAP 0.0 before).
     truth = {"boxes": np.array([[[-2, 10, 30, 40]]], "f"), "labels": np.array([[1]])}
     found = {**truth, "scores": np.array([[0.9]])}
