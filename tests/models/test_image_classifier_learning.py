@@ -13,6 +13,9 @@ pytestmark = pytest.mark.slow
 SIZE = 24
 
 
+# extended (`-m extended`, 13-14 CPU-s): the default run holds the classifier's
+# defaults to a bar on real photos (test_image_classifier_real_images.py).
+@pytest.mark.extended
 def test_classifier_reaches_95_percent_on_held_out_digits():
     keras.utils.set_random_seed(0)
     train = cvseq.datasets.load("digits", "train", image_size=SIZE, batch_size=32)

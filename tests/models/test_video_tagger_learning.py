@@ -31,6 +31,11 @@ def tagger():
     return model
 
 
+# extended (`-m extended`, 35-38 CPU-s): the README's main job trains and
+# reports this very run (the factory's defaults, 8 epochs, against the middle
+# frame), and the default run holds the claim "motion that one frame cannot
+# show" on real video (test_tagger_tells_playback_speed_of_real_video_...).
+@pytest.mark.extended
 def test_tagger_learns_motion_that_one_frame_cannot_show(tagger):
     test = _data("test")
     accuracy = tagger.evaluate(test, verbose=0, return_dict=True)["accuracy"]
