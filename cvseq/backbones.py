@@ -695,7 +695,15 @@ def _pyramid_taps(features, image_size):
             continue
         last[height // shape[1]] = layer.output
     # Up to stride 32: past it, 1x1 maps are squeeze-excite pools, not stages.
-    return [last[s] for s in sorted(last) if 1 < s <= 32]
+    taps = [last[s] for s in sorted(last) if 1 < s <= 32]
+    if not taps:
+        raise ValueError(
+            f"Backbone {features.name!r} never downsamples its {height}-pixel-high "
+            f"input (strides found: {sorted(last) or 'none'}), so it has no feature "
+            "maps at strides 2 to 32 to make a pyramid of. Use a backbone with "
+            "strided convolutions or pooling, e.g. 'small_cnn'."
+        )
+    return taps
 
 
 # ---------------------------------------------------------------------------

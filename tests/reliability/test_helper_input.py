@@ -182,6 +182,12 @@ def test_backbones_that_cannot_read_images_are_named(tmp_path):
     text_model = cvseq.language_model(vocabulary=["a", "b"], sequence_length=4, units=4)
     with pytest.raises(ValueError, match="RGB images"):  # "pass the image_size it was built for"
         backbones.build_backbone(text_model, image_size=16)
+    # A CNN that never downsamples has no pyramid (Keras said "`outputs`
+    # argument cannot be empty").
+    pixels = keras.Input((16, 16, 3))
+    flat_cnn = keras.Model(pixels, keras.layers.Conv2D(4, 3, padding="same")(pixels))
+    with pytest.raises(ValueError, match="never downsamples its 16-pixel-high input"):
+        backbones.build_feature_pyramid(flat_cnn, image_size=16)
 
 
 def test_capitalised_list_vocabularies_are_warned_about():
