@@ -133,7 +133,7 @@ def _runs_in_graph(item):
     eagerly, since tracing a model's train step costs more than its few
     tiny steps (test_task.py and test_task_specs.py: 94 -> 40 CPU-s). Every
     task and the tracker still trains and predicts traced in its learning
-    test, and the RNN tasks in the CLI's train/predict/evaluate sweep.
+    test, and the text tasks in the CLI's train/predict/evaluate sweep.
     CVSEQ_TEST_GRAPH=1 traces every test."""
     if (os.environ.get("CVSEQ_TEST_GRAPH", "0").lower() not in ("", "0", "false")
             or item.get_closest_marker("graph")):
