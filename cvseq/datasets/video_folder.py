@@ -45,7 +45,8 @@ from cvseq.datasets.registry import (
 
 tf = LazyTensorFlow("cvseq.datasets 'video_folder' as a tf.data pipeline")
 
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg",
+                    ".3gp", ".mts", ".m2ts", ".ts", ".wmv", ".flv", ".ogv")
 SPLITS = ("train", "validation", "test")
 # Shares held out of root/<label>/ when it has no split folders, as for the
 # embedded data sets (70/15/15).
@@ -298,17 +299,25 @@ def read_frames(path, *, batch_size=16):
 
 def unreadable_reason(path):
     """Why `path` has no decodable frame, or None when its first frame decodes."""
+    return _probe_file(path)[0]
+
+
+def _probe_file(path):
+    """`(reason, frames)`: why `path` has no decodable frame (None when its
+    first frame decodes), and its frame count (decoded if cvseq decoded it
+    before, else the header's; 0 when unknown)."""
     capture = None
     try:
-        if _cached_count(_file_key(path)):
-            return None
+        known = _cached_count(_file_key(path))
+        if known:
+            return None, known
         capture, _ = _open(path)
         ok, frame = capture.read()
         if not ok or frame is None:
-            return "it has no frame OpenCV can decode"
-        return None
+            return "it has no frame OpenCV can decode", 0
+        return None, max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
     except VideoReadError as err:
-        return str(err)
+        return str(err), 0
     finally:
         if capture is not None:
             capture.release()
@@ -328,9 +337,47 @@ def _subfolders(folder):
 
 def _videos(folder, extensions=VIDEO_EXTENSIONS):
     """The video file names in `folder`; hidden files (macOS's `._clip.mp4`
-    resource forks) are none."""
+    resource forks) and folders (a `holiday.mp4/`) are none."""
     return sorted(f for f in os.listdir(folder)
-                  if f.lower().endswith(extensions) and not f.startswith("."))
+                  if f.lower().endswith(extensions) and not f.startswith(".")
+                  and not os.path.isdir(os.path.join(folder, f)))
+
+
+def _other_files(folder, extensions=VIDEO_EXTENSIONS):
+    """Files of `folder` that are not read as videos (not hidden, not folders)."""
+    return sorted(f for f in os.listdir(folder)
+                  if not f.lower().endswith(extensions) and not f.startswith(".")
+                  and not os.path.isdir(os.path.join(folder, f)))
+
+
+def _warn_other_files(root, labels, extensions):
+    """Files in label folders that are not read (an image, a .txt, a video
+    format not in `extensions`): said once, with a few names."""
+    others = [os.path.join(label, f) for label in labels
+              if os.path.isdir(os.path.join(root, label))
+              for f in _other_files(os.path.join(root, label), extensions)]
+    if others:
+        warnings.warn(
+            f"{len(others)} file(s) in the label folders of {root!r} are not read, "
+            f"their names not ending as a video's ({', '.join(extensions)}): "
+            f"{', '.join(map(repr, others[:5]))}{' and more' if len(others) > 5 else ''}. "
+            "Convert videos of another format (e.g. with ffmpeg), or move the "
+            "other files out.",
+            stacklevel=5,
+        )
+
+
+def _check_root(root):
+    """`root` as a str path, `~` expanded; a folder."""
+    root = os.fspath(root)
+    if not isinstance(root, str):
+        raise TypeError(
+            f"`root` must be a str or path-like folder name. Received: root={root!r} "
+            f"({type(root).__name__}); decode it, e.g. root.decode().")
+    root = os.path.expanduser(root)
+    if not os.path.isdir(root):
+        raise ValueError(f"`root` must be a folder of videos. Received: root={root!r}.")
+    return root
 
 
 def _holds_labels(folder):
@@ -351,9 +398,7 @@ def scan_folder(root, extensions=VIDEO_EXTENSIONS, labels=None):
     Raises:
         ValueError: no such folder, no label subfolders, or no videos.
     """
-    root = os.path.expanduser(os.fspath(root))
-    if not os.path.isdir(root):
-        raise ValueError(f"`root` must be a folder of videos. Received: root={root!r}.")
+    root = _check_root(root)
     present = _subfolders(root)
     if not present:
         loose = _videos(root, extensions)
@@ -373,6 +418,7 @@ def scan_folder(root, extensions=VIDEO_EXTENSIONS, labels=None):
             items.extend((os.path.join(folder, name), index)
                          for name in _videos(folder, extensions))
             _warn_nested(folder, extensions)
+    _warn_other_files(root, labels, extensions)
     if not items:
         raise ValueError(
             f"No video files ({', '.join(extensions)}) in the label folders of "
@@ -416,10 +462,19 @@ def _check_labels(root, labels, class_names, pools):
         os.path.isdir(os.path.join(pool, label))
         and _videos(os.path.join(pool, label)) for pool in pools)]
     if empty:
+        nested = [f"{label}/{sub}" for label in empty for pool in pools
+                  if os.path.isdir(os.path.join(pool, label))
+                  for sub in _subfolders(os.path.join(pool, label))
+                  if any(name.lower().endswith(VIDEO_EXTENSIONS) for _, _, names
+                         in os.walk(os.path.join(pool, label, sub)) for name in names)]
+        hint = (f" Their videos are one level deeper ({', '.join(map(repr, nested[:5]))}), "
+                "where cvseq does not read: it reads root/<label>/*.mp4. Move them up "
+                "into the label folders, or make each subfolder a label."
+                if nested else " Add videos to them or remove them.")
         raise ValueError(
             f"Label folder(s) {', '.join(map(repr, empty))} of {root!r} hold no "
             f"video file ({', '.join(VIDEO_EXTENSIONS)}): each would be a class "
-            "with no example. Add videos to them or remove them."
+            f"with no example.{hint}"
         )
     return labels
 
@@ -523,9 +578,30 @@ _SPLIT_ALIASES = {"validation": ("val", "valid", "dev"), "test": ("testing",),
 
 
 def _split_alias(root, split):
-    """A folder of `root` named as `split` is often named otherwise."""
-    return next((a for a in _SPLIT_ALIASES.get(split, ())
-                 if _holds_labels(os.path.join(root, a))), None)
+    """A folder of `root` named as `split` is often named otherwise: `val/`
+    for `validation/`, `Train/` for `train/`."""
+    names = {split, *_SPLIT_ALIASES.get(split, ())}
+    return next((d for d in _subfolders(root)
+                 if d != split and d.lower() in names
+                 and _holds_labels(os.path.join(root, d))), None)
+
+
+def _check_split_folders(root):
+    """Split folders cvseq would not read as such: named otherwise (`val/`,
+    `Train/`) or holding videos beside their label folders."""
+    for name in SPLITS:
+        alias = _split_alias(root, name)
+        if alias and not _holds_labels(os.path.join(root, name)):
+            raise UserInputError(
+                f"{root!r} has a {alias!r} folder where cvseq reads "
+                f"{name!r}: rename root/{alias}/ to root/{name}/.")
+        folder = os.path.join(root, name)
+        if os.path.isdir(folder) and _subfolders(folder) and _videos(folder):
+            loose = _videos(folder)
+            raise UserInputError(
+                f"{folder!r} holds video files directly ({', '.join(map(repr, loose[:5]))}"
+                f"{' and more' if len(loose) > 5 else ''}) beside its label folders: "
+                f"move them into a label folder, root/{name}/<label>/.")
 
 
 def _plan(root, split, validation_split, test_split, class_names=None):
@@ -536,9 +612,8 @@ def _plan(root, split, validation_split, test_split, class_names=None):
     for name, value in given.items():
         if value is not None:
             check_fraction(f"{name}_split", value)
-    root = os.path.expanduser(os.fspath(root))
-    if not os.path.isdir(root):
-        raise ValueError(f"`root` must be a folder of videos. Received: root={root!r}.")
+    root = _check_root(root)
+    _check_split_folders(root)
     split_folders = [s for s in SPLITS if _holds_labels(os.path.join(root, s))]
     own_folder = os.path.join(root, split)
 
@@ -559,12 +634,6 @@ def _plan(root, split, validation_split, test_split, class_names=None):
         if labels:
             labels = _check_labels(root, labels, class_names, [root])
     else:
-        for name in SPLITS:  # root/val/ beside root/train/: never passed over
-            alias = _split_alias(root, name)
-            if alias and name not in split_folders:
-                raise UserInputError(
-                    f"{root!r} has a {alias!r} folder where cvseq reads "
-                    f"{name!r}: rename root/{alias}/ to root/{name}/.")
         for name, value in given.items():
             if value is not None and name in split_folders:
                 raise ValueError(
@@ -630,8 +699,9 @@ def _plan(root, split, validation_split, test_split, class_names=None):
     return items, labels, where
 
 
-def _probe(items, split, where):
-    """Drops files with no decodable frame; warns once, naming them.
+def _probe(items, split, where, frames=None):
+    """Drops files with no decodable frame; warns once, naming them, and
+    once naming the files shorter than `frames` (by their frame count).
 
     Returns the readable items and the skipped `(path, reason)` pairs.
     Raises `ValueError` when no file is readable.
@@ -639,11 +709,22 @@ def _probe(items, split, where):
     paths = [p for p, _ in items]
     workers = min(8, os.cpu_count() or 1, len(paths))
     with concurrent.futures.ThreadPoolExecutor(max(workers, 1)) as pool:
-        reasons = list(pool.map(unreadable_reason, paths))
-    readable = [item for item, why in zip(items, reasons) if why is None]
-    skipped = [(p, why) for p, why in zip(paths, reasons) if why is not None]
+        probed = list(pool.map(_probe_file, paths))
+    readable = [item for item, (why, _) in zip(items, probed) if why is None]
+    skipped = [(p, why) for p, (why, _) in zip(paths, probed) if why is not None]
     say_skipped(skipped, len(paths), f"in the {split!r} split ({where})",
                 f"of the {split!r} split with no decodable frame")
+    short = [(p, n) for p, (why, n) in zip(paths, probed)
+             if why is None and frames and 0 < n < frames]
+    if short:
+        listed = ", ".join(f"{os.path.basename(p)!r} ({n})" for p, n in short[:5])
+        warnings.warn(
+            f"{len(short)} video(s) of the {split!r} split ({where}) have fewer "
+            f"frames than frames={frames}: {listed}{' and more' if len(short) > 5 else ''}. "
+            "Their frames repeat to fill a clip (a one-frame video shows no "
+            "motion). Pass a smaller `frames`, or remove them.",
+            stacklevel=4,
+        )
     return readable, skipped
 
 
@@ -736,7 +817,7 @@ def video_folder_dataset(
     check_bool("random_sampling", random_sampling)
     items, labels, where = _plan(root, split, validation_split, test_split,
                                  class_names)
-    items, skipped = _probe(items, split, where)
+    items, skipped = _probe(items, split, where, frames)
     if split == "train" and class_names is None:
         seen = {label for _, label in items}
         unseen = [name for i, name in enumerate(labels) if i not in seen]

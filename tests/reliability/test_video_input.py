@@ -217,3 +217,58 @@ def test_a_one_frame_video_is_said_to_show_no_motion(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tasks.read_video_inputs([str(_write_video(tmp_path / "six.avi"))], tagger)
+
+
+def _labels(root, layout):
+    """Writes `layout` {relative path: frames} of tiny videos under `root`."""
+    fourcc = {".wmv": "WMV2", ".3gp": "mp4v"}
+    for relative, frames in layout.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_video(path, frames=frames, fourcc=fourcc.get(path.suffix, "MJPG"))
+    return root
+
+
+def test_users_folders_are_read_or_said_why_not(tmp_path):
+    """Found by a battery of users' own folders (2026-12-02): each of these
+    dropped files without a word, or named the wrong cause."""
+    load = lambda root, **kw: cvseq.datasets.load(  # noqa: E731
+        "video_folder", "train", root=root, frames=4, image_size=8,
+        validation_split=0.0, test_split=0.0, with_info=True, **kw)
+    # Formats OpenCV reads (.wmv, .3gp, ...) were left out silently (and
+    # `cvseq predict` read them); other files are said once, by name.
+    root = _labels(tmp_path / "formats", {"a/x.avi": 6, "a/y.wmv": 6, "b/z.3gp": 6})
+    (root / "a" / "thumb.png").write_bytes(b"png")
+    with pytest.warns(UserWarning, match=r"1 file\(s\) in the label folders .* 'a/thumb.png'"):
+        _, info = load(str(root))
+    assert info.num_examples == 3
+    # A folder named like a video is no video (it was "skipped" and "nested").
+    (root / "b" / "holiday.mp4").mkdir()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, info = load(str(root))
+    assert info.num_examples == 3 and not info.skipped
+    assert not any("holiday" in str(w.message) for w in caught)
+    # Clips shorter than `frames` repeat frames: said at load, not only at predict.
+    root = _labels(tmp_path / "short", {"a/long.avi": 6, "a/two.avi": 2, "b/one.avi": 1})
+    with pytest.warns(UserWarning, match=r"2 video\(s\) .* fewer frames than frames=4: "
+                      r"'two.avi' \(2\), 'one.avi' \(1\)"):
+        load(str(root))
+    # Videos only one level down: the error said the label folders were empty.
+    root = _labels(tmp_path / "nested", {"a/day1/x.avi": 6, "b/day1/y.avi": 6})
+    with pytest.raises(ValueError, match=r"one level deeper \('a/day1', 'b/day1'\)"):
+        load(str(root))
+    # Train/ and Test/ were read as two empty labels.
+    root = _labels(tmp_path / "caps", {"Train/a/x.avi": 6, "Train/b/y.avi": 6,
+                                       "Test/a/x.avi": 6, "Test/b/y.avi": 6})
+    with pytest.raises(ValueError, match=r"rename root/Train/ to root/train/"):
+        load(str(root))
+    # A stray video in test/ made "has no 'test' subfolder" (it has one).
+    root = _labels(tmp_path / "stray", {"train/a/x.avi": 6, "train/b/y.avi": 6,
+                                        "test/a/x.avi": 6, "test/b/y.avi": 6,
+                                        "test/oops.avi": 6})
+    with pytest.raises(ValueError, match=r"holds video files directly \('oops.avi'\) "
+                       r"beside its label folders"):
+        load(str(root))
+    with pytest.raises(TypeError, match=r"root=b'.*decode it"):
+        load(os.fsencode(str(root)))
