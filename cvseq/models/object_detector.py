@@ -2,6 +2,7 @@
 
 import math
 import os
+import warnings
 
 import keras
 from keras import ops
@@ -77,6 +78,18 @@ def _yolo_detector_class():
     return keras_cv.models.YOLOV8Detector
 
 
+def _images_and_targets(data, name):
+    """`(images, targets)` of a step's data; a sample weight is refused."""
+    images, targets, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    if sample_weight is not None:
+        raise ValueError(
+            f"{name!r} takes no sample_weight or class_weight: its loss weighs "
+            "each box itself (keras-cv's YOLOv8 loss). Received a sample "
+            "weight (or class weights). Leave it out; to weigh examples, "
+            "repeat or drop them in the data.")
+    return images, targets
+
+
 @keras.saving.register_keras_serializable(package="cvseq")
 class ObjectDetector(DetectorCompile, _yolo_detector_class(), Task):
     """keras-cv's `YOLOV8Detector` speaking cvseq's box convention.
@@ -108,6 +121,15 @@ class ObjectDetector(DetectorCompile, _yolo_detector_class(), Task):
         for layer in self.layers:
             if layer.name.endswith("_class_3_conv"):
                 layer.bias.assign(ops.full(layer.bias.shape, prior))
+
+    # keras-cv unpacks a step's data as exactly `(x, y)`: `train_on_batch`
+    # and `test_on_batch` (which always pass a sample-weight slot) failed
+    # with "too many values to unpack (expected 2)".
+    def train_step(self, *args):
+        return super().train_step(*args[:-1], _images_and_targets(args[-1], self.name))
+
+    def test_step(self, *args):
+        return super().test_step(*args[:-1], _images_and_targets(args[-1], self.name))
 
     # Training: rename "labels" to keras-cv's "classes".
     def compute_loss(self, x, y, y_pred, sample_weight=None, **kwargs):
@@ -538,15 +560,34 @@ def object_detector(
         if compile:
             model.compile()
         return model
-    import keras_cv
-
     if backbone is None:
         backbone = "yolo_v8_xs"
-    feature_extractor = _resolve_backbone(backbone, image_size, weights)
+    policy = keras.config.dtype_policy()
+    if policy.compute_dtype != "float32":
+        # keras-cv's YOLOv8 decodes its boxes against float32 anchors: under
+        # a mixed policy `predict` and `fit` failed with "Input 'y' of 'Mul'
+        # Op has type float32 that does not match type float16".
+        warnings.warn(
+            f"object_detector builds its YOLOv8 model in float32: keras-cv's "
+            f"YOLOv8 fails under the global dtype policy {policy.name!r} (its box "
+            "decoding is float32). The other factories follow the policy.",
+            stacklevel=2)
+        keras.config.set_dtype_policy("float32")
+    try:
+        feature_extractor = _resolve_backbone(backbone, image_size, weights)
+        feature_extractor.trainable = train_backbone
+        model = _yolo_model(feature_extractor, num_classes, bounding_box_format, name)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    if compile:
+        model.compile()
+    return model
 
-    # Model.
-    feature_extractor.trainable = train_backbone
-    model = ObjectDetector(
+
+def _yolo_model(feature_extractor, num_classes, bounding_box_format, name):
+    import keras_cv
+
+    return ObjectDetector(
         backbone=feature_extractor,
         num_classes=num_classes,
         bounding_box_format=bounding_box_format,
@@ -560,9 +601,6 @@ def object_detector(
         ),
         name=name or "object_detector",
     )
-    if compile:
-        model.compile()
-    return model
 
 
 # ---------------------------------------------------------------------------

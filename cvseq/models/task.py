@@ -14,6 +14,7 @@ them would cost a pass over the data; the cvseq data sets validate their
 examples as they load them).
 """
 
+import inspect
 import numbers
 import os
 import sys
@@ -177,17 +178,31 @@ class Task(keras.Model):
         resolved on the saving backend, and the task's default differs
         between backends (XLA off on TensorFlow, jit on JAX)."""
         config = super().get_compile_config()
-        if config is not None:
+        if config:  # None or {} when not compiled
             config.pop("jit_compile", None)
             arguments = self.get_compile_arguments()
             if "jit_compile" in arguments:
                 config["cvseq_jit_compile"] = arguments["jit_compile"]
+            # For `keras.models.clone_model`, which builds the clone with
+            # its class's (inputs, outputs) alone and compiles it from this:
+            # the clone takes the task's defaults and target checks (it
+            # lost them: `compile()` then had no defaults).
+            if getattr(self, "_compile_defaults", None) is not None:
+                config[_CLONED_DEFAULTS] = self._compile_defaults
+            if getattr(self, "_targets", None) is not None:
+                config[_CLONED_TARGETS] = self._targets
             note_optimizer_state(self, config)
         return config
 
     def compile_from_config(self, config):
         """Compiles a loaded model as it was saved (Keras skips models whose
         `compile` is overridden unless they define this)."""
+        config = dict(config)
+        defaults, targets = config.pop(_CLONED_DEFAULTS, None), config.pop(_CLONED_TARGETS, None)
+        if defaults is not None and getattr(self, "_compile_defaults", None) is None:
+            _untracked(self, "_compile_defaults", defaults)
+        if targets is not None and getattr(self, "_targets", None) is None:
+            self._targets = targets
         config = keras.saving.deserialize_keras_object(config)
         # Keras' `jit_compile` (in files saved before `get_compile_config`
         # left it out) is the saving backend's resolution, not a choice: a
@@ -203,7 +218,18 @@ class Task(keras.Model):
 
     # Inputs -------------------------------------------------------------
 
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+    def fit(self, x=None, y=None, *args, **kwargs):
+        # Keras' positional arguments by name (`validation_data` given by
+        # position was "got multiple values for argument").
+        if len(args) > len(_FIT_ARGUMENTS):
+            raise TypeError(
+                f"fit() takes at most {len(_FIT_ARGUMENTS) + 2} positional arguments "
+                f"after self. Received {len(args) + 2}.")
+        for name, value in zip(_FIT_ARGUMENTS, args):
+            if name in kwargs:
+                raise TypeError(f"fit() got multiple values for argument {name!r}.")
+            kwargs[name] = value
+        validation_data = kwargs.pop("validation_data", None)
         if self.compiled and getattr(self, "optimizer", None) is None:
             raise ValueError(
                 f"{self.name!r} was compiled with optimizer=None, which can "
@@ -211,14 +237,15 @@ class Task(keras.Model):
                 "(model.compile(optimizer=\"adam\")), or model.compile() for the "
                 "task's default.")
         _check_strategy(self)
+        _check_rate_callbacks(self, kwargs.get("callbacks"))
         x, y, validation_data = self._check_fit_data(x, y, validation_data)
-        if "shuffle" not in kwargs and len(args) < 7 and _is_tf_dataset(x):
+        if "shuffle" not in kwargs and _is_tf_dataset(x):
             # Keras ignores `shuffle` for a tf.data.Dataset (it shuffles
             # itself, as `cvseq.datasets.load` does) and warns at every fit
             # that its default True is ignored; a `shuffle` given is kept.
             kwargs["shuffle"] = False
         _build_state_before_tracing(self, x, y)
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        return super().fit(x, y, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         x, y = self._check_data(x, y, "evaluate")
@@ -676,6 +703,32 @@ def warn_user(message, category=UserWarning):
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+# Keys of `Task.get_compile_config` that carry the task to a clone.
+_CLONED_DEFAULTS, _CLONED_TARGETS = "cvseq_compile_defaults", "cvseq_targets"
+
+# `keras.Model.fit`'s arguments after `x` and `y`, in order.
+_FIT_ARGUMENTS = tuple(inspect.signature(keras.Model.fit).parameters)[3:]
+
+
+def _check_rate_callbacks(model, callbacks):
+    """A callback that sets the learning rate (`ReduceLROnPlateau`,
+    `LearningRateScheduler`) on an optimizer whose rate is a schedule fails
+    in Keras at the first epoch's end, after that epoch trained; said before."""
+    optimizer = getattr(model, "optimizer", None)
+    rate = getattr(optimizer, "_learning_rate", None)
+    if not isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+        return
+    setters = (keras.callbacks.ReduceLROnPlateau, keras.callbacks.LearningRateScheduler)
+    for callback in callbacks or ():
+        if isinstance(callback, setters):
+            raise ValueError(
+                f"{type(callback).__name__} sets the learning rate, but {model.name!r}'s "
+                f"optimizer follows a schedule ({type(rate).__name__}, the task's "
+                "default or yours), which Keras cannot set. Compile with a float "
+                "rate to use it, e.g. model.compile(optimizer=keras.optimizers."
+                f"{type(optimizer).__name__}(1e-3)), or leave the callback out.")
 
 
 def _check_strategy(model):

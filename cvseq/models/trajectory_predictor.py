@@ -123,9 +123,10 @@ class StepNormalization(keras.layers.Layer):
     def call(self, positions, training=False):
         positions = ops.cast(positions, self.compute_dtype)
         steps = _steps(positions)
-        if training:
+        if training and self.trainable:
             # Running mean of the squared step length over all the training
-            # steps seen (those of `adapt` included).
+            # steps seen (those of `adapt` included). A frozen layer keeps
+            # its statistic, as a frozen BatchNormalization does.
             batch_count = ops.cast(
                 ops.shape(steps)[0] * ops.shape(steps)[1], self.compute_dtype
             )

@@ -260,3 +260,56 @@ def test_a_photo_given_to_a_video_model_comes_upright(tagger, tmp_path):
     assert all(np.array_equal(frame, image) for frame in clip)
     red = clip[0, ..., 0].astype(float)
     assert red[:, -3:].mean() > 200 and red[:, :3].mean() < 50
+
+
+# What Keras users do with any model (a battery of Keras' own API on the
+# tasks, 2026-12-02); each of these failed or lost something before.
+
+def test_validation_data_by_position_as_keras_takes_it():
+    import keras
+
+    model = cvseq.image_classifier(2, image_size=16)
+    x, y = np.zeros((4, 16, 16, 3), "uint8"), np.array([0, 1, 0, 1])
+    # "got multiple values for argument 'validation_data'".
+    history = model.fit(x, y, 2, 1, 0, None, 0.0, (x, y))
+    assert set(history.history) >= {"loss", "val_loss"}
+    with pytest.raises(TypeError, match="multiple values for argument 'epochs'"):
+        model.fit(x, y, 2, 1, epochs=1, verbose=0)
+    # A schedule cannot be set by ReduceLROnPlateau: said before an epoch
+    # trains (Keras failed at the first epoch's end).
+    segmenter = cvseq.image_segmenter(2, image_size=16)
+    before = [w.copy() for w in segmenter.get_weights()]
+    with pytest.raises(ValueError, match=r"ReduceLROnPlateau sets the learning rate.*"
+                       r"WarmUpInverseSqrt.*Adam\(1e-3\)"):
+        segmenter.fit(x, np.zeros((4, 16, 16), "int32"), verbose=0,
+                      callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="loss")])
+    for a, b in zip(before, segmenter.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    history = model.fit(x, y, verbose=0, epochs=1,  # a float rate takes it
+                        callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="loss")])
+    assert "learning_rate" in history.history
+
+
+def test_a_clone_is_the_same_task():
+    import keras
+
+    model = cvseq.image_classifier(3, image_size=16)
+    clone = keras.models.clone_model(model)
+    assert type(clone) is type(model) and clone.targets == "class_ids"
+    clone.compile(optimizer="sgd")  # "has no compile defaults" before
+    assert type(clone.loss) is type(model.loss)
+    with pytest.raises(ValueError, match="class"):  # labels checked, as the model's
+        clone.fit(np.zeros((2, 16, 16, 3), "uint8"), np.array([0.5, 7.0]), verbose=0)
+
+
+def test_a_frozen_trajectory_predictor_keeps_its_step_unit():
+    model = cvseq.trajectory_predictor(history=4, horizon=2, units=4)
+    past = np.cumsum(np.ones((4, 4, 2), "float32"), axis=1)
+    model.fit(past, past[:, :2] + 4.0, verbose=0)
+    layer = model.get_layer("step_normalization")
+    before = [np.asarray(w).copy() for w in layer.weights]
+    model.trainable = False
+    model.compile(optimizer="sgd")
+    model.fit(past * 3, past[:, :2] * 3, verbose=0)  # moved as BatchNormalization does not
+    for a, b in zip(before, layer.weights):
+        np.testing.assert_array_equal(a, np.asarray(b))
