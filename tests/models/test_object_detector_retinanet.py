@@ -185,17 +185,20 @@ def test_retinanet_exports(tmp_path):
 
 
 
-# extended (`-m extended`, 67-85 CPU-s; one traced RetinaNet train step costs
-# ~26): the default run trains the default architecture (YOLOv8) to a bar in
+# extended (`-m extended`, about 110 CPU-s; one traced RetinaNet train step
+# costs ~26): the default run trains the default architecture (YOLOv8) to a bar in
 # test_object_detector_learning.py and RetinaNet's step, reload and exports here.
 @pytest.mark.slow
 @pytest.mark.extended
 def test_retinanet_learns_to_find_digits():
     """The factory's defaults (backbone, anchors, compile) on held-out digit
     scenes (other photos, other handwritten digits than training), scored
-    class-agnostically: after 150 steps RetinaNet finds digits but does not
+    class-agnostically: after 300 steps RetinaNet finds digits but does not
     yet read them (docs/images.md). Baseline: the same model untrained (its
-    class scores start at the 1% prior, under the 0.05 score threshold)."""
+    class scores start at the 1% prior, under the 0.05 score threshold).
+    Seed 0: 0.436 after 300 steps, 0.087 after 150 (the 0.187 measured at 150
+    before 2026-12-02 came from mean_average_precision dropping every box with
+    a coordinate under -1: 1,245 of RetinaNet's 1,940 detections there)."""
     from cvseq.metrics.detection import mean_average_precision
 
     keras.utils.set_random_seed(0)
@@ -216,7 +219,7 @@ def test_retinanet_learns_to_find_digits():
 
     model = object_detector(10, image_size=32, architecture="retinanet")
     untrained = agnostic_map_50(model)
-    model.fit(train, epochs=1, verbose=0)
+    model.fit(train, epochs=2, verbose=0)
     trained = agnostic_map_50(model)
     print(f"held-out class-agnostic mAP@0.5 {trained:.3f} (untrained {untrained:.3f})")
     assert trained >= untrained + 0.1
