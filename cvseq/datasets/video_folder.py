@@ -335,19 +335,30 @@ def _subfolders(folder):
     )
 
 
+# Files systems and file managers leave beside users' files.
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
+
+
+def _files(folder, extensions=VIDEO_EXTENSIONS, videos=True):
+    """The video file names in `folder` (or, `videos=False`, its other
+    files); hidden files (macOS's `._clip.mp4` resource forks), system files
+    (`Thumbs.db`) and folders (a `holiday.mp4/`) are neither."""
+    return sorted(f for f in os.listdir(folder)
+                  if f.lower().endswith(extensions) == videos and not f.startswith(".")
+                  and f.lower() not in _SYSTEM_FILES
+                  and not os.path.isdir(os.path.join(folder, f)))
+
+
 def _videos(folder, extensions=VIDEO_EXTENSIONS):
-    """The video file names in `folder`; hidden files (macOS's `._clip.mp4`
-    resource forks) and folders (a `holiday.mp4/`) are none."""
-    return sorted(f for f in os.listdir(folder)
-                  if f.lower().endswith(extensions) and not f.startswith(".")
-                  and not os.path.isdir(os.path.join(folder, f)))
+    return _files(folder, extensions)
 
 
-def _other_files(folder, extensions=VIDEO_EXTENSIONS):
-    """Files of `folder` that are not read as videos (not hidden, not folders)."""
-    return sorted(f for f in os.listdir(folder)
-                  if not f.lower().endswith(extensions) and not f.startswith(".")
-                  and not os.path.isdir(os.path.join(folder, f)))
+def _nested_video_folders(folder, extensions=VIDEO_EXTENSIONS):
+    """Subfolders of `folder` with videos anywhere below them."""
+    return [d for d in _subfolders(folder)
+            if any(name.lower().endswith(extensions)
+                   for _, _, names in os.walk(os.path.join(folder, d))
+                   for name in names)]
 
 
 def _warn_other_files(root, labels, extensions):
@@ -355,7 +366,7 @@ def _warn_other_files(root, labels, extensions):
     format not in `extensions`): said once, with a few names."""
     others = [os.path.join(label, f) for label in labels
               if os.path.isdir(os.path.join(root, label))
-              for f in _other_files(os.path.join(root, label), extensions)]
+              for f in _files(os.path.join(root, label), extensions, videos=False)]
     if others:
         warnings.warn(
             f"{len(others)} file(s) in the label folders of {root!r} are not read, "
@@ -429,10 +440,7 @@ def scan_folder(root, extensions=VIDEO_EXTENSIONS, labels=None):
 
 def _warn_nested(folder, extensions):
     """Videos in subfolders of a label folder are not read: said once."""
-    nested = [d for d in _subfolders(folder)
-              if any(name.lower().endswith(extensions)
-                     for _, _, names in os.walk(os.path.join(folder, d))
-                     for name in names)]
+    nested = _nested_video_folders(folder, extensions)
     if nested:
         warnings.warn(
             f"Label folder {folder!r} has subfolders with videos "
@@ -464,9 +472,7 @@ def _check_labels(root, labels, class_names, pools):
     if empty:
         nested = [f"{label}/{sub}" for label in empty for pool in pools
                   if os.path.isdir(os.path.join(pool, label))
-                  for sub in _subfolders(os.path.join(pool, label))
-                  if any(name.lower().endswith(VIDEO_EXTENSIONS) for _, _, names
-                         in os.walk(os.path.join(pool, label, sub)) for name in names)]
+                  for sub in _nested_video_folders(os.path.join(pool, label))]
         hint = (f" Their videos are one level deeper ({', '.join(map(repr, nested[:5]))}), "
                 "where cvseq does not read: it reads root/<label>/*.mp4. Move them up "
                 "into the label folders, or make each subfolder a label."
@@ -596,8 +602,11 @@ def _check_split_folders(root):
                 f"{root!r} has a {alias!r} folder where cvseq reads "
                 f"{name!r}: rename root/{alias}/ to root/{name}/.")
         folder = os.path.join(root, name)
-        if os.path.isdir(folder) and _subfolders(folder) and _videos(folder):
-            loose = _videos(folder)
+        # Videos beside label folders, where another split folder holds
+        # labels (else root/train/ is a label folder of root/<label>/).
+        loose = _videos(folder) if os.path.isdir(folder) and _subfolders(folder) else []
+        if loose and any(_holds_labels(os.path.join(root, other))
+                         for other in SPLITS if other != name):
             raise UserInputError(
                 f"{folder!r} holds video files directly ({', '.join(map(repr, loose[:5]))}"
                 f"{' and more' if len(loose) > 5 else ''}) beside its label folders: "

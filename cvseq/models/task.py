@@ -178,31 +178,17 @@ class Task(keras.Model):
         resolved on the saving backend, and the task's default differs
         between backends (XLA off on TensorFlow, jit on JAX)."""
         config = super().get_compile_config()
-        if config:  # None or {} when not compiled
+        if config is not None:
             config.pop("jit_compile", None)
             arguments = self.get_compile_arguments()
             if "jit_compile" in arguments:
                 config["cvseq_jit_compile"] = arguments["jit_compile"]
-            # For `keras.models.clone_model`, which builds the clone with
-            # its class's (inputs, outputs) alone and compiles it from this:
-            # the clone takes the task's defaults and target checks (it
-            # lost them: `compile()` then had no defaults).
-            if getattr(self, "_compile_defaults", None) is not None:
-                config[_CLONED_DEFAULTS] = self._compile_defaults
-            if getattr(self, "_targets", None) is not None:
-                config[_CLONED_TARGETS] = self._targets
             note_optimizer_state(self, config)
         return config
 
     def compile_from_config(self, config):
         """Compiles a loaded model as it was saved (Keras skips models whose
         `compile` is overridden unless they define this)."""
-        config = dict(config)
-        defaults, targets = config.pop(_CLONED_DEFAULTS, None), config.pop(_CLONED_TARGETS, None)
-        if defaults is not None and getattr(self, "_compile_defaults", None) is None:
-            _untracked(self, "_compile_defaults", defaults)
-        if targets is not None and getattr(self, "_targets", None) is None:
-            self._targets = targets
         config = keras.saving.deserialize_keras_object(config)
         # Keras' `jit_compile` (in files saved before `get_compile_config`
         # left it out) is the saving backend's resolution, not a choice: a
@@ -219,16 +205,7 @@ class Task(keras.Model):
     # Inputs -------------------------------------------------------------
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        # Keras' positional arguments by name (`validation_data` given by
-        # position was "got multiple values for argument").
-        if len(args) > len(_FIT_ARGUMENTS):
-            raise TypeError(
-                f"fit() takes at most {len(_FIT_ARGUMENTS) + 2} positional arguments "
-                f"after self. Received {len(args) + 2}.")
-        for name, value in zip(_FIT_ARGUMENTS, args):
-            if name in kwargs:
-                raise TypeError(f"fit() got multiple values for argument {name!r}.")
-            kwargs[name] = value
+        kwargs = fit_keywords(args, kwargs)
         validation_data = kwargs.pop("validation_data", None)
         if self.compiled and getattr(self, "optimizer", None) is None:
             raise ValueError(
@@ -705,30 +682,46 @@ def warn_user(message, category=UserWarning):
     warnings.warn(message, category, stacklevel=level)
 
 
-# Keys of `Task.get_compile_config` that carry the task to a clone.
-_CLONED_DEFAULTS, _CLONED_TARGETS = "cvseq_compile_defaults", "cvseq_targets"
-
 # `keras.Model.fit`'s arguments after `x` and `y`, in order.
 _FIT_ARGUMENTS = tuple(inspect.signature(keras.Model.fit).parameters)[3:]
+
+
+def fit_keywords(args, kwargs):
+    """`fit`'s positional arguments after `x` and `y` as keywords, by
+    `keras.Model.fit`'s own order (`validation_data` given by position was
+    "got multiple values for argument")."""
+    if len(args) > len(_FIT_ARGUMENTS):
+        raise TypeError(
+            f"fit() takes at most {len(_FIT_ARGUMENTS) + 2} positional arguments "
+            f"after self. Received {len(args) + 2}.")
+    kwargs = dict(kwargs)
+    for name, value in zip(_FIT_ARGUMENTS, args):
+        if name in kwargs:
+            raise TypeError(f"fit() got multiple values for argument {name!r}.")
+        kwargs[name] = value
+    return kwargs
 
 
 def _check_rate_callbacks(model, callbacks):
     """A callback that sets the learning rate (`ReduceLROnPlateau`,
     `LearningRateScheduler`) on an optimizer whose rate is a schedule fails
-    in Keras at the first epoch's end, after that epoch trained; said before."""
+    in Keras when it first sets it, after epochs have trained: warned at
+    the start, with the fix (a callback that never fires does no harm)."""
     optimizer = getattr(model, "optimizer", None)
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # mixed precision
     rate = getattr(optimizer, "_learning_rate", None)
     if not isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
         return
     setters = (keras.callbacks.ReduceLROnPlateau, keras.callbacks.LearningRateScheduler)
     for callback in callbacks or ():
         if isinstance(callback, setters):
-            raise ValueError(
+            warn_user(
                 f"{type(callback).__name__} sets the learning rate, but {model.name!r}'s "
                 f"optimizer follows a schedule ({type(rate).__name__}, the task's "
-                "default or yours), which Keras cannot set. Compile with a float "
-                "rate to use it, e.g. model.compile(optimizer=keras.optimizers."
-                f"{type(optimizer).__name__}(1e-3)), or leave the callback out.")
+                "default or yours), which Keras cannot set: the fit fails when "
+                "the callback first sets it. Compile with a float rate to use it, "
+                f"e.g. model.compile(optimizer=keras.optimizers.{type(optimizer).__name__}"
+                "(1e-3)), or leave the callback out.")
 
 
 def _check_strategy(model):

@@ -18,7 +18,7 @@ from keras import ops
 from cvseq import flow as flow_lib
 from cvseq._validation import check_bool, check_fraction, check_image_size, check_int
 from cvseq.layers import BatchNormalization, FrameMask, TimeDistributed
-from cvseq.models.task import Task
+from cvseq.models.task import Task, fit_keywords
 
 # Filters of the flow network's stride-2 convolutions on each flow field.
 _FLOW_FILTERS = (16, 32)
@@ -250,14 +250,16 @@ class FlowTask(Task):
         inputs = self._named_inputs()
         return self._check_input(clips, "clips", inputs["clips"], method, prefix)
 
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+    def fit(self, x=None, y=None, *args, **kwargs):
+        kwargs = fit_keywords(args, kwargs)
+        validation_data = kwargs.pop("validation_data", None)
         if isinstance(validation_data, (tuple, list)) and validation_data:
             validation_data = (self._with_flow(validation_data[0], "fit",
                                                "validation_data: "),
                                *validation_data[1:])
         else:
             validation_data = self._with_flow(validation_data, "fit", "validation_data: ")
-        return super().fit(self._with_flow(x, "fit"), y, *args,
+        return super().fit(self._with_flow(x, "fit"), y,
                            validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):

@@ -273,33 +273,24 @@ def test_validation_data_by_position_as_keras_takes_it():
     # "got multiple values for argument 'validation_data'".
     history = model.fit(x, y, 2, 1, 0, None, 0.0, (x, y))
     assert set(history.history) >= {"loss", "val_loss"}
-    with pytest.raises(TypeError, match="multiple values for argument 'epochs'"):
-        model.fit(x, y, 2, 1, epochs=1, verbose=0)
-    # A schedule cannot be set by ReduceLROnPlateau: said before an epoch
-    # trains (Keras failed at the first epoch's end).
+    # Two-stream models bind them the same way.
+    two_stream = cvseq.video_tagger(2, frames=4, image_size=16, streams=("rgb", "flow"),
+                                    units=4)
+    clips = np.zeros((2, 4, 16, 16, 3), "uint8")
+    history = two_stream.fit(clips, y[:2], 2, 1, 0, None, 0.0, (clips, y[:2]))
+    assert "val_loss" in history.history
+    # A schedule cannot be set by ReduceLROnPlateau: Keras fails when the
+    # callback first fires, epochs later; said at the start, with the fix (a
+    # callback that never fires does no harm, so the fit goes on).
     segmenter = cvseq.image_segmenter(2, image_size=16)
-    before = [w.copy() for w in segmenter.get_weights()]
-    with pytest.raises(ValueError, match=r"ReduceLROnPlateau sets the learning rate.*"
-                       r"WarmUpInverseSqrt.*Adam\(1e-3\)"):
+    with pytest.warns(UserWarning, match=r"ReduceLROnPlateau sets the learning rate.*"
+                      r"WarmUpInverseSqrt.*Adam\(1e-3\)"):
         segmenter.fit(x, np.zeros((4, 16, 16), "int32"), verbose=0,
-                      callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="loss")])
-    for a, b in zip(before, segmenter.get_weights()):
-        np.testing.assert_array_equal(a, b)
+                      callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="loss",
+                                                                   patience=10)])
     history = model.fit(x, y, verbose=0, epochs=1,  # a float rate takes it
                         callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="loss")])
     assert "learning_rate" in history.history
-
-
-def test_a_clone_is_the_same_task():
-    import keras
-
-    model = cvseq.image_classifier(3, image_size=16)
-    clone = keras.models.clone_model(model)
-    assert type(clone) is type(model) and clone.targets == "class_ids"
-    clone.compile(optimizer="sgd")  # "has no compile defaults" before
-    assert type(clone.loss) is type(model.loss)
-    with pytest.raises(ValueError, match="class"):  # labels checked, as the model's
-        clone.fit(np.zeros((2, 16, 16, 3), "uint8"), np.array([0.5, 7.0]), verbose=0)
 
 
 def test_a_frozen_trajectory_predictor_keeps_its_step_unit():
