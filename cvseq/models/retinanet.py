@@ -169,9 +169,12 @@ class RetinaNetDetector(DetectorCompile, keras_hub.models.RetinaNetObjectDetecto
             "num_detections": tf.int32})
 
     def decode_boxes(self, raw, images):
-        """Boxes `(batch, anchors, 4)` in `bounding_box_format` and class
-        probabilities `(batch, anchors, num_classes)`, before suppression
-        (KerasHub's `decode_predictions` up to its NMS)."""
+        """Boxes `(batch, anchors, 4)` in `bounding_box_format`, cut at the
+        image's border, and class probabilities `(batch, anchors,
+        num_classes)`, before suppression (KerasHub's `decode_predictions` up
+        to its NMS, and the cut)."""
+        from cvseq.models.object_detector import clip_to_image
+
         height, width = images.shape[1:3]
         anchors = self.anchor_generator(images)
         anchors = ops.concatenate(list(anchors.values()), axis=0)
@@ -183,6 +186,8 @@ class RetinaNetDetector(DetectorCompile, keras_hub.models.RetinaNetObjectDetecto
             box_format=self.bounding_box_format,
             image_shape=(height, width, 3),
         )
+        boxes = clip_to_image(boxes, self.bounding_box_format, self.bounding_box_format,
+                              height, width)
         scores = raw["cls_logits"]
         if self.prediction_decoder.from_logits:
             scores = ops.sigmoid(scores)

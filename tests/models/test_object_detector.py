@@ -200,6 +200,16 @@ def test_other_box_formats():
     np.testing.assert_allclose(
         cvseq.boxes.convert_format(a["boxes"], "xyxy", "xywh"), b["boxes"], atol=1e-3
     )
+    # Boxes are cut at the image's border (keras-cv's own decoding leaves
+    # them crossing it, as here untrained).
+    import keras_cv
+
+    uncut = keras_cv.models.YOLOV8Detector.decode_predictions(
+        corners, corners(images), images)
+    real = np.asarray(uncut["boxes"])[np.asarray(uncut["classes"]) >= 0]
+    assert real.min() < 0 or real.max() > SIZE
+    kept = a["boxes"][a["labels"] >= 0]
+    assert kept.min() >= 0 and kept.max() <= SIZE
 
 
 def test_a_mixed_precision_policy_builds_a_float32_detector():
