@@ -1,5 +1,6 @@
 """Object detection: keras-cv's YOLOv8 with cvseq's data conventions."""
 
+import contextlib
 import math
 import os
 import warnings
@@ -131,11 +132,16 @@ class ObjectDetector(DetectorCompile, _yolo_detector_class(), Task):
     def test_step(self, *args):
         return super().test_step(*args[:-1], _images_and_targets(args[-1], self.name))
 
-    # Training: rename "labels" to keras-cv's "classes".
+    # Training: rename "labels" to keras-cv's "classes". keras-cv's loss
+    # makes a `Reshape` layer at each call, which takes the global dtype
+    # policy: under a mixed one it cast the box outputs to float16 and failed
+    # against its float32 bins.
     def compute_loss(self, x, y, y_pred, sample_weight=None, **kwargs):
         if isinstance(y, dict) and "labels" in y:
             y = {"boxes": y["boxes"], "classes": y["labels"]}
-        return super().compute_loss(x, y, y_pred, sample_weight=sample_weight, **kwargs)
+        with _float32_policy():
+            return super().compute_loss(x, y, y_pred, sample_weight=sample_weight,
+                                        **kwargs)
 
     # Prediction: decode, suppress, rename. keras-cv decodes against its
     # last argument as the images: a data set of `(images, targets)` (what
@@ -250,7 +256,10 @@ class ObjectDetector(DetectorCompile, _yolo_detector_class(), Task):
         if not backbone.trainable:
             backbone.trainable = True
             backbone.trainable = False
-        return cls(**config)
+        # Saved in float32 (the factory builds it so): loaded under a mixed
+        # policy, keras-cv's head layers would take the policy and fail.
+        with _float32_policy():
+            return cls(**config)
 
 
 def _rename(outputs):
@@ -596,16 +605,24 @@ def object_detector(
             f"YOLOv8 fails under the global dtype policy {policy.name!r} (its box "
             "decoding is float32). The other factories follow the policy.",
             stacklevel=2)
-        keras.config.set_dtype_policy("float32")
-    try:
+    with _float32_policy():
         feature_extractor = _resolve_backbone(backbone, image_size, weights)
         feature_extractor.trainable = train_backbone
         model = _yolo_model(feature_extractor, num_classes, bounding_box_format, name)
-    finally:
-        keras.config.set_dtype_policy(policy)
     if compile:
         model.compile()
     return model
+
+
+@contextlib.contextmanager
+def _float32_policy():
+    """Keras' global dtype policy set to float32 for a build, then restored."""
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(policy)
 
 
 def _yolo_model(feature_extractor, num_classes, bounding_box_format, name):

@@ -180,7 +180,8 @@ class RetinaNetDetector(DetectorCompile, keras_hub.models.RetinaNetObjectDetecto
         anchors = ops.concatenate(list(anchors.values()), axis=0)
         boxes = keras.utils.bounding_boxes.decode_deltas_to_boxes(
             anchors=anchors,
-            boxes_delta=raw["bbox_regression"],
+            # float32 under a mixed dtype policy too (the anchors are).
+            boxes_delta=ops.cast(raw["bbox_regression"], "float32"),
             encoded_format="center_xywh",
             anchor_format=self.anchor_generator.bounding_box_format,
             box_format=self.bounding_box_format,
@@ -188,7 +189,7 @@ class RetinaNetDetector(DetectorCompile, keras_hub.models.RetinaNetObjectDetecto
         )
         boxes = clip_to_image(boxes, self.bounding_box_format, self.bounding_box_format,
                               height, width)
-        scores = raw["cls_logits"]
+        scores = ops.cast(raw["cls_logits"], "float32")
         if self.prediction_decoder.from_logits:
             scores = ops.sigmoid(scores)
         return boxes, scores
