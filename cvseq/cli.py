@@ -952,6 +952,13 @@ def cmd_predict(args):
     model = _load_model(args.model)
     run = {**_load_run(args.model), "threshold": args.threshold}
     task = tasks.get_task(run.get("task") or model.name)
+    if "task" in run and model.name != task.name and model.name in tasks.list_tasks():
+        # The factories name their models after the task: a model file
+        # copied beside another run's run.json.
+        raise _user_error(
+            f"The run.json beside {args.model!r} describes a {task.name!r} run, but "
+            f"the model is a {model.name!r}: predict with the model.keras its run "
+            "wrote, or remove the run.json to predict as the model's own task.")
     if "task" not in run:
         print(f"cvseq: note: no run.json beside {args.model!r}: predicting as "
               f"{task.name!r} (the model's name), without the run's class names "
@@ -970,12 +977,16 @@ def cmd_predict(args):
             raise
         # One bad input does not stop the others: each alone, its error
         # said on its own line (all failing: the first error, once).
+        # Each error names its input among all (alone, it was "1 of 1").
         lines = []
-        for source in args.inputs:
+        count = len(args.inputs)
+        for k, source in enumerate(args.inputs):
             try:
                 lines.extend(task.predict(model, [source], run))
             except UserError as err:
-                lines.append(err)
+                said = _first_line(err)
+                named = "" if str(source).strip() and str(source) in said else f" ({source!r})"
+                lines.append(_user_error(f"input {k + 1} of {count}{named}: {said}"))
         if all(isinstance(line, UserError) for line in lines):
             raise lines[0] from None
     for source, line in zip(args.inputs, lines):

@@ -61,6 +61,7 @@ def get_sampler(
     top_p=None,
     beam_width=None,
     seed=None,
+    vocabulary_size=None,
 ):
     """Returns a keras-hub sampler by name, with validated options.
 
@@ -84,6 +85,9 @@ def get_sampler(
         seed: int or None. Seeds the random samplers; the same seed gives the
             same tokens (any sampler takes it). Defaults to None (a new
             random seed per sampler).
+        vocabulary_size: int or None. The tokens to choose from, when
+            known: a `TopKSampler` instance keeping more is refused (it
+            failed inside TensorFlow).
 
     An option the chosen sampler does not read is a `ValueError`, not
     ignored.
@@ -111,6 +115,17 @@ def get_sampler(
                 "you make it (e.g. keras_hub.samplers.TopKSampler(k=5, "
                 "temperature=0.7, seed=0)), or pass the sampler by name "
                 "(sampler=\"top_k\").")
+        if isinstance(sampler, keras_hub.samplers.ContrastiveSampler):
+            raise ValueError(
+                "ContrastiveSampler needs the model's hidden states at each step, "
+                "which cvseq's decoding does not pass. Use one of "
+                f"{', '.join(map(repr, SAMPLERS))} or another keras_hub sampler.")
+        k = getattr(sampler, "k", None)
+        if (isinstance(sampler, keras_hub.samplers.TopKSampler) and vocabulary_size
+                and k > vocabulary_size):
+            raise ValueError(
+                f"TopKSampler(k={k}) keeps more tokens than the model has "
+                f"({vocabulary_size}). Use k <= {vocabulary_size}.")
         return sampler
     check_choice("sampler", sampler, SAMPLERS)
     unread = {key: value for key, value in given.items()

@@ -404,32 +404,52 @@ def read_texts(inputs, model):
             f"Model {model.name!r} does not read text (its input is {dtype or 'unknown'}); "
             "is the run.json beside it that of another model? Predict with the "
             "model.keras of a text run.")
-    _refuse_blank(inputs, "nothing to classify", "'a gripping, beautiful film'")
-    for text in inputs:
-        if os.path.isfile(str(text)):
-            import warnings
-
-            warnings.warn(
-                f"{text!r} is also a file name; it is classified as this text, not "
-                f"the file's contents. To classify those: \"$(cat '{text}')\".",
-                stacklevel=2)
+    _check_texts(inputs, "classified", "nothing to classify",
+                 "'a gripping, beautiful film'")
     return np.array(inputs, dtype=object)
 
 
 def read_prompts(inputs, model):
     """The texts given to a generating task's `cvseq predict`, as a list of
     str; a blank one (nothing to start from) is a `UserInputError`."""
-    _refuse_blank(inputs, f"{model.name!r} needs words to start from", "'to be or not'")
+    _check_texts(inputs, "read", f"{model.name!r} needs words to start from",
+                 "'to be or not'")
     return [str(t) for t in inputs]
 
 
-def _refuse_blank(inputs, why, example):
-    """`UserInputError` naming the first blank text of `cvseq predict`'s."""
-    blank = [i + 1 for i, t in enumerate(inputs) if not str(t).strip()]
-    if blank:
-        raise UserInputError(
-            f"Text {blank[0]} of {len(inputs)} is blank: {why}. Give each text in "
-            f"quotes, e.g. {example}.")
+# A text that ends like this names a file, most likely, not a sentence.
+_FILE_ENDINGS = (".txt", ".csv", ".tsv", ".json", ".md", ".mid", ".midi", ".png",
+                 ".jpg", ".jpeg", ".mp4", ".avi", ".keras")
+
+
+def _check_texts(inputs, verb, why, example):
+    """`cvseq predict`'s texts: a blank one, or one that is not UTF-8 (a
+    terminal in another encoding), is a `UserInputError` naming it; one
+    that names a file (it exists, or it ends as a file name) is warned
+    about: it is read as text, not opened."""
+    import warnings
+
+    which = (lambda i: "The text") if len(inputs) == 1 else (
+        lambda i: f"Text {i + 1} of {len(inputs)}")
+    for i, text in enumerate(inputs):
+        text = str(text)
+        if not text.strip():
+            raise UserInputError(
+                f"{which(i)} is blank: {why}. Give each text in quotes, e.g. "
+                f"{example}.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = text.encode("utf-8", "surrogateescape")[:40]
+            raise UserInputError(
+                f"{which(i)} is not UTF-8 ({shown!r}): set your terminal to UTF-8, "
+                "or convert the text (e.g. iconv -f latin1 -t utf-8).") from None
+        if os.path.exists(text) or (" " not in text and text.lower().endswith(
+                _FILE_ENDINGS)):
+            warnings.warn(
+                f"{text!r} looks like a file name; it is {verb} as this text, not "
+                f"as the file's contents. To give those: \"$(cat '{text}')\".",
+                stacklevel=3)
 
 
 def read_token_ids(text, model):

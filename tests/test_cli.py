@@ -67,7 +67,7 @@ def test_predict_on_video_files(run_dir, tmp_path, capsys):
                      paths[1]]) == cli.EXIT_USER_ERROR
     said = capsys.readouterr()
     assert said.out.strip().splitlines() == lines
-    assert said.err.strip().startswith("cvseq: error: Cannot read video") and \
+    assert said.err.strip().startswith("cvseq: error: input 2 of 3: Cannot read video") and \
         "bad.mp4" in said.err and len(said.err.strip().splitlines()) == 1
 
 

@@ -329,6 +329,85 @@ def test_a_number_for_inputs_says_the_length_is_max_length(generating_models, na
         model.generate(5)
 
 
+@pytest.mark.parametrize("name", ["language_model", "sequence_generator", "translator"])
+def test_tensors_arrays_and_bytes_read_as_their_values(generating_models, name):
+    # A tf.constant, a 0-d array and TensorFlow's bytes failed with Python's
+    # iteration errors ("Cannot iterate over a scalar tensor") or were read
+    # byte by byte as ints.
+    import tensorflow as tf
+
+    model, inputs = generating_models[name]
+    one = inputs[1]
+    expected = model.generate(one, max_length=4, sampler="greedy")
+    for given in (tf.constant(one), np.array(one), one.encode()):
+        assert model.generate(given, max_length=4, sampler="greedy") == expected
+    # A list of str: a batch of texts, or one opening's tokens (sequence generator).
+    batch = [one, one] if name != "sequence_generator" else one.split()
+    assert model.generate(tf.constant(batch), max_length=4, sampler="greedy") == \
+        model.generate(batch, max_length=4, sampler="greedy")
+    for bad, says in ((True, "Received: inputs=True"),
+                      ({one: 1}, "a dict has no order of its own")):
+        with pytest.raises(TypeError, match=says):
+            model.generate(bad, max_length=4)
+    with pytest.raises(ValueError, match="bytes that are not UTF-8.*decode"):
+        model.generate(b"caf\xe9", max_length=4)
+
+
+def test_token_ids_are_checked_against_the_vocabulary():
+    import cvseq
+
+    for model in (cvseq.language_model(vocabulary=6, sequence_length=4, units=4),
+                  cvseq.sequence_generator(vocabulary=6, sequence_length=4, units=4)):
+        assert len(model.generate([3, 5], max_length=4, sampler="greedy")) == 4
+        for bad, error, says in (
+                ([3, 6], ValueError, r"must lie in \[1, 6\).*the id 6"),  # a TF gather error
+                ([3, 0], ValueError, r"the id 0"),  # padding, silently taken
+                ([3, -1], ValueError, r"the id -1"),
+                ([3.7, 5.2], TypeError, r"3.7 \(float\)"),  # silently cut to 3, 5
+                ([True, False], TypeError, "True"),
+                ("3 5", TypeError, r"takes (lists of )?int ids.*'3")):
+            with pytest.raises(error, match=says):
+                model.generate(bad, max_length=4)
+
+
+def test_samplers_that_cannot_work_here_are_refused_by_name(generating_models):
+    import keras_hub
+
+    model, inputs = generating_models["language_model"]
+    size = model.output_shape[-1]
+    with pytest.raises(ValueError, match=rf"beam_width` must be at most the vocabulary "
+                       rf"size \({size}\).*beam_width=1000000"):
+        model.generate(inputs, max_length=4, beam_width=10**6)  # took a minute
+    with pytest.raises(ValueError, match=rf"TopKSampler\(k=1000\) keeps more tokens "
+                       rf"than the model has \({size}\)"):
+        model.generate(inputs, max_length=4, sampler=keras_hub.samplers.TopKSampler(k=1000))
+    with pytest.raises(ValueError, match="ContrastiveSampler needs the model's hidden"):
+        model.generate(inputs, max_length=4,
+                       sampler=keras_hub.samplers.ContrastiveSampler())
+
+
+def test_defaults_fit_a_prompt_longer_than_the_window(generating_models):
+    # The language model's default max_length was its sequence_length: a
+    # 7-token prompt was refused naming a max_length nobody passed.
+    model, _ = generating_models["language_model"]
+    prompt = "to be or not to be that"
+    assert model.generate(prompt, sampler="greedy").startswith(prompt)
+    assert len(model.generate("to be", sampler="greedy").split()) <= 2 + 6
+
+
+def test_a_blank_source_text_is_refused(generating_models):
+    model, _ = generating_models["translator"]
+    for blank in ("", "   ", ["Spain", ""]):
+        with pytest.raises(ValueError, match="needs at least one token"):
+            model.translate(blank)
+
+
+def test_a_float_seed_is_a_seed_error_not_an_opening(generating_models):
+    model, _ = generating_models["sequence_generator"]
+    with pytest.raises(TypeError, match="`seed`"):
+        model.generate(seed=1.5)
+
+
 def test_a_prompt_of_unknown_words_only_is_warned_about(generating_models):
     import warnings
 
@@ -372,6 +451,8 @@ def test_alias_is_generate_under_its_name(generating_models, task, alias, old_ke
     model, inputs = generating_models[task]
     expected = model.generate(inputs, max_length=4)
     assert getattr(model, alias)(inputs=inputs, max_length=4) == expected
+    with pytest.warns(DeprecationWarning, match="by position"):  # as generate takes it
+        assert getattr(model, alias)(inputs, 4) == expected
     with pytest.warns(DeprecationWarning, match="`inputs=`") as record:
         assert getattr(model, alias)(**{old_keyword: inputs}, max_length=4) == expected
     assert record[0].filename == __file__

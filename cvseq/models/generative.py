@@ -30,6 +30,22 @@ def warn_deprecated(message):
     warn_user(message, DeprecationWarning)
 
 
+def _decoded(value, name):
+    """`value` with bytes decoded as UTF-8 (lists and tuples, nested)."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{name} holds bytes that are not UTF-8 text ({error}). Received: "
+                f"{value[:40]!r}. Decode them with their encoding first, e.g. "
+                "b.decode('latin-1').") from None
+    if isinstance(value, (list, tuple)) and any(
+            isinstance(v, (bytes, list, tuple)) for v in value):
+        return [_decoded(v, name) for v in value]
+    return value
+
+
 class GenerativeModel(Task):
     """A `Task` that writes token sequences with `generate`.
 
@@ -103,6 +119,7 @@ class GenerativeModel(Task):
         inputs, max_length, seed = self._old_arguments(
             inputs, args, max_length, seed, deprecated
         )
+        inputs = self._plain_inputs(inputs)
         if isinstance(inputs, numbers.Number) and not isinstance(inputs, bool):
             raise TypeError(
                 f"`inputs` of {type(self).__name__}.generate() is what the task reads "
@@ -118,6 +135,12 @@ class GenerativeModel(Task):
                     "Generate in pieces, each continuing the last.")
         if beam_width is not None:
             beam_width = check_int("beam_width", beam_width)
+            size = self._vocabulary_size()
+            if size is not None and beam_width > size:
+                raise ValueError(
+                    f"`beam_width` must be at most the vocabulary size ({size}): "
+                    "more beams than tokens hold nothing new and cost memory and "
+                    f"time (10**6 took a minute). Received: beam_width={beam_width}.")
         defaulted = sampler is None
         if defaulted:  # a beam_width asks for beam search (1: one beam)
             sampler = "beam" if beam_width is not None else self.default_sampler
@@ -128,13 +151,38 @@ class GenerativeModel(Task):
         options = {key: value for key, value in options.items() if value is not None}
         # Validates the sampler and its options before any decoding.
         try:
-            generation.get_sampler(sampler, **options)
+            generation.get_sampler(sampler, vocabulary_size=self._vocabulary_size(),
+                                   **options)
         except ValueError as err:
             if not defaulted:
                 raise
             raise ValueError(f"{err} (No sampler was given: {sampler!r} is "
                              f"{type(self).__name__}'s default.)") from None
         return self._generate(inputs, max_length=max_length, sampler=sampler, **options)
+
+    def _vocabulary_size(self):
+        """Tokens the model chooses from at each step (its logits' size)."""
+        outputs = self.outputs or []
+        return int(outputs[0].shape[-1]) if len(outputs) == 1 else None
+
+    def _plain_inputs(self, inputs):
+        """`inputs` as Python or NumPy values: a tensor as an array, a
+        0-d array as its value, bytes (TensorFlow's strings) decoded."""
+        name = f"`inputs` of {type(self).__name__}.generate()"
+        if isinstance(inputs, (bool, np.bool_)):
+            raise TypeError(
+                f"{name} is what the task reads (a prompt, opening tokens, source "
+                f"texts or images). Received: inputs={inputs!r}.")
+        if isinstance(inputs, (dict, set)):
+            raise TypeError(
+                f"{name} must be a str, a list or an array; a {type(inputs).__name__} "
+                f"has no order of its own. Received: inputs={inputs!r}.")
+        if not isinstance(inputs, (np.ndarray, list, tuple, str, bytes)) and hasattr(
+                inputs, "__array__"):
+            inputs = np.asarray(inputs)  # a tf.Tensor, a JAX or torch array
+        if isinstance(inputs, np.ndarray) and (inputs.ndim == 0 or inputs.dtype.kind in "SUO"):
+            inputs = inputs.tolist()  # strings; a 0-d array as its value
+        return _decoded(inputs, name)
 
     def _old_arguments(self, inputs, args, max_length, seed, deprecated):
         """Maps the keyword names of the previous release, with a warning."""
@@ -215,6 +263,28 @@ class NextTokenModel(GenerativeModel):
         if tokenizer is not None and "output_sequence_length" in tokenizer.get_config():
             return tokenizer.get_config()["output_sequence_length"]  # text in
         return self.inputs[0].shape[1]
+
+    def _token_ids(self, prompts, inputs):
+        """Each prompt of a model fed token ids as a list of int ids in
+        `[1, vocabulary size)` (0 pads), or a clear error."""
+        size = self._vocabulary_size()
+        for prompt in prompts:
+            if isinstance(prompt, str):
+                raise TypeError(
+                    "A model fed token ids takes lists of int ids as `inputs` "
+                    f"(e.g. [3, 5, 2]). Received the str {prompt!r}.")
+            for token in prompt:
+                if isinstance(token, (bool, np.bool_)) or not isinstance(
+                        token, numbers.Integral):
+                    raise TypeError(
+                        "A model fed token ids takes int ids as `inputs`. Received "
+                        f"{token!r} ({type(token).__name__}) in inputs={inputs!r}.")
+                if not 0 < token < size:
+                    raise ValueError(
+                        f"Token ids must lie in [1, {size}) (0 is padding; the model "
+                        f"has {size} tokens). Received the id {int(token)} in "
+                        f"inputs={inputs!r}.")
+        return [[int(t) for t in prompt] for prompt in prompts]
 
     def _cells(self):
         layers = []

@@ -73,7 +73,7 @@ class ImageCaptioner(TextDecoderModel):
 
     _deprecated_keywords = {"images": "inputs"}
 
-    def caption(self, inputs=None, *, batch_size=None, **kwargs):
+    def caption(self, inputs=None, *args, batch_size=None, **kwargs):
         """Writes a caption for each image: `generate` under its task's name
         (the same arguments; the previous `images=` still works, with a
         `DeprecationWarning`).
@@ -96,11 +96,11 @@ class ImageCaptioner(TextDecoderModel):
         ['two digits 4 at top left and 0 at bottom right', 'one digit 7 at top right']
         """
         if batch_size is None:
-            return self.generate(inputs, **kwargs)
+            return self.generate(inputs, *args, **kwargs)
         batch_size = check_int("batch_size", batch_size)
         self.decode_batch_size, default = batch_size, self.decode_batch_size
         try:
-            return self.generate(inputs, **kwargs)
+            return self.generate(inputs, *args, **kwargs)
         finally:
             self.decode_batch_size = default
 

@@ -25,8 +25,8 @@ class LanguageModel(NextTokenModel):
 
         `inputs` is a str or a list of str (token-id models: a list of int
         ids, or a list of such lists), each with at least one token;
-        `max_length` counts the prompt and defaults to the model's
-        `sequence_length`. Returns the prompt and its continuation as it
+        `max_length` counts the prompt and defaults to the longest prompt's
+        tokens plus the model's `sequence_length`. Returns the prompt and its continuation as it
         tokenizes (e.g. lowercased words without punctuation): a str for
         one prompt, a list for a list of prompts; token-id models return
         int lists.
@@ -41,6 +41,7 @@ class LanguageModel(NextTokenModel):
         tokenizer = self.tokenizer
         single = isinstance(prompt, str) or (
             tokenizer is None and len(prompt) and np.ndim(prompt[0]) == 0
+            and not isinstance(prompt[0], str)
         )
         prompts = [prompt] if single else list(prompt)
         if not prompts:
@@ -54,7 +55,7 @@ class LanguageModel(NextTokenModel):
             vectorizer = text.make_vectorizer(tokenizer)
             ids = text.encode(vectorizer, prompts)
         else:
-            ids = [[int(t) for t in p] for p in prompts]
+            ids = self._token_ids(prompts, prompt)
         empty = [p for p, i in zip(prompts, ids) if not i]
         if empty:
             raise ValueError(
@@ -68,8 +69,8 @@ class LanguageModel(NextTokenModel):
                     f"Prompt {unknown[0]!r} holds no word of the model's vocabulary: it "
                     "is read as [UNK] only, so the continuation does not follow it. "
                     "Use words of the training text.")
-        if max_length is None:
-            max_length = self.sequence_length
+        if max_length is None:  # as the sequence generator and `cvseq predict`
+            max_length = max(len(i) for i in ids) + self.sequence_length
         tokens, _ = self._decode(
             ids,
             max_length,

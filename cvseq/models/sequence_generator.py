@@ -48,7 +48,7 @@ class SequenceGenerator(NextTokenModel):
         """
         # The previous release called the opening tokens `seed` and the
         # random seed `random_seed`; a `seed` that is not an int is an opening.
-        if (seed is not None and not isinstance(seed, numbers.Integral)
+        if (seed is not None and not isinstance(seed, numbers.Number)
                 and inputs is None):
             warn_deprecated(
                 "`seed=` for the opening tokens is deprecated: pass them as "
@@ -91,13 +91,7 @@ class SequenceGenerator(NextTokenModel):
         tokens = None if self.tokenizer is None else [
             str(t) for t in self.tokenizer.get_vocabulary()]
         if tokens is None:
-            wrong = [t for s in seeds for t in s if isinstance(t, str)]
-            if wrong:
-                raise TypeError(
-                    "A model fed token ids takes int ids as `inputs`. "
-                    f"Received tokens such as {wrong[0]!r}."
-                )
-            prompts = [[int(t) for t in s] for s in seeds]
+            prompts = self._token_ids(seeds, inputs)
             if not all(prompts):
                 raise ValueError(
                     "A model fed token ids needs at least one id per input "
@@ -266,12 +260,14 @@ def _generate_sequence(model, inputs, run):
         if vocabulary is None:  # no start token: at least one id
             tokens = _tasks.read_token_ids(primer, model)
         else:
-            unknown = sorted({t for t in tokens if t not in vocabulary})
+            special = {"", "[UNK]", "[START]", "[END]"}
+            unknown = sorted({t for t in tokens if t not in vocabulary - special})
             if unknown:
-                known = sorted(vocabulary - {"", "[UNK]", "[START]", "[END]"})[:3]
+                known = sorted(vocabulary - special)[:3]
                 raise _tasks.UserInputError(
-                    f"Primer {primer!r} has tokens the model does not know: "
-                    f"{unknown[:5]}. Give tokens of its vocabulary, space-separated "
+                    f"Primer {primer!r} has tokens the model does not know or "
+                    f"adds itself: {unknown[:5]}. Give notes of its vocabulary, "
+                    "space-separated "
                     f"(e.g. {' '.join(known)!r}), or '-' to start from nothing.")
         seed = [tokens] if tokens else None
         generated = model.generate(seed, seed=0)

@@ -198,7 +198,7 @@ class Translator(TextDecoderModel):
     _deprecated_keywords = {"texts": "inputs"}
     _extra_positions = 2  # "[START]" and room for "[END]"
 
-    def translate(self, inputs=None, **kwargs):
+    def translate(self, inputs=None, *args, **kwargs):
         """Translates a str or a list of str: `generate` under its task's name
         (the same arguments; the previous `texts=` still works, with a
         `DeprecationWarning`).
@@ -208,7 +208,7 @@ class Translator(TextDecoderModel):
         >>> model.translate(["Germany", "Spain"])  # two str, beam search
         >>> model.translate("Germany", sampler="greedy")
         """
-        return self.generate(inputs, **kwargs)
+        return self.generate(inputs, *args, **kwargs)
 
     def _batch(self, inputs):
         single = isinstance(inputs, str)
@@ -217,7 +217,7 @@ class Translator(TextDecoderModel):
             raise TypeError(
                 f"`inputs` must be a str or a non-empty list of str. Received: {inputs!r}."
             )
-        _warn_if_cut(self, texts)  # once for the call, not per decoding chunk
+        _check_sources(self, texts)  # once for the call, not per decoding chunk
         return texts, single
 
     def _initial_states(self, texts):
@@ -227,19 +227,24 @@ class Translator(TextDecoderModel):
 
 
 
-def _warn_if_cut(model, texts):
-    """A warning when a source text holds more tokens than the model reads
-    (its `sequence_length`): the rest would be cut without a word."""
+def _check_sources(model, texts):
+    """A `ValueError` for a source text with no token (empty or blank: the
+    model would translate nothing into something), a warning when one holds
+    more tokens than the model reads (its `sequence_length`): the rest would
+    be cut without a word."""
     tokenizer = model.get_layer("source_tokenizer")
     limit = tokenizer.get_config()["output_sequence_length"]
-    if not limit:
-        return
     counter = getattr(model, "_source_counter", None)
     if counter is None:  # the tokenizer without its length; made once
         counter = text.make_vectorizer(tokenizer)
         _untracked(model, "_source_counter", counter)
     counts = [len(ids) for ids in text.encode(counter, texts)]
-    long = [(t, n) for t, n in zip(texts, counts) if n > limit]
+    empty = [i for i, (t, n) in enumerate(zip(texts, counts)) if n == 0 or not t.strip()]
+    if empty:
+        raise ValueError(
+            f"Every source text needs at least one token. Received: source text "
+            f"{empty[0] + 1} of {len(texts)} is {texts[empty[0]]!r}.")
+    long = [(t, n) for t, n in zip(texts, counts) if n > limit] if limit else []
     if long:
         unit = ("characters" if tokenizer.get_config()["split"] == "character"
                 else "tokens")

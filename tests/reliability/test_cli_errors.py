@@ -319,9 +319,11 @@ def test_a_bug_is_not_dressed_as_a_user_mistake(monkeypatch):
 
 
 class _StubClassifier:
-    """Stands in for a saved image classifier (no model to build or load)."""
+    """Stands in for a saved image classifier (no model to build or load),
+    named by its user (a factory's default name would be checked against
+    the run.json's task first)."""
 
-    name = "image_classifier"
+    name = "my_classifier"
     inputs = [np.zeros((1, 8, 8, 3))]
     outputs = [np.zeros((1, 2))]
 
@@ -457,13 +459,15 @@ def text_generators():
 
 
 @pytest.mark.parametrize("name, text, says", [
-    ("sequence_generator", "60:1 99:9", "tokens the model does not know: ['99:9']"),
+    ("sequence_generator", "60:1 99:9", "does not know or adds itself: ['99:9']"),
+    ("sequence_generator", "[START] 60:1", "adds itself: ['[START]']"),  # a traceback
+    ("language_model", "caf\udce9", "is not UTF-8 (b'caf\\xe9')"),  # argv in latin-1: a traceback
     ("token_ids", "3 x", "reads token ids; give ints from 1 to 5"),
     ("token_ids", "3 \u00b2", "reads token ids"),  # a digit to str.isdigit, not to int
     ("token_ids", "3 6", "ints from 1 to 5"),
     ("token_ids", "-", "reads token ids"),
     ("language_model", "   ", "is blank"),
-    ("text_classifier", "", "Text 1 of 1 is blank: nothing to classify"),
+    ("text_classifier", "", "The text is blank: nothing to classify"),
     ("language_model", "?!", "holds no word the model reads"),
 ])
 def test_predict_texts_the_model_cannot_read(name, text, says, text_generators,
@@ -472,6 +476,23 @@ def test_predict_texts_the_model_cannot_read(name, text, says, text_generators,
     monkeypatch.setattr(cli, "_load_model", lambda path: text_generators[name])
     (tmp_path / "run.json").write_text(f'{{"task": "{task}"}}')
     assert says in cvseq_error(["predict", tmp_path / "model.keras", text])
+
+
+def test_predict_names_which_text_and_which_run(text_generators, tmp_path, monkeypatch,
+                                              cvseq_error):
+    monkeypatch.setattr(cli, "_load_model", lambda path: text_generators["language_model"])
+    (tmp_path / "run.json").write_text('{"task": "language_model"}')
+    model = tmp_path / "model.keras"
+    # Each error names its input among all given (it said "Text 1 of 1").
+    assert "input 2 of 2 (' '): The text is blank" in cvseq_error(
+        ["predict", model, "to be", " "])
+    # A file name is read as text, and said so (it was continued silently).
+    with pytest.warns(UserWarning, match="'notes.txt' looks like a file name; it is read"):
+        assert cli.main(["predict", str(model), "notes.txt"]) == 0
+    # A model copied beside another run's run.json (a traceback deep in generate).
+    (tmp_path / "run.json").write_text('{"task": "sequence_generator"}')
+    assert ("describes a 'sequence_generator' run, but the model is a 'language_model'"
+            in cvseq_error(["predict", model, "to be"]))
 
 
 def test_predict_video_with_a_model_that_reads_images(tmp_path, monkeypatch,
@@ -612,7 +633,7 @@ def test_predict_notes_an_image_given_to_a_video_model_and_a_file_name_as_text(
                       "one frame repeated 2 times"):
         assert tasks.read_video_inputs([str(image)], tagger).shape == (1, 2, 16, 16, 3)
     reviews = cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)
-    with pytest.warns(UserWarning, match=r"is also a file name.*\$\(cat "):
+    with pytest.warns(UserWarning, match=r"looks like a file name; it is classified.*\$\(cat "):
         tasks.read_texts([str(image), "good"], reviews)
 
 
