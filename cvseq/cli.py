@@ -985,7 +985,7 @@ def cmd_predict(args):
                 lines.extend(task.predict(model, [source], run))
             except UserError as err:
                 said = _first_line(err)
-                named = "" if str(source).strip() and str(source) in said else f" ({source!r})"
+                named = "" if repr(str(source)) in said else f" ({source!r})"
                 lines.append(_user_error(f"input {k + 1} of {count}{named}: {said}"))
         if all(isinstance(line, UserError) for line in lines):
             raise lines[0] from None

@@ -120,6 +120,8 @@ def get_sampler(
                 "ContrastiveSampler needs the model's hidden states at each step, "
                 "which cvseq's decoding does not pass. Use one of "
                 f"{', '.join(map(repr, SAMPLERS))} or another keras_hub sampler.")
+        if isinstance(sampler, keras_hub.samplers.BeamSampler):
+            _check_beam_width(sampler.num_beams)
         k = getattr(sampler, "k", None)
         if (isinstance(sampler, keras_hub.samplers.TopKSampler) and vocabulary_size
                 and k > vocabulary_size):
@@ -143,7 +145,7 @@ def get_sampler(
     temperature = check_number("temperature", options["temperature"])
     top_k = check_int("top_k", options["top_k"])
     top_p = check_number("top_p", options["top_p"], maximum=1)
-    beam_width = check_int("beam_width", options["beam_width"])
+    beam_width = _check_beam_width(options["beam_width"])
     seed = check_int("seed", seed, minimum=0, allow_none=True)
 
     samplers = keras_hub.samplers
@@ -156,6 +158,21 @@ def get_sampler(
     if sampler == "random":
         return samplers.RandomSampler(seed=seed, temperature=temperature)
     return samplers.BeamSampler(num_beams=beam_width, temperature=temperature)
+
+
+# The most beams `"beam"` keeps: each step ranks beams x vocabulary
+# candidates (10**6 beams took a minute on a 9-token model).
+MAX_BEAM_WIDTH = 1_000
+
+
+def _check_beam_width(value):
+    beam_width = check_int("beam_width", value)
+    if beam_width > MAX_BEAM_WIDTH:
+        raise ValueError(
+            f"`beam_width` must be at most {MAX_BEAM_WIDTH:,}: each step ranks every "
+            f"beam's every next token (10**6 beams took a minute on a 9-token "
+            f"model). Received: beam_width={beam_width:,}.")
+    return beam_width
 
 
 def _listed(options):

@@ -444,11 +444,15 @@ def _check_texts(inputs, verb, why, example):
             raise UserInputError(
                 f"{which(i)} is not UTF-8 ({shown!r}): set your terminal to UTF-8, "
                 "or convert the text (e.g. iconv -f latin1 -t utf-8).") from None
-        if os.path.exists(text) or (" " not in text and text.lower().endswith(
-                _FILE_ENDINGS)):
+        if os.path.isfile(text):
             warnings.warn(
-                f"{text!r} looks like a file name; it is {verb} as this text, not "
-                f"as the file's contents. To give those: \"$(cat '{text}')\".",
+                f"{text!r} is also a file name; it is {verb} as this text, not as "
+                f"the file's contents. To give those: \"$(cat '{text}')\".",
+                stacklevel=3)
+        elif " " not in text and text.lower().endswith(_FILE_ENDINGS):
+            warnings.warn(
+                f"{text!r} looks like a file name (there is no such file here); it "
+                f"is {verb} as this text. Texts are given as texts, in quotes.",
                 stacklevel=3)
 
 

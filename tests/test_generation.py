@@ -375,9 +375,15 @@ def test_samplers_that_cannot_work_here_are_refused_by_name(generating_models):
 
     model, inputs = generating_models["language_model"]
     size = model.output_shape[-1]
-    with pytest.raises(ValueError, match=rf"beam_width` must be at most the vocabulary "
-                       rf"size \({size}\).*beam_width=1000000"):
-        model.generate(inputs, max_length=4, beam_width=10**6)  # took a minute
+    # More beams than tokens still rank beams x tokens after the first step.
+    assert len(model.generate(inputs, max_length=4, beam_width=size + 5)) == 2
+    for too_many in (dict(beam_width=10**6),  # took a minute
+                     dict(sampler=keras_hub.samplers.BeamSampler(num_beams=10**6))):
+        with pytest.raises(ValueError, match=r"beam_width` must be at most 1,000.*"
+                           r"beam_width=1,000,000"):
+            model.generate(inputs, max_length=4, **too_many)
+    with pytest.raises(ValueError, match="does not use beam_width"):  # named first
+        model.generate(inputs, max_length=4, sampler="top_k", beam_width=10**6)
     with pytest.raises(ValueError, match=rf"TopKSampler\(k=1000\) keeps more tokens "
                        rf"than the model has \({size}\)"):
         model.generate(inputs, max_length=4, sampler=keras_hub.samplers.TopKSampler(k=1000))
@@ -396,9 +402,12 @@ def test_defaults_fit_a_prompt_longer_than_the_window(generating_models):
 
 
 def test_a_blank_source_text_is_refused(generating_models):
+    from cvseq.errors import UserInputError
+
     model, _ = generating_models["translator"]
     for blank in ("", "   ", ["Spain", ""]):
-        with pytest.raises(ValueError, match="needs at least one token"):
+        # A ValueError, and one line in `cvseq predict` (a UserInputError).
+        with pytest.raises(UserInputError, match="needs at least one token"):
             model.translate(blank)
 
 

@@ -93,7 +93,10 @@ class GenerativeModel(Task):
                 list of outputs.
             max_length: int >= 1 or None. Most tokens in each returned
                 output (a prompt or opening counts). None: the task's
-                default (the length the model was trained on).
+                default (the longest prompt or opening plus the model's
+                `sequence_length` for the language model and the sequence
+                generator; the target length it was trained on for the
+                translator and the captioner).
             sampler: `"greedy"`, `"top_k"`, `"top_p"`, `"random"`, `"beam"`,
                 a `keras_hub.samplers.Sampler`, or None: `"beam"` when
                 `beam_width` is given, else the task's default (`"greedy"`;
@@ -106,7 +109,8 @@ class GenerativeModel(Task):
                 None.
             top_k: int or None. Tokens kept by `"top_k"`. None: 10.
             top_p: float in (0, 1] or None. Mass kept by `"top_p"`. None: 0.9.
-            beam_width: int or None. Beams kept by `"beam"`. None: 4.
+            beam_width: int or None. Beams kept by `"beam"`, at most
+                `generation.MAX_BEAM_WIDTH`. None: 4.
 
             An option the sampler does not read (`top_k` with `"greedy"`,
             any option with a sampler instance) is a `ValueError`, not
@@ -135,12 +139,6 @@ class GenerativeModel(Task):
                     "Generate in pieces, each continuing the last.")
         if beam_width is not None:
             beam_width = check_int("beam_width", beam_width)
-            size = self._vocabulary_size()
-            if size is not None and beam_width > size:
-                raise ValueError(
-                    f"`beam_width` must be at most the vocabulary size ({size}): "
-                    "more beams than tokens hold nothing new and cost memory and "
-                    f"time (10**6 took a minute). Received: beam_width={beam_width}.")
         defaulted = sampler is None
         if defaulted:  # a beam_width asks for beam search (1: one beam)
             sampler = "beam" if beam_width is not None else self.default_sampler
@@ -279,7 +277,7 @@ class NextTokenModel(GenerativeModel):
                     raise TypeError(
                         "A model fed token ids takes int ids as `inputs`. Received "
                         f"{token!r} ({type(token).__name__}) in inputs={inputs!r}.")
-                if not 0 < token < size:
+                if not 0 < token or (size is not None and token >= size):
                     raise ValueError(
                         f"Token ids must lie in [1, {size}) (0 is padding; the model "
                         f"has {size} tokens). Received the id {int(token)} in "

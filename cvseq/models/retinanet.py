@@ -192,7 +192,13 @@ class RetinaNetDetector(DetectorCompile, keras_hub.models.RetinaNetObjectDetecto
         scores = ops.cast(raw["cls_logits"], "float32")
         if self.prediction_decoder.from_logits:
             scores = ops.sigmoid(scores)
-        return boxes, scores
+        # A box wholly outside the image is cut to no area: it scores 0 (under
+        # the score threshold) rather than take a detection's place.
+        xyxy = keras.utils.bounding_boxes.convert_format(
+            boxes, source=self.bounding_box_format, target="xyxy", height=height,
+            width=width)
+        seen = ops.logical_and(xyxy[..., 2] > xyxy[..., 0], xyxy[..., 3] > xyxy[..., 1])
+        return boxes, scores * ops.cast(seen, "float32")[..., None]
 
     # Compile: KerasHub's focal and Huber losses under the Task contract.
     def _fallback_compile_defaults(self):

@@ -69,6 +69,7 @@ class SequenceGenerator(NextTokenModel):
             warn_deprecated(
                 "`length` (tokens after the opening) is deprecated: use "
                 "`max_length=` (tokens in the result, opening included).")
+            inputs = self._plain_inputs(inputs)
             openings, _ = self._openings(inputs)
             kwargs["max_length"] = max(len(s) for s in openings) + length
         return super().generate(inputs, seed=seed, **kwargs)

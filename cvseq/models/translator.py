@@ -241,9 +241,12 @@ def _check_sources(model, texts):
     counts = [len(ids) for ids in text.encode(counter, texts)]
     empty = [i for i, (t, n) in enumerate(zip(texts, counts)) if n == 0 or not t.strip()]
     if empty:
-        raise ValueError(
-            f"Every source text needs at least one token. Received: source text "
-            f"{empty[0] + 1} of {len(texts)} is {texts[empty[0]]!r}.")
+        # A mistake in what the user gave: `cvseq predict` says it in one line.
+        from cvseq.errors import UserInputError
+
+        raise UserInputError(
+            f"Every source text needs at least one token the model reads. Received: "
+            f"source text {empty[0] + 1} of {len(texts)} is {texts[empty[0]]!r}.")
     long = [(t, n) for t, n in zip(texts, counts) if n > limit] if limit else []
     if long:
         unit = ("characters" if tokenizer.get_config()["split"] == "character"

@@ -184,7 +184,7 @@ def test_small_cnn_has_no_stride_32():
         object_detector(3, image_size=SIZE, backbone="small_cnn")
 
 
-def test_other_box_formats():
+def test_other_box_formats(monkeypatch):
     images, _ = _batch()
     corners = _eager(object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny"))
     sizes = _eager(object_detector(3, image_size=SIZE, backbone="yolo_v8_tiny",
@@ -210,6 +210,19 @@ def test_other_box_formats():
     assert real.min() < 0 or real.max() > SIZE
     kept = a["boxes"][a["labels"] >= 0]
     assert kept.min() >= 0 and kept.max() <= SIZE
+    # Uncut, cvseq's decoding (which `detect`, `predict` and the exports
+    # share) is keras-cv's, to the box.
+    import sys
+
+    module = sys.modules["cvseq.models.object_detector"]  # the name is also the factory's
+
+    monkeypatch.setattr(module, "clip_to_image", lambda boxes, source, target, height,
+                        width: keras.utils.bounding_boxes.convert_format(
+                            boxes, source=source, target=target, height=height,
+                            width=width))
+    ours = corners.decode_predictions(corners(images), images)
+    for key in ("boxes", "confidence", "classes", "num_detections"):
+        np.testing.assert_allclose(np.asarray(ours[key]), np.asarray(uncut[key]), atol=1e-4)
 
 
 def test_a_mixed_precision_policy_builds_a_float32_detector(tmp_path):

@@ -144,6 +144,15 @@ def test_retinanet_detector(tmp_path):
         # Cut at the image's border (KerasHub's decoding leaves the boxes
         # of border anchors crossing it).
         assert 0 <= found["boxes"][i, :count].min() <= found["boxes"][i, :count].max() <= SIZE
+    # A box wholly outside the image, cut to no area, scores 0.
+    raw = model(images, training=False)
+    shifted = np.zeros(raw["bbox_regression"].shape, "float32")
+    shifted[:, 0, 0] = 100.0  # the first anchor's centre far to the right
+    boxes, scores = model.decode_boxes({"bbox_regression": shifted,
+                                        "cls_logits": np.zeros(raw["cls_logits"].shape)},
+                                       images)
+    assert np.all(np.asarray(boxes)[:, 0, [0, 2]] == SIZE)
+    assert np.all(np.asarray(scores)[:, 0] == 0) and np.all(np.asarray(scores)[:, 1:] > 0)
     for per_image in (False, True):
         detected = model.detect(tf.constant(images, "float32"), per_image=per_image)
         _assert_same_detections(detected, found)

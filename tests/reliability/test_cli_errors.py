@@ -487,7 +487,8 @@ def test_predict_names_which_text_and_which_run(text_generators, tmp_path, monke
     assert "input 2 of 2 (' '): The text is blank" in cvseq_error(
         ["predict", model, "to be", " "])
     # A file name is read as text, and said so (it was continued silently).
-    with pytest.warns(UserWarning, match="'notes.txt' looks like a file name; it is read"):
+    with pytest.warns(UserWarning, match=r"'notes.txt' looks like a file name \(there is no "
+                      "such file here\); it is read"):
         assert cli.main(["predict", str(model), "notes.txt"]) == 0
     # A model copied beside another run's run.json (a traceback deep in generate).
     (tmp_path / "run.json").write_text('{"task": "sequence_generator"}')
@@ -633,7 +634,7 @@ def test_predict_notes_an_image_given_to_a_video_model_and_a_file_name_as_text(
                       "one frame repeated 2 times"):
         assert tasks.read_video_inputs([str(image)], tagger).shape == (1, 2, 16, 16, 3)
     reviews = cvseq.text_classifier(2, vocabulary=["good", "bad"], units=4)
-    with pytest.warns(UserWarning, match=r"looks like a file name; it is classified.*\$\(cat "):
+    with pytest.warns(UserWarning, match=r"is also a file name; it is classified.*\$\(cat "):
         tasks.read_texts([str(image), "good"], reviews)
 
 
