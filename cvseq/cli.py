@@ -902,6 +902,22 @@ def _dataset_options(name):
     return ((_described(name) or {}).get("options")) or ()
 
 
+def _task_of(model, run, model_path):
+    """The `TaskSpec` of a saved model: its run.json's task, else the
+    model's name; a model beside another task's run.json is a user error."""
+    from cvseq import tasks
+
+    task = tasks.get_task(run.get("task") or model.name)
+    if "task" in run and model.name != task.name and model.name in tasks.list_tasks():
+        # The factories name their models after the task: a model file
+        # copied beside another run's run.json (or the run.json edited).
+        raise _user_error(
+            f"The run.json beside {model_path!r} describes a {task.name!r} run, but "
+            f"the model is a {model.name!r}: use the model.keras its run wrote, or "
+            "remove the run.json to use the model as its own task.")
+    return task
+
+
 def cmd_evaluate(args):
     import tensorflow as tf
 
@@ -911,7 +927,10 @@ def cmd_evaluate(args):
     _check_counts(args, ("batch_size",))
     model = _load_model(args.model)
     run = _load_run(args.model)
-    task = tasks.get_task(run.get("task") or model.name)
+    task = _task_of(model, run, args.model)
+    if args.dataset is not None and not args.dataset.strip():
+        raise _user_error("--dataset is empty: name a data set (`cvseq list` lists "
+                          "them), or leave the option out for the run's own.")
     dataset = args.dataset or run.get("dataset") or task.dataset
     _check_pairing(task, dataset, given=args.dataset is not None)
     # The run's data options describe the run's data set, not another one.
@@ -951,14 +970,7 @@ def cmd_predict(args):
             f"--threshold is a score between 0 and 1. Received: {args.threshold}.")
     model = _load_model(args.model)
     run = {**_load_run(args.model), "threshold": args.threshold}
-    task = tasks.get_task(run.get("task") or model.name)
-    if "task" in run and model.name != task.name and model.name in tasks.list_tasks():
-        # The factories name their models after the task: a model file
-        # copied beside another run's run.json.
-        raise _user_error(
-            f"The run.json beside {args.model!r} describes a {task.name!r} run, but "
-            f"the model is a {model.name!r}: predict with the model.keras its run "
-            "wrote, or remove the run.json to predict as the model's own task.")
+    task = _task_of(model, run, args.model)
     if "task" not in run:
         print(f"cvseq: note: no run.json beside {args.model!r}: predicting as "
               f"{task.name!r} (the model's name), without the run's class names "
@@ -1003,7 +1015,16 @@ def cmd_export(args):
     from cvseq import export
 
     model = _load_model(args.model)
+    if args.out is not None and not args.out.strip():
+        raise _user_error("--out is empty: name where to write, or leave the option "
+                          "out to write beside the model.")
     out = args.out or _export_paths(args.model, args.format)
+    ending = os.path.splitext(out)[1].lower()
+    if args.format == "saved_model" and ending in (".keras", ".tflite", ".h5"):
+        raise _user_error(
+            f"--out {out!r} names a file, but a SavedModel is a folder: pass "
+            + ("--format tflite for a .tflite file." if ending == ".tflite" else
+               "a folder name (the model is a .keras file already)."))
     if os.path.lexists(out):
         raise _user_error(f"--out {out!r} exists; export does not replace it. Remove "
                           "it, or pass another --out.")

@@ -11,6 +11,7 @@
 """
 
 import os
+import shutil
 import tempfile
 import warnings
 
@@ -27,7 +28,7 @@ tf = _tensorflow("cvseq.export (SavedModel and TFLite export)")
 FORMATS = ("keras", "saved_model", "tflite")
 
 
-def export(model, path, format="saved_model"):
+def export(model, path, format="saved_model", *, overwrite=False):
     """Writes `model` in `format` to `path` and returns the path.
 
     Args:
@@ -36,13 +37,18 @@ def export(model, path, format="saved_model"):
             (`.keras`, `.tflite`).
         format: `"keras"`, `"saved_model"` or `"tflite"`. Defaults to
             `"saved_model"`.
+        overwrite: bool. Replace what is at `path` (a SavedModel folder is
+            removed first, with anything else in it). Defaults to False: an
+            existing `path` is a `FileExistsError`, as in `cvseq export`.
     """
     check_choice("format", format, FORMATS)
     path = _check_model_and_path(model, path)
     if format == "keras":
         if not path.endswith(".keras"):
             raise UserInputError(
-                f"A Keras model file ends in .keras. Received: path={path!r}.")
+                f"A Keras model file ends in .keras, in lowercase (Keras saves no "
+                f"other). Received: path={path!r}.")
+        _check_target(path, overwrite, folder=False)
         _make_parent(path)
         model.save(path)
         return path
@@ -53,23 +59,60 @@ def export(model, path, format="saved_model"):
                 f"A SavedModel is a folder, and path={path!r} ends in {ext}: pass "
                 f"format={'tflite' if ext == '.tflite' else 'keras'!r} for that "
                 "file, or a folder name for a SavedModel.")
-        return export_saved_model(model, path)
-    return export_tflite(model, path)
+        return export_saved_model(model, path, overwrite=overwrite)
+    return export_tflite(model, path, overwrite=overwrite)
 
 
-def export_saved_model(model, path):
+def export_saved_model(model, path, *, overwrite=False):
     """SavedModel with a `serve` signature on the model's raw inputs.
 
     For most models `serve` is the model's call, as `predict` runs it. For
     an object detector (`cvseq.ObjectDetector`) it is `model.detect`: the
     head outputs decoded and passed through non-max suppression, so it
     returns what `predict` returns (`boxes`, `labels`, `scores`,
-    `num_detections`).
+    `num_detections`). `overwrite`: as in `export`.
     """
     path = _check_model_and_path(model, path)
     _check_inputs(model)
+    _check_target(path, overwrite, folder=True)
+    if os.path.isdir(path):  # overwrite=True: nothing of the old one stays
+        shutil.rmtree(path)
     _write_saved_model(model, path)
     return path
+
+
+def _tail(line, size):
+    """The end of `line`, at most `size` characters, cut between words."""
+    if len(line) <= size:
+        return line
+    return "..." + line[-size:].split(" ", 1)[-1]
+
+
+def _check_target(path, overwrite, *, folder):
+    """Raises unless `path` can be written: no file on the way to it, not
+    the other kind (a folder for a file, a file for a SavedModel folder),
+    and, unless `overwrite`, nothing there yet."""
+    check_bool("overwrite", overwrite)
+    above = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(above) and os.path.dirname(above) != above:
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise UserInputError(
+            f"Cannot write path={path!r}: {above!r} on the way to it is a file, not "
+            "a folder. Pass a path in a folder.")
+    if not os.path.lexists(path):
+        return
+    if not overwrite:
+        raise FileExistsError(
+            f"path={path!r} exists; export does not replace it unless asked. Pass "
+            "overwrite=True to replace it, or another path.")
+    if folder and not os.path.isdir(path):
+        raise UserInputError(
+            f"path={path!r} is a file; a SavedModel is a folder. Pass a folder name.")
+    if not folder and os.path.isdir(path):
+        raise UserInputError(
+            f"path={path!r} is a folder; this format writes one file. Pass a file "
+            "name.")
 
 
 def _check_model_and_path(model, path):
@@ -83,7 +126,12 @@ def _check_model_and_path(model, path):
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"`path` must be a str (or path-like): where to write. "
                         f"Received: path={path!r} of type {type(path).__name__}.")
-    return os.fspath(path)
+    path = os.fspath(path)
+    if not isinstance(path, str) or not path.strip():
+        raise UserInputError(
+            f"`path` must name where to write (it would write into the current "
+            f"folder). Received: path={path!r}.")
+    return path
 
 
 def _check_inputs(model):
@@ -130,7 +178,7 @@ def _write_saved_model(model, path, batch_size=None):
     archive.write_out(path, verbose=False)
 
 
-def export_tflite(model, path, *, quantize=False):
+def export_tflite(model, path, *, quantize=False, overwrite=False):
     """A TFLite flatbuffer of `model`, batch size 1.
 
     The image and video models convert to TFLite builtin ops only (3D max
@@ -145,11 +193,13 @@ def export_tflite(model, path, *, quantize=False):
         model: a `keras.Model` with inputs of static shape but for the batch.
         path: str. The `.tflite` file to write.
         quantize: bool. Dynamic-range quantization of the weights.
+        overwrite: bool. Replace a file at `path`. Defaults to False.
     """
     path = _check_model_and_path(model, path)
     check_bool("quantize", quantize)
-    if not path.endswith(".tflite"):
+    if not path.lower().endswith(".tflite"):
         raise UserInputError(f"A TFLite file ends in .tflite. Received: path={path!r}.")
+    _check_target(path, overwrite, folder=False)
     _check_inputs(model)
     if len(model.inputs) != 1:
         raise UserInputError(
@@ -176,6 +226,13 @@ def export_tflite(model, path, *, quantize=False):
         if quantize:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         flatbuffer = converter.convert()
+    if b"Flex" in flatbuffer:  # select ops are custom ops named "Flex<op>"
+        warnings.warn(
+            f"{path!r} uses TensorFlow select ops (ops without a TFLite builtin, "
+            "e.g. string ops, or float16 / bfloat16 ops under a mixed dtype "
+            "policy): it runs only with the tensorflow-lite-select-tf-ops "
+            "runtime, not in a plain TFLite interpreter. Image and video models "
+            "built in float32 convert to builtins only.", stacklevel=2)
     _make_parent(path)
     with open(path, "wb") as f:
         f.write(flatbuffer)
@@ -280,7 +337,7 @@ def tflite_predict(path, inputs):
                 f"{path!r} uses TensorFlow select ops, which this TFLite "
                 "interpreter cannot run (TensorFlow 2.21's Python interpreter has "
                 "no Flex delegate). Run it with the tensorflow-lite-select-tf-ops "
-                f"runtime. ({str(err).splitlines()[-1][-120:]})"
+                f"runtime. ({_tail(str(err).splitlines()[-1], 160)})"
             ) from err
         for name, value in outputs.items():
             results.setdefault(name, []).append(value)

@@ -60,6 +60,8 @@ class WarmUpInverseSqrt(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def _check_learning_rate(learning_rate):
+    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return learning_rate  # as Keras' optimizers take it
     return check_number("learning_rate", learning_rate)
 
 
@@ -83,7 +85,8 @@ def unfreeze_backbone(model, learning_rate=1e-4, *, freeze_batch_norm=True):
     Args:
         model: a compiled cvseq model with a backbone (any model built with
             `backbone=...`, e.g. by `image_classifier`).
-        learning_rate: float. Learning rate of stage 2, usually 10 to 100
+        learning_rate: float, or a `keras.optimizers.schedules.LearningRateSchedule`.
+            Learning rate of stage 2, usually 10 to 100
             times lower than stage 1's. Defaults to 1e-4.
         freeze_batch_norm: bool. Keep the backbone's batch normalization
             frozen (inference mode). Defaults to True.
@@ -106,6 +109,11 @@ def unfreeze_backbone(model, learning_rate=1e-4, *, freeze_batch_norm=True):
             f"model of type {type(model).__name__}."
         )
     backbone = backbones.get_backbone(model)
+    if backbone is model and model.name == backbones.BACKBONE_NAME:
+        raise ValueError(
+            "`model` is a backbone itself; unfreeze_backbone takes the whole model "
+            "whose backbone it is (the task's model: its backbone is unfrozen and "
+            "the model recompiled). Received: model='backbone'.")
     if backbone is model:
         raise ValueError(
             f"`model` has no layer named {backbones.BACKBONE_NAME!r}, so there "

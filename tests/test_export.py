@@ -154,3 +154,35 @@ def test_keras_format_and_errors(tmp_path):
     with pytest.raises(ValueError, match=r"\.tflite"):  # checked before any folder
         export.export(tagger, str(tmp_path / "never" / "x.bin"), format="tflite")
     assert not (tmp_path / "never").exists()
+
+
+def test_what_is_at_the_path_is_kept_unless_asked(tmp_path, monkeypatch):
+    # A battery found the API replacing files, merging into a user's folder
+    # and writing into the current folder for path="".
+    tagger = cvseq.video_tagger(2, frames=2, image_size=16, units=4)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="`path` must name where to write"):
+        export.export(tagger, "", format="keras")
+    assert os.listdir(tmp_path) == []
+    # The ending's case is named (format='keras' for m.KERAS went in circles).
+    with pytest.raises(ValueError, match="ends in .keras, in lowercase"):
+        export.export(tagger, str(tmp_path / "m.KERAS"), format="keras")
+    saved = tmp_path / "m.keras"
+    export.export(tagger, str(saved), format="keras")
+    before = saved.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        export.export(tagger, str(saved), format="keras")
+    assert saved.read_bytes() == before
+    export.export(tagger, str(saved), format="keras", overwrite=True)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="exists; export does not replace it"):
+        export.export(tagger, str(folder))  # a SavedModel into the user's folder
+    assert os.listdir(folder) == ["notes.txt"]
+    (tmp_path / "dir.keras").mkdir()
+    with pytest.raises(ValueError, match="is a folder; this format writes one file"):
+        export.export(tagger, str(tmp_path / "dir.keras"), format="keras", overwrite=True)
+    with pytest.raises(ValueError, match=r"'.*m.keras' on the way to it is a file"):
+        export.export(tagger, str(saved / "sub" / "m.keras"), format="keras")
+

@@ -45,6 +45,21 @@ def test_unfreeze_errors_name_the_problem():
     plain.compile("adam", "mse")
     with pytest.raises(ValueError, match="no layer named 'backbone'"):
         unfreeze_backbone(plain)
+    # The backbone itself (it said "has no layer named 'backbone'").
+    backbone = cvseq.backbones.get_backbone(image_classifier(3, image_size=16))
+    backbone.compile("adam", "mse")
+    with pytest.raises(ValueError, match="is a backbone itself.*the whole model"):
+        unfreeze_backbone(backbone)
+
+
+def test_unfreeze_takes_a_learning_rate_schedule():
+    # As Keras' optimizers do (it was refused as not a number).
+    model = image_classifier(3, image_size=16, train_backbone=False)
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-4, 100, 0.9)
+    unfreeze_backbone(model, learning_rate=schedule)
+    assert model.optimizer.get_config()["learning_rate"]["class_name"] == "ExponentialDecay"
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+    model.fit(_images(), np.array([0, 1, 2, 0]), epochs=1, verbose=0)
 
 
 def test_unfreeze_a_model_built_under_a_strategy():

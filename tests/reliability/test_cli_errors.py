@@ -515,6 +515,28 @@ def test_train_out_is_an_existing_file(tmp_path, tiny_train, cvseq_error):
     assert out.read_text() == "mine"
 
 
+def test_empty_options_and_a_file_name_for_a_saved_model_are_named(
+        finished_run, tmp_path, cvseq_error):
+    # A battery: --out "" exported beside the model, --dataset "" evaluated
+    # the run's own data, a .keras --out told to pass format='keras', which
+    # the CLI has no choice for.
+    model = os.path.join(finished_run, "model.keras")
+    assert "--out is empty" in cvseq_error(["export", model, "--out", ""])
+    assert "--dataset is empty" in cvseq_error(["evaluate", model, "--dataset", " "])
+    says = cvseq_error(["export", model, "--out", str(tmp_path / "m.keras")])
+    assert "a SavedModel is a folder: pass a folder name" in says
+    says = cvseq_error(["export", model, "--out", str(tmp_path / "m.tflite")])
+    assert "pass --format tflite" in says
+    assert os.listdir(tmp_path) == []
+    # A run.json edited to name another task: evaluate said nothing.
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    recorded = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**recorded, "task": "video_classifier_3d"}))
+    assert "describes a 'video_classifier_3d' run, but the model is a 'video_tagger'" in \
+        cvseq_error(["evaluate", run / "model.keras"])
+
+
 def test_evaluate_an_unknown_split_or_a_directory(finished_run, tmp_path, cvseq_error):
     model = os.path.join(finished_run, "model.keras")
     assert "split" in cvseq_error(["evaluate", model, "--split", "tset"])
@@ -645,7 +667,7 @@ def test_an_edited_run_json_is_named_not_a_dataset_flag(finished_run, tmp_path,
     recorded = json.loads((run / "run.json").read_text())
     (run / "run.json").write_text(json.dumps({**recorded, "task": "text_classifier"}))
     message = cvseq_error(["evaluate", run / "model.keras"])
-    assert "The run.json beside the model names task 'text_classifier'" in message
+    assert "describes a 'text_classifier' run, but the model is a 'video_tagger'" in message
     assert "--dataset moving_digits" not in message
 
 
