@@ -246,9 +246,10 @@ def _others(names):
 
 def write_json(path, value):
     """Writes `value` as JSON to `path` atomically (temporary file, rename)."""
+    text = json.dumps(value, indent=2)  # a value JSON cannot hold: no file written
     tmp = f"{path}.tmp"
     with open(tmp, "w") as f:
-        json.dump(value, f, indent=2)
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -429,13 +430,18 @@ class RunDirectory:
                 "replace it. Pass resume=True (--resume) to train it further, "
                 "overwrite=True (--overwrite) to replace it, or choose another "
                 "directory.")
+        # What the backup will hold, as JSON, before anything is removed or
+        # made: a value JSON cannot hold left an empty backup/ (a phantom
+        # interrupted run).
+        recorded = json.dumps(_plain(run))
+        config = None if model is None else json.dumps(
+            keras.saving.serialize_keras_object(model))
         if overwrite or self.state == "new":
             self.clear()
         os.makedirs(self.backup, exist_ok=True)
-        if model is not None:
-            write_json(os.path.join(self.backup, MODEL_CONFIG_FILE),
-                       keras.saving.serialize_keras_object(model))
-        write_json(os.path.join(self.backup, RUN_FILE), _plain(run))
+        if config is not None:
+            write_json(os.path.join(self.backup, MODEL_CONFIG_FILE), json.loads(config))
+        write_json(os.path.join(self.backup, RUN_FILE), json.loads(recorded))
 
     def clear(self):
         """Removes every file a run writes (nothing else in the directory)."""

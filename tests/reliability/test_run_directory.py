@@ -191,6 +191,19 @@ def test_a_backup_folder_of_the_users_is_never_deleted(
         assert snapshot(out) == before
 
 
+def test_a_run_json_cannot_hold_leaves_nothing_behind(tmp_path):
+    # It left an empty backup/: a phantom interrupted run; write_json left
+    # its .tmp file.
+    out = tmp_path / "run"
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        training.RunDirectory(str(out)).begin({"task": {1, 2}})
+    assert not out.exists() or os.listdir(out) == []
+    assert training.RunDirectory(str(out)).state == "new"
+    with pytest.raises(TypeError):
+        training.write_json(str(tmp_path / "x.json"), {"a": object()})
+    assert sorted(os.listdir(tmp_path)) == (["run"] if out.exists() else [])
+
+
 def test_files_a_file_browser_adds_to_backup_do_not_block_a_resume(tmp_path):
     run_dir = training.RunDirectory(str(tmp_path / "run"))
     run_dir.begin({"task": "video_tagger"})
