@@ -907,6 +907,12 @@ def _task_of(model, run, model_path):
     model's name; a model beside another task's run.json is a user error."""
     from cvseq import tasks
 
+    if "task" not in run and model.name not in tasks.list_tasks():
+        raise _user_error(
+            f"No run.json beside {model_path!r} names its task, and the model's name "
+            f"{model.name!r} is no cvseq task ({', '.join(tasks.list_tasks())}): "
+            "use a model a cvseq factory built (they are named after their task), "
+            "or put the run.json of its run beside it.")
     task = tasks.get_task(run.get("task") or model.name)
     if "task" in run and model.name != task.name and model.name in tasks.list_tasks():
         # The factories name their models after the task: a model file

@@ -537,6 +537,19 @@ def test_empty_options_and_a_file_name_for_a_saved_model_are_named(
         cvseq_error(["evaluate", run / "model.keras"])
 
 
+def test_a_plain_keras_model_is_named_as_no_task(tmp_path, cvseq_error):
+    # It said "Unknown task 'sequential'".
+    import keras
+
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    path = str(tmp_path / "plain.keras")
+    plain.save(path)
+    for command in (["evaluate", path], ["predict", path, "x"]):
+        says = cvseq_error(command)
+        assert f"No run.json beside {path!r} names its task" in says
+        assert f"name {plain.name!r} is no cvseq task" in says
+
+
 def test_evaluate_an_unknown_split_or_a_directory(finished_run, tmp_path, cvseq_error):
     model = os.path.join(finished_run, "model.keras")
     assert "split" in cvseq_error(["evaluate", model, "--split", "tset"])
