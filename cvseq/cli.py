@@ -941,6 +941,14 @@ def cmd_evaluate(args):
     _check_pairing(task, dataset, given=args.dataset is not None)
     # The run's data options describe the run's data set, not another one.
     recorded = run.get("data_options", {}) if dataset == run.get("dataset") else {}
+    taken = _dataset_options(dataset)
+    unknown = sorted(set(recorded) - set(taken)) if taken and isinstance(
+        recorded, dict) else []
+    if unknown:  # else said as if given with --data
+        raise _user_error(
+            f"The run.json beside {args.model!r} records data option(s) "
+            f"{', '.join(unknown)} that {dataset!r} does not take (its options: "
+            f"{', '.join(taken)}): remove them from its data_options.")
     data_options = {**recorded, **task.options_from_model(model),
                     **_key_values(args.data, "--data")}
     trained = list(run.get("class_names") or [])

@@ -535,6 +535,13 @@ def test_empty_options_and_a_file_name_for_a_saved_model_are_named(
     (run / "run.json").write_text(json.dumps({**recorded, "task": "video_classifier_3d"}))
     assert "describes a 'video_classifier_3d' run, but the model is a 'video_tagger'" in \
         cvseq_error(["evaluate", run / "model.keras"])
+    # An option only the run.json holds is said to be the run.json's (it read
+    # as if given with --data).
+    (run / "run.json").write_text(json.dumps(
+        {**recorded, "data_options": {**recorded.get("data_options", {}), "bogus": 1}}))
+    assert "The run.json beside" in cvseq_error(["evaluate", run / "model.keras"])
+    assert "records data option(s) bogus that 'moving_digits' does not take" in \
+        cvseq_error(["evaluate", run / "model.keras"])
 
 
 def test_a_plain_keras_model_is_named_as_no_task(tmp_path, cvseq_error):
