@@ -122,11 +122,10 @@ def get_sampler(
                 f"{', '.join(map(repr, SAMPLERS))} or another keras_hub sampler.")
         if isinstance(sampler, keras_hub.samplers.BeamSampler):
             _check_beam_width(sampler.num_beams)
-        k = getattr(sampler, "k", None)
         if (isinstance(sampler, keras_hub.samplers.TopKSampler) and vocabulary_size
-                and k > vocabulary_size):
+                and sampler.k > vocabulary_size):
             raise ValueError(
-                f"TopKSampler(k={k}) keeps more tokens than the model has "
+                f"TopKSampler(k={sampler.k}) keeps more tokens than the model has "
                 f"({vocabulary_size}). Use k <= {vocabulary_size}.")
         return sampler
     check_choice("sampler", sampler, SAMPLERS)

@@ -246,7 +246,11 @@ def _others(names):
 
 def write_json(path, value):
     """Writes `value` as JSON to `path` atomically (temporary file, rename)."""
-    text = json.dumps(value, indent=2)  # a value JSON cannot hold: no file written
+    # A value JSON cannot hold raises here: no file written.
+    _write_atomically(path, json.dumps(value, indent=2))
+
+
+def _write_atomically(path, text):
     tmp = f"{path}.tmp"
     with open(tmp, "w") as f:
         f.write(text)
@@ -433,15 +437,15 @@ class RunDirectory:
         # What the backup will hold, as JSON, before anything is removed or
         # made: a value JSON cannot hold left an empty backup/ (a phantom
         # interrupted run).
-        recorded = json.dumps(_plain(run))
+        recorded = json.dumps(_plain(run), indent=2)
         config = None if model is None else json.dumps(
-            keras.saving.serialize_keras_object(model))
+            keras.saving.serialize_keras_object(model), indent=2)
         if overwrite or self.state == "new":
             self.clear()
         os.makedirs(self.backup, exist_ok=True)
         if config is not None:
-            write_json(os.path.join(self.backup, MODEL_CONFIG_FILE), json.loads(config))
-        write_json(os.path.join(self.backup, RUN_FILE), json.loads(recorded))
+            _write_atomically(os.path.join(self.backup, MODEL_CONFIG_FILE), config)
+        _write_atomically(os.path.join(self.backup, RUN_FILE), recorded)
 
     def clear(self):
         """Removes every file a run writes (nothing else in the directory)."""

@@ -178,26 +178,25 @@ class RetinaNetDetector(DetectorCompile, keras_hub.models.RetinaNetObjectDetecto
         height, width = images.shape[1:3]
         anchors = self.anchor_generator(images)
         anchors = ops.concatenate(list(anchors.values()), axis=0)
-        boxes = keras.utils.bounding_boxes.decode_deltas_to_boxes(
+        xyxy = keras.utils.bounding_boxes.decode_deltas_to_boxes(
             anchors=anchors,
             # float32 under a mixed dtype policy too (the anchors are).
             boxes_delta=ops.cast(raw["bbox_regression"], "float32"),
             encoded_format="center_xywh",
             anchor_format=self.anchor_generator.bounding_box_format,
-            box_format=self.bounding_box_format,
+            box_format="xyxy",
             image_shape=(height, width, 3),
         )
-        boxes = clip_to_image(boxes, self.bounding_box_format, self.bounding_box_format,
-                              height, width)
+        xyxy = clip_to_image(xyxy, "xyxy", "xyxy", height, width)
         scores = ops.cast(raw["cls_logits"], "float32")
         if self.prediction_decoder.from_logits:
             scores = ops.sigmoid(scores)
         # A box wholly outside the image is cut to no area: it scores 0 (under
         # the score threshold) rather than take a detection's place.
-        xyxy = keras.utils.bounding_boxes.convert_format(
-            boxes, source=self.bounding_box_format, target="xyxy", height=height,
-            width=width)
         seen = ops.logical_and(xyxy[..., 2] > xyxy[..., 0], xyxy[..., 3] > xyxy[..., 1])
+        boxes = keras.utils.bounding_boxes.convert_format(
+            xyxy, source="xyxy", target=self.bounding_box_format, height=height,
+            width=width)
         return boxes, scores * ops.cast(seen, "float32")[..., None]
 
     # Compile: KerasHub's focal and Huber losses under the Task contract.
